@@ -1,0 +1,55 @@
+// Lambda `checkin`: POST /checkin — a device's check-in, judged, recorded, answered 200 (accept) or 403 (block).
+import type { Context } from 'aws-lambda';
+import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
+import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
+import { DynamoDbDecisionStore } from '../lib/adapters/dynamodb/decision-store.ts';
+import { MAX_CHECKIN_BODY_BYTES } from '../lib/domain/checkin.ts';
+import { readCheckinConfig } from '../lib/config.ts';
+import { httpStack, type HttpRequest } from '../lib/http/middleware.ts';
+import { logger } from '../lib/observability.ts';
+import { type Clock, systemClock } from '../lib/ports.ts';
+import { type CheckinServiceDeps, makeCheckinService } from '../lib/services/checkin-service.ts';
+import { PolicyCache } from '../lib/services/policy-cache.ts';
+
+export function makeHandler(deps: CheckinServiceDeps) {
+  const handleCheckin = makeCheckinService(deps);
+  return httpStack(
+    async (request: HttpRequest, _context: Context) => {
+      const answer = await handleCheckin({
+        json: request.json,
+        rawBody: request.rawBody,
+        headers: request.headers,
+        clientCertPem: request.event.requestContext.authentication?.clientCert?.clientCertPem,
+      });
+      logger.info('Check-in', {
+        requestId: request.requestId,
+        deviceId: answer.deviceId,
+        status: answer.statusCode,
+        decision: answer.decision,
+        violations: answer.violationCodes,
+        replayed: answer.replayed,
+      });
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (answer.replayed) headers['Idempotent-Replay'] = 'true';
+      return { statusCode: answer.statusCode, headers, body: answer.body };
+    },
+    { maxBodyBytes: MAX_CHECKIN_BODY_BYTES },
+  );
+}
+
+function realDeps(clock: Clock = systemClock): CheckinServiceDeps {
+  const config = readCheckinConfig();
+  const client = createDynamoDbClient();
+  return {
+    policies: new PolicyCache(new DynamoDbConfigStore(client, config.configTable), clock),
+    decisions: new DynamoDbDecisionStore(client, {
+      decisionsTable: config.decisionsTable,
+      deviceStatusTable: config.deviceStatusTable,
+      retentionDays: config.decisionRetentionDays,
+    }),
+    clock,
+    trustedClientCertHeader: config.trustedClientCertHeader,
+  };
+}
+
+export const handler = makeHandler(realDeps());

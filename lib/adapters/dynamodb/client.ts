@@ -1,0 +1,46 @@
+// Builds the DynamoDB client and turns SDK failures into the errors the HTTP layer understands.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StoreUnavailableError } from '../../domain/errors.ts';
+
+/**
+ * Short timeouts: a check-in must fail fast with 503 rather than hang while DynamoDB is unreachable.
+ * The endpoint comes from the SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB in local mode and tests).
+ */
+export function createDynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient({
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+  });
+}
+
+const UNAVAILABLE_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'ResourceNotFoundException',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+
+/** True when the failure means "the store cannot serve now" rather than a fault in our request. */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (e.name && UNAVAILABLE_ERRORS.has(e.name)) return true;
+  if (e.$fault === 'server') return true;
+  // Network errors (ECONNREFUSED, ECONNRESET, socket timeouts) carry no HTTP response.
+  if (e.$metadata?.httpStatusCode === undefined && (e.code !== undefined || e.name === 'Error' || e.name === 'AbortError')) return true;
+  return false;
+}
+
+/** Runs one store call; unavailability becomes StoreUnavailableError (503), anything else is rethrown. */
+export async function callStore<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (isStoreUnavailable(error)) throw new StoreUnavailableError(error);
+    throw error;
+  }
+}

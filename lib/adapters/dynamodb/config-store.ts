@@ -1,0 +1,272 @@
+// DynamoDB adapter for the settings document, trust material and their history (the config table).
+import { randomBytes } from 'node:crypto';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  type TransactWriteItem,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { HttpError } from '../../domain/errors.ts';
+import { DEFAULT_SETTINGS, type FieldChange, type Settings } from '../../domain/settings.ts';
+import type {
+  ConfigReader,
+  ConfigSnapshot,
+  HistoryEntry,
+  PackageRecord,
+  RevocationRecord,
+  StoredCertificate,
+  StoredSettings,
+} from '../../ports.ts';
+import { callStore } from './client.ts';
+import { CONFIG_PK, configSk, HISTORY_PK } from './keys.ts';
+
+export class PreconditionFailedError extends HttpError {
+  override name = 'PreconditionFailedError';
+  constructor(currentVersion?: number) {
+    super(412, 'PRECONDITION_FAILED', currentVersion === undefined
+      ? 'The settings changed since you read them; read them again and retry'
+      : `The settings are at version ${currentVersion}, not the version in If-Match; read them again and retry`);
+  }
+}
+
+export const FRESH_SETTINGS: StoredSettings = {
+  settings: { ...DEFAULT_SETTINGS, certificateExpiryAlertDays: [...DEFAULT_SETTINGS.certificateExpiryAlertDays] },
+  version: 1,
+  updatedAt: null,
+  updatedBy: null,
+};
+
+function freshSettings(): StoredSettings {
+  return structuredClone(FRESH_SETTINGS);
+}
+
+/** A trust-material change: the config item to put (or delete) and the history line describing it. */
+export interface TrustChange {
+  sk: string;
+  /** The item's attributes (without keys); undefined deletes the item. */
+  item?: Record<string, unknown>;
+  /** Fail with this error if the item is absent (deletes only). */
+  mustExist?: boolean;
+  history: { actor: string; changedAt: string; changes: FieldChange[] };
+}
+
+function historyItem(entry: HistoryEntry): TransactWriteItem {
+  return {
+    Put: {
+      TableName: '',
+      Item: marshall(
+        { pk: HISTORY_PK, sk: `${entry.changedAt}#${randomBytes(4).toString('hex')}`, ...entry },
+        { removeUndefinedValues: true },
+      ),
+    },
+  };
+}
+
+function readSettingsItem(item: Record<string, unknown> | undefined): StoredSettings {
+  if (!item) return freshSettings();
+  return {
+    // Fields added to Settings after the item was written take their defaults.
+    settings: { ...DEFAULT_SETTINGS, ...(item.settings as Partial<Settings>) } as Settings,
+    version: item.version as number,
+    updatedAt: (item.updatedAt as string) ?? null,
+    updatedBy: (item.updatedBy as string) ?? null,
+  };
+}
+
+export class DynamoDbConfigStore implements ConfigReader {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Loads everything a check-in is judged against with one (paginated) Query of the CONFIG partition. */
+  async loadSnapshot(): Promise<ConfigSnapshot> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const page = await callStore(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: CONFIG_PK } },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const raw of page.Items ?? []) items.push(unmarshall(raw));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+
+    const snapshot: ConfigSnapshot = { ...freshSettings(), deviceCas: [], packages: new Map(), revocations: new Map() };
+    for (const item of items) {
+      const sk = item.sk as string;
+      if (sk === configSk.settings) Object.assign(snapshot, readSettingsItem(item));
+      else if (sk === configSk.deviceCa) snapshot.deviceCas = item.certificates as StoredCertificate[];
+      else if (sk === configSk.serverCertificate) snapshot.serverCertificate = item.certificate as StoredCertificate;
+      else if (sk === configSk.pushCertificate) snapshot.pushCertificate = item.certificate as StoredCertificate;
+      else if (sk.startsWith('PACKAGE#')) {
+        const record = stripKeys(item) as unknown as PackageRecord;
+        snapshot.packages.set(record.packageId, { ...record, checksum: record.checksum ?? null });
+      } else if (sk.startsWith('REVOCATION#')) {
+        const record = stripKeys(item) as unknown as RevocationRecord;
+        snapshot.revocations.set(record.sha256, record);
+      }
+    }
+    return snapshot;
+  }
+
+  async getSettings(): Promise<StoredSettings> {
+    const result = await callStore(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: marshall({ pk: CONFIG_PK, sk: configSk.settings }),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return readSettingsItem(result.Item ? unmarshall(result.Item) : undefined);
+  }
+
+  /**
+   * Stores a new settings document as version expectedVersion + 1, with its history entry, in one transaction.
+   * Throws PreconditionFailedError when the stored version is no longer expectedVersion.
+   */
+  async saveSettings(input: {
+    settings: Settings;
+    expectedVersion: number;
+    actor: string;
+    changedAt: string;
+    changes: FieldChange[];
+  }): Promise<StoredSettings> {
+    const stored: StoredSettings = {
+      settings: input.settings,
+      version: input.expectedVersion + 1,
+      updatedAt: input.changedAt,
+      updatedBy: input.actor,
+    };
+    const condition = input.expectedVersion === 1 ? 'attribute_not_exists(pk) OR version = :expected' : 'version = :expected';
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: marshall({ pk: CONFIG_PK, sk: configSk.settings, ...stored }),
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':expected': { N: String(input.expectedVersion) } },
+        },
+      },
+      this.history({ version: stored.version, changedAt: input.changedAt, actor: input.actor, changes: input.changes }),
+    ];
+    try {
+      await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
+    } catch (error) {
+      if (isConditionFailure(error, 0)) throw new PreconditionFailedError();
+      throw error;
+    }
+    return stored;
+  }
+
+  /**
+   * Puts or deletes one trust-material item with its history line, atomically. The history line carries the
+   * settings version in force, which a trust change does not move. Returns false when a mustExist delete found nothing.
+   */
+  async changeTrustItem(change: TrustChange): Promise<boolean> {
+    const { version } = await this.getSettings();
+    const key = { pk: CONFIG_PK, sk: change.sk };
+    const write: TransactWriteItem = change.item
+      ? { Put: { TableName: this.tableName, Item: marshall({ ...change.item, ...key }, { removeUndefinedValues: true, convertClassInstanceToMap: true }) } }
+      : {
+          Delete: {
+            TableName: this.tableName,
+            Key: marshall(key),
+            ConditionExpression: change.mustExist ? 'attribute_exists(pk)' : undefined,
+          },
+        };
+    try {
+      await callStore(() =>
+        this.client.send(new TransactWriteItemsCommand({ TransactItems: [write, this.history({ version, ...change.history })] })),
+      );
+    } catch (error) {
+      if (isConditionFailure(error, 0)) return false;
+      throw error;
+    }
+    return true;
+  }
+
+  /** Reads one config item's attributes (without keys), or undefined. */
+  async getConfigItem(sk: string): Promise<Record<string, unknown> | undefined> {
+    const result = await callStore(() =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: CONFIG_PK, sk }), ConsistentRead: true })),
+    );
+    return result.Item ? stripKeys(unmarshall(result.Item)) : undefined;
+  }
+
+  /** Lists config items whose sort key starts with the prefix (packages, revocations). */
+  async listConfigItems(skPrefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+    do {
+      const page = await callStore(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: CONFIG_PK }, ':prefix': { S: skPrefix } },
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      for (const raw of page.Items ?? []) items.push(stripKeys(unmarshall(raw)));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** The history, newest first. */
+  async listHistory(limit: number): Promise<HistoryEntry[]> {
+    const result = await callStore(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: HISTORY_PK } },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
+    );
+    return (result.Items ?? []).map((raw) => {
+      const { version, changedAt, actor, changes } = unmarshall(raw);
+      return { version, changedAt, actor, changes } as HistoryEntry;
+    });
+  }
+
+  /** Appends a history line on its own (for changes stored outside the config partition, such as imaging accounts). */
+  historyWrite(entry: HistoryEntry): TransactWriteItem {
+    return this.history(entry);
+  }
+
+  private history(entry: HistoryEntry): TransactWriteItem {
+    const item = historyItem(entry);
+    item.Put!.TableName = this.tableName;
+    return item;
+  }
+}
+
+function stripKeys(item: Record<string, unknown>): Record<string, unknown> {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return rest;
+}
+
+/** True when a transaction was cancelled because the condition of item `index` failed. */
+export function isConditionFailure(error: unknown, index: number): boolean {
+  if (error instanceof TransactionCanceledException || (error as { name?: string })?.name === 'TransactionCanceledException') {
+    const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+    return reasons[index]?.Code === 'ConditionalCheckFailed';
+  }
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}

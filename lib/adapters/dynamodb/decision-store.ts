@@ -1,0 +1,183 @@
+// DynamoDB adapter for decisions, the idempotency records of check-ins, and the current status of each device.
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type {
+  DecisionRecord,
+  DecisionStore,
+  DeviceStatus,
+  DeviceStatusRecord,
+  DeviceStatusStore,
+  Page,
+  RecordedResponse,
+  RecordOutcome,
+} from '../../ports.ts';
+import { callStore } from './client.ts';
+import { decisionKey, DEVICE_STATUS_INDEX } from './keys.ts';
+import { decodePageToken, encodePageToken } from './pagination.ts';
+
+export interface DecisionTables {
+  decisionsTable: string;
+  deviceStatusTable: string;
+  /** How long decisions and idempotency records are kept (DynamoDB TTL). */
+  retentionDays: number;
+}
+
+const DECISION_FIELDS = ['checkinId', 'deviceId', 'decision', 'enforced', 'violations', 'warnings', 'facts', 'settingsVersion', 'evaluatedAt', 'statusCode'] as const;
+
+export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tables: DecisionTables,
+  ) {}
+
+  async record(decision: DecisionRecord, response: RecordedResponse): Promise<RecordOutcome> {
+    const expiresAt = Math.floor(Date.parse(decision.evaluatedAt) / 1000) + this.tables.retentionDays * 86400;
+    const status: DeviceStatusRecord = {
+      deviceId: decision.deviceId,
+      status: decision.decision === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
+      decision: decision.decision,
+      violations: decision.violations,
+      lastCheckinAt: decision.evaluatedAt,
+      checkinId: decision.checkinId,
+      settingsVersion: decision.settingsVersion,
+    };
+    const command = new TransactWriteItemsCommand({
+      TransactItems: [
+        {
+          Put: {
+            TableName: this.tables.decisionsTable,
+            Item: marshall({
+              pk: decisionKey.checkinPk(decision.checkinId),
+              sk: decisionKey.checkinSk,
+              deviceId: decision.deviceId,
+              statusCode: response.statusCode,
+              body: response.body,
+              expiresAt,
+            }),
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.decisionsTable,
+            Item: marshall(
+              { pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(decision.evaluatedAt, decision.checkinId), ...decision, expiresAt },
+              { removeUndefinedValues: true },
+            ),
+          },
+        },
+        {
+          Put: {
+            TableName: this.tables.deviceStatusTable,
+            Item: marshall(
+              { ...status, violationCodes: [...new Set(decision.violations.map((v) => v.code))].sort() },
+              { removeUndefinedValues: true },
+            ),
+          },
+        },
+      ],
+    });
+
+    // A concurrent retry of the same check-in can cancel this transaction with a TransactionConflict; the
+    // second attempt then sees the winner's idempotency record.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await callStore(() => this.client.send(command));
+        return { outcome: 'RECORDED' };
+      } catch (error) {
+        const reason = cancellationReason(error, 0);
+        if (reason?.Code === 'ConditionalCheckFailed') {
+          const existing = reason.Item ? unmarshall(reason.Item) : await this.readCheckin(decision.checkinId);
+          if (existing) return this.answerFor(existing, decision.deviceId);
+        }
+        const conflicted = error instanceof TransactionCanceledException &&
+          (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
+        if (conflicted && attempt < 3) {
+          await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private answerFor(existing: Record<string, unknown>, deviceId: string): RecordOutcome {
+    if (existing.deviceId !== deviceId) return { outcome: 'CONFLICT' };
+    return { outcome: 'REPLAY', response: { statusCode: existing.statusCode as number, body: existing.body as string } };
+  }
+
+  private async readCheckin(checkinId: string): Promise<Record<string, unknown> | undefined> {
+    const result = await callStore(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tables.decisionsTable,
+          Key: marshall({ pk: decisionKey.checkinPk(checkinId), sk: decisionKey.checkinSk }),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item ? unmarshall(result.Item) : undefined;
+  }
+
+  /** A device's decisions, newest first. */
+  async listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>> {
+    const pk = decisionKey.devicePk(deviceId);
+    const startKey = decodePageToken(nextToken, ['pk', 'sk'], (key) => key.pk === pk);
+    const result = await callStore(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tables.decisionsTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    const items = (result.Items ?? []).map((raw) => {
+      const item = unmarshall(raw);
+      const record: Record<string, unknown> = {};
+      for (const field of DECISION_FIELDS) if (item[field] !== undefined) record[field] = item[field];
+      return record as unknown as DecisionRecord;
+    });
+    return { items, nextToken: encodePageToken(result.LastEvaluatedKey) };
+  }
+
+  /** Devices whose latest decision has the given status, most recent check-in first (byStatus index, no scan). */
+  async listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>> {
+    const startKey = decodePageToken(nextToken, ['deviceId', 'status', 'lastCheckinAt'], (key) => key.status === status);
+    const result = await callStore(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tables.deviceStatusTable,
+          IndexName: DEVICE_STATUS_INDEX,
+          KeyConditionExpression: '#status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': { S: status } },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    const items = (result.Items ?? []).map((raw) => {
+      const { violationCodes: _codes, ...record } = unmarshall(raw);
+      return record as DeviceStatusRecord;
+    });
+    return { items, nextToken: encodePageToken(result.LastEvaluatedKey) };
+  }
+}
+
+function cancellationReason(error: unknown, index: number): { Code?: string; Item?: Record<string, AttributeValue> } | undefined {
+  if (!(error instanceof TransactionCanceledException) && (error as { name?: string })?.name !== 'TransactionCanceledException') return undefined;
+  return (error as TransactionCanceledException).CancellationReasons?.[index];
+}

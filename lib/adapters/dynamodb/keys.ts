@@ -1,0 +1,35 @@
+// The key layout of Tollgate's three tables, in one place. Table and index names are set in serverless.yml.
+//
+// Config table (pk, sk): everything admins manage.
+//   pk CONFIG      sk SETTINGS | DEVICE_CA | SERVER_CERTIFICATE | PUSH_CERTIFICATE | PACKAGE#<id> | REVOCATION#<sha256>
+//                  (one Query of this partition loads all a check-in is judged against)
+//   pk HISTORY     sk <changedAt>#<random>                       the settings and trust-material history
+//   pk IMAGING_ACCOUNT / PRESTAGE / AUTORUN, sk <name or id>      imaging information
+//   pk LOGIN_FAILURES sk <username>                               imaging login guard (TTL)
+//   pk EXPIRY_ALERT   sk <sha256>#<threshold or day>              certificate expiry alerts already sent
+// Decisions table (pk, sk):
+//   pk DEVICE#<deviceId>  sk <evaluatedAt>#<checkinId>    a device's decisions, oldest to newest (TTL expiresAt)
+//   pk CHECKIN#<checkinId> sk CHECKIN                      idempotency record: the answer given (TTL expiresAt)
+// Device status table (deviceId): the latest decision per device; its stream drives the alerts.
+//   GSI byStatus (status, lastCheckinAt)
+
+export const CONFIG_PK = 'CONFIG';
+export const HISTORY_PK = 'HISTORY';
+
+export const configSk = {
+  settings: 'SETTINGS',
+  deviceCa: 'DEVICE_CA',
+  serverCertificate: 'SERVER_CERTIFICATE',
+  pushCertificate: 'PUSH_CERTIFICATE',
+  package: (packageId: string) => `PACKAGE#${packageId}`,
+  revocation: (sha256: string) => `REVOCATION#${sha256}`,
+} as const;
+
+export const decisionKey = {
+  devicePk: (deviceId: string) => `DEVICE#${deviceId}`,
+  decisionSk: (evaluatedAt: string, checkinId: string) => `${evaluatedAt}#${checkinId}`,
+  checkinPk: (checkinId: string) => `CHECKIN#${checkinId}`,
+  checkinSk: 'CHECKIN',
+} as const;
+
+export const DEVICE_STATUS_INDEX = 'byStatus';

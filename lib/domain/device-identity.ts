@@ -1,0 +1,170 @@
+// Device identity: which certificate (chain) a check-in presented, and how, decoded to DER. Never throws.
+//
+// Three ways, the first present wins (API.md §1 "Device identity"):
+//   1. MTLS            API Gateway mTLS: requestContext.authentication.clientCert.clientCertPem (leaf, then intermediates)
+//   2. PROXY_HEADER    only when the deployment names a trusted header: URL-escaped PEM (nginx), the ALB form
+//                      ('+', '=', '/' unescaped), plain PEM, or RFC 9440 `:base64-DER:` (a list for a chain)
+//   3. SIGNED_REQUEST  X-Device-Certificate (base64 DER, comma-separated, leaf first) + X-Device-Signature (base64)
+// A way that is present but cannot be decoded yields `unparseable: true` for that way; the next way is not tried,
+// so a broken mTLS certificate can never be "rescued" by a header the client chose.
+// Whether the DER is a certificate at all is decided by the verifier (device-certificates.ts), not here.
+
+export type IdentityWay = 'MTLS' | 'PROXY_HEADER' | 'SIGNED_REQUEST';
+
+export type PresentedIdentity =
+  | { way: 'NONE' }
+  /** Possession of the key was proven by TLS or by the proxy; chainDer is leaf first. */
+  | { way: 'MTLS' | 'PROXY_HEADER'; chainDer: Buffer[] }
+  /**
+   * Possession must be proven by `signature` over the exact request body bytes. An X-Device-Signature that is present
+   * but not base64 is passed on as an empty Buffer, so that it is reported as an invalid signature (not as a missing
+   * one, and not as an unreadable certificate).
+   */
+  | { way: 'SIGNED_REQUEST'; chainDer: Buffer[]; signature?: Buffer }
+  | { way: IdentityWay; unparseable: true };
+
+export const DEVICE_CERTIFICATE_HEADER = 'x-device-certificate';
+export const DEVICE_SIGNATURE_HEADER = 'x-device-signature';
+
+/** More certificates than this in one presentation is not a chain anyone needs; it is refused as undecodable. */
+export const MAX_PRESENTED_CERTIFICATES = 10;
+
+export function extractDeviceIdentity(input: {
+  /** event.requestContext.authentication.clientCert.clientCertPem */
+  clientCertPem?: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  /** Lower-cased header name; only when the deployment sets TRUSTED_CLIENT_CERT_HEADER. */
+  trustedClientCertHeader?: string;
+}): PresentedIdentity {
+  if (isPresent(input.clientCertPem)) {
+    const chainDer = safely(() => decodePemChain(input.clientCertPem as string));
+    return chainDer ? { way: 'MTLS', chainDer } : { way: 'MTLS', unparseable: true };
+  }
+
+  if (input.trustedClientCertHeader) {
+    const value = headerValue(input.headers, input.trustedClientCertHeader);
+    if (isPresent(value)) {
+      const chainDer = safely(() => decodeProxyHeader(value));
+      return chainDer ? { way: 'PROXY_HEADER', chainDer } : { way: 'PROXY_HEADER', unparseable: true };
+    }
+  }
+
+  const certificate = headerValue(input.headers, DEVICE_CERTIFICATE_HEADER);
+  if (isPresent(certificate)) {
+    const chainDer = safely(() => decodeDeviceCertificateHeader(certificate));
+    if (!chainDer) return { way: 'SIGNED_REQUEST', unparseable: true };
+    const signatureValue = headerValue(input.headers, DEVICE_SIGNATURE_HEADER);
+    if (!isPresent(signatureValue)) return { way: 'SIGNED_REQUEST', chainDer };
+    const signature = safely(() => decodeBase64Strict(signatureValue)) ?? Buffer.alloc(0);
+    return { way: 'SIGNED_REQUEST', chainDer, signature };
+  }
+
+  return { way: 'NONE' };
+}
+
+// ---- decoders: each returns undefined (or throws, caught by `safely`) when the value cannot be decoded ----
+
+const PEM_BLOCK = /-----BEGIN[ +]CERTIFICATE-----([\s\S]*?)-----END[ +]CERTIFICATE-----/g;
+
+/**
+ * Every CERTIFICATE block of a PEM text, in order. Text outside the blocks (other PEM blocks, "subject=" lines) is
+ * ignored, as OpenSSL does; a block whose body is not base64 makes the whole text undecodable.
+ */
+function decodePemChain(pem: string): Buffer[] | undefined {
+  const ders: Buffer[] = [];
+  for (const match of pem.matchAll(PEM_BLOCK)) {
+    const der = decodeBase64Strict(match[1]);
+    if (!der) return undefined;
+    ders.push(der);
+  }
+  return boundedChain(ders);
+}
+
+/**
+ * The trusted proxy header: RFC 9440 byte sequences, a URL-escaped PEM (nginx fully escaped, or the ALB form that
+ * leaves '+', '=' and '/' alone; decodeURIComponent keeps a literal '+' as '+', so both decode), a plain PEM, or
+ * bare base64 DER (comma-separated), as some proxies send.
+ */
+function decodeProxyHeader(raw: string): Buffer[] | undefined {
+  const value = raw.trim();
+  if (value.startsWith(':')) return decodeRfc9440List(value);
+  const unescaped = value.includes('%') ? decodeURIComponent(value) : value;
+  if (/-----BEGIN[ +]CERTIFICATE-----/.test(unescaped)) return decodePemChain(unescaped);
+  return decodeBase64List(unescaped);
+}
+
+/** RFC 9440 Client-Cert (one sf-binary item) or Client-Cert-Chain (a list of them); parameters are ignored. */
+function decodeRfc9440List(value: string): Buffer[] | undefined {
+  const ders: Buffer[] = [];
+  for (const member of value.split(',')) {
+    const match = /^:([A-Za-z0-9+/=]*):(?:;.*)?$/.exec(member.trim());
+    if (!match) return undefined;
+    const der = decodeBase64Strict(match[1]);
+    if (!der) return undefined;
+    ders.push(der);
+  }
+  return boundedChain(ders);
+}
+
+/** X-Device-Certificate: base64 DER, comma-separated, leaf first (a PEM bundle is tolerated too). */
+function decodeDeviceCertificateHeader(value: string): Buffer[] | undefined {
+  if (/-----BEGIN[ +]CERTIFICATE-----/.test(value)) return decodePemChain(value);
+  return decodeBase64List(value);
+}
+
+function decodeBase64List(value: string): Buffer[] | undefined {
+  const items = value.split(',').map((item) => item.trim());
+  // A trailing or doubled comma is tolerated; an empty list is not.
+  const nonEmpty = items.filter((item) => item !== '');
+  const ders: Buffer[] = [];
+  for (const item of nonEmpty) {
+    const der = decodeBase64Strict(item);
+    if (!der) return undefined;
+    ders.push(der);
+  }
+  return boundedChain(ders);
+}
+
+/**
+ * Base64 (standard or URL alphabet, padding optional, whitespace ignored) to bytes; undefined when it is not base64
+ * or is empty. Buffer.from(…, 'base64') alone silently skips garbage, which would turn junk into "some bytes".
+ */
+export function decodeBase64Strict(text: string): Buffer | undefined {
+  const compact = text.replace(/\s+/g, '');
+  if (compact === '' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) return undefined;
+  const unpadded = compact.replace(/=+$/, '');
+  if (unpadded.length % 4 === 1) return undefined;
+  if (compact.includes('=') && compact.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return bytes.length > 0 ? bytes : undefined;
+}
+
+function boundedChain(ders: Buffer[]): Buffer[] | undefined {
+  return ders.length > 0 && ders.length <= MAX_PRESENTED_CERTIFICATES ? ders : undefined;
+}
+
+// ---- small helpers ----
+
+function isPresent(value: string | undefined): value is string {
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+/** Header names are expected lower-cased; a differently cased name is still found. */
+function headerValue(headers: Record<string, string | undefined>, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  const direct = headers[lower];
+  if (direct !== undefined) return direct;
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === lower) return value;
+  }
+  return undefined;
+}
+
+function safely<T>(decode: () => T | undefined): T | undefined {
+  try {
+    return decode();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,554 @@
+// Opens the APNs push certificate of `PUT /admin/push-certificate` (PKCS#12) and returns the certificate alone.
+//
+// Loaded only by the admin function (dynamic import), so node-forge stays out of the check-in bundle.
+//
+// Why not forge.pkcs12.pkcs12FromAsn1 alone: node-forge 1.4 opens legacy files (RC2-40/3DES, SHA-1 MAC) and
+// modern ones (PBES2 AES-256-CBC + PBKDF2-HMAC-SHA256, SHA-256 MAC), but it derives PBES2 keys from the
+// password's UTF-16 code units instead of its UTF-8 bytes (as OpenSSL 3 and RFC 8018 do), so a modern file with a
+// non-ASCII password fails; it also decrypts and parses every private key, and keeps no raw certificate DER
+// (re-encoding could change the fingerprint). So this module walks the PFX itself with forge's ASN.1 reader,
+// verifies the MAC, decrypts with Node's crypto (AES, 3DES, PBKDF2) or forge (RC2, gone from OpenSSL 3's default
+// provider), and never decrypts a private key unless that is the only way to check the password (no MAC).
+
+import { X509Certificate, createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import forge from 'node-forge';
+import { RuleViolationError } from './errors.ts';
+import { daysRemaining, formatDistinguishedName } from './trust-material.ts';
+
+export interface PushCertificateSummary {
+  /** The certificate as PEM (never the private key). */
+  pem: string;
+  /** The subject's UID attribute, e.g. `com.apple.mgmt.External.<uuid>`. */
+  topic: string;
+  /** One-line distinguished name, as in trust-material.ts. */
+  subject: string;
+  /** RFC 3339 UTC with milliseconds. */
+  notBefore: string;
+  notAfter: string;
+  /** Whole days from `now` to notAfter (see daysRemaining in trust-material.ts). */
+  daysRemaining: number;
+  /** Lowercase hex SHA-256 of the certificate DER. */
+  sha256: string;
+}
+
+export const PUSH_TOPIC_PREFIX = 'com.apple.mgmt';
+
+/** Bound on any key-derivation iteration count in the file: OpenSSL and Keychain use 2048; this stops a CPU bomb. */
+const MAX_ITERATIONS = 1_000_000;
+/** Bound on nested SafeContents bags. */
+const MAX_BAG_DEPTH = 4;
+
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  encryptedData: '1.2.840.113549.1.7.6',
+  keyBag: '1.2.840.113549.1.12.10.1.1',
+  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  safeContentsBag: '1.2.840.113549.1.12.10.1.6',
+  x509Certificate: '1.2.840.113549.1.9.22.1',
+  localKeyId: '1.2.840.113549.1.9.21',
+  pbes2: '1.2.840.113549.1.5.13',
+  pbkdf2: '1.2.840.113549.1.5.12',
+  userId: '0.9.2342.19200300.100.1.1',
+} as const;
+
+/** Digest OIDs of the MacData, with the PKCS#12 KDF parameters u (output) and v (block) in bytes. */
+const MAC_DIGESTS: Record<string, { name: string; u: number; v: number }> = {
+  '1.3.14.3.2.26': { name: 'sha1', u: 20, v: 64 },
+  '2.16.840.1.101.3.4.2.4': { name: 'sha224', u: 28, v: 64 },
+  '2.16.840.1.101.3.4.2.1': { name: 'sha256', u: 32, v: 64 },
+  '2.16.840.1.101.3.4.2.2': { name: 'sha384', u: 48, v: 128 },
+  '2.16.840.1.101.3.4.2.3': { name: 'sha512', u: 64, v: 128 },
+};
+
+/** PKCS#12 v1 password-based encryption (RFC 7292 appendix C), always SHA-1 based. */
+const PKCS12_PBE: Record<string, { cipher: 'des-ede3-cbc' | 'des-ede-cbc' | 'rc2'; keyLength: number }> = {
+  '1.2.840.113549.1.12.1.3': { cipher: 'des-ede3-cbc', keyLength: 24 }, // pbeWithSHAAnd3-KeyTripleDES-CBC
+  '1.2.840.113549.1.12.1.4': { cipher: 'des-ede-cbc', keyLength: 16 }, // pbeWithSHAAnd2-KeyTripleDES-CBC
+  '1.2.840.113549.1.12.1.5': { cipher: 'rc2', keyLength: 16 }, // pbeWithSHAAnd128BitRC2-CBC
+  '1.2.840.113549.1.12.1.6': { cipher: 'rc2', keyLength: 5 }, // pbewithSHAAnd40BitRC2-CBC (Keychain, -legacy)
+};
+
+/** PBES2 (RFC 8018) encryption schemes and PBKDF2 PRFs. */
+const PBES2_CIPHERS: Record<string, { name: string; keyLength: number }> = {
+  '2.16.840.1.101.3.4.1.2': { name: 'aes-128-cbc', keyLength: 16 },
+  '2.16.840.1.101.3.4.1.22': { name: 'aes-192-cbc', keyLength: 24 },
+  '2.16.840.1.101.3.4.1.42': { name: 'aes-256-cbc', keyLength: 32 },
+  '1.2.840.113549.3.7': { name: 'des-ede3-cbc', keyLength: 24 },
+};
+const PBKDF2_PRFS: Record<string, string> = {
+  '1.2.840.113549.2.7': 'sha1',
+  '1.2.840.113549.2.8': 'sha224',
+  '1.2.840.113549.2.9': 'sha256',
+  '1.2.840.113549.2.10': 'sha384',
+  '1.2.840.113549.2.11': 'sha512',
+};
+
+type Asn1 = forge.asn1.Asn1;
+const { Class, Type } = forge.asn1;
+
+/** A problem with the file, phrased for the admin; becomes 422 INVALID_P12. Never carries the password. */
+class P12Problem extends Error {}
+
+const WRONG_PASSWORD = 'The push certificate file could not be opened: the password is wrong or the file is damaged';
+
+// ---- ASN.1 access (forge nodes hold bytes as binary strings) ------------------------------------------------
+
+function parseDer(bytes: Buffer, what: string): Asn1 {
+  try {
+    // forge's typings only know the boolean form; the options object is what 1.x implements.
+    const fromDer = forge.asn1.fromDer as unknown as (bytes: string, options: object) => Asn1;
+    return fromDer(bytes.toString('binary'), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+  } catch {
+    throw new P12Problem(`The push certificate file is not a readable PKCS#12 file (${what} is not valid DER)`);
+  }
+}
+
+function malformed(what: string): P12Problem {
+  return new P12Problem(`The push certificate file is not a readable PKCS#12 file (${what} is malformed)`);
+}
+
+function children(node: Asn1 | undefined, what: string, type: forge.asn1.Type = Type.SEQUENCE): Asn1[] {
+  if (!node || node.tagClass !== Class.UNIVERSAL || node.type !== type || !Array.isArray(node.value)) throw malformed(what);
+  return node.value;
+}
+
+function oidOf(node: Asn1 | undefined, what: string): string {
+  if (!node || node.tagClass !== Class.UNIVERSAL || node.type !== Type.OID || typeof node.value !== 'string') {
+    throw malformed(what);
+  }
+  return forge.asn1.derToOid(node.value);
+}
+
+/** OCTET STRING content, joining the chunks of a constructed (BER) one; `implicitTag` for [n] IMPLICIT. */
+function octetsOf(node: Asn1 | undefined, what: string, implicitTag?: number): Buffer {
+  if (!node) throw malformed(what);
+  const tagOk =
+    implicitTag === undefined
+      ? node.tagClass === Class.UNIVERSAL && node.type === Type.OCTETSTRING
+      : node.tagClass === Class.CONTEXT_SPECIFIC && node.type === implicitTag;
+  if (!tagOk) throw malformed(what);
+  if (typeof node.value === 'string') return Buffer.from(node.value, 'binary');
+  return Buffer.concat(node.value.map((chunk) => octetsOf(chunk, what)));
+}
+
+function integerOf(node: Asn1 | undefined, what: string): number {
+  if (!node || node.tagClass !== Class.UNIVERSAL || node.type !== Type.INTEGER || typeof node.value !== 'string') {
+    throw malformed(what);
+  }
+  const bytes = Buffer.from(node.value, 'binary');
+  if (bytes.length === 0 || bytes.length > 6 || (bytes[0] & 0x80) !== 0) throw malformed(what);
+  return bytes.readUIntBE(0, bytes.length);
+}
+
+/** The single child of a [0] EXPLICIT wrapper. */
+function explicit0(node: Asn1 | undefined, what: string): Asn1 {
+  if (!node || node.tagClass !== Class.CONTEXT_SPECIFIC || node.type !== 0 || !Array.isArray(node.value) || node.value.length !== 1) {
+    throw malformed(what);
+  }
+  return node.value[0];
+}
+
+function checkIterations(iterations: number): number {
+  if (iterations < 1 || iterations > MAX_ITERATIONS) {
+    throw new P12Problem(
+      `The push certificate file asks for ${iterations} key-derivation iterations; 1 to ${MAX_ITERATIONS.toLocaleString('en-US')} are supported`,
+    );
+  }
+  return iterations;
+}
+
+// ---- Passwords and key derivation -----------------------------------------------------------------------------
+
+/** BMPString form of the password for the PKCS#12 KDF: UTF-16BE plus a two-byte terminator (as OpenSSL). */
+function bmpPassword(password: string): Buffer {
+  const utf16 = Buffer.from(password, 'utf16le');
+  utf16.swap16();
+  return Buffer.concat([utf16, Buffer.alloc(2)]);
+}
+
+/**
+ * Password encodings to try against the MAC, in OpenSSL's order: the proper BMPString; for a non-ASCII password
+ * the UTF-8 bytes zero-extended (files from OpenSSL before 1.1.0); for the empty password no bytes at all.
+ */
+function passwordCandidates(password: string): Buffer[] {
+  const candidates = [bmpPassword(password)];
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(password)) {
+    const utf8 = Buffer.from(password, 'utf8');
+    const widened = Buffer.alloc(utf8.length * 2 + 2);
+    utf8.forEach((byte, i) => (widened[i * 2 + 1] = byte));
+    candidates.push(widened);
+  }
+  if (password === '') candidates.push(Buffer.alloc(0));
+  return candidates;
+}
+
+/** RFC 7292 appendix B.2: the PKCS#12 key derivation (id 1 = key, 2 = IV, 3 = MAC key). */
+function pkcs12Kdf(
+  digest: { name: string; u: number; v: number },
+  password: Buffer,
+  salt: Buffer,
+  id: 1 | 2 | 3,
+  iterations: number,
+  length: number,
+): Buffer {
+  const { name, u, v } = digest;
+  const stretch = (input: Buffer): Buffer => {
+    const out = Buffer.alloc(v * Math.ceil(input.length / v));
+    for (let i = 0; i < out.length; i++) out[i] = input[i % input.length];
+    return out;
+  };
+  const D = Buffer.alloc(v, id);
+  const I = Buffer.concat([salt.length > 0 ? stretch(salt) : Buffer.alloc(0), password.length > 0 ? stretch(password) : Buffer.alloc(0)]);
+  const blocks: Buffer[] = [];
+  for (let produced = 0; produced < length; produced += u) {
+    let A = createHash(name).update(D).update(I).digest();
+    for (let r = 1; r < iterations; r++) A = createHash(name).update(A).digest();
+    blocks.push(A);
+    if (produced + u >= length) break;
+    // I_j = (I_j + B + 1) mod 2^(8v), with B = A repeated to v bytes.
+    const B = stretch(A);
+    for (let j = 0; j < I.length; j += v) {
+      let carry = 1;
+      for (let k = v - 1; k >= 0; k--) {
+        const sum = I[j + k] + B[k] + carry;
+        I[j + k] = sum & 0xff;
+        carry = sum >> 8;
+      }
+    }
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+/**
+ * Checks the MacData against each password encoding; returns the one that matches (PKCS#12 PBE bags are
+ * encrypted with the same encoding), or throws the wrong-password problem.
+ */
+function verifyMac(macData: Asn1, authSafe: Buffer, password: string): Buffer {
+  const [digestInfo, saltNode, iterationsNode] = children(macData, 'the MAC');
+  const [algorithm, digestNode] = children(digestInfo, 'the MAC digest');
+  const digestOid = oidOf(children(algorithm, 'the MAC algorithm')[0], 'the MAC algorithm');
+  const digest = MAC_DIGESTS[digestOid];
+  if (!digest) throw new P12Problem(`The push certificate file uses an unsupported MAC algorithm (${digestOid})`);
+  const expected = octetsOf(digestNode, 'the MAC digest');
+  const salt = octetsOf(saltNode, 'the MAC salt');
+  const iterations = checkIterations(iterationsNode ? integerOf(iterationsNode, 'the MAC iteration count') : 1);
+  for (const candidate of passwordCandidates(password)) {
+    const key = pkcs12Kdf(digest, candidate, salt, 3, iterations, digest.u);
+    const actual = createHmac(digest.name, key).update(authSafe).digest();
+    if (actual.length === expected.length && timingSafeEqual(actual, expected)) return candidate;
+  }
+  throw new P12Problem(WRONG_PASSWORD);
+}
+
+// ---- Decryption ------------------------------------------------------------------------------------------------
+
+interface Secrets {
+  /** The UTF-16 password as typed (PBES2 uses its UTF-8 bytes). */
+  password: string;
+  /** The BMPString encoding that matched the MAC, for PKCS#12 PBE. */
+  bmp: Buffer;
+}
+
+function decipher(name: string, key: Buffer, iv: Buffer, data: Buffer): Buffer {
+  try {
+    const d = createDecipheriv(name, key, iv);
+    return Buffer.concat([d.update(data), d.final()]);
+  } catch {
+    throw new P12Problem(WRONG_PASSWORD);
+  }
+}
+
+function decryptRc2(key: Buffer, bits: number, iv: Buffer, data: Buffer): Buffer {
+  const cipher = forge.rc2.createDecryptionCipher(key.toString('binary'), bits);
+  cipher.start(iv.toString('binary'));
+  cipher.update(forge.util.createBuffer(data.toString('binary')));
+  if (!cipher.finish()) throw new P12Problem(WRONG_PASSWORD);
+  return Buffer.from(cipher.output.getBytes(), 'binary');
+}
+
+/** Decrypts with the AlgorithmIdentifier of an EncryptedContentInfo or EncryptedPrivateKeyInfo. */
+function decrypt(algorithmId: Asn1, data: Buffer, secrets: Secrets): Buffer {
+  const [oidNode, params] = children(algorithmId, 'an encryption algorithm');
+  const oid = oidOf(oidNode, 'an encryption algorithm');
+
+  const pbe = PKCS12_PBE[oid];
+  if (pbe) {
+    const [saltNode, iterationsNode] = children(params, 'the PBE parameters');
+    const salt = octetsOf(saltNode, 'the PBE salt');
+    const iterations = checkIterations(integerOf(iterationsNode, 'the PBE iteration count'));
+    const sha1 = MAC_DIGESTS['1.3.14.3.2.26'];
+    const key = pkcs12Kdf(sha1, secrets.bmp, salt, 1, iterations, pbe.keyLength);
+    const iv = pkcs12Kdf(sha1, secrets.bmp, salt, 2, iterations, 8);
+    return pbe.cipher === 'rc2' ? decryptRc2(key, pbe.keyLength * 8, iv, data) : decipher(pbe.cipher, key, iv, data);
+  }
+
+  if (oid === OID.pbes2) {
+    const [kdf, scheme] = children(params, 'the PBES2 parameters');
+    const [kdfOid, kdfParams] = children(kdf, 'the PBES2 key derivation');
+    if (oidOf(kdfOid, 'the PBES2 key derivation') !== OID.pbkdf2) {
+      throw new P12Problem('The push certificate file uses an unsupported key derivation (only PBKDF2 is supported)');
+    }
+    const pbkdf2Fields = children(kdfParams, 'the PBKDF2 parameters');
+    const salt = octetsOf(pbkdf2Fields[0], 'the PBKDF2 salt');
+    const iterations = checkIterations(integerOf(pbkdf2Fields[1], 'the PBKDF2 iteration count'));
+    let keyLength: number | undefined;
+    let prf = 'sha1';
+    for (const optional of pbkdf2Fields.slice(2)) {
+      if (optional.type === Type.INTEGER) keyLength = integerOf(optional, 'the PBKDF2 key length');
+      else {
+        const prfOid = oidOf(children(optional, 'the PBKDF2 PRF')[0], 'the PBKDF2 PRF');
+        const name = PBKDF2_PRFS[prfOid];
+        if (!name) throw new P12Problem(`The push certificate file uses an unsupported PBKDF2 PRF (${prfOid})`);
+        prf = name;
+      }
+    }
+    const [schemeOid, ivNode] = children(scheme, 'the PBES2 encryption scheme');
+    const cipherOid = oidOf(schemeOid, 'the PBES2 encryption scheme');
+    const cipher = PBES2_CIPHERS[cipherOid];
+    if (!cipher) throw new P12Problem(`The push certificate file uses an unsupported cipher (${cipherOid})`);
+    if (keyLength !== undefined && keyLength !== cipher.keyLength) throw malformed('the PBKDF2 key length');
+    const key = pbkdf2Sync(Buffer.from(secrets.password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+    return decipher(cipher.name, key, octetsOf(ivNode, 'the PBES2 IV'), data);
+  }
+
+  throw new P12Problem(`The push certificate file uses an unsupported encryption algorithm (${oid})`);
+}
+
+// ---- Walking the PFX -------------------------------------------------------------------------------------------
+
+interface FoundCertificate {
+  der: Buffer;
+  localKeyId?: string;
+}
+
+interface Pkcs12Contents {
+  certificates: FoundCertificate[];
+  /** localKeyId (hex) of every private key bag; the keys themselves are not kept. */
+  keyIds: Set<string>;
+}
+
+function localKeyIdOf(attributes: Asn1 | undefined): string | undefined {
+  if (!attributes) return undefined;
+  for (const attribute of children(attributes, 'the bag attributes', Type.SET)) {
+    const [oidNode, values] = children(attribute, 'a bag attribute');
+    if (oidOf(oidNode, 'a bag attribute') !== OID.localKeyId) continue;
+    const [first] = children(values, 'the localKeyId', Type.SET);
+    return octetsOf(first, 'the localKeyId').toString('hex');
+  }
+  return undefined;
+}
+
+function walkSafeContents(safeContents: Asn1, found: Pkcs12Contents, secrets: Secrets | undefined, depth: number): void {
+  if (depth > MAX_BAG_DEPTH) throw malformed('the bag nesting');
+  for (const bag of children(safeContents, 'the SafeContents')) {
+    const [bagIdNode, bagValue, attributes] = children(bag, 'a SafeBag');
+    const bagId = oidOf(bagIdNode, 'a SafeBag');
+    const value = explicit0(bagValue, 'a SafeBag');
+    const localKeyId = localKeyIdOf(attributes);
+    switch (bagId) {
+      case OID.certBag: {
+        const [certIdNode, certValue] = children(value, 'a certificate bag');
+        if (oidOf(certIdNode, 'a certificate bag') !== OID.x509Certificate) break; // SDSI certificates: ignored
+        found.certificates.push({ der: octetsOf(explicit0(certValue, 'a certificate bag'), 'a certificate bag'), localKeyId });
+        break;
+      }
+      case OID.pkcs8ShroudedKeyBag: {
+        // With a verified MAC the key is left encrypted. Without a MAC, decrypting it is the only password check;
+        // the plaintext is checked for shape and wiped, never kept.
+        if (secrets) {
+          const [algorithm, encrypted] = children(value, 'an encrypted private key');
+          const plain = decrypt(algorithm, octetsOf(encrypted, 'an encrypted private key'), secrets);
+          const looksLikeKey = plain[0] === 0x30;
+          plain.fill(0);
+          if (!looksLikeKey) throw new P12Problem(WRONG_PASSWORD);
+        }
+        if (localKeyId) found.keyIds.add(localKeyId);
+        break;
+      }
+      case OID.keyBag:
+        if (localKeyId) found.keyIds.add(localKeyId);
+        break;
+      case OID.safeContentsBag:
+        walkSafeContents(value, found, secrets, depth + 1);
+        break;
+      default:
+        break; // CRL and secret bags carry nothing we need.
+    }
+  }
+}
+
+function readPkcs12(der: Buffer, password: string): Pkcs12Contents {
+  const [versionNode, authSafeInfo, macData] = children(parseDer(der, 'the file'), 'the PFX');
+  if (integerOf(versionNode, 'the PFX version') !== 3) throw malformed('the PFX version');
+  const [contentType, content] = children(authSafeInfo, 'the PFX content');
+  const type = oidOf(contentType, 'the PFX content');
+  if (type === OID.signedData) {
+    throw new P12Problem('The push certificate file uses public-key integrity mode, which is not supported; export it with a password');
+  }
+  if (type !== OID.data) throw malformed('the PFX content');
+  const authSafe = octetsOf(explicit0(content, 'the PFX content'), 'the PFX content');
+
+  // With a MAC the password is proven before anything is decrypted; without one, by decrypting (see above).
+  const bmp = macData ? verifyMac(macData, authSafe, password) : bmpPassword(password);
+  const secrets: Secrets = { password, bmp };
+  const keyCheckSecrets = macData ? undefined : secrets;
+
+  const found: Pkcs12Contents = { certificates: [], keyIds: new Set() };
+  for (const contentInfo of children(parseDer(authSafe, 'the authenticated safe'), 'the authenticated safe')) {
+    const [infoType, infoContent] = children(contentInfo, 'a ContentInfo');
+    const kind = oidOf(infoType, 'a ContentInfo');
+    if (kind === OID.data) {
+      const safeContents = octetsOf(explicit0(infoContent, 'a ContentInfo'), 'a ContentInfo');
+      walkSafeContents(parseDer(safeContents, 'a SafeContents'), found, keyCheckSecrets, 0);
+    } else if (kind === OID.encryptedData) {
+      const [, encryptedContentInfo] = children(explicit0(infoContent, 'an EncryptedData'), 'an EncryptedData');
+      const [, algorithm, encrypted] = children(encryptedContentInfo, 'an EncryptedContentInfo');
+      if (!encrypted) continue; // content absent: nothing to read
+      const plain = decrypt(algorithm, octetsOf(encrypted, 'an EncryptedContentInfo', 0), secrets);
+      let safeContents: Asn1;
+      try {
+        safeContents = parseDer(plain, 'a decrypted SafeContents');
+      } catch {
+        // Without a MAC a wrong password can still unpad cleanly (about 1 in 256); the DER check catches it.
+        throw new P12Problem(WRONG_PASSWORD);
+      }
+      walkSafeContents(safeContents, found, keyCheckSecrets, 0);
+    } else {
+      throw new P12Problem('The push certificate file holds content that is not supported (only data and password-encrypted data)');
+    }
+  }
+  return found;
+}
+
+// ---- The certificate -------------------------------------------------------------------------------------------
+
+/** The certificate paired with a private key by localKeyId; else the first non-CA one; else the first. */
+function chooseCertificate(certificates: FoundCertificate[], keyIds: Set<string>): { der: Buffer; x509: X509Certificate } {
+  const parsed = certificates.map((certificate) => {
+    try {
+      return { ...certificate, x509: new X509Certificate(certificate.der) };
+    } catch {
+      return { ...certificate, x509: undefined };
+    }
+  });
+  const paired = parsed.find((c) => c.localKeyId !== undefined && keyIds.has(c.localKeyId));
+  const chosen = paired ?? parsed.find((c) => c.x509 !== undefined && !c.x509.ca) ?? parsed[0];
+  if (!chosen.x509 || chosen.x509.raw.length !== chosen.der.length) {
+    throw new P12Problem('The certificate inside the push certificate file cannot be read');
+  }
+  return { der: chosen.der, x509: chosen.x509 };
+}
+
+function decodeDirectoryString(node: Asn1): string | undefined {
+  if (node.tagClass !== Class.UNIVERSAL || typeof node.value !== 'string') return undefined;
+  const bytes = Buffer.from(node.value, 'binary');
+  switch (node.type as number) {
+    case Type.UTF8:
+      return bytes.toString('utf8');
+    case Type.PRINTABLESTRING:
+    case Type.IA5STRING:
+    case 20: // TeletexString
+    case 26: // VisibleString
+      return bytes.toString('latin1');
+    case Type.BMPSTRING: {
+      const copy = Buffer.from(bytes);
+      if (copy.length % 2 !== 0) return undefined;
+      return copy.swap16().toString('utf16le');
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The first UID (0.9.2342.19200300.100.1.1) in the subject, read from the DER (no string unescaping). */
+function subjectUid(der: Buffer): string | undefined {
+  try {
+    const [tbs] = children(parseDer(der, 'the certificate'), 'the certificate');
+    const fields = children(tbs, 'the certificate');
+    const hasVersion = fields[0]?.tagClass === Class.CONTEXT_SPECIFIC && fields[0]?.type === 0;
+    const subject = fields[hasVersion ? 5 : 4];
+    for (const rdn of children(subject, 'the subject')) {
+      for (const attribute of children(rdn, 'the subject', Type.SET)) {
+        const [type, value] = children(attribute, 'the subject');
+        if (oidOf(type, 'the subject') === OID.userId && value) return decodeDirectoryString(value);
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+function decodeBase64(text: string): Buffer {
+  const compact = typeof text === 'string' ? text.replace(/\s+/g, '') : '';
+  if (compact.length === 0 || !STRICT_BASE64.test(compact)) {
+    throw new RuleViolationError('INVALID_P12', 'The push certificate file must be sent as base64 of a PKCS#12 (.p12) file', [
+      { field: 'p12', message: 'not base64' },
+    ]);
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+/**
+ * Opens a PKCS#12 push certificate (legacy RC2/3DES + SHA-1 MAC, or modern AES + PBKDF2 + SHA-256 MAC) and
+ * returns the certificate and its metadata only. 422 errors: INVALID_P12 (not base64, not PKCS#12, wrong
+ * password, no certificate), NOT_A_PUSH_CERTIFICATE (no UID, or one not starting with com.apple.mgmt),
+ * CERTIFICATE_EXPIRED (notAfter before `now`). No message ever contains the password.
+ */
+export async function openPushCertificate(p12Base64: string, password: string, now: Date): Promise<PushCertificateSummary> {
+  const der = decodeBase64(p12Base64);
+  let chosen: { der: Buffer; x509: X509Certificate };
+  try {
+    const contents = readPkcs12(der, typeof password === 'string' ? password : '');
+    if (contents.certificates.length === 0) {
+      throw new P12Problem('The push certificate file holds no certificate (export the certificate with its key)');
+    }
+    chosen = chooseCertificate(contents.certificates, contents.keyIds);
+  } catch (error) {
+    const message = error instanceof P12Problem ? error.message : 'The push certificate file is not a readable PKCS#12 file';
+    throw new RuleViolationError('INVALID_P12', message);
+  }
+
+  const { x509 } = chosen;
+  const subject = formatDistinguishedName(x509.subject);
+  const topic = subjectUid(chosen.der);
+  if (topic === undefined) {
+    throw new RuleViolationError(
+      'NOT_A_PUSH_CERTIFICATE',
+      `The certificate (${subject}) has no UID attribute in its subject, so it is not an APNs push certificate`,
+    );
+  }
+  if (!topic.startsWith(PUSH_TOPIC_PREFIX)) {
+    throw new RuleViolationError(
+      'NOT_A_PUSH_CERTIFICATE',
+      `The certificate's topic (UID ${JSON.stringify(topic)}) does not start with ${PUSH_TOPIC_PREFIX}, so it is not an MDM push certificate`,
+    );
+  }
+
+  const notBefore = new Date(x509.validFrom);
+  const notAfter = new Date(x509.validTo);
+  if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) {
+    throw new RuleViolationError('INVALID_P12', 'The certificate inside the push certificate file has an unreadable validity period');
+  }
+  if (notAfter.getTime() < now.getTime()) {
+    throw new RuleViolationError(
+      'CERTIFICATE_EXPIRED',
+      `The push certificate for ${topic} expired at ${notAfter.toISOString()}; renew it at identity.apple.com and upload the new one`,
+    );
+  }
+
+  return {
+    pem: x509.toString(),
+    topic,
+    subject,
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    daysRemaining: daysRemaining(notAfter.toISOString(), now),
+    sha256: createHash('sha256').update(chosen.der).digest('hex'),
+  };
+}

@@ -1,0 +1,183 @@
+// The security settings document: its type, the defaults of a fresh installation, and its validation rules.
+import { type FieldProblem, RuleViolationError, ValidationError } from './errors.ts';
+
+export const SSL_VERIFICATION_VALUES = ['ALWAYS', 'ALWAYS_EXCEPT_DURING_ENROLLMENT', 'NEVER'] as const;
+export const PACKAGE_VALIDATION_VALUES = ['ALWAYS', 'WHEN_CHECKSUM_PRESENT', 'NEVER'] as const;
+export const MODE_VALUES = ['ENFORCE', 'MONITOR'] as const;
+
+export type SslCertificateVerification = (typeof SSL_VERIFICATION_VALUES)[number];
+export type PackageValidation = (typeof PACKAGE_VALIDATION_VALUES)[number];
+export type Mode = (typeof MODE_VALUES)[number];
+
+export interface Settings {
+  certificateBasedAuthentication: boolean;
+  pushNotifications: boolean;
+  sslCertificateVerification: SslCertificateVerification;
+  packageValidation: PackageValidation;
+  /** Seconds the device clock may differ from the server's, either way. */
+  maxClockSkewSeconds: number;
+  requireImagingAuthentication: boolean;
+  mode: Mode;
+  /** Days before notAfter at which an expiring certificate is alerted, each once. */
+  certificateExpiryAlertDays: number[];
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  certificateBasedAuthentication: false,
+  pushNotifications: false,
+  sslCertificateVerification: 'ALWAYS_EXCEPT_DURING_ENROLLMENT',
+  packageValidation: 'WHEN_CHECKSUM_PRESENT',
+  maxClockSkewSeconds: 300,
+  requireImagingAuthentication: true,
+  mode: 'ENFORCE',
+  certificateExpiryAlertDays: [60, 30, 14, 7, 1],
+} satisfies Settings);
+
+export const SETTINGS_FIELDS = Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[];
+
+type FieldKind = { type: 'boolean' } | { type: 'enum'; values: readonly string[] } | { type: 'number' } | { type: 'number[]' };
+
+const FIELD_KINDS: Record<keyof Settings, FieldKind> = {
+  certificateBasedAuthentication: { type: 'boolean' },
+  pushNotifications: { type: 'boolean' },
+  sslCertificateVerification: { type: 'enum', values: SSL_VERIFICATION_VALUES },
+  packageValidation: { type: 'enum', values: PACKAGE_VALIDATION_VALUES },
+  maxClockSkewSeconds: { type: 'number' },
+  requireImagingAuthentication: { type: 'boolean' },
+  mode: { type: 'enum', values: MODE_VALUES },
+  certificateExpiryAlertDays: { type: 'number[]' },
+};
+
+/** How a field is typed, for callers (the CLI) that turn text into values. */
+export function settingsFieldKind(field: string): FieldKind | undefined {
+  return (FIELD_KINDS as Record<string, FieldKind>)[field];
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function typeProblem(field: keyof Settings, value: unknown): string | undefined {
+  const kind = FIELD_KINDS[field];
+  switch (kind.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `${field} must be true or false`;
+    case 'enum':
+      return typeof value === 'string' && kind.values.includes(value)
+        ? undefined
+        : `${field} must be one of ${kind.values.join(', ')}`;
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : `${field} must be a number`;
+    case 'number[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v))
+        ? undefined
+        : `${field} must be an array of numbers`;
+  }
+}
+
+/**
+ * Checks the shape of a whole settings document (PUT, or the result of a merge patch): every field present,
+ * no unknown field, each of its type. Throws 400 INVALID_SETTINGS naming the first offending field.
+ */
+export function parseSettingsDocument(input: unknown): Settings {
+  if (!isPlainObject(input)) throw new ValidationError('INVALID_SETTINGS', 'The settings must be a JSON object');
+  for (const key of Object.keys(input)) {
+    if (!(key in FIELD_KINDS)) throw new ValidationError('INVALID_SETTINGS', `Unknown setting "${key}"`, key);
+  }
+  for (const field of SETTINGS_FIELDS) {
+    if (!(field in input)) throw new ValidationError('INVALID_SETTINGS', `${field} is required`, field);
+    const problem = typeProblem(field, input[field]);
+    if (problem) throw new ValidationError('INVALID_SETTINGS', problem, field);
+  }
+  const settings = {} as Record<string, unknown>;
+  for (const field of SETTINGS_FIELDS) {
+    const value = input[field];
+    settings[field] = Array.isArray(value) ? [...value] : value;
+  }
+  return settings as unknown as Settings;
+}
+
+/** What the semantic rules need to know about the stored trust material. */
+export interface TrustFacts {
+  deviceCaCount: number;
+  serverCertificateSelfSigned?: boolean;
+  /** RFC 3339 notAfter of the stored push certificate, if any. */
+  pushCertificateNotAfter?: string;
+}
+
+/** The semantic rules of API.md §3; returns one problem per broken rule (empty when the document is acceptable). */
+export function findSettingsRuleProblems(settings: Settings, trust: TrustFacts, now: Date): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  if (settings.sslCertificateVerification === 'ALWAYS' && trust.serverCertificateSelfSigned === true) {
+    problems.push({
+      field: 'sslCertificateVerification',
+      message:
+        'The stored server certificate is self-signed, so devices cannot verify it during enrollment; use ALWAYS_EXCEPT_DURING_ENROLLMENT or upload a CA-issued server certificate',
+    });
+  }
+  if (settings.pushNotifications) {
+    if (trust.pushCertificateNotAfter === undefined) {
+      problems.push({ field: 'pushNotifications', message: 'Push notifications need a push certificate; upload one first' });
+    } else if (Date.parse(trust.pushCertificateNotAfter) <= now.getTime()) {
+      problems.push({ field: 'pushNotifications', message: 'The stored push certificate has expired; upload a renewed one first' });
+    }
+  }
+  if (settings.certificateBasedAuthentication && trust.deviceCaCount < 1) {
+    problems.push({
+      field: 'certificateBasedAuthentication',
+      message: 'Certificate-based authentication needs at least one device CA certificate; upload the device CA first',
+    });
+  }
+  const skew = settings.maxClockSkewSeconds;
+  if (!Number.isInteger(skew) || skew < 1 || skew > 86400) {
+    problems.push({ field: 'maxClockSkewSeconds', message: 'maxClockSkewSeconds must be an integer from 1 to 86400' });
+  }
+  const days = settings.certificateExpiryAlertDays;
+  if (
+    days.length < 1 ||
+    days.length > 10 ||
+    new Set(days).size !== days.length ||
+    !days.every((d) => Number.isInteger(d) && d >= 0 && d <= 365)
+  ) {
+    problems.push({
+      field: 'certificateExpiryAlertDays',
+      message: 'certificateExpiryAlertDays must be 1 to 10 distinct integers from 0 to 365',
+    });
+  }
+  return problems;
+}
+
+export function assertSettingsRules(settings: Settings, trust: TrustFacts, now: Date): void {
+  const problems = findSettingsRuleProblems(settings, trust, now);
+  if (problems.length > 0) {
+    throw new RuleViolationError('INVALID_SETTINGS', 'The settings break the rules listed in details; nothing was changed', problems);
+  }
+}
+
+/** RFC 7396 JSON merge patch. */
+export function applyMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = applyMergePatch(result[key], value);
+  }
+  return result;
+}
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** Field-by-field difference between two documents, in field order. */
+export function diffSettings(from: Settings, to: Settings): FieldChange[] {
+  const changes: FieldChange[] = [];
+  for (const field of SETTINGS_FIELDS) {
+    if (JSON.stringify(from[field]) !== JSON.stringify(to[field])) {
+      changes.push({ field, from: from[field], to: to[field] });
+    }
+  }
+  return changes;
+}

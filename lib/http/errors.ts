@@ -1,0 +1,44 @@
+// The one place where errors become HTTP responses (API.md: one error shape, no stack traces, no SDK text).
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { HttpError } from '../domain/errors.ts';
+import { logger } from '../observability.ts';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; details?: { field: string; message: string }[]; requestId: string };
+}
+
+export function errorResponse(
+  statusCode: number,
+  body: Omit<ErrorBody['error'], 'requestId'>,
+  requestId: string,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
+  // Key order as in API.md: code, message, field / details, requestId.
+  const error: Partial<ErrorBody['error']> = { code: body.code, message: body.message };
+  if (body.field !== undefined) error.field = body.field;
+  if (body.details !== undefined) error.details = body.details;
+  error.requestId = requestId;
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ error }),
+  };
+}
+
+/** Maps any thrown value to a response; HttpErrors keep their public code, everything else is a logged 500. */
+export function toErrorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof HttpError) {
+    if (error.statusCode >= 500) {
+      logger.warn('Request refused: dependency unavailable', { requestId, code: error.code, cause: describeCause(error.cause) });
+    }
+    return errorResponse(error.statusCode, { code: error.code, message: error.message, field: error.field, details: error.details }, requestId, error.headers);
+  }
+  logger.error('Unexpected error', { requestId, error: error as Error });
+  return errorResponse(500, { code: 'INTERNAL', message: 'An unexpected error occurred; it has been logged with the request id' }, requestId);
+}
+
+function describeCause(cause: unknown): string | undefined {
+  if (!cause || typeof cause !== 'object') return undefined;
+  const { name, code } = cause as { name?: string; code?: string };
+  return [name, code].filter(Boolean).join(' ') || undefined;
+}

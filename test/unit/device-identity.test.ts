@@ -1,0 +1,296 @@
+// Unit tests: extracting the presented device certificate (mTLS, trusted proxy header, signed request).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractDeviceIdentity, decodeBase64Strict, type PresentedIdentity } from '../../lib/domain/device-identity.ts';
+import {
+  CertificateFactory,
+  albEscapedPem,
+  deviceCertificateHeader,
+  nginxEscapedPem,
+  pemBundle,
+  rfc9440,
+  type MadeCertificate,
+} from '../support/certificates.ts';
+
+const TRUSTED = 'x-client-cert';
+
+let factory: CertificateFactory;
+let root: MadeCertificate;
+let intermediate: MadeCertificate;
+let leaf: MadeCertificate;
+let other: MadeCertificate;
+
+beforeAll(() => {
+  factory = CertificateFactory.create();
+  root = factory.makeRootCa({ cn: 'Identity Test Root', keyType: 'ec384' });
+  intermediate = factory.makeIntermediateCa(root, { cn: 'Identity Test Issuing CA', keyType: 'ec256' });
+  leaf = factory.makeDeviceCertificate(intermediate, { cn: 'C02XK1JHJG5J', keyType: 'ec256' });
+  other = factory.makeDeviceCertificate(intermediate, { cn: 'OTHER', key: leaf });
+});
+
+afterAll(() => factory?.cleanup());
+
+const chainOf = (identity: PresentedIdentity): Buffer[] | undefined =>
+  'chainDer' in identity ? identity.chainDer : undefined;
+
+describe('extractDeviceIdentity: the three ways and their encodings', () => {
+  // Each case builds its input from the fixtures, then names the way and chain (by fixture) it must yield.
+  type Case = [
+    name: string,
+    input: () => Parameters<typeof extractDeviceIdentity>[0],
+    way: PresentedIdentity['way'],
+    chain: () => MadeCertificate[],
+  ];
+  const cases: Case[] = [
+    // API Gateway mTLS passes a PEM: one certificate
+    ['mTLS single PEM', () => ({ clientCertPem: leaf.pem, headers: {} }), 'MTLS', () => [leaf]],
+    // mTLS with intermediates after the leaf, as API Gateway passes a bundle
+    ['mTLS PEM bundle, leaf first', () => ({ clientCertPem: pemBundle([leaf, intermediate]), headers: {} }), 'MTLS', () => [leaf, intermediate]],
+    // mTLS PEM with CRLF line ends and text around the block (openssl x509 output style)
+    [
+      'mTLS PEM with CRLF and surrounding text',
+      () => ({ clientCertPem: `subject=CN = C02XK1JHJG5J\r\n${leaf.pem.replace(/\n/g, '\r\n')}`, headers: {} }),
+      'MTLS',
+      () => [leaf],
+    ],
+    // nginx $ssl_client_escaped_cert: everything escaped, newlines as %0A
+    [
+      'trusted header: nginx escaped PEM',
+      () => ({ headers: { [TRUSTED]: nginxEscapedPem(leaf.pem) }, trustedClientCertHeader: TRUSTED }),
+      'PROXY_HEADER',
+      () => [leaf],
+    ],
+    // nginx escaped PEM of a chain
+    [
+      'trusted header: nginx escaped PEM chain',
+      () => ({ headers: { [TRUSTED]: nginxEscapedPem(pemBundle([leaf, intermediate])) }, trustedClientCertHeader: TRUSTED }),
+      'PROXY_HEADER',
+      () => [leaf, intermediate],
+    ],
+    // ALB x-amzn-mtls-clientcert: '+', '=' and '/' stay raw; '+' must not become a space
+    [
+      'trusted header: ALB form',
+      () => ({
+        headers: { 'x-amzn-mtls-clientcert': albEscapedPem(pemBundle([leaf, intermediate])) },
+        trustedClientCertHeader: 'x-amzn-mtls-clientcert',
+      }),
+      'PROXY_HEADER',
+      () => [leaf, intermediate],
+    ],
+    // a proxy that forwards the PEM unescaped (newlines folded to spaces)
+    [
+      'trusted header: plain PEM with newlines folded to spaces',
+      () => ({ headers: { [TRUSTED]: leaf.pem.trim().replace(/\n/g, ' ') }, trustedClientCertHeader: TRUSTED }),
+      'PROXY_HEADER',
+      () => [leaf],
+    ],
+    // RFC 9440 Client-Cert: one sf-binary item
+    [
+      'trusted header: RFC 9440 byte sequence',
+      () => ({ headers: { 'client-cert': rfc9440([leaf]) }, trustedClientCertHeader: 'client-cert' }),
+      'PROXY_HEADER',
+      () => [leaf],
+    ],
+    // RFC 9440 list form for a chain (Client-Cert-Chain style, leaf first)
+    [
+      'trusted header: RFC 9440 list',
+      () => ({ headers: { 'client-cert': rfc9440([leaf, intermediate]) }, trustedClientCertHeader: 'client-cert' }),
+      'PROXY_HEADER',
+      () => [leaf, intermediate],
+    ],
+    // signed request: base64 DER of the leaf
+    [
+      'x-device-certificate: leaf only',
+      () => ({ headers: { 'x-device-certificate': leaf.base64, 'x-device-signature': 'AAAA' } }),
+      'SIGNED_REQUEST',
+      () => [leaf],
+    ],
+    // signed request: leaf then intermediates, comma-separated, with whitespace and line breaks tolerated
+    [
+      'x-device-certificate: chain with whitespace',
+      () => ({ headers: { 'x-device-certificate': ` ${leaf.base64} ,\n ${intermediate.base64}, ` } }),
+      'SIGNED_REQUEST',
+      () => [leaf, intermediate],
+    ],
+    // signed request: base64 wrapped at 64 characters inside an item
+    [
+      'x-device-certificate: wrapped base64',
+      () => ({ headers: { 'x-device-certificate': leaf.base64.replace(/(.{64})/g, '$1\n') } }),
+      'SIGNED_REQUEST',
+      () => [leaf],
+    ],
+    // header names are expected lower-cased, but a differently cased one is still found
+    [
+      'x-device-certificate: header name in another case',
+      () => ({ headers: { 'X-Device-Certificate': leaf.base64 } }),
+      'SIGNED_REQUEST',
+      () => [leaf],
+    ],
+  ];
+
+  it.each(cases)('%s', (_name, input, way, chain) => {
+    const identity = extractDeviceIdentity(input());
+    expect(identity.way).toBe(way);
+    expect('unparseable' in identity).toBe(false);
+    expect(chainOf(identity)).toEqual(chain().map((c) => c.der));
+  });
+
+  it('the ALB case really contains raw "+", "/" and "=" (so decoding them is exercised)', () => {
+    const withPadding = [leaf, intermediate, root].find((c) => c.der.length % 3 !== 0);
+    expect(withPadding).toBeDefined();
+    const value = albEscapedPem(pemBundle([leaf, intermediate, root]));
+    expect(value).toMatch(/\+/);
+    expect(value).toMatch(/\//);
+    expect(value).toMatch(/=/);
+    expect(value).not.toMatch(/%2B|%2F|%3D/);
+    const identity = extractDeviceIdentity({ headers: { [TRUSTED]: value }, trustedClientCertHeader: TRUSTED });
+    expect(chainOf(identity)).toEqual([leaf.der, intermediate.der, root.der]);
+  });
+});
+
+describe('extractDeviceIdentity: precedence and the trusted header setting', () => {
+  // Each case: the input, then the way that must win and the leaf it must carry.
+  const cases: Array<[string, () => Parameters<typeof extractDeviceIdentity>[0], PresentedIdentity['way'], () => MadeCertificate | undefined]> = [
+    // mTLS wins over the proxy header and the signed request
+    [
+      'mTLS beats both headers',
+      () => ({
+        clientCertPem: leaf.pem,
+        headers: { [TRUSTED]: nginxEscapedPem(other.pem), 'x-device-certificate': other.base64 },
+        trustedClientCertHeader: TRUSTED,
+      }),
+      'MTLS',
+      () => leaf,
+    ],
+    // the trusted proxy header wins over the signed request
+    [
+      'trusted header beats x-device-certificate',
+      () => ({
+        headers: { [TRUSTED]: nginxEscapedPem(leaf.pem), 'x-device-certificate': other.base64 },
+        trustedClientCertHeader: TRUSTED,
+      }),
+      'PROXY_HEADER',
+      () => leaf,
+    ],
+    // without TRUSTED_CLIENT_CERT_HEADER the header is ignored: the signed request is used
+    [
+      'trusted header ignored when not configured',
+      () => ({ headers: { [TRUSTED]: nginxEscapedPem(leaf.pem), 'x-device-certificate': other.base64 } }),
+      'SIGNED_REQUEST',
+      () => other,
+    ],
+    // ... and with nothing else present, the device presented nothing
+    ['trusted header alone, not configured → NONE', () => ({ headers: { [TRUSTED]: nginxEscapedPem(leaf.pem) } }), 'NONE', () => undefined],
+    // a configured header name that the request does not carry: fall through to the signed request
+    [
+      'configured header absent → signed request',
+      () => ({ headers: { 'x-device-certificate': other.base64 }, trustedClientCertHeader: TRUSTED }),
+      'SIGNED_REQUEST',
+      () => other,
+    ],
+    // empty values count as absent
+    ['empty mTLS PEM and empty headers → NONE', () => ({ clientCertPem: '', headers: { 'x-device-certificate': '  ' } }), 'NONE', () => undefined],
+    // a signature alone proves nothing: no certificate
+    ['signature without certificate → NONE', () => ({ headers: { 'x-device-signature': 'AAAA' } }), 'NONE', () => undefined],
+    // no headers at all
+    ['nothing presented → NONE', () => ({ headers: {} }), 'NONE', () => undefined],
+  ];
+
+  it.each(cases)('%s', (_name, input, way, expectedLeaf) => {
+    const identity = extractDeviceIdentity(input());
+    expect(identity.way).toBe(way);
+    expect(chainOf(identity)?.[0]).toEqual(expectedLeaf()?.der);
+  });
+});
+
+describe('extractDeviceIdentity: present but undecodable', () => {
+  // Each case: input, and the way that must be reported unparseable (never falling through to the next way).
+  const cases: Array<[string, () => Parameters<typeof extractDeviceIdentity>[0], PresentedIdentity['way']]> = [
+    // mTLS text without a PEM block; the valid x-device-certificate must not rescue it
+    ['mTLS without a PEM block', () => ({ clientCertPem: 'not a certificate', headers: { 'x-device-certificate': leaf.base64 } }), 'MTLS'],
+    // a PEM block whose body is not base64
+    ['mTLS block with garbage body', () => ({ clientCertPem: '-----BEGIN CERTIFICATE-----\n!!**!!\n-----END CERTIFICATE-----', headers: {} }), 'MTLS'],
+    // a broken % escape (decodeURIComponent would throw): reported, not thrown
+    ['trusted header with a broken %-escape', () => ({ headers: { [TRUSTED]: '-----BEGIN%20CERTIFICATE%E0%A4%A' }, trustedClientCertHeader: TRUSTED }), 'PROXY_HEADER'],
+    // RFC 9440 item that is not closed
+    ['trusted header: unterminated RFC 9440 item', () => ({ headers: { [TRUSTED]: `:${leaf.base64}` }, trustedClientCertHeader: TRUSTED }), 'PROXY_HEADER'],
+    // RFC 9440 item with characters outside base64
+    ['trusted header: RFC 9440 item not base64', () => ({ headers: { [TRUSTED]: ':not*base64:' }, trustedClientCertHeader: TRUSTED }), 'PROXY_HEADER'],
+    // plain junk in the trusted header must not fall through to x-device-certificate
+    [
+      'trusted header junk with a valid x-device-certificate',
+      () => ({ headers: { [TRUSTED]: 'hello world!', 'x-device-certificate': leaf.base64 }, trustedClientCertHeader: TRUSTED }),
+      'PROXY_HEADER',
+    ],
+    // x-device-certificate that is not base64
+    ['x-device-certificate not base64', () => ({ headers: { 'x-device-certificate': 'this is *not* base64' } }), 'SIGNED_REQUEST'],
+    // one good item and one bad item: the whole chain is refused
+    ['x-device-certificate with one bad item', () => ({ headers: { 'x-device-certificate': `${leaf.base64},%%%` } }), 'SIGNED_REQUEST'],
+    // only separators
+    ['x-device-certificate of commas only', () => ({ headers: { 'x-device-certificate': ' , ,' } }), 'SIGNED_REQUEST'],
+    // more certificates than any real chain (bounded work for the verifier)
+    ['x-device-certificate with 11 certificates', () => ({ headers: { 'x-device-certificate': Array(11).fill(leaf.base64).join(',') } }), 'SIGNED_REQUEST'],
+  ];
+
+  it.each(cases)('%s', (_name, input, way) => {
+    let identity: PresentedIdentity | undefined;
+    expect(() => {
+      identity = extractDeviceIdentity(input());
+    }).not.toThrow();
+    expect(identity).toEqual({ way, unparseable: true });
+  });
+});
+
+describe('extractDeviceIdentity: the request signature header', () => {
+  it('decodes x-device-signature from base64', () => {
+    const signature = Buffer.from([0x30, 0x45, 0x02, 0x21, 0xff, 0xfe, 0xfb]);
+    const identity = extractDeviceIdentity({
+      headers: { 'x-device-certificate': leaf.base64, 'x-device-signature': signature.toString('base64') },
+    });
+    expect(identity).toEqual({ way: 'SIGNED_REQUEST', chainDer: [leaf.der], signature });
+  });
+
+  it('leaves the signature out when the header is absent or empty', () => {
+    for (const headers of [{ 'x-device-certificate': leaf.base64 }, { 'x-device-certificate': leaf.base64, 'x-device-signature': '' }]) {
+      const identity = extractDeviceIdentity({ headers });
+      expect(identity).toEqual({ way: 'SIGNED_REQUEST', chainDer: [leaf.der] });
+      expect('signature' in identity).toBe(false);
+    }
+  });
+
+  it('passes a signature that is not base64 on as an empty buffer (reported as an invalid signature)', () => {
+    const identity = extractDeviceIdentity({ headers: { 'x-device-certificate': leaf.base64, 'x-device-signature': 'not base64!' } });
+    expect(identity).toEqual({ way: 'SIGNED_REQUEST', chainDer: [leaf.der], signature: Buffer.alloc(0) });
+  });
+});
+
+describe('decodeBase64Strict', () => {
+  // Each case: input text and the expected bytes (undefined when it must be refused).
+  it.each([
+    // standard alphabet with padding
+    ['aGVsbG8=', Buffer.from('hello')],
+    // padding left out
+    ['aGVsbG8', Buffer.from('hello')],
+    // URL-safe alphabet
+    ['-_8', Buffer.from([0xfb, 0xff])],
+    // whitespace and line breaks inside
+    ['aGVs\n bG8=', Buffer.from('hello')],
+    // characters outside base64 (Buffer.from would silently skip them)
+    ['aGV*sbG8=', undefined],
+    // impossible length
+    ['aGVsb', undefined],
+    // padding in the middle
+    ['aG=VsbG8', undefined],
+    // empty
+    ['', undefined],
+  ] as Array<[string, Buffer | undefined]>)('%j', (text, expected) => {
+    expect(decodeBase64Strict(text)).toEqual(expected);
+  });
+});
+
+// Keeps the helper honest: the forms above must stay what real proxies send.
+describe('support helpers', () => {
+  it('builds the x-device-certificate value leaf first', () => {
+    expect(deviceCertificateHeader([leaf, intermediate])).toBe(`${leaf.base64},${intermediate.base64}`);
+  });
+});
