@@ -174,7 +174,6 @@ function bmpPassword(password: string): Buffer {
  */
 function passwordCandidates(password: string): Buffer[] {
   const candidates = [bmpPassword(password)];
-  // eslint-disable-next-line no-control-regex
   if (/[^\x00-\x7f]/.test(password)) {
     const utf8 = Buffer.from(password, 'utf8');
     const widened = Buffer.alloc(utf8.length * 2 + 2);
@@ -487,9 +486,7 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0
 function decodeBase64(text: string): Buffer {
   const compact = typeof text === 'string' ? text.replace(/\s+/g, '') : '';
   if (compact.length === 0 || !STRICT_BASE64.test(compact)) {
-    throw new RuleViolationError('INVALID_P12', 'The push certificate file must be sent as base64 of a PKCS#12 (.p12) file', [
-      { field: 'p12', message: 'not base64' },
-    ]);
+    throw new RuleViolationError('INVALID_P12', 'The push certificate file must be sent as base64 of a PKCS#12 (.p12) file');
   }
   return Buffer.from(compact, 'base64');
 }
@@ -526,7 +523,7 @@ export async function openPushCertificate(p12Base64: string, password: string, n
   if (!topic.startsWith(PUSH_TOPIC_PREFIX)) {
     throw new RuleViolationError(
       'NOT_A_PUSH_CERTIFICATE',
-      `The certificate's topic (UID ${JSON.stringify(topic)}) does not start with ${PUSH_TOPIC_PREFIX}, so it is not an MDM push certificate`,
+      `The certificate's topic (UID ${JSON.stringify(topic.length > 100 ? `${topic.slice(0, 100)}…` : topic)}) does not start with ${PUSH_TOPIC_PREFIX}, so it is not an MDM push certificate`,
     );
   }
 

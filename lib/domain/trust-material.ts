@@ -63,7 +63,10 @@ const BASE64_BODY = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3
 function scanPemBlocks(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];
   let current: { label: string; lines: string[]; hasHeaders: boolean } | undefined;
-  for (const rawLine of text.split(/\r\n|\r|\n/)) {
+  // Markers get lines of their own, so that `cat a.pem b.pem` without a final newline, or PEM whose newlines were
+  // lost on the way (one long line), still splits.
+  const separated = text.replace(/-----(?:BEGIN|END) [^-\r\n]{0,80}-----/g, '\n$&\n');
+  for (const rawLine of separated.split(/\r\n|\r|\n/)) {
     const line = rawLine.trim();
     const begin = BEGIN_LINE.exec(line);
     if (begin) {

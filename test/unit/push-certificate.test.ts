@@ -1,0 +1,197 @@
+// Unit tests for lib/domain/push-certificate.ts: real PKCS#12 files made by openssl (legacy and modern).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RuleViolationError } from '../../lib/domain/errors.ts';
+import { openPushCertificate, type PushCertificateSummary } from '../../lib/domain/push-certificate.ts';
+import { OpensslWorkbench, pushSubject, type KeyFile, type MadeCertificate } from '../support/pkcs12.ts';
+
+const UUID = '6f1c1a52-3a8e-4d1b-9f0e-2b7c5d4e3a21';
+const TOPIC = `com.apple.mgmt.External.${UUID}`;
+const SUBJECT = `UID=${TOPIC}, CN=APSP:${UUID}, C=US`;
+const PASSWORD = 'Tr0ub4dor&3-horse';
+const NON_ASCII_PASSWORD = 'pässwörd-€-😀';
+const NOT_BEFORE = new Date('2025-03-01T08:30:00Z');
+const NOT_AFTER = new Date('2035-03-01T08:30:00Z');
+/** A fixed clock: 3652 days (ten years with two leap days) minus 12 h before NOT_AFTER, so 3651 whole days. */
+const NOW = new Date('2025-03-01T20:30:00Z');
+
+let bench: OpensslWorkbench;
+let key: KeyFile;
+let push: MadeCertificate;
+let sha256: string;
+let files: Record<string, string>;
+
+beforeAll(() => {
+  bench = OpensslWorkbench.create();
+  key = bench.makeKey();
+  const ecKey = bench.makeKey('ec256');
+  const dates = { notBefore: NOT_BEFORE, notAfter: NOT_AFTER };
+  push = bench.makeCertificate({ subject: pushSubject(UUID), key, ...dates });
+  sha256 = bench.inspect(push).sha256;
+  const noUid = bench.makeCertificate({ subject: pushSubject(UUID, { uid: null }), key, ...dates });
+  const otherUid = bench.makeCertificate({ subject: pushSubject(UUID, { uid: 'com.example.push' }), key, ...dates });
+  const expired = bench.makeCertificate({
+    subject: pushSubject(UUID),
+    key,
+    notBefore: new Date('2020-01-01T00:00:00Z'),
+    notAfter: new Date('2021-01-01T00:00:00Z'),
+  });
+  const appleCa = bench.makeCertificate({ subject: '/CN=Apple Application Integration 2 CA/O=Apple Inc./C=US', key: ecKey, ca: true });
+  const decoy = bench.makeCertificate({ subject: '/CN=not the push certificate', key: ecKey, issuer: appleCa });
+  // A push certificate that is itself CA:TRUE, paired with the key: only localKeyId pairing picks it over the decoy.
+  const pushMarkedCa = bench.makeCertificate({ subject: pushSubject(UUID), key, ca: true, ...dates });
+
+  files = {
+    modern: bench.exportPkcs12({ certificate: push, password: PASSWORD }),
+    legacy: bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true }),
+    modernWithChain: bench.exportPkcs12({ certificate: push, password: PASSWORD, chain: [appleCa] }),
+    modernNonAscii: bench.exportPkcs12({ certificate: push, password: NON_ASCII_PASSWORD }),
+    legacyNonAscii: bench.exportPkcs12({ certificate: push, password: NON_ASCII_PASSWORD, legacy: true }),
+    modernNoMac: bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-nomac'] }),
+    legacyNoMac: bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true, extraArgs: ['-nomac'] }),
+    mixed: bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'AES-128-CBC', '-macalg', 'sha512'] }),
+    emptyPassword: bench.exportPkcs12({ certificate: push, password: '' }),
+    caFirstNoKey: bench.exportPkcs12({ certificate: appleCa, chain: [push], noKey: true, password: PASSWORD }),
+    pairedByKeyId: bench.exportPkcs12({ certificate: pushMarkedCa, chain: [decoy], password: PASSWORD }),
+    keyOnly: bench.exportPkcs12({ keyOnly: key, password: PASSWORD }),
+    noUid: bench.exportPkcs12({ certificate: noUid, password: PASSWORD }),
+    otherUid: bench.exportPkcs12({ certificate: otherUid, password: PASSWORD, legacy: true }),
+    expired: bench.exportPkcs12({ certificate: expired, password: PASSWORD }),
+    // Just over the iteration bound (a CPU bomb would use far more); the MAC keeps openssl's default of 2048.
+    tooManyIterations: bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-iter', '1000001', '-keypbe', 'NONE'] }),
+  };
+});
+
+afterAll(() => bench?.cleanup());
+
+async function rejection(promise: Promise<unknown>): Promise<RuleViolationError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(RuleViolationError);
+    return error as RuleViolationError;
+  }
+  throw new Error('expected a RuleViolationError, but the promise resolved');
+}
+
+describe('openPushCertificate', () => {
+  it.each([
+    // openssl 3 default: PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, SHA-256 MAC
+    ['modern', PASSWORD],
+    // openssl -legacy, as Keychain Access exports: RC2-40 certificates, 3DES key, SHA-1 MAC
+    ['legacy', PASSWORD],
+    // with the issuing CA in the file: the certificate paired with the key is returned
+    ['modernWithChain', PASSWORD],
+    // non-ASCII password: PBKDF2 takes its UTF-8 bytes (node-forge alone fails here)
+    ['modernNonAscii', NON_ASCII_PASSWORD],
+    // non-ASCII password, PKCS#12 KDF with the BMPString form
+    ['legacyNonAscii', NON_ASCII_PASSWORD],
+    // no MAC: the password is checked by decryption instead
+    ['modernNoMac', PASSWORD],
+    ['legacyNoMac', PASSWORD],
+    // 3DES certificates, AES-128 key, SHA-512 MAC
+    ['mixed', PASSWORD],
+    // the empty password
+    ['emptyPassword', ''],
+    // no key: the first non-CA certificate is the push certificate
+    ['caFirstNoKey', PASSWORD],
+  ])('opens %s', async (file, password) => {
+    const summary = await openPushCertificate(files[file], password, NOW);
+    const expected: PushCertificateSummary = {
+      pem: push.pem,
+      topic: TOPIC,
+      subject: SUBJECT,
+      notBefore: '2025-03-01T08:30:00.000Z',
+      notAfter: '2035-03-01T08:30:00.000Z',
+      daysRemaining: 3651,
+      sha256,
+    };
+    expect(summary).toEqual(expected);
+    expect(JSON.stringify(summary)).not.toContain('PRIVATE KEY');
+    expect(JSON.stringify(summary)).not.toContain(key.pem.split('\n')[1]);
+  });
+
+  it('picks the certificate whose localKeyId matches a key even when a non-CA certificate follows it', async () => {
+    const summary = await openPushCertificate(files.pairedByKeyId, PASSWORD, NOW);
+    expect(summary.topic).toBe(TOPIC);
+    expect(summary.sha256).not.toBe(sha256); // the CA-flagged twin, not `push`
+  });
+
+  it('counts days from the given clock', async () => {
+    const summary = await openPushCertificate(files.modern, PASSWORD, new Date('2035-02-28T08:30:00Z'));
+    expect(summary.daysRemaining).toBe(1);
+  });
+
+  it.each([
+    // wrong password, modern and legacy
+    ['modern', 'not-the-password-42', 'INVALID_P12', /password is wrong/],
+    ['legacy', 'not-the-password-42', 'INVALID_P12', /password is wrong/],
+    // wrong password without a MAC: caught by decryption
+    ['modernNoMac', 'not-the-password-42', 'INVALID_P12', /password is wrong/],
+    ['legacyNoMac', 'not-the-password-42', 'INVALID_P12', /password is wrong/],
+    // the right password in the wrong encoding is still wrong
+    ['modernNonAscii', 'passwörd', 'INVALID_P12', /password is wrong/],
+    // a key without its certificate
+    ['keyOnly', PASSWORD, 'INVALID_P12', /holds no certificate/],
+    // no UID attribute in the subject
+    ['noUid', PASSWORD, 'NOT_A_PUSH_CERTIFICATE', /no UID attribute/],
+    // a UID that is not an MDM topic
+    ['otherUid', PASSWORD, 'NOT_A_PUSH_CERTIFICATE', /\(UID "com\.example\.push"\) does not start with com\.apple\.mgmt/],
+    // a key-derivation iteration count above 1,000,000 is refused before any work is done
+    ['tooManyIterations', PASSWORD, 'INVALID_P12', /asks for 1000001 key-derivation iterations; 1 to 1,000,000 are supported/],
+    // expired in 2021 (real clock is irrelevant: NOW is 2025)
+    ['expired', PASSWORD, 'CERTIFICATE_EXPIRED', /expired at 2021-01-01T00:00:00\.000Z/],
+  ])('rejects %s with password %j → %s', async (file, password, code, message) => {
+    const error = await rejection(openPushCertificate(files[file], password, NOW));
+    expect(error.statusCode).toBe(422);
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+    expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(password);
+    expect(error.message).not.toContain(PASSWORD);
+  });
+
+  it('rejects the wrong password without echoing it, in any form', async () => {
+    const secret = 'hunter2-SECRET-do-not-log';
+    const error = await rejection(openPushCertificate(files.modern, secret, NOW));
+    expect(error.code).toBe('INVALID_P12');
+    const everything = JSON.stringify({ ...error, message: error.message, stack: error.stack });
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain('hunter2');
+  });
+
+  it('rejects a certificate that expired a millisecond ago, and accepts it at the instant of expiry', async () => {
+    const atExpiry = await openPushCertificate(files.modern, PASSWORD, NOT_AFTER);
+    expect(atExpiry.daysRemaining).toBe(0);
+    const error = await rejection(openPushCertificate(files.modern, PASSWORD, new Date(NOT_AFTER.getTime() + 1)));
+    expect(error.code).toBe('CERTIFICATE_EXPIRED');
+  });
+
+  it.each([
+    // not base64 at all
+    ['not base64', () => '%%% this is not base64 %%%'],
+    // empty
+    ['empty', () => ''],
+    // base64 of text
+    ['base64 of text', () => Buffer.from('hello world, not a p12').toString('base64')],
+    // base64 of a certificate (DER), not a PKCS#12
+    ['a bare certificate', () => push.pem.replace(/-----[^-]+-----|\n/g, '')],
+    // truncated file
+    ['truncated', () => files.modern.slice(0, Math.floor(files.modern.length / 2 / 4) * 4)],
+    // one flipped byte in the middle: the MAC no longer matches
+    ['corrupted', () => {
+      const bytes = Buffer.from(files.modern, 'base64');
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      return bytes.toString('base64');
+    }],
+  ])('rejects %s as INVALID_P12', async (_name, p12) => {
+    const error = await rejection(openPushCertificate(p12(), PASSWORD, NOW));
+    expect(error.code).toBe('INVALID_P12');
+    expect(error.statusCode).toBe(422);
+    expect(error.message).not.toContain(PASSWORD);
+  });
+
+  it('accepts base64 wrapped in lines (as `base64` prints it)', async () => {
+    const wrapped = files.legacy.replace(/.{76}/g, '$&\n');
+    expect((await openPushCertificate(wrapped, PASSWORD, NOW)).topic).toBe(TOPIC);
+  });
+});

@@ -1,0 +1,223 @@
+// Unit tests for lib/domain/trust-material.ts: device CA bundles and the server certificate, with openssl-made certificates.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RuleViolationError } from '../../lib/domain/errors.ts';
+import {
+  daysRemaining,
+  describeServerCertificate,
+  formatDistinguishedName,
+  parseDeviceCaBundle,
+  splitPemBundle,
+} from '../../lib/domain/trust-material.ts';
+import { OpensslWorkbench, type KeyFile, type MadeCertificate } from '../support/pkcs12.ts';
+
+const NOT_BEFORE = new Date('2025-01-01T00:00:00Z');
+const NOT_AFTER = new Date('2035-06-30T12:00:00Z');
+
+let bench: OpensslWorkbench;
+let caKey: KeyFile;
+let serverKey: KeyFile;
+let cas: MadeCertificate[]; // 11 distinct CA certificates
+let leaf: MadeCertificate; // CA:FALSE, issued by cas[0]
+let selfSignedCa: MadeCertificate; // self-signed with CA:TRUE, as `openssl req -x509` makes them
+let selfSignedLeaf: MadeCertificate; // self-signed with CA:FALSE and no keyCertSign
+let issuedServer: MadeCertificate; // issued by cas[0]
+
+beforeAll(() => {
+  bench = OpensslWorkbench.create();
+  caKey = bench.makeKey();
+  serverKey = bench.makeKey('ec256');
+  cas = Array.from({ length: 11 }, (_, i) =>
+    bench.makeCertificate({ subject: `/CN=Example Device CA ${i + 1}/O=Example`, key: caKey, ca: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER }),
+  );
+  leaf = bench.makeCertificate({ subject: '/CN=Leaf Device/O=Example', key: serverKey, issuer: cas[0] });
+  selfSignedCa = bench.makeCertificate({ subject: '/CN=tollgate.example.com/O=Example', key: serverKey, ca: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  selfSignedLeaf = bench.makeCertificate({ subject: '/CN=self.example.com', key: serverKey });
+  issuedServer = bench.makeCertificate({ subject: '/CN=tollgate.example.com/O=Example', key: serverKey, issuer: cas[0], notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+});
+
+afterAll(() => bench?.cleanup());
+
+function ruleViolation(run: () => unknown): RuleViolationError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(RuleViolationError);
+    return error as RuleViolationError;
+  }
+  throw new Error('expected a RuleViolationError, but nothing was thrown');
+}
+
+describe('formatDistinguishedName', () => {
+  it.each([
+    // one RDN per line becomes one line, in certificate order
+    ['CN=Example Device CA\nO=Example', 'CN=Example Device CA, O=Example'],
+    // escaped commas and multi-valued RDNs are kept as Node prints them
+    ['CN=a + O=b\nOU=t\\,x', 'CN=a + O=b, OU=t\\,x'],
+    // empty name
+    ['', ''],
+  ])('%j → %j', (multiline, oneLine) => {
+    expect(formatDistinguishedName(multiline)).toBe(oneLine);
+  });
+});
+
+describe('splitPemBundle', () => {
+  it('returns every certificate block, normalised, and leaves other blocks and text out', () => {
+    const messy =
+      'subject=CN=whatever\r\n' +
+      cas[0].pem.replace(/\n/g, '\r\n').replace(/^(?!-----)/gm, '   ') + // CRLF and indented base64
+      'random words\n' +
+      serverKey.pem +
+      cas[1].pem.replace(/\n/g, '');
+    const blocks = splitPemBundle(messy);
+    expect(blocks).toEqual([cas[0].pem, cas[1].pem]);
+  });
+});
+
+describe('parseDeviceCaBundle', () => {
+  it('summarises one CA exactly as openssl reads it', () => {
+    const view = bench.inspect(cas[0]);
+    expect(parseDeviceCaBundle(cas[0].pem)).toEqual([
+      {
+        pem: cas[0].pem,
+        subject: 'CN=Example Device CA 1, O=Example',
+        issuer: 'CN=Example Device CA 1, O=Example',
+        notBefore: '2025-01-01T00:00:00.000Z',
+        notAfter: '2035-06-30T12:00:00.000Z',
+        sha256: view.sha256,
+      },
+    ]);
+    expect(view.subject).toBe('CN=Example Device CA 1, O=Example');
+  });
+
+  it.each([
+    // the contract's upper bound
+    ['10 CAs', () => cas.slice(0, 10).map((c) => c.pem).join(''), 10],
+    // a duplicate is dropped, order kept
+    ['duplicates', () => [cas[0], cas[1], cas[0], cas[1]].map((c) => c.pem).join(''), 2],
+    // 11 blocks but only 10 distinct certificates: counted after dropping duplicates
+    ['11 blocks, 10 distinct', () => [...cas.slice(0, 10), cas[3]].map((c) => c.pem).join(''), 10],
+    // openssl-style text between blocks and CRLF line ends are tolerated
+    ['annotated CRLF bundle', () => `subject=CN=Example Device CA 1\r\n${cas[0].pem.replace(/\n/g, '\r\n')}\r\n# second\r\n${cas[1].pem}`, 2],
+  ])('accepts %s', (_name, bundle, count) => {
+    const summaries = parseDeviceCaBundle(bundle());
+    expect(summaries).toHaveLength(count);
+    expect(new Set(summaries.map((s) => s.sha256)).size).toBe(count);
+    expect(summaries[0].subject).toBe('CN=Example Device CA 1, O=Example');
+  });
+
+  it.each([
+    // more than 10 distinct CAs
+    ['11 CAs', () => cas.map((c) => c.pem).join(''), /holds 11 distinct certificates; at most 10/],
+    // nothing at all
+    ['empty text', () => '', /contains no PEM certificate/],
+    // text without any PEM block
+    ['garbage', () => 'this is not a certificate', /contains no PEM certificate/],
+    // a PEM block whose body is not a certificate
+    ['garbage inside a block', () => '-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQh\n-----END CERTIFICATE-----\n', /Certificate 1 of 1 cannot be read as an X\.509 certificate/],
+    // a body that is not base64
+    ['not base64', () => '-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n', /Certificate 1 of 1 is not valid base64/],
+    // BEGIN without END
+    ['cut off', () => cas[0].pem.split('-----END')[0], /Certificate 1 of 1 is cut off/],
+    // a leaf (CA:FALSE) after a good CA: named by position and subject
+    ['a leaf certificate', () => cas[0].pem + leaf.pem, /^Certificate 2 of 2 \(CN=Leaf Device, O=Example\) is not a CA certificate: it lacks basicConstraints CA:TRUE$/],
+  ])('rejects %s', (_name, bundle, message) => {
+    const error = ruleViolation(() => parseDeviceCaBundle(bundle()));
+    expect(error.statusCode).toBe(422);
+    expect(error.code).toBe('INVALID_CERTIFICATE');
+    expect(error.message).toMatch(message);
+    expect(error.details).toEqual([{ field: 'certificates', message: error.message }]);
+  });
+
+  it('rejects a private key block without echoing the key', () => {
+    const error = ruleViolation(() => parseDeviceCaBundle(cas[0].pem + caKey.pem));
+    expect(error.code).toBe('INVALID_CERTIFICATE');
+    expect(error.message).toMatch(/^PEM block 2 of 2 is a PRIVATE KEY block, not a certificate/);
+    const everything = JSON.stringify({ message: error.message, details: error.details });
+    for (const line of caKey.pem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'))) {
+      expect(everything).not.toContain(line);
+    }
+  });
+
+  it('reports every bad certificate, one detail each', () => {
+    const error = ruleViolation(() => parseDeviceCaBundle(leaf.pem + cas[0].pem + caKey.pem));
+    expect(error.message).toBe('The device CA bundle has 2 problems; see details');
+    expect(error.details?.map((d) => d.message)).toEqual([
+      'Certificate 1 of 3 (CN=Leaf Device, O=Example) is not a CA certificate: it lacks basicConstraints CA:TRUE',
+      'PEM block 3 of 3 is a PRIVATE KEY block, not a certificate; never upload private keys (the key text was not stored)',
+    ]);
+  });
+});
+
+describe('describeServerCertificate', () => {
+  it.each([
+    // self-signed with CA:TRUE, as `openssl req -x509` makes it
+    ['self-signed CA-style', () => selfSignedCa, true],
+    // self-signed leaf without keyCertSign (X509Certificate.checkIssued alone would miss it)
+    ['self-signed leaf', () => selfSignedLeaf, true],
+    // issued by a CA
+    ['CA-issued', () => issuedServer, false],
+  ])('%s → selfSigned %s', (_name, certificate, selfSigned) => {
+    expect(describeServerCertificate(certificate().pem).selfSigned).toBe(selfSigned);
+  });
+
+  it('returns subject, issuer, dates and fingerprint exactly as openssl reads them', () => {
+    const view = bench.inspect(issuedServer);
+    const summary = describeServerCertificate(issuedServer.pem);
+    expect(summary).toEqual({
+      pem: issuedServer.pem,
+      subject: 'CN=tollgate.example.com, O=Example',
+      issuer: 'CN=Example Device CA 1, O=Example',
+      notBefore: '2025-01-01T00:00:00.000Z',
+      notAfter: '2035-06-30T12:00:00.000Z',
+      sha256: view.sha256,
+      selfSigned: false,
+    });
+    expect({ subject: summary.subject, issuer: summary.issuer, notBefore: summary.notBefore, notAfter: summary.notAfter, sha256: summary.sha256 }).toEqual(view);
+  });
+
+  it('describes the first certificate of a full chain and ignores the rest', () => {
+    expect(describeServerCertificate(issuedServer.pem + cas[0].pem).subject).toBe('CN=tollgate.example.com, O=Example');
+  });
+
+  it.each([
+    // nothing
+    ['empty', () => '', /no PEM certificate/],
+    // not PEM at all
+    ['garbage', () => 'hello', /no PEM certificate/],
+    // unreadable first certificate
+    ['unreadable', () => '-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQh\n-----END CERTIFICATE-----\n', /cannot be read as an X\.509 certificate/],
+    // the key pasted with the certificate
+    ['certificate plus key', () => issuedServer.pem + serverKey.pem, /^PEM block 2 of 2 is a PRIVATE KEY block/],
+  ])('rejects %s', (_name, pem, message) => {
+    const error = ruleViolation(() => describeServerCertificate(pem()));
+    expect(error.code).toBe('INVALID_CERTIFICATE');
+    expect(error.statusCode).toBe(422);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain(serverKey.pem.split('\n')[1]);
+  });
+});
+
+describe('daysRemaining', () => {
+  const notAfter = '2030-01-31T12:00:00.000Z';
+  it.each([
+    // exactly 30 days
+    ['2030-01-01T12:00:00.000Z', 30],
+    // one millisecond short of 30 days: whole days only
+    ['2030-01-01T12:00:00.001Z', 29],
+    // the last day
+    ['2030-01-31T00:00:00.000Z', 0],
+    // at the instant of expiry
+    ['2030-01-31T12:00:00.000Z', 0],
+    // one millisecond after expiry
+    ['2030-01-31T12:00:00.001Z', -1],
+    // ten days after expiry
+    ['2030-02-10T12:00:00.000Z', -10],
+  ])('now %s → %i', (now, days) => {
+    expect(daysRemaining(notAfter, new Date(now))).toBe(days);
+  });
+
+  it('throws RangeError for a non-timestamp', () => {
+    expect(() => daysRemaining('soon', new Date())).toThrow(RangeError);
+  });
+});
