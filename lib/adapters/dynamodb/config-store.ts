@@ -250,6 +250,43 @@ export class DynamoDbConfigStore implements ConfigReader {
     return this.history(entry);
   }
 
+  /**
+   * Writes one config item (put, or delete when `item` is absent) and its history line in one transaction, under
+   * conditions on that item and on other config items as they were read (optimistic concurrency for changes whose
+   * validity depends on other items: the settings rules read the trust material and the other way round).
+   * Never throws for a failed condition or a concurrent transaction; says which guard failed instead.
+   */
+  async commitConfigChange(change: ConfigCommit): Promise<ConfigCommitResult> {
+    const key = (sk: string) => marshall({ pk: CONFIG_PK, sk });
+    const write: TransactWriteItem = change.write.item
+      ? {
+          Put: {
+            TableName: this.tableName,
+            Item: marshall({ ...change.write.item, pk: CONFIG_PK, sk: change.write.sk }, { removeUndefinedValues: true, convertClassInstanceToMap: true }),
+            ...conditionFor(change.write.expect),
+          },
+        }
+      : { Delete: { TableName: this.tableName, Key: key(change.write.sk), ...conditionFor(change.write.expect) } };
+    const checks: TransactWriteItem[] = (change.checks ?? []).map((check) => ({
+      ConditionCheck: { TableName: this.tableName, Key: key(check.sk), ...conditionFor(check.expect)! } as NonNullable<TransactWriteItem['ConditionCheck']>,
+    }));
+    const items = [write, ...checks];
+    if (change.history) items.push(this.history(change.history));
+    try {
+      await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException || (error as { name?: string })?.name === 'TransactionCanceledException') {
+        const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
+        const failed = reasons.findIndex((reason) => reason.Code === 'ConditionalCheckFailed');
+        if (failed === 0) return { ok: false, reason: 'WRITE_CONDITION', sk: change.write.sk };
+        if (failed > 0 && failed <= checks.length) return { ok: false, reason: 'CHECK_CONDITION', sk: change.checks![failed - 1].sk };
+        if (reasons.some((reason) => reason.Code === 'TransactionConflict')) return { ok: false, reason: 'TRANSACTION_CONFLICT' };
+      }
+      throw error;
+    }
+    return { ok: true };
+  }
+
   private history(entry: HistoryEntry): TransactWriteItem {
     const item = historyItem(entry);
     item.Put!.TableName = this.tableName;
@@ -269,4 +306,52 @@ export function isConditionFailure(error: unknown, index: number): boolean {
     return reasons[index]?.Code === 'ConditionalCheckFailed';
   }
   return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/** What a config item must look like for a guarded write to go ahead. */
+export type ConfigItemExpectation =
+  | { kind: 'ABSENT' }
+  | { kind: 'PRESENT' }
+  /** The SETTINGS item is at this version (version 1 also matches a fresh installation, where the item is absent). */
+  | { kind: 'SETTINGS_VERSION'; version: number }
+  /** A certificate item (SERVER_CERTIFICATE, PUSH_CERTIFICATE) holds the certificate with this SHA-256. */
+  | { kind: 'CERTIFICATE'; sha256: string };
+
+export interface ConfigCommit {
+  /** The item written: put with `item` (attributes without keys), or deleted when `item` is undefined. */
+  write: { sk: string; item?: Record<string, unknown>; expect?: ConfigItemExpectation };
+  /** Other config items that must still be as they were read. */
+  checks?: { sk: string; expect: ConfigItemExpectation }[];
+  history?: HistoryEntry;
+}
+
+export type ConfigCommitResult =
+  | { ok: true }
+  /** WRITE_CONDITION: the written item was not as expected; CHECK_CONDITION: the checked item `sk` changed; TRANSACTION_CONFLICT: another transaction was changing the same items. */
+  | { ok: false; reason: 'WRITE_CONDITION' | 'CHECK_CONDITION' | 'TRANSACTION_CONFLICT'; sk?: string };
+
+function conditionFor(expect: ConfigItemExpectation | undefined): {
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue>;
+} {
+  if (!expect) return {};
+  switch (expect.kind) {
+    case 'ABSENT':
+      return { ConditionExpression: 'attribute_not_exists(pk)' };
+    case 'PRESENT':
+      return { ConditionExpression: 'attribute_exists(pk)' };
+    case 'SETTINGS_VERSION':
+      return {
+        ConditionExpression: expect.version === 1 ? 'attribute_not_exists(pk) OR #version = :version' : '#version = :version',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':version': { N: String(expect.version) } },
+      };
+    case 'CERTIFICATE':
+      return {
+        ConditionExpression: '#certificate.#sha256 = :sha256',
+        ExpressionAttributeNames: { '#certificate': 'certificate', '#sha256': 'sha256' },
+        ExpressionAttributeValues: { ':sha256': { S: expect.sha256 } },
+      };
+  }
 }
