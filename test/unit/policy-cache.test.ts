@@ -1,0 +1,74 @@
+// PolicyCache: a snapshot is served for at most 5 s; the certificate verifier survives reloads unless trust changes.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../../lib/domain/settings.ts';
+import type { ConfigReader, ConfigSnapshot } from '../../lib/ports.ts';
+import { PolicyCache, POLICY_MAX_AGE_MS } from '../../lib/services/policy-cache.ts';
+
+function fakeReader() {
+  const state = { loads: 0, revoked: [] as string[], version: 1 };
+  const reader: ConfigReader = {
+    loadSnapshot: async (): Promise<ConfigSnapshot> => {
+      state.loads += 1;
+      return {
+        settings: { ...DEFAULT_SETTINGS, certificateExpiryAlertDays: [1] },
+        version: state.version,
+        updatedAt: null,
+        updatedBy: null,
+        deviceCas: [],
+        packages: new Map(),
+        revocations: new Map(state.revoked.map((sha256) => [sha256, { sha256, reason: 'r', revokedAt: '', revokedBy: '' }])),
+      };
+    },
+  };
+  return { reader, state };
+}
+
+describe('PolicyCache', () => {
+  it('keeps the 5 s bound the contract promises', () => {
+    expect(POLICY_MAX_AGE_MS).toBeLessThanOrEqual(5000);
+  });
+
+  it('serves one load for 5 s, then reloads', async () => {
+    const { reader, state } = fakeReader();
+    let now = 0;
+    const cache = new PolicyCache(reader, { now: () => new Date(now) });
+    await cache.get();
+    now = 4999;
+    await cache.get();
+    expect(state.loads).toBe(1);
+    state.version = 2;
+    now = 5000;
+    expect((await cache.get()).snapshot.version).toBe(2);
+    expect(state.loads).toBe(2);
+  });
+
+  it('shares one load between concurrent callers', async () => {
+    const { reader, state } = fakeReader();
+    const cache = new PolicyCache(reader, { now: () => new Date(0) });
+    await Promise.all([cache.get(), cache.get(), cache.get()]);
+    expect(state.loads).toBe(1);
+  });
+
+  it('keeps the verifier (and its chain cache) across reloads until the revocations change', async () => {
+    const { reader, state } = fakeReader();
+    let now = 0;
+    const cache = new PolicyCache(reader, { now: () => new Date(now) });
+    const first = (await cache.get()).verifier;
+    now = 6000;
+    expect((await cache.get()).verifier).toBe(first);
+    state.revoked = ['ab'.repeat(32)];
+    now = 12000;
+    expect((await cache.get()).verifier).not.toBe(first);
+  });
+
+  it('does not remember a failed load', async () => {
+    const { reader, state } = fakeReader();
+    let fail = true;
+    const flaky: ConfigReader = { loadSnapshot: () => (fail ? Promise.reject(new Error('down')) : reader.loadSnapshot()) };
+    const cache = new PolicyCache(flaky, { now: () => new Date(0) });
+    await expect(cache.get()).rejects.toThrow('down');
+    fail = false;
+    await expect(cache.get()).resolves.toBeDefined();
+    expect(state.loads).toBe(1);
+  });
+});
