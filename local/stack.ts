@@ -181,6 +181,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     if (generated) log(`Admin token (saved to ${join(dataDir, 'admin-token')}): ${adminToken}`);
+    else if (!options.adminToken) log(`Admin token: the one saved in ${join(dataDir, 'admin-token')}`);
     return {
       httpUrl: `http://127.0.0.1:${port}`,
       httpsUrl: `https://127.0.0.1:${tlsPort}`,
