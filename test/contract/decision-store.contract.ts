@@ -1,0 +1,68 @@
+// The behaviour every DecisionStore + DeviceStatusStore adapter must have; run against each adapter.
+import { describe, expect, it } from 'vitest';
+import type { DecisionRecord, DecisionStore, DeviceStatusStore } from '../../lib/ports.ts';
+
+type Store = DecisionStore & DeviceStatusStore;
+
+let sequence = 0;
+function decision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
+  sequence += 1;
+  return {
+    checkinId: `contract-${sequence}`,
+    deviceId: `DEV-${sequence}`,
+    decision: 'ACCEPT',
+    enforced: true,
+    violations: [],
+    warnings: [],
+    facts: { clientTime: '2026-11-25T18:00:00.000Z', serverTime: '2026-11-25T18:00:00.000Z', skewSeconds: 0, phase: 'CHECKIN', serverCertificateVerified: true, packages: [] },
+    settingsVersion: 1,
+    evaluatedAt: '2026-11-25T18:00:00.000Z',
+    statusCode: 200,
+    ...overrides,
+  };
+}
+
+export function decisionStoreContract(name: string, makeStore: () => Promise<Store>): void {
+  describe(`${name} (DecisionStore contract)`, () => {
+    it('records once, replays the first answer for the same device, conflicts for another', async () => {
+      const store = await makeStore();
+      const first = decision();
+      expect(await store.record(first, { statusCode: 403, body: 'first' })).toEqual({ outcome: 'RECORDED' });
+      expect(await store.record({ ...first, evaluatedAt: '2026-11-25T18:01:00.000Z' }, { statusCode: 200, body: 'again' })).toEqual({
+        outcome: 'REPLAY',
+        response: { statusCode: 403, body: 'first' },
+      });
+      expect(await store.record({ ...first, deviceId: 'SOMEONE-ELSE' }, { statusCode: 200, body: 'x' })).toEqual({ outcome: 'CONFLICT' });
+      expect((await store.listDecisions(first.deviceId, 10)).items).toEqual([first]);
+      expect((await store.listDecisions('SOMEONE-ELSE', 10)).items).toEqual([]);
+    });
+
+    it('lists a device’s decisions newest first, page by page', async () => {
+      const store = await makeStore();
+      const deviceId = `PAGES-${sequence}`;
+      for (let minute = 0; minute < 5; minute += 1) {
+        await store.record(decision({ deviceId, evaluatedAt: `2026-11-25T18:0${minute}:00.000Z` }), { statusCode: 200, body: '' });
+      }
+      const seen: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await store.listDecisions(deviceId, 2, token);
+        seen.push(...page.items.map((d) => d.evaluatedAt.slice(14, 16)));
+        token = page.nextToken;
+      } while (token);
+      expect(seen).toEqual(['04', '03', '02', '01', '00']);
+      await expect(store.listDecisions(deviceId, 2, 'e30')).rejects.toMatchObject({ statusCode: 400, field: 'nextToken' });
+    });
+
+    it('keeps the latest status per device and lists it by status', async () => {
+      const store = await makeStore();
+      const deviceId = `STATUS-${sequence}`;
+      await store.record(decision({ deviceId, decision: 'BLOCK', evaluatedAt: '2027-01-01T00:00:00.000Z' }), { statusCode: 403, body: '' });
+      expect((await store.listDevices('BLOCKED', 500)).items.map((d) => d.deviceId)).toContain(deviceId);
+      await store.record(decision({ deviceId, evaluatedAt: '2027-01-01T00:01:00.000Z' }), { statusCode: 200, body: '' });
+      expect((await store.listDevices('BLOCKED', 500)).items.map((d) => d.deviceId)).not.toContain(deviceId);
+      const accepted = await store.listDevices('ACCEPTED', 500);
+      expect(accepted.items.find((d) => d.deviceId === deviceId)).toMatchObject({ status: 'ACCEPTED', lastCheckinAt: '2027-01-01T00:01:00.000Z' });
+    });
+  });
+}
