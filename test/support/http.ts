@@ -23,7 +23,7 @@ export async function call(url: string, init: { method?: string; headers?: Recor
     body = JSON.stringify(init.json);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const response = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body) });
   const text = await response.text();
   return { status: response.status, headers: Object.fromEntries(response.headers), body: parse(text), text };
 }
