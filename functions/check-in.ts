@@ -6,7 +6,7 @@ import { DynamoDbDecisionStore } from '../lib/adapters/dynamodb/decision-store.t
 import { MAX_CHECKIN_BODY_BYTES } from '../lib/domain/checkin.ts';
 import { readCheckinConfig } from '../lib/config.ts';
 import { httpStack, type HttpRequest } from '../lib/http/middleware.ts';
-import { logger } from '../lib/observability.ts';
+import { logger, recordCheckinMetrics } from '../lib/observability.ts';
 import { type Clock, systemClock } from '../lib/ports.ts';
 import { type CheckinServiceDeps, makeCheckinService } from '../lib/services/checkin-service.ts';
 import { PolicyCache } from '../lib/services/policy-cache.ts';
@@ -29,6 +29,7 @@ export function makeHandler(deps: CheckinServiceDeps) {
         violations: answer.violationCodes,
         replayed: answer.replayed,
       });
+      recordCheckinMetrics(answer);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (answer.replayed) headers['Idempotent-Replay'] = 'true';
       return { statusCode: answer.statusCode, headers, body: answer.body };

@@ -1,7 +1,7 @@
 // The one place where errors become HTTP responses (API.md: one error shape, no stack traces, no SDK text).
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HttpError } from '../domain/errors.ts';
-import { logger } from '../observability.ts';
+import { logger, recordUnavailable } from '../observability.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: { field: string; message: string }[]; requestId: string };
@@ -28,6 +28,7 @@ export function errorResponse(
 /** Maps any thrown value to a response; HttpErrors keep their public code, everything else is a logged 500. */
 export function toErrorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
   if (error instanceof HttpError) {
+    if (error.statusCode === 503) recordUnavailable();
     if (error.statusCode >= 500) {
       logger.warn('Request refused: dependency unavailable', { requestId, code: error.code, cause: describeCause(error.cause) });
     }
