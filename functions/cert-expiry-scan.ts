@@ -1,7 +1,180 @@
-// PLACEHOLDER: replaced by the work on this function.
-import { HttpError } from '../lib/domain/errors.ts';
-import { httpStack } from '../lib/http/middleware.ts';
+// Lambda `certExpiryScan` (daily schedule): CERTIFICATE_EXPIRING / CERTIFICATE_EXPIRED alerts for the push
+// certificate, every device CA certificate and the server certificate (API.md §4).
+//
+// Each threshold of certificateExpiryAlertDays is alerted once per certificate, and CERTIFICATE_EXPIRED once per
+// UTC day. A mark is claimed before publishing and remembered as sent only after SNS accepted the message; a
+// failed publish releases it, and the scan throws at the end so that Lambda retries (the next daily run would too).
+import type { Context } from 'aws-lambda';
+import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
+import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
+import { DynamoDbExpiryAlertStore, type ExpiryAlertStore } from '../lib/adapters/dynamodb/expiry-alert-store.ts';
+import { createSnsClient, SnsAlertPublisher } from '../lib/adapters/sns.ts';
+import { readAlertConfig, readTableConfig } from '../lib/config.ts';
+import {
+  type AlertSeverity,
+  type AlertType,
+  assessExpiry,
+  certificateAlert,
+  type CertificateKind,
+  type ExpiryAssessment,
+  expiryAlertMark,
+  type WatchedCertificate,
+} from '../lib/domain/alerts.ts';
+import { logger } from '../lib/observability.ts';
+import { type AlertPublisher, type Clock, type ConfigReader, type StoredCertificate, systemClock } from '../lib/ports.ts';
 
-export const handler = httpStack(async () => {
-  throw new HttpError(501, 'NOT_IMPLEMENTED', 'Not implemented yet');
-}, { maxBodyBytes: 1024 * 1024 });
+export interface ExpiryScanDeps {
+  config: ConfigReader;
+  marks: ExpiryAlertStore;
+  publisher: AlertPublisher;
+  clock: Clock;
+}
+
+export interface AlertedCertificate {
+  type: AlertType;
+  severity: AlertSeverity;
+  alertId: string;
+  kind: CertificateKind;
+  subject: string;
+  sha256: string;
+  notAfter: string;
+  daysRemaining: number;
+  /** CERTIFICATE_EXPIRING: the threshold alerted. */
+  threshold?: number;
+}
+
+export interface ExpiryScanSummary {
+  /** Certificates looked at (distinct by SHA-256). */
+  checked: number;
+  alerted: AlertedCertificate[];
+  /** Alerts that could not be published (or remembered); sent on the next run. */
+  failed: { kind: CertificateKind; sha256: string; type: AlertType; error: string }[];
+  /** Alerts another scan was publishing at the same moment (it sends them; a retry confirms). */
+  busy: { kind: CertificateKind; sha256: string; type: AlertType }[];
+}
+
+/** Some alerts of the scan were not sent; Lambda retries the invocation (each sent alert is remembered). */
+export class ExpiryScanError extends Error {
+  override name = 'ExpiryScanError';
+  constructor(readonly summary: ExpiryScanSummary) {
+    const pending = summary.failed.length + summary.busy.length;
+    super(`${pending} certificate alert(s) not sent yet (${summary.alerted.length} sent); they are retried on the next run`);
+  }
+}
+
+/** How long DynamoDB keeps a mark once it can no longer matter (TTL). */
+const MARK_RETENTION_DAYS = 30;
+
+function watched(kind: CertificateKind, certificate: StoredCertificate): WatchedCertificate {
+  return {
+    kind,
+    subject: certificate.subject,
+    topic: kind === 'PUSH' ? certificate.topic : undefined,
+    notAfter: certificate.notAfter,
+    sha256: certificate.sha256,
+  };
+}
+
+/** The certificates Tollgate depends on, each once (the same certificate could be stored in two roles). */
+function certificatesOf(snapshot: Awaited<ReturnType<ConfigReader['loadSnapshot']>>): WatchedCertificate[] {
+  const all: WatchedCertificate[] = [];
+  if (snapshot.pushCertificate) all.push(watched('PUSH', snapshot.pushCertificate));
+  for (const ca of snapshot.deviceCas ?? []) all.push(watched('DEVICE_CA', ca));
+  if (snapshot.serverCertificate) all.push(watched('SERVER', snapshot.serverCertificate));
+  const seen = new Set<string>();
+  return all.filter((c) => !seen.has(c.sha256) && seen.add(c.sha256));
+}
+
+export async function scanCertificates(deps: ExpiryScanDeps): Promise<ExpiryScanSummary> {
+  const now = deps.clock.now();
+  const snapshot = await deps.config.loadSnapshot();
+  const thresholds = snapshot.settings.certificateExpiryAlertDays ?? [];
+  const certificates = certificatesOf(snapshot);
+  const summary: ExpiryScanSummary = { checked: certificates.length, alerted: [], failed: [], busy: [] };
+
+  for (const certificate of certificates) {
+    let assessment: ExpiryAssessment;
+    try {
+      assessment = assessExpiry(certificate, thresholds, now);
+    } catch {
+      logger.error('Certificate with an unreadable notAfter skipped', { kind: certificate.kind, sha256: certificate.sha256 });
+      continue;
+    }
+    if (assessment.state === 'VALID') continue;
+
+    const alert = certificateAlert(certificate, assessment, now);
+    const mark = expiryAlertMark(assessment);
+    const expiresAt =
+      Math.floor((assessment.state === 'EXPIRED' ? now.getTime() : Date.parse(certificate.notAfter)) / 1000) + MARK_RETENTION_DAYS * 86_400;
+    const which = { kind: certificate.kind, sha256: certificate.sha256, type: alert.type as AlertType };
+
+    let published = false;
+    try {
+      const claimed = await deps.marks.claim({ sha256: certificate.sha256, mark, alertId: alert.message.alertId, now, expiresAt });
+      if (claimed.outcome === 'DONE') continue;
+      if (claimed.outcome === 'BUSY') {
+        summary.busy.push(which);
+        continue;
+      }
+      try {
+        await deps.publisher.publish(alert);
+      } catch (error) {
+        await deps.marks.release(claimed.claim).catch(() => undefined); // else the claim lapses on its own
+        throw error;
+      }
+      published = true;
+      const superseded = assessment.state === 'EXPIRING' ? assessment.crossed.filter((t) => t !== assessment.threshold).map(String) : [];
+      await deps.marks.confirm(claimed.claim, { sentAt: now, superseded, expiresAt });
+    } catch (error) {
+      const reason = (error as Error)?.message ?? String(error);
+      logger.error(published ? 'Certificate alert published but not remembered' : 'Certificate alert not sent', {
+        ...which,
+        alertId: alert.message.alertId,
+        error: (error as Error)?.name,
+      });
+      // Published but not remembered: the claim lapses and a later run sends it again, with the same alertId.
+      summary.failed.push({ ...which, error: published ? `published, but not remembered: ${reason}` : reason });
+      continue;
+    }
+    logger.info('Certificate alert published', { ...which, alertId: alert.message.alertId, daysRemaining: assessment.daysRemaining });
+    summary.alerted.push({
+      ...which,
+      severity: alert.severity,
+      alertId: alert.message.alertId,
+      subject: certificate.subject,
+      notAfter: certificate.notAfter,
+      daysRemaining: assessment.daysRemaining,
+      ...(assessment.state === 'EXPIRING' ? { threshold: assessment.threshold } : {}),
+    });
+  }
+  return summary;
+}
+
+export function makeHandler(deps: ExpiryScanDeps) {
+  /** Resolves to `{ checked, alerted }`; throws ExpiryScanError (with the whole summary) when an alert is pending. */
+  return async function handleScheduledScan(_event?: unknown, _context?: Context): Promise<Pick<ExpiryScanSummary, 'checked' | 'alerted'>> {
+    const summary = await scanCertificates(deps);
+    logger.info('Certificate expiry scan', {
+      checked: summary.checked,
+      alerted: summary.alerted.length,
+      failed: summary.failed.length,
+      busy: summary.busy.length,
+    });
+    if (summary.failed.length > 0 || summary.busy.length > 0) throw new ExpiryScanError(summary);
+    return { checked: summary.checked, alerted: summary.alerted };
+  };
+}
+
+function realDeps(clock: Clock = systemClock): ExpiryScanDeps {
+  const { configTable } = readTableConfig();
+  const { alertTopicArn } = readAlertConfig();
+  const client = createDynamoDbClient();
+  return {
+    config: new DynamoDbConfigStore(client, configTable),
+    marks: new DynamoDbExpiryAlertStore(client, configTable),
+    publisher: new SnsAlertPublisher(createSnsClient(), alertTopicArn),
+    clock,
+  };
+}
+
+export const handler = makeHandler(realDeps());

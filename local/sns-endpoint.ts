@@ -1,25 +1,185 @@
-// PLACEHOLDER (to be replaced by the alerts work): the local SNS endpoint.
-import { createServer, type Server } from 'node:http';
+// The local SNS endpoint: SNS Publish as @aws-sdk/client-sns speaks it (the AWS Query protocol: a form-encoded
+// POST answered with XML), each message appended to $DATA_DIR/alerts.jsonl and summarised on one printed line.
+//
+// Verified against @aws-sdk/client-sns 3.1169: its protocol is AwsQueryProtocol (Content-Type
+// application/x-www-form-urlencoded, `Action=Publish&Version=2010-03-31&TopicArn=…&Message=…&Subject=…&
+// MessageAttributes.entry.N.Name=…&MessageAttributes.entry.N.Value.DataType=…&…StringValue=…`); it sends no
+// `x-amzn-query-mode` header and no JSON. A JSON request (should a later SDK switch SNS to the JSON protocol) is
+// refused with a message saying so, rather than misread.
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
 
 export interface SnsEndpoint {
   url: string;
   topicArn: string;
   /** Stops answering (connections refused) until resume(): simulates an SNS outage. */
   pause(): Promise<void>;
+  /** Listens again, on the same port. */
   resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/** One line of alerts.jsonl (API.md §5). */
+export interface PublishedAlertLine {
+  subject: string | null;
+  /** The Message, parsed when it is JSON (Tollgate's always is), else the text. */
+  message: unknown;
+  messageAttributes: Record<string, string>;
+}
+
+const XML_NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
+/** SNS's limit on a message (256 KiB); form encoding can triple it, hence the request cap. */
+const MAX_MESSAGE_BYTES = 262_144;
+const MAX_REQUEST_BYTES = 3 * MAX_MESSAGE_BYTES;
+
+class SnsError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly type: 'Sender' | 'Receiver' = 'Sender',
+  ) {
+    super(message);
+  }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        reject(new SnsError(413, 'InvalidParameter', 'Invalid parameter: Message too long'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** MessageAttributes.entry.N.{Name, Value.DataType, Value.StringValue | Value.BinaryValue}, N from 1. */
+function readMessageAttributes(params: URLSearchParams): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (let n = 1; ; n += 1) {
+    const prefix = `MessageAttributes.entry.${n}`;
+    const name = params.get(`${prefix}.Name`);
+    if (name === null) break;
+    const dataType = params.get(`${prefix}.Value.DataType`);
+    const value = params.get(`${prefix}.Value.StringValue`) ?? params.get(`${prefix}.Value.BinaryValue`);
+    if (!dataType || value === null) {
+      throw new SnsError(400, 'ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value and type.`);
+    }
+    attributes[name] = value;
+  }
+  return attributes;
+}
+
+function parseMessage(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export async function startSnsEndpoint(options: { port: number; alertsFile: string; print: (line: string) => void }): Promise<SnsEndpoint> {
-  const server: Server = createServer((_req, res) => res.writeHead(501).end());
-  await new Promise<void>((r) => server.listen(options.port, '127.0.0.1', () => r()));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const topicArn = 'arn:aws:sns:us-east-1:000000000000:tollgate-alerts';
+  mkdirSync(dirname(options.alertsFile), { recursive: true });
+
+  const publish = (params: URLSearchParams): string => {
+    const arn = params.get('TopicArn') ?? params.get('TargetArn');
+    if (!arn) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+    if (arn !== topicArn) throw new SnsError(404, 'NotFound', 'Topic does not exist');
+    const message = params.get('Message');
+    if (!message) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Empty message');
+    if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Message too long');
+    const subject = params.get('Subject');
+    if (subject !== null) {
+      // SNS: "Subjects must be UTF-8 text with no line breaks or control characters, and less than 100 characters long."
+      // eslint-disable-next-line no-control-regex
+      if (subject.length === 0 || Array.from(subject).length >= 100 || /[\u0000-\u001f\u007f]/.test(subject)) {
+        throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Subject');
+      }
+    }
+    const messageAttributes = readMessageAttributes(params);
+    const line: PublishedAlertLine = { subject, message: parseMessage(message), messageAttributes };
+    appendFileSync(options.alertsFile, `${JSON.stringify(line)}\n`);
+    const label = [messageAttributes.severity, messageAttributes.type].filter(Boolean).join(' ');
+    options.print(`SNS alert${label ? ` [${label}]` : ''}: ${subject ?? message.slice(0, 80)}`);
+    return randomUUID();
+  };
+
+  const answer = (res: ServerResponse, status: number, xml: string) => {
+    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+    res.end(xml);
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    const requestId = randomUUID();
+    try {
+      if (req.method !== 'POST') throw new SnsError(405, 'InvalidAction', 'Only POST is supported by the local SNS endpoint');
+      const contentType = String(req.headers['content-type'] ?? '');
+      if (/json|cbor/i.test(contentType) || req.headers['x-amz-target'] || req.headers['x-amzn-query-mode']) {
+        throw new SnsError(400, 'InvalidAction', 'The local SNS endpoint speaks the AWS Query protocol (form-encoded POST) only');
+      }
+      const params = new URLSearchParams(await readBody(req));
+      const action = params.get('Action');
+      if (action !== 'Publish') throw new SnsError(400, 'InvalidAction', `The action ${action ?? '(none)'} is not valid for this endpoint`);
+      const messageId = publish(params);
+      answer(
+        res,
+        200,
+        `<PublishResponse xmlns="${XML_NAMESPACE}"><PublishResult><MessageId>${messageId}</MessageId></PublishResult>` +
+          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+      );
+    } catch (error) {
+      const e = error instanceof SnsError ? error : new SnsError(500, 'InternalError', 'Internal error', 'Receiver');
+      if (!(error instanceof SnsError)) options.print(`SNS endpoint failed: ${(error as Error)?.message ?? error}`);
+      if (res.headersSent) return void res.end();
+      answer(
+        res,
+        e.statusCode,
+        `<ErrorResponse xmlns="${XML_NAMESPACE}"><Error><Type>${e.type}</Type><Code>${e.code}</Code>` +
+          `<Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      );
+    }
+  });
+
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+      // Keep-alive connections would otherwise keep answering: an outage refuses and drops everything.
+      server.closeAllConnections();
+    });
+
+  const port = await listen(options.port);
   return {
     url: `http://127.0.0.1:${port}`,
-    topicArn: 'arn:aws:sns:us-east-1:000000000000:tollgate-alerts',
-    pause: async () => undefined,
-    resume: async () => undefined,
-    stop: () => new Promise((r) => server.close(() => r())),
+    topicArn,
+    pause: close,
+    resume: async () => {
+      if (!server.listening) await listen(port);
+    },
+    stop: close,
   };
 }

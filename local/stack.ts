@@ -132,7 +132,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     );
     // Lambda would give each function its own environment; here they share one process, and their variables do not clash.
-    Object.assign(process.env, env, { NODE_OPTIONS: process.env.NODE_OPTIONS ?? '' });
+    // The caller's own log level wins (tests run silent); NODE_OPTIONS stays the caller's.
+    Object.assign(process.env, env, {
+      NODE_OPTIONS: process.env.NODE_OPTIONS ?? '',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+    });
     writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ env, pid: process.pid } satisfies LocalStackState, null, 2));
 
     const handlers = new Map<string, LambdaHandler>();

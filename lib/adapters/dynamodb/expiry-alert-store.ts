@@ -1,0 +1,175 @@
+// DynamoDB adapter remembering which certificate expiry alerts were sent (config table, pk EXPIRY_ALERT).
+//
+// One item per certificate and mark: sk `<sha256>#<threshold>` (CERTIFICATE_EXPIRING, e.g. `…#30`) or
+// `<sha256>#<YYYY-MM-DD>` (CERTIFICATE_EXPIRED, one per UTC day). States:
+//   SENDING     claimed by a scan that is publishing now; the claim lapses at leaseUntil (a scan that died)
+//   SENT        published, and remembered only after SNS accepted it
+//   SUPERSEDED  a higher threshold crossed together with a lower one that was alerted instead
+// The claim is a conditional put, so two scans running at once cannot both publish the same alert; a publish
+// failure releases the claim, so the next run (or Lambda's retry) sends it.
+import { randomUUID } from 'node:crypto';
+import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { callStore } from './client.ts';
+
+export const EXPIRY_ALERT_PK = 'EXPIRY_ALERT';
+
+export type ExpiryMarkState = 'SENDING' | 'SENT' | 'SUPERSEDED';
+
+export interface ExpiryMark {
+  state: ExpiryMarkState;
+  alertId?: string;
+  /** Epoch ms; SENDING only. */
+  leaseUntil?: number;
+}
+
+/** A claim held by this scan on one mark; hand it back to confirm() or release(). */
+export interface ExpiryClaim {
+  sha256: string;
+  mark: string;
+  token: string;
+}
+
+export type ClaimOutcome =
+  | { outcome: 'CLAIMED'; claim: ExpiryClaim }
+  /** Alerted before (SENT or SUPERSEDED): nothing to do. */
+  | { outcome: 'DONE' }
+  /** Another scan holds a live claim: it is publishing this alert now (or died, and the claim lapses soon). */
+  | { outcome: 'BUSY' };
+
+/** The port the expiry scan needs. */
+export interface ExpiryAlertStore {
+  /**
+   * Claims the mark for publishing unless it is settled or claimed by a live scan.
+   * `expiresAt` (epoch seconds) is when DynamoDB TTL may forget the mark.
+   */
+  claim(input: { sha256: string; mark: string; alertId: string; now: Date; expiresAt: number }): Promise<ClaimOutcome>;
+  /** Remembers the claimed mark as SENT, and `superseded` marks of the same certificate as SUPERSEDED. */
+  confirm(claim: ExpiryClaim, input: { sentAt: Date; superseded: string[]; expiresAt: number }): Promise<void>;
+  /** Forgets the claim after a failed publish, so that the alert is sent on the next run. */
+  release(claim: ExpiryClaim): Promise<void>;
+}
+
+/** Longer than the scan function's timeout (60 s): no live scan can still hold a claim this old. */
+export const DEFAULT_CLAIM_LEASE_MS = 90_000;
+
+function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class DynamoDbExpiryAlertStore implements ExpiryAlertStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly leaseMs: number = DEFAULT_CLAIM_LEASE_MS,
+  ) {}
+
+  private key(sha256: string, mark: string) {
+    return marshall({ pk: EXPIRY_ALERT_PK, sk: `${sha256}#${mark}` });
+  }
+
+  async getMark(sha256: string, mark: string): Promise<ExpiryMark | undefined> {
+    const result = await callStore(() =>
+      this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(sha256, mark), ConsistentRead: true })),
+    );
+    if (!result.Item) return undefined;
+    const item = unmarshall(result.Item);
+    return { state: item.state, alertId: item.alertId, leaseUntil: item.leaseUntil };
+  }
+
+  async claim(input: { sha256: string; mark: string; alertId: string; now: Date; expiresAt: number }): Promise<ClaimOutcome> {
+    const now = input.now.getTime();
+    const existing = await this.getMark(input.sha256, input.mark);
+    if (existing && existing.state !== 'SENDING') return { outcome: 'DONE' };
+    if (existing && (existing.leaseUntil ?? 0) >= now) return { outcome: 'BUSY' };
+
+    const token = randomUUID();
+    try {
+      await callStore(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: marshall({
+              pk: EXPIRY_ALERT_PK,
+              sk: `${input.sha256}#${input.mark}`,
+              state: 'SENDING',
+              alertId: input.alertId,
+              claimToken: token,
+              leaseUntil: now + this.leaseMs,
+              expiresAt: input.expiresAt,
+            }),
+            // Free, or claimed by a scan whose lease has lapsed.
+            ConditionExpression: 'attribute_not_exists(pk) OR (#state = :sending AND leaseUntil < :now)',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: marshall({ ':sending': 'SENDING', ':now': now }),
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      // Another scan got there first (between our read and our put).
+      const winner = await this.getMark(input.sha256, input.mark);
+      return winner && winner.state !== 'SENDING' ? { outcome: 'DONE' } : { outcome: 'BUSY' };
+    }
+    return { outcome: 'CLAIMED', claim: { sha256: input.sha256, mark: input.mark, token } };
+  }
+
+  async confirm(claim: ExpiryClaim, input: { sentAt: Date; superseded: string[]; expiresAt: number }): Promise<void> {
+    try {
+      await callStore(() =>
+        this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: this.key(claim.sha256, claim.mark),
+            UpdateExpression: 'SET #state = :sent, sentAt = :sentAt REMOVE leaseUntil, claimToken',
+            ConditionExpression: 'claimToken = :token',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: marshall({ ':sent': 'SENT', ':sentAt': input.sentAt.toISOString(), ':token': claim.token }),
+          }),
+        ),
+      );
+    } catch (error) {
+      // Our lease lapsed and another scan took the claim over: it will remember the mark itself.
+      if (!isConditionFailed(error)) throw error;
+    }
+    for (const mark of input.superseded) {
+      try {
+        await callStore(() =>
+          this.client.send(
+            new PutItemCommand({
+              TableName: this.tableName,
+              Item: marshall({
+                pk: EXPIRY_ALERT_PK,
+                sk: `${claim.sha256}#${mark}`,
+                state: 'SUPERSEDED',
+                supersededBy: claim.mark,
+                sentAt: input.sentAt.toISOString(),
+                expiresAt: input.expiresAt,
+              }),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          ),
+        );
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+    }
+  }
+
+  async release(claim: ExpiryClaim): Promise<void> {
+    try {
+      await callStore(() =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: this.key(claim.sha256, claim.mark),
+            ConditionExpression: 'claimToken = :token',
+            ExpressionAttributeValues: marshall({ ':token': claim.token }),
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+  }
+}

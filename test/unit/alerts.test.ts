@@ -1,0 +1,177 @@
+// Device-status transitions → alerts (API.md §4): the transition table, message shape, subjects and alert ids.
+import { describe, expect, it } from 'vitest';
+import {
+  composeSubject,
+  deviceBlockedSubject,
+  type DeviceStatusImage,
+  deviceStatusAlert,
+  MAX_SUBJECT_LENGTH,
+  readDeviceStatusImage,
+  stableAlertId,
+  summarizeViolation,
+} from '../../lib/domain/alerts.ts';
+import type { Finding } from '../../lib/domain/errors.ts';
+
+const SKEW: Finding = {
+  code: 'CLOCK_SKEW_EXCEEDED',
+  message: "The device clock is 412.0 s ahead of the server's, more than the 300 s allowed; set the device to network time.",
+  skewSeconds: 412,
+  maxClockSkewSeconds: 300,
+};
+const SERVER: Finding = { code: 'SERVER_CERT_NOT_VERIFIED', message: "The device did not verify the server's SSL certificate." };
+const MISMATCH: Finding = { code: 'PACKAGE_CHECKSUM_MISMATCH', message: 'The checksum does not match.', packageId: 'office' };
+
+/** A device-status item as decision-store.ts writes it (and the stream carries it, unmarshalled). */
+function item(status: 'BLOCKED' | 'ACCEPTED', violations: Finding[], checkinId: string): Record<string, unknown> {
+  return {
+    deviceId: 'C02XK1JHJG5J',
+    status,
+    decision: status === 'BLOCKED' ? 'BLOCK' : 'ACCEPT',
+    violations,
+    violationCodes: [...new Set(violations.map((v) => v.code))].sort(),
+    lastCheckinAt: `2026-11-25T18:06:0${checkinId.slice(-1)}.120Z`,
+    checkinId,
+    settingsVersion: 4,
+  };
+}
+
+const image = (raw: Record<string, unknown> | undefined): DeviceStatusImage | undefined => readDeviceStatusImage(raw);
+
+describe('deviceStatusAlert: the transition table', () => {
+  it.each([
+    // The device's first check-in is blocked: no old image.
+    { name: 'first check-in blocked', old: undefined, now: item('BLOCKED', [SKEW], 'c-1'), type: 'DEVICE_BLOCKED' },
+    // The first check-in accepted: nothing to say.
+    { name: 'first check-in accepted', old: undefined, now: item('ACCEPTED', [], 'c-1'), type: undefined },
+    { name: 'accept → block', old: item('ACCEPTED', [], 'c-1'), now: item('BLOCKED', [SKEW], 'c-2'), type: 'DEVICE_BLOCKED' },
+    // A blocked laptop checking in every 15 minutes with the same violations must not flood anyone.
+    { name: 'block → same block', old: item('BLOCKED', [SKEW], 'c-1'), now: item('BLOCKED', [SKEW], 'c-2'), type: undefined },
+    // Same codes, other details (the skew moved): still the same set of codes.
+    {
+      name: 'block → same codes, other details',
+      old: item('BLOCKED', [SKEW], 'c-1'),
+      now: item('BLOCKED', [{ ...SKEW, skewSeconds: 980 }], 'c-2'),
+      type: undefined,
+    },
+    // Same codes in another order: a set, not a list.
+    { name: 'block → same codes reordered', old: item('BLOCKED', [SKEW, SERVER], 'c-1'), now: item('BLOCKED', [SERVER, SKEW], 'c-2'), type: undefined },
+    { name: 'block → other block (code added)', old: item('BLOCKED', [SKEW], 'c-1'), now: item('BLOCKED', [SKEW, SERVER], 'c-2'), type: 'DEVICE_BLOCKED' },
+    { name: 'block → other block (code replaced)', old: item('BLOCKED', [SKEW], 'c-1'), now: item('BLOCKED', [MISMATCH], 'c-2'), type: 'DEVICE_BLOCKED' },
+    { name: 'block → other block (code removed)', old: item('BLOCKED', [SKEW, SERVER], 'c-1'), now: item('BLOCKED', [SERVER], 'c-2'), type: 'DEVICE_BLOCKED' },
+    { name: 'block → accept', old: item('BLOCKED', [SKEW], 'c-1'), now: item('ACCEPTED', [], 'c-2'), type: 'DEVICE_RECOVERED' },
+    { name: 'accept → accept', old: item('ACCEPTED', [], 'c-1'), now: item('ACCEPTED', [], 'c-2'), type: undefined },
+    // MONITOR mode: violations listed, decision ACCEPT, status ACCEPTED: never a block alert.
+    { name: 'accept → MONITOR-mode accept with violations', old: item('ACCEPTED', [], 'c-1'), now: item('ACCEPTED', [SKEW], 'c-2'), type: undefined },
+    { name: 'first check-in MONITOR-mode accept with violations', old: undefined, now: item('ACCEPTED', [SKEW], 'c-1'), type: undefined },
+    // Switching to MONITOR releases a blocked device: it is accepted again.
+    { name: 'block → MONITOR-mode accept with violations', old: item('BLOCKED', [SKEW], 'c-1'), now: item('ACCEPTED', [SKEW], 'c-2'), type: 'DEVICE_RECOVERED' },
+    // The status item deleted (REMOVE has no new image): nothing.
+    { name: 'item removed', old: item('BLOCKED', [SKEW], 'c-1'), now: undefined, type: undefined },
+  ])('$name → $type', ({ old, now, type }) => {
+    expect(deviceStatusAlert(image(old), image(now))?.type).toBe(type);
+  });
+});
+
+describe('alert messages', () => {
+  it('DEVICE_BLOCKED: type, alertId, occurredAt, deviceId, checkinId, violations; severity high; attributes', () => {
+    const alert = deviceStatusAlert(image(item('ACCEPTED', [], 'c-1')), image(item('BLOCKED', [SKEW], 'c-2')))!;
+    expect(alert).toEqual({
+      type: 'DEVICE_BLOCKED',
+      severity: 'high',
+      subject: 'Device C02XK1JHJG5J blocked: clock skew 412 s > 300 s',
+      message: {
+        type: 'DEVICE_BLOCKED',
+        alertId: stableAlertId(['DEVICE_BLOCKED', 'C02XK1JHJG5J', 'c-2']),
+        occurredAt: '2026-11-25T18:06:02.120Z',
+        deviceId: 'C02XK1JHJG5J',
+        checkinId: 'c-2',
+        violations: [SKEW],
+      },
+    });
+  });
+
+  it('DEVICE_RECOVERED: type, alertId, occurredAt, deviceId, checkinId; severity info', () => {
+    const alert = deviceStatusAlert(image(item('BLOCKED', [SKEW], 'c-1')), image(item('ACCEPTED', [], 'c-3')))!;
+    expect(alert).toEqual({
+      type: 'DEVICE_RECOVERED',
+      severity: 'info',
+      subject: 'Device C02XK1JHJG5J recovered: check-in accepted again',
+      message: {
+        type: 'DEVICE_RECOVERED',
+        alertId: stableAlertId(['DEVICE_RECOVERED', 'C02XK1JHJG5J', 'c-3']),
+        occurredAt: '2026-11-25T18:06:03.120Z',
+        deviceId: 'C02XK1JHJG5J',
+        checkinId: 'c-3',
+      },
+    });
+  });
+
+  it('the same event (a redelivered record) yields the same alertId; another check-in another one', () => {
+    const first = deviceStatusAlert(undefined, image(item('BLOCKED', [SKEW], 'c-1')))!;
+    const again = deviceStatusAlert(undefined, image(item('BLOCKED', [SKEW], 'c-1')))!;
+    const other = deviceStatusAlert(undefined, image(item('BLOCKED', [SKEW], 'c-2')))!;
+    expect(again.message).toEqual(first.message);
+    expect(other.message.alertId).not.toBe(first.message.alertId);
+    expect(first.message.alertId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('ids do not collide by concatenation', () => {
+    expect(stableAlertId(['DEVICE_BLOCKED', 'a#b', 'c'])).not.toBe(stableAlertId(['DEVICE_BLOCKED', 'a', 'b#c']));
+  });
+
+  it('reads items without violationCodes (derived from violations) and ignores items it does not understand', () => {
+    const { violationCodes: _codes, ...legacy } = item('BLOCKED', [SERVER, SKEW, SKEW], 'c-1');
+    expect(readDeviceStatusImage(legacy)?.violationCodes).toEqual(['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED']);
+    expect(readDeviceStatusImage({ deviceId: 'x', status: 'PENDING', checkinId: 'c' })).toBeUndefined();
+    expect(readDeviceStatusImage({ status: 'BLOCKED', checkinId: 'c' })).toBeUndefined();
+    expect(readDeviceStatusImage(undefined)).toBeUndefined();
+  });
+});
+
+describe('subjects', () => {
+  it.each([
+    { violations: [SKEW], subject: 'Device C02XK1JHJG5J blocked: clock skew 412 s > 300 s' },
+    { violations: [SKEW, SERVER, MISMATCH], subject: 'Device C02XK1JHJG5J blocked: clock skew 412 s > 300 s and 2 more' },
+    { violations: [SERVER], subject: 'Device C02XK1JHJG5J blocked: server certificate not verified' },
+    { violations: [MISMATCH], subject: 'Device C02XK1JHJG5J blocked: checksum mismatch for package office' },
+    { violations: [{ ...SKEW, skewSeconds: -300.4 }], subject: 'Device C02XK1JHJG5J blocked: clock skew 300.4 s > 300 s' },
+    { violations: [{ code: 'SOMETHING_NEW', message: 'x' }], subject: 'Device C02XK1JHJG5J blocked: something new' },
+  ])('$subject', ({ violations, subject }) => {
+    expect(deviceBlockedSubject('C02XK1JHJG5J', violations)).toBe(subject);
+  });
+
+  it('stays within 99 characters (SNS: fewer than 100) and keeps the "and N more" when the first violation is long', () => {
+    const longPackage: Finding = { ...MISMATCH, packageId: 'p'.repeat(128) };
+    const subject = deviceBlockedSubject('C02XK1JHJG5J', [longPackage, SKEW, SERVER]);
+    expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
+    expect(subject).toMatch(/^Device C02XK1JHJG5J blocked: checksum mismatch for package p+\.\.\. and 2 more$/);
+  });
+
+  it('shortens a 128-character device id', () => {
+    const subject = deviceBlockedSubject('D'.repeat(128), [SKEW, SERVER]);
+    expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
+    expect(subject).toMatch(/^Device D{37}\.\.\. blocked: clock skew 412 s > 300 s and 1 more$/);
+  });
+
+  it('never splits a character, and drops line breaks and control characters', () => {
+    const subject = composeSubject('Device CA certificate ', `${'😀'.repeat(120)}`, 'expires in 3 days');
+    expect(Array.from(subject).length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
+    expect(subject).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+    expect(subject.endsWith('... expires in 3 days')).toBe(true);
+    expect(composeSubject('Line\none\r\n', 'two\u0007')).toBe('Line one two');
+  });
+
+  it('has a few words for every violation code of API.md', () => {
+    const codes = [
+      'CLOCK_SKEW_EXCEEDED', 'CLIENT_CERT_MISSING', 'CLIENT_CERT_INVALID', 'CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_EXPIRED',
+      'CLIENT_CERT_NOT_YET_VALID', 'CLIENT_CERT_DEVICE_MISMATCH', 'CLIENT_CERT_REVOKED', 'CLIENT_SIGNATURE_MISSING',
+      'CLIENT_SIGNATURE_INVALID', 'SERVER_CERT_NOT_VERIFIED', 'PACKAGE_CHECKSUM_UNAVAILABLE', 'PACKAGE_CHECKSUM_MISSING',
+      'PACKAGE_CHECKSUM_MISMATCH',
+    ];
+    for (const code of codes) {
+      const words = summarizeViolation({ code, message: 'm', packageId: 'pkg', skewSeconds: 1, maxClockSkewSeconds: 1 });
+      expect(words).not.toBe(code.toLowerCase().replace(/_/g, ' '));
+      expect(words.length).toBeLessThan(50);
+    }
+  });
+});
