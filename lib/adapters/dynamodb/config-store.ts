@@ -271,7 +271,13 @@ export class DynamoDbConfigStore implements ConfigReader {
       ConditionCheck: { TableName: this.tableName, Key: key(check.sk), ...conditionFor(check.expect)! } as NonNullable<TransactWriteItem['ConditionCheck']>,
     }));
     const items = [write, ...checks];
-    if (change.history) items.push(this.history(change.history));
+    if (change.history) {
+      // The version between time and randomness orders two entries of the same millisecond as they were made.
+      const history = this.history(change.history);
+      const sk = `${change.history.changedAt}#${String(change.history.version).padStart(12, '0')}#${randomBytes(4).toString('hex')}`;
+      history.Put!.Item!.sk = { S: sk };
+      items.push(history);
+    }
     try {
       await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
     } catch (error) {

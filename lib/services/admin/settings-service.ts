@@ -11,7 +11,7 @@ import {
   SETTINGS_FIELDS,
   type Settings,
 } from '../../domain/settings.ts';
-import type { HistoryEntry, StoredSettings } from '../../ports.ts';
+import type { Clock, HistoryEntry, StoredSettings } from '../../ports.ts';
 import { commitOptimistically, type ConfigState, readConfigState, trustFactsOf, certificateUnchanged } from './optimistic.ts';
 import { isPlainObject, matchesVersion, type VersionPrecondition } from './request.ts';
 
@@ -25,7 +25,8 @@ const TRUST_DEPENDENT_FIELDS = new Set<string>(['sslCertificateVerification', 'p
 export interface SettingsChange {
   precondition?: VersionPrecondition;
   actor: string;
-  now: Date;
+  /** Read after each attempt's reads, so that history times grow with versions even when writers race. */
+  clock: Clock;
 }
 
 export class AdminSettingsService {
@@ -57,7 +58,7 @@ export class AdminSettingsService {
    * A document equal to the stored one is answered as stored: same version, no history entry.
    */
   private write(compute: (current: Settings) => Settings, change: SettingsChange): Promise<StoredSettings> {
-    return commitOptimistically(this.store, async () => {
+    return commitOptimistically<StoredSettings>(this.store, async () => {
       const state = await readConfigState(this.store);
       const { stored } = state;
       if (!matchesVersion(change.precondition, stored.version)) throw new PreconditionFailedError(stored.version);
@@ -66,14 +67,15 @@ export class AdminSettingsService {
       if (changes.length === 0) return { unchanged: stored };
 
       const changed = new Set(changes.map((c) => c.field));
-      const problems: FieldProblem[] = findSettingsRuleProblems(next, trustFactsOf(state), change.now).filter(
+      const now = change.clock.now();
+      const problems: FieldProblem[] = findSettingsRuleProblems(next, trustFactsOf(state), now).filter(
         (problem) => !TRUST_DEPENDENT_FIELDS.has(problem.field) || changed.has(problem.field),
       );
       if (problems.length > 0) {
         throw new RuleViolationError('INVALID_SETTINGS', 'The settings break the rules listed in details; nothing was changed', problems);
       }
 
-      const saved: StoredSettings = { settings: next, version: stored.version + 1, updatedAt: change.now.toISOString(), updatedBy: change.actor };
+      const saved: StoredSettings = { settings: next, version: stored.version + 1, updatedAt: now.toISOString(), updatedBy: change.actor };
       const commit: ConfigCommit = {
         write: {
           sk: configSk.settings,

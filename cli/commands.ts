@@ -1,0 +1,532 @@
+// Every `tollgate` command: its words, options, help, and what it sends to the admin API and prints.
+import { createHash, X509Certificate } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { type AdminApi, CliError, UsageError } from './client.ts';
+import { formatFields, formatTable, formatValue, print, printJson } from './output.ts';
+import { obtainPassword } from './prompt.ts';
+import { parseSettingAssignments } from './values.ts';
+
+export type OptionSpec = { type: 'string' | 'boolean'; short?: string; description: string; valueName?: string };
+
+export interface CommandContext {
+  args: string[];
+  options: Record<string, string | boolean | undefined>;
+  json: boolean;
+  api: AdminApi;
+}
+
+export interface Command {
+  /** The command's words, e.g. ['settings', 'set']. */
+  words: string[];
+  /** Positional arguments as shown in the usage line. */
+  argsUsage?: string;
+  minArgs?: number;
+  maxArgs?: number;
+  summary: string;
+  /** Further help text (examples, notes). */
+  details?: string;
+  options?: Record<string, OptionSpec>;
+  run(context: CommandContext): Promise<void>;
+}
+
+// ---- helpers -----------------------------------------------------------------------------------------------------
+
+const enc = encodeURIComponent;
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError('FILE_UNREADABLE', `cannot read ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+function readJsonFile(path: string): unknown {
+  const text = readText(path, 'JSON file');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError('INVALID_JSON', `${path} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function limitOption(options: CommandContext['options']): string {
+  const limit = options.limit as string | undefined;
+  if (limit === undefined) return '';
+  if (!/^\d+$/.test(limit)) throw new UsageError(`--limit is a whole number from 1 to 500, not "${limit}"`);
+  return limit;
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const entries = Object.entries(params).filter(([, v]) => v !== undefined && v !== '') as [string, string][];
+  return entries.length ? `?${new URLSearchParams(entries).toString()}` : '';
+}
+
+/** A fingerprint given as text (hex, any case, colons allowed) or as a certificate file (PEM or DER). */
+function fingerprintOf(argument: string): string {
+  if (existsSync(argument) && statSync(argument).isFile()) {
+    try {
+      return new X509Certificate(readFileSync(argument)).fingerprint256.replace(/:/g, '').toLowerCase();
+    } catch {
+      throw new CliError('INVALID_CERTIFICATE', `${argument} is not a PEM or DER certificate`);
+    }
+  }
+  const compact = argument.replace(/:/g, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(compact)) throw new UsageError(`"${argument}" is neither a SHA-256 fingerprint (64 hex digits) nor a certificate file`);
+  return compact.toLowerCase();
+}
+
+function sha512OfFile(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha512');
+    createReadStream(path)
+      .on('error', (error: NodeJS.ErrnoException) => reject(new CliError('FILE_UNREADABLE', `cannot read package file ${path} (${error.code ?? 'error'})`)))
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+function printSettings(body: any, heading?: string): void {
+  const updated = body.updatedAt ? `updated ${body.updatedAt} by ${body.updatedBy}` : 'never changed';
+  print(`${heading ?? 'Settings'} — version ${body.version}, ${updated}`);
+  print(formatFields(Object.entries(body.settings).map(([key, value]) => [key, formatValue(value)])));
+}
+
+function printCertificates(certificates: { subject: string; notAfter: string; sha256: string }[], empty: string): void {
+  if (certificates.length === 0) return print(empty);
+  print(formatTable(['SUBJECT', 'NOT AFTER', 'SHA-256'], certificates.map((c) => [c.subject, c.notAfter, c.sha256])));
+}
+
+function printPushCertificate(body: any): void {
+  print(formatFields([
+    ['topic', body.topic],
+    ['subject', body.subject],
+    ['notBefore', body.notBefore],
+    ['notAfter', body.notAfter],
+    ['daysRemaining', String(body.daysRemaining)],
+    ['sha256', body.sha256],
+  ]));
+}
+
+function printPackages(items: any[]): void {
+  if (items.length === 0) return print('No packages are registered.');
+  print(formatTable(
+    ['PACKAGE', 'NAME', 'CHECKSUM', 'UPDATED', 'BY'],
+    items.map((p) => [p.packageId, p.name, p.checksum ? `${p.checksum.type} ${p.checksum.value.slice(0, 16)}…` : '-', p.updatedAt, p.updatedBy]),
+  ));
+}
+
+/** Follows nextToken when `all`, else fetches one page; prints the next-page hint in human mode. */
+async function pages(context: CommandContext, path: (token?: string) => string, render: (items: any[]) => void, again: string): Promise<void> {
+  const items: any[] = [];
+  let token = context.options['next-token'] as string | undefined;
+  let next: string | undefined;
+  do {
+    const res = await context.api.request('GET', path(token));
+    items.push(...res.body.items);
+    next = res.body.nextToken;
+    token = next;
+  } while (context.options.all && next);
+  if (context.json) return printJson(next ? { items, nextToken: next } : { items });
+  render(items);
+  if (next) print(`More: ${again} --next-token ${next}`);
+}
+
+const codes = (findings: { code: string }[]) => (findings.length ? findings.map((f) => f.code).join(', ') : '-');
+
+const PAGE_OPTIONS: Record<string, OptionSpec> = {
+  limit: { type: 'string', valueName: 'N', description: 'items per page, 1–500 (default 50)' },
+  'next-token': { type: 'string', valueName: 'TOKEN', description: 'continue from the page this token names' },
+  all: { type: 'boolean', description: 'follow every page' },
+};
+
+const PASSWORD_FILE: Record<string, OptionSpec> = {
+  'password-file': { type: 'string', valueName: 'FILE', description: 'read the password from FILE (one trailing newline is dropped) instead of prompting' },
+};
+
+// ---- the commands ------------------------------------------------------------------------------------------------
+
+export const COMMANDS: Command[] = [
+  {
+    words: ['settings', 'get'],
+    summary: 'show the security settings and their version',
+    async run({ api, json }) {
+      const res = await api.request('GET', '/admin/settings');
+      if (json) return printJson(res.body);
+      printSettings(res.body);
+    },
+  },
+  {
+    words: ['settings', 'set'],
+    argsUsage: 'KEY=VALUE…',
+    minArgs: 1,
+    summary: 'change settings (a JSON merge patch; values typed by the setting)',
+    details: [
+      'Values: booleans true/false, enums in any case, numbers, lists as 60,30,14.',
+      'Examples:',
+      '  tollgate settings set certificateBasedAuthentication=true',
+      '  tollgate settings set sslCertificateVerification=always_except_during_enrollment maxClockSkewSeconds=120',
+      '  tollgate settings set certificateExpiryAlertDays=30,14,7',
+    ].join('\n'),
+    options: { 'if-match': { type: 'string', valueName: 'VERSION', description: 'only change the settings if they are still at VERSION (else 412)' } },
+    async run({ api, json, args, options }) {
+      const patch = parseSettingAssignments(args);
+      const ifMatch = options['if-match'] as string | undefined;
+      if (ifMatch !== undefined && !/^\d+$/.test(ifMatch)) throw new UsageError(`--if-match is a version number, not "${ifMatch}"`);
+      const before = json ? undefined : (await api.request('GET', '/admin/settings')).body;
+      const res = await api.request('PATCH', '/admin/settings', {
+        json: patch,
+        contentType: 'application/merge-patch+json',
+        headers: ifMatch ? { 'if-match': `"${ifMatch}"` } : {},
+      });
+      if (json) return printJson(res.body);
+      if (before && res.body.version === before.version) return print(`No change: the settings already had these values (version ${res.body.version}).`);
+      print(`Settings changed to version ${res.body.version}:`);
+      const changed = Object.keys(patch).filter((key) => JSON.stringify(before?.settings[key]) !== JSON.stringify(res.body.settings[key]));
+      print(formatFields(changed.map((key) => [key, `${formatValue(before?.settings[key])} → ${formatValue(res.body.settings[key])}`])));
+    },
+  },
+  {
+    words: ['settings', 'history'],
+    summary: 'show who changed what, newest first (settings and trust material)',
+    options: { limit: PAGE_OPTIONS.limit },
+    async run({ api, json, options }) {
+      const res = await api.request('GET', `/admin/settings/history${query({ limit: limitOption(options) })}`);
+      if (json) return printJson(res.body);
+      if (res.body.items.length === 0) return print('No changes recorded yet.');
+      print(formatTable(
+        ['VERSION', 'CHANGED AT', 'ACTOR', 'CHANGES'],
+        res.body.items.map((h: any) => [
+          String(h.version),
+          h.changedAt,
+          h.actor,
+          h.changes.map((c: any) => `${c.field}: ${formatValue(c.from, { shortenFingerprints: true })} → ${formatValue(c.to, { shortenFingerprints: true })}`).join('; '),
+        ]),
+      ));
+    },
+  },
+  {
+    words: ['device-ca', 'set'],
+    argsUsage: 'FILE.pem',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'replace the device CA set with the certificates in a PEM bundle (1–10 CA certificates)',
+    async run({ api, json, args }) {
+      const res = await api.request('PUT', '/admin/device-ca', { json: { certificates: readText(args[0], 'PEM file') } });
+      if (json) return printJson(res.body);
+      print(`Device CA set replaced (${res.body.certificates.length} certificate${res.body.certificates.length === 1 ? '' : 's'}); check-ins use it within 5 s.`);
+      printCertificates(res.body.certificates, '');
+    },
+  },
+  {
+    words: ['device-ca', 'list'],
+    summary: 'list the device CA certificates',
+    async run({ api, json }) {
+      const res = await api.request('GET', '/admin/device-ca');
+      if (json) return printJson(res.body);
+      printCertificates(res.body.certificates, 'No device CA certificates are stored.');
+    },
+  },
+  {
+    words: ['server-cert', 'set'],
+    argsUsage: 'FILE.pem',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'register the server certificate devices see (the first certificate of the PEM file)',
+    async run({ api, json, args }) {
+      const res = await api.request('PUT', '/admin/server-certificate', { json: { certificate: readText(args[0], 'PEM file') } });
+      if (json) return printJson(res.body);
+      print(formatFields(Object.entries(res.body).map(([key, value]) => [key, formatValue(value)])));
+    },
+  },
+  {
+    words: ['server-cert', 'show'],
+    summary: 'show the registered server certificate',
+    async run({ api, json }) {
+      const res = await api.request('GET', '/admin/server-certificate');
+      if (json) return printJson(res.body);
+      print(formatFields(Object.entries(res.body).map(([key, value]) => [key, formatValue(value)])));
+    },
+  },
+  {
+    words: ['push-cert', 'upload'],
+    argsUsage: 'FILE.p12',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'upload the APNs push certificate (PKCS#12; only the certificate is kept)',
+    details: 'The password is prompted for with hidden input when stdin is a terminal; otherwise use --password-file.',
+    options: PASSWORD_FILE,
+    async run({ api, json, args, options }) {
+      let p12: string;
+      try {
+        p12 = readFileSync(args[0]).toString('base64');
+      } catch (error) {
+        throw new CliError('FILE_UNREADABLE', `cannot read ${args[0]} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      const password = await obtainPassword({ passwordFile: options['password-file'] as string | undefined, prompt: `Password for ${args[0]}: ` });
+      const res = await api.request('PUT', '/admin/push-certificate', { json: { p12, password } });
+      if (json) return printJson(res.body);
+      printPushCertificate(res.body);
+    },
+  },
+  {
+    words: ['push-cert', 'show'],
+    summary: 'show the push certificate: topic, validity, days remaining',
+    async run({ api, json }) {
+      const res = await api.request('GET', '/admin/push-certificate');
+      if (json) return printJson(res.body);
+      printPushCertificate(res.body);
+    },
+  },
+  {
+    words: ['push-cert', 'delete'],
+    summary: 'delete the push certificate (refused while pushNotifications is true)',
+    async run({ api, json }) {
+      await api.request('DELETE', '/admin/push-certificate');
+      if (!json) print('Push certificate deleted.');
+    },
+  },
+  {
+    words: ['packages', 'add'],
+    argsUsage: 'ID',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'register (or replace) a package and its expected checksum',
+    details: [
+      'Give at most one of --sha512, --sha256, --md5 or --file (which computes SHA-512); none registers it without a checksum.',
+      'Example: tollgate packages add office-2026 --name "Microsoft Office" --file Office.pkg',
+    ].join('\n'),
+    options: {
+      name: { type: 'string', valueName: 'NAME', description: 'the package name (required)' },
+      sha512: { type: 'string', valueName: 'HEX', description: 'expected SHA-512 (128 hex digits)' },
+      sha256: { type: 'string', valueName: 'HEX', description: 'expected SHA-256 (64 hex digits)' },
+      md5: { type: 'string', valueName: 'HEX', description: 'expected MD5 (32 hex digits)' },
+      file: { type: 'string', valueName: 'PKG', description: 'compute the SHA-512 of this file' },
+    },
+    async run({ api, json, args, options }) {
+      const name = options.name as string | undefined;
+      if (!name) throw new UsageError('--name is required');
+      const given = (['sha512', 'sha256', 'md5', 'file'] as const).filter((key) => options[key] !== undefined);
+      if (given.length > 1) throw new UsageError(`give only one of ${given.map((g) => `--${g}`).join(', ')}`);
+      let checksum: { type: string; value: string } | null = null;
+      if (options.sha512 !== undefined) checksum = { type: 'SHA_512', value: options.sha512 as string };
+      if (options.sha256 !== undefined) checksum = { type: 'SHA_256', value: options.sha256 as string };
+      if (options.md5 !== undefined) checksum = { type: 'MD5', value: options.md5 as string };
+      if (options.file !== undefined) checksum = { type: 'SHA_512', value: await sha512OfFile(options.file as string) };
+      const res = await api.request('PUT', `/admin/packages/${enc(args[0])}`, { json: { name, checksum } });
+      if (json) return printJson(res.body);
+      print(`Package ${res.body.packageId} registered.`);
+      printPackages([res.body]);
+    },
+  },
+  {
+    words: ['packages', 'list'],
+    summary: 'list the registered packages',
+    async run({ api, json }) {
+      const res = await api.request('GET', '/admin/packages');
+      if (json) return printJson(res.body);
+      printPackages(res.body.items);
+    },
+  },
+  {
+    words: ['packages', 'show'],
+    argsUsage: 'ID',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'show one package',
+    async run({ api, json, args }) {
+      const res = await api.request('GET', `/admin/packages/${enc(args[0])}`);
+      if (json) return printJson(res.body);
+      print(formatFields([
+        ['packageId', res.body.packageId],
+        ['name', res.body.name],
+        ['checksum', res.body.checksum ? `${res.body.checksum.type} ${res.body.checksum.value}` : '-'],
+        ['updatedAt', res.body.updatedAt],
+        ['updatedBy', res.body.updatedBy],
+      ]));
+    },
+  },
+  {
+    words: ['packages', 'delete'],
+    argsUsage: 'ID',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'remove a registered package',
+    async run({ api, json, args }) {
+      await api.request('DELETE', `/admin/packages/${enc(args[0])}`);
+      if (!json) print(`Package ${args[0]} deleted.`);
+    },
+  },
+  {
+    words: ['revoke'],
+    argsUsage: 'FINGERPRINT|CERT.pem',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'revoke a device certificate (check-ins refuse it within 5 s)',
+    details: 'FINGERPRINT is its SHA-256 (64 hex digits, colons allowed); or give the certificate file (PEM or DER).',
+    options: { reason: { type: 'string', valueName: 'REASON', description: 'why (required, up to 512 characters)' } },
+    async run({ api, json, args, options }) {
+      const reason = options.reason as string | undefined;
+      if (!reason) throw new UsageError('--reason is required');
+      const sha256 = fingerprintOf(args[0]);
+      const res = await api.request('PUT', `/admin/revocations/${sha256}`, { json: { reason } });
+      if (json) return printJson(res.body);
+      print(`Revoked ${res.body.sha256} (${res.body.reason}); check-ins refuse it within 5 s.`);
+    },
+  },
+  {
+    words: ['unrevoke'],
+    argsUsage: 'FINGERPRINT|CERT.pem',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'lift a revocation',
+    async run({ api, json, args }) {
+      const sha256 = fingerprintOf(args[0]);
+      await api.request('DELETE', `/admin/revocations/${sha256}`);
+      if (!json) print(`Revocation of ${sha256} lifted.`);
+    },
+  },
+  {
+    words: ['revocations'],
+    summary: 'list revoked certificate fingerprints, newest first',
+    async run({ api, json }) {
+      const res = await api.request('GET', '/admin/revocations');
+      if (json) return printJson(res.body);
+      if (res.body.items.length === 0) return print('No certificates are revoked.');
+      print(formatTable(['SHA-256', 'REVOKED AT', 'BY', 'REASON'], res.body.items.map((r: any) => [r.sha256, r.revokedAt, r.revokedBy, r.reason])));
+    },
+  },
+  {
+    words: ['devices'],
+    summary: 'list devices by their latest decision (blocked by default)',
+    options: {
+      blocked: { type: 'boolean', description: 'devices whose latest check-in was blocked (the default)' },
+      accepted: { type: 'boolean', description: 'devices whose latest check-in was accepted' },
+      ...PAGE_OPTIONS,
+    },
+    async run(context) {
+      const { options } = context;
+      if (options.blocked && options.accepted) throw new UsageError('give --blocked or --accepted, not both');
+      const status = options.accepted ? 'ACCEPTED' : 'BLOCKED';
+      const limit = limitOption(options);
+      await pages(
+        context,
+        (token) => `/admin/devices${query({ status, limit, nextToken: token })}`,
+        (items) => {
+          if (items.length === 0) return print(`No ${status.toLowerCase()} devices.`);
+          print(formatTable(['DEVICE', 'DECISION', 'LAST CHECK-IN', 'CHECK-IN', 'VIOLATIONS'], items.map((d) => [d.deviceId, d.decision, d.lastCheckinAt, d.checkinId, codes(d.violations)])));
+        },
+        `tollgate devices --${status.toLowerCase()}${limit ? ` --limit ${limit}` : ''}`,
+      );
+    },
+  },
+  {
+    words: ['decisions'],
+    argsUsage: 'DEVICE',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'list the recorded decisions of one device, newest first',
+    options: PAGE_OPTIONS,
+    async run(context) {
+      const deviceId = context.args[0];
+      const limit = limitOption(context.options);
+      await pages(
+        context,
+        (token) => `/admin/devices/${enc(deviceId)}/decisions${query({ limit, nextToken: token })}`,
+        (items) => {
+          if (items.length === 0) return print(`No decisions recorded for ${deviceId}.`);
+          print(formatTable(
+            ['EVALUATED AT', 'CHECK-IN', 'DECISION', 'ENFORCED', 'SETTINGS', 'VIOLATIONS', 'WARNINGS'],
+            items.map((d) => [d.evaluatedAt, d.checkinId, d.decision, String(d.enforced), `v${d.settingsVersion}`, codes(d.violations), codes(d.warnings)]),
+          ));
+        },
+        `tollgate decisions ${deviceId}${limit ? ` --limit ${limit}` : ''}`,
+      );
+    },
+  },
+  {
+    words: ['imaging', 'account', 'set'],
+    argsUsage: 'USER',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'create an imaging account or change its password (12+ characters)',
+    details: 'The password is prompted for twice with hidden input when stdin is a terminal; otherwise use --password-file.',
+    options: PASSWORD_FILE,
+    async run({ api, json, args, options }) {
+      const password = await obtainPassword({ passwordFile: options['password-file'] as string | undefined, prompt: `New password for ${args[0]}: `, confirm: true });
+      const res = await api.request('PUT', `/admin/imaging/accounts/${enc(args[0])}`, { json: { password } });
+      if (json) return printJson(res.body ?? {});
+      print(`Imaging account ${args[0]} saved.`);
+    },
+  },
+  {
+    words: ['imaging', 'account', 'delete'],
+    argsUsage: 'USER',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'delete an imaging account',
+    async run({ api, json, args }) {
+      await api.request('DELETE', `/admin/imaging/accounts/${enc(args[0])}`);
+      if (!json) print(`Imaging account ${args[0]} deleted.`);
+    },
+  },
+  {
+    words: ['imaging', 'account', 'list'],
+    summary: 'list the imaging accounts',
+    async run({ api, json }) {
+      const res = await api.request('GET', '/admin/imaging/accounts');
+      if (json) return printJson(res.body);
+      const items: any[] = Array.isArray(res.body?.items) ? res.body.items : [];
+      if (items.length === 0) return print('No imaging accounts.');
+      const columns = [...new Set(items.flatMap((item) => Object.keys(item)))];
+      print(formatTable(columns.map((c) => c.toUpperCase()), items.map((item) => columns.map((c) => formatValue(item[c])))));
+    },
+  },
+  {
+    words: ['imaging', 'prestage', 'put'],
+    argsUsage: 'ID FILE.json',
+    minArgs: 2,
+    maxArgs: 2,
+    summary: 'store a prestage (a JSON object of at most 32 KiB)',
+    async run({ api, json, args }) {
+      const res = await api.request('PUT', `/admin/imaging/prestages/${enc(args[0])}`, { json: readJsonFile(args[1]) });
+      if (json) return printJson(res.body ?? {});
+      print(`Prestage ${args[0]} stored.`);
+    },
+  },
+  {
+    words: ['imaging', 'prestage', 'delete'],
+    argsUsage: 'ID',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'delete a prestage',
+    async run({ api, json, args }) {
+      await api.request('DELETE', `/admin/imaging/prestages/${enc(args[0])}`);
+      if (!json) print(`Prestage ${args[0]} deleted.`);
+    },
+  },
+  {
+    words: ['imaging', 'autorun', 'put'],
+    argsUsage: 'DEVICE FILE.json',
+    minArgs: 2,
+    maxArgs: 2,
+    summary: 'store the autorun data of a device (a JSON object of at most 32 KiB)',
+    async run({ api, json, args }) {
+      const res = await api.request('PUT', `/admin/imaging/autorun/${enc(args[0])}`, { json: readJsonFile(args[1]) });
+      if (json) return printJson(res.body ?? {});
+      print(`Autorun data for ${args[0]} stored.`);
+    },
+  },
+  {
+    words: ['imaging', 'autorun', 'delete'],
+    argsUsage: 'DEVICE',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: 'delete the autorun data of a device',
+    async run({ api, json, args }) {
+      await api.request('DELETE', `/admin/imaging/autorun/${enc(args[0])}`);
+      if (!json) print(`Autorun data for ${args[0]} deleted.`);
+    },
+  },
+];
+

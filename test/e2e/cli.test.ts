@@ -1,0 +1,370 @@
+// The `tollgate` command line driven as a subprocess (node bin/tollgate.mjs …) against the local runner, and, for
+// the imaging commands, against a recording stand-in server (those routes belong to the imaging work).
+import { execFile } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Built before the stack sets POWERTOOLS_LOG_LEVEL from serverless.yml, so the run stays quiet.
+import '../../lib/observability.ts';
+import { COMMANDS } from '../../cli/commands.ts';
+import { PROJECT_ROOT } from '../../local/serverless-config.ts';
+import type { LocalStack } from '../../local/stack.ts';
+import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
+import { call } from '../support/http.ts';
+import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
+import { OpensslWorkbench, pushSubject } from '../support/pkcs12.ts';
+
+const BIN = join(PROJECT_ROOT, 'bin', 'tollgate.mjs');
+const P12_PASSWORD = 'cli p12 password';
+
+let stack: LocalStack;
+let dir: string;
+let factory: CertificateFactory;
+let bench: OpensslWorkbench;
+let root: MadeCertificate;
+let device: MadeCertificate;
+let files: Record<string, string>;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI; env replaces TOLLGATE_URL/TOLLGATE_TOKEN (pass undefined to leave one unset). */
+function tollgate(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<Run> {
+  const env: Record<string, string | undefined> = { ...process.env, TOLLGATE_URL: stack.httpUrl, TOLLGATE_TOKEN: TEST_ADMIN_TOKEN, ...(options.env ?? {}) };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: options.cwd ?? dir, timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    child.stdin?.end();
+  });
+}
+
+async function json(args: string[]): Promise<any> {
+  const run = await tollgate(['--json', ...args]);
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout);
+}
+
+/** A failure is exactly one line on stderr: `tollgate: <code>: <message>`. */
+function expectFailure(run: Run, exitCode: number, code: string) {
+  expect(run.code, run.stdout).toBe(exitCode);
+  expect(run.stderr.endsWith('\n')).toBe(true);
+  expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(run.stderr).toMatch(new RegExp(`^tollgate: ${code}: \\S`));
+}
+
+beforeAll(async () => {
+  const starting = startTestStack();
+  dir = mkdtempSync(join(tmpdir(), 'tollgate-cli-'));
+  factory = CertificateFactory.create();
+  root = factory.makeRootCa({ cn: 'CLI Device Root' });
+  device = factory.makeDeviceCertificate(root, { cn: 'CLI-DEVICE-1' });
+  const server = factory.makeDeviceCertificate(root, { cn: 'cli.example.com', key: device, eku: 'serverAuth' });
+  bench = OpensslWorkbench.create();
+  const push = bench.makeCertificate({ subject: pushSubject(randomUUID()), key: bench.makeKey('ec256') });
+  files = {
+    root: join(dir, 'root.pem'),
+    device: join(dir, 'device.pem'),
+    server: join(dir, 'server.pem'),
+    p12: join(dir, 'push.p12'),
+    password: join(dir, 'password.txt'),
+    wrongPassword: join(dir, 'wrong.txt'),
+    pkg: join(dir, 'Agent.pkg'),
+    prestage: join(dir, 'prestage.json'),
+    broken: join(dir, 'broken.json'),
+  };
+  writeFileSync(files.root, root.pem);
+  writeFileSync(files.device, device.pem);
+  writeFileSync(files.server, server.pem);
+  writeFileSync(files.p12, Buffer.from(bench.exportPkcs12({ certificate: push, password: P12_PASSWORD }), 'base64'));
+  writeFileSync(files.password, `${P12_PASSWORD}\n`);
+  writeFileSync(files.wrongPassword, 'not it\n');
+  writeFileSync(files.pkg, 'package bytes '.repeat(1000));
+  writeFileSync(files.prestage, JSON.stringify({ name: 'Lab Macs', packages: ['agent'] }));
+  writeFileSync(files.broken, '{ "name": ');
+  stack = await starting;
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  factory?.cleanup();
+  bench?.cleanup();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('help and usage (the full tables run in-process in test/unit/admin-cli.test.ts)', () => {
+  it('--help lists every command; a command\'s --help shows its usage; neither needs a server or a token', async () => {
+    const env = { env: { TOLLGATE_TOKEN: undefined, TOLLGATE_URL: 'http://127.0.0.1:9' } };
+    const [overview, command] = await Promise.all([tollgate(['--help'], env), tollgate(['packages', 'add', '--help'], env)]);
+    expect(overview.code).toBe(0);
+    for (const c of COMMANDS) expect(overview.stdout).toContain(c.words.join(' '));
+    expect(command.code).toBe(0);
+    expect(command.stdout).toMatch(/^Usage: tollgate packages add ID \[options\]/);
+    expect(command.stdout).toContain('--file PKG');
+  });
+
+  it('usage errors exit 2 with one line: no command, an unknown option, no terminal for a password', async () => {
+    const [none, unknown, noTerminal] = await Promise.all([
+      tollgate([]),
+      tollgate(['devices', '--everything']),
+      tollgate(['push-cert', 'upload', 'push.p12']),
+    ]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: tollgate');
+    expectFailure(unknown, 2, 'usage');
+    expectFailure(noTerminal, 2, 'usage');
+    expect(noTerminal.stderr).toContain('--password-file');
+  });
+});
+
+describe('settings', () => {
+  it('settings get prints a table, or the API\'s JSON with --json', async () => {
+    const [table, body, api] = await Promise.all([
+      tollgate(['settings', 'get']),
+      json(['settings', 'get']),
+      call(`${stack.httpUrl}/admin/settings`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } }),
+    ]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^Settings — version 1, never changed\n/);
+    expect(table.stdout).toMatch(/^certificateBasedAuthentication\s+false$/m);
+    expect(table.stdout).toMatch(/^certificateExpiryAlertDays\s+60, 30, 14, 7, 1$/m);
+    expect(body).toEqual(api.body);
+  });
+
+  it('settings set types each value (number, enum in any case, list) and reports the changes', async () => {
+    const run = await tollgate(['settings', 'set', 'maxClockSkewSeconds=120', 'mode=monitor', 'certificateExpiryAlertDays=30,7', 'requireImagingAuthentication=false']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Settings changed to version 2:');
+    expect(run.stdout).toMatch(/^maxClockSkewSeconds\s+300 → 120$/m);
+    expect(run.stdout).toMatch(/^mode\s+ENFORCE → MONITOR$/m);
+    const [body, again, violation, stale] = await Promise.all([
+      json(['settings', 'get']),
+      tollgate(['settings', 'set', 'mode=MONITOR']),
+      tollgate(['settings', 'set', 'maxClockSkewSeconds=0', 'pushNotifications=true']),
+      tollgate(['settings', 'set', '--if-match', '1', 'mode=ENFORCE']),
+    ]);
+    expect(body.settings).toMatchObject({ maxClockSkewSeconds: 120, mode: 'MONITOR', certificateExpiryAlertDays: [30, 7], requireImagingAuthentication: false });
+    expect(again.stdout).toContain('No change');
+    // A rule violation: exit 1, the code, and each detail on the same line.
+    expectFailure(violation, 1, 'INVALID_SETTINGS');
+    expect(violation.stderr).toContain('maxClockSkewSeconds: ');
+    expect(violation.stderr).toContain('pushNotifications: ');
+    expectFailure(stale, 1, 'PRECONDITION_FAILED');
+    const ok = await tollgate(['settings', 'set', '--if-match', '2', 'mode=ENFORCE']);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('settings history shows actor and changes', async () => {
+    const [run, body] = await Promise.all([tollgate(['settings', 'history', '--limit', '1']), json(['settings', 'history', '--limit', '2'])]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^VERSION\s+CHANGED AT\s+ACTOR\s+CHANGES$/m);
+    expect(run.stdout).toMatch(/^3\s+\S+\s+local-admin\s+mode: MONITOR → ENFORCE$/m);
+    expect(body.items).toHaveLength(2);
+  });
+});
+
+describe('trust material', () => {
+  it('device-ca set and list; then certificate-based authentication can be turned on', async () => {
+    const set = await tollgate(['device-ca', 'set', files.root]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toContain(root.fingerprint);
+    const [list, enable, notCa, missing] = await Promise.all([
+      tollgate(['device-ca', 'list']),
+      tollgate(['settings', 'set', 'certificateBasedAuthentication=true']),
+      tollgate(['device-ca', 'set', files.device]),
+      tollgate(['device-ca', 'set', join(dir, 'missing.pem')]),
+    ]);
+    expect(list.stdout).toMatch(new RegExp(`^CN=CLI Device Root\\s+\\S+\\s+${root.fingerprint}$`, 'm'));
+    expect(enable.code, enable.stderr).toBe(0);
+    expectFailure(notCa, 1, 'INVALID_CERTIFICATE');
+    expectFailure(missing, 1, 'FILE_UNREADABLE');
+  });
+
+  it('server-cert set and show; push-cert upload with --password-file, show, and a wrong password', async () => {
+    const [set, upload, wrong] = await Promise.all([
+      tollgate(['server-cert', 'set', files.server]),
+      tollgate(['push-cert', 'upload', files.p12, '--password-file', files.password]),
+      tollgate(['push-cert', 'upload', files.p12, '--password-file', files.wrongPassword]),
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/^selfSigned\s+false$/m);
+    expect(upload.code, upload.stderr).toBe(0);
+    expect(upload.stdout).toMatch(/^topic\s+com\.apple\.mgmt\.External\./m);
+    expect(upload.stdout).not.toContain(P12_PASSWORD);
+    expectFailure(wrong, 1, 'INVALID_P12');
+    expect(wrong.stderr).not.toContain('not it');
+    const [server, push] = await Promise.all([json(['server-cert', 'show']), json(['push-cert', 'show'])]);
+    expect(server.subject).toBe('CN=cli.example.com');
+    expect(push).toMatchObject({ topic: expect.stringMatching(/^com\.apple\.mgmt\./), daysRemaining: expect.any(Number) });
+  });
+
+  it('packages add (with --file computing SHA-512, or --sha256), list, show, delete', async () => {
+    const sha512 = createHash('sha512').update('package bytes '.repeat(1000)).digest('hex');
+    const added = await Promise.all([
+      tollgate(['packages', 'add', 'agent', '--name', 'Agent', '--file', files.pkg]),
+      tollgate(['packages', 'add', 'office', '--name', 'Office 2026', '--sha256', 'AB'.repeat(32)]),
+      tollgate(['packages', 'add', 'bare', '--name', 'No checksum']),
+    ]);
+    for (const run of added) expect(run.code, run.stderr).toBe(0);
+    const [shown, list, listed, badMd5] = await Promise.all([
+      json(['packages', 'show', 'agent']),
+      tollgate(['packages', 'list']),
+      json(['packages', 'list']),
+      tollgate(['packages', 'add', 'x', '--name', 'X', '--md5', 'abc']),
+    ]);
+    expect(shown.checksum).toEqual({ type: 'SHA_512', value: sha512 });
+    expect(list.stdout).toMatch(/^agent\s+Agent\s+SHA_512 /m);
+    expect(list.stdout).toMatch(/^bare\s+No checksum\s+-\s/m);
+    expect(listed.items.map((p: any) => p.packageId)).toEqual(['agent', 'bare', 'office']);
+    expectFailure(badMd5, 1, 'INVALID_REQUEST');
+    expect((await tollgate(['packages', 'delete', 'bare'])).code).toBe(0);
+    expectFailure(await tollgate(['packages', 'delete', 'bare']), 1, 'NOT_FOUND');
+  });
+
+  it('revoke by certificate file, list, unrevoke by fingerprint with colons', async () => {
+    const revoke = await tollgate(['revoke', files.device, '--reason', 'Lost in transit']);
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect(revoke.stdout).toContain(device.fingerprint);
+    const [list, table] = await Promise.all([json(['revocations']), tollgate(['revocations'])]);
+    expect(list.items).toEqual([expect.objectContaining({ sha256: device.fingerprint, reason: 'Lost in transit', revokedBy: 'local-admin' })]);
+    expect(table.stdout).toMatch(new RegExp(`^${device.fingerprint}\\s+\\S+\\s+local-admin\\s+Lost in transit$`, 'm'));
+    const colons = device.fingerprint.toUpperCase().match(/../g)!.join(':');
+    expect((await tollgate(['unrevoke', colons])).code).toBe(0);
+    const [after, again] = await Promise.all([json(['revocations']), tollgate(['unrevoke', device.fingerprint])]);
+    expect(after.items).toEqual([]);
+    expectFailure(again, 1, 'NOT_FOUND');
+  });
+});
+
+describe('devices and decisions', () => {
+  it('devices --blocked lists a device blocked at check-in; decisions DEVICE shows its decisions', async () => {
+    // Certificate-based authentication is on (above) and no certificate is sent: blocked.
+    const checkin = await call(`${stack.httpUrl}/checkin`, {
+      json: { checkinId: 'cli-c-1', deviceId: 'CLI-BLOCKED', clientTime: new Date().toISOString(), serverCertificateVerified: true },
+    });
+    expect(checkin.status).toBe(403);
+    const [blocked, accepted, decisions, decisionsJson, badLimit, badToken] = await Promise.all([
+      tollgate(['devices', '--blocked']),
+      json(['devices', '--accepted']),
+      tollgate(['decisions', 'CLI-BLOCKED']),
+      json(['decisions', 'CLI-BLOCKED', '--limit', '1']),
+      tollgate(['devices', '--limit', '0']),
+      tollgate(['devices', '--next-token', 'tampered']),
+    ]);
+    expect(blocked.code, blocked.stderr).toBe(0);
+    expect(blocked.stdout).toMatch(/^CLI-BLOCKED\s+BLOCK\s+\S+\s+cli-c-1\s+CLIENT_CERT_MISSING$/m);
+    expect(accepted.items).toEqual([]);
+    expect(decisions.stdout).toMatch(/^\S+\s+cli-c-1\s+BLOCK\s+true\s+v\d+\s+CLIENT_CERT_MISSING\s+-$/m);
+    expect(decisionsJson.items[0]).toMatchObject({ checkinId: 'cli-c-1', facts: expect.any(Object) });
+    expectFailure(badLimit, 1, 'INVALID_REQUEST');
+    expectFailure(badToken, 1, 'INVALID_REQUEST');
+  });
+});
+
+describe('configuration and failures', () => {
+  it('defaults: the URL from PORT and the token from $DATA_DIR/admin-token; a wrong token; an unreachable server', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tollgate-cli-home-'));
+    try {
+      mkdirSync(join(home, 'state'));
+      writeFileSync(join(home, 'state', 'admin-token'), `${TEST_ADMIN_TOKEN}\n`);
+      const port = new URL(stack.httpUrl).port;
+      const [run, absolute, noToken, wrongToken, unreachable] = await Promise.all([
+        tollgate(['--json', 'settings', 'get'], { cwd: home, env: { TOLLGATE_URL: undefined, TOLLGATE_TOKEN: undefined, PORT: port, DATA_DIR: 'state' } }),
+        tollgate(['--json', 'settings', 'get'], { cwd: dir, env: { TOLLGATE_TOKEN: undefined, DATA_DIR: join(home, 'state') } }),
+        tollgate(['settings', 'get'], { cwd: home, env: { TOLLGATE_TOKEN: undefined, DATA_DIR: undefined } }),
+        tollgate(['settings', 'get'], { env: { TOLLGATE_TOKEN: 'wrong' } }),
+        tollgate(['settings', 'get'], { env: { TOLLGATE_URL: 'http://127.0.0.1:9' } }),
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout).version).toBeGreaterThan(1);
+      expect(absolute.code, absolute.stderr).toBe(0);
+      expectFailure(noToken, 1, 'NO_TOKEN');
+      expectFailure(wrongToken, 1, 'UNAUTHENTICATED');
+      expectFailure(unreachable, 1, 'UNREACHABLE');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('imaging commands', () => {
+  it('work against the imaging admin routes of the local runner', async () => {
+    const passwordFile = join(dir, 'lab-imager-password.txt');
+    writeFileSync(passwordFile, 'correct horse battery staple\n');
+    const set = await tollgate(['imaging', 'account', 'set', 'lab-imager', '--password-file', passwordFile]);
+    expect(set.code, set.stderr).toBe(0);
+    const [list, prestage] = await Promise.all([json(['imaging', 'account', 'list']), tollgate(['imaging', 'prestage', 'put', 'lab', files.prestage])]);
+    expect(list.items).toEqual([expect.objectContaining({ username: 'lab-imager' })]);
+    expect(JSON.stringify(list)).not.toContain('correct horse');
+    expect(prestage.code, prestage.stderr).toBe(0);
+    const removed = await Promise.all([tollgate(['imaging', 'prestage', 'delete', 'lab']), tollgate(['imaging', 'account', 'delete', 'lab-imager'])]);
+    for (const run of removed) expect(run.code, run.stderr).toBe(0);
+    expectFailure(await tollgate(['imaging', 'account', 'delete', 'lab-imager']), 1, 'NOT_FOUND');
+  });
+});
+
+describe('imaging commands (against a recording stand-in, to see exactly what is sent)', () => {
+  let server: Server;
+  let url: string;
+  const requests: { method: string; url: string; auth?: string; contentType?: string; body: any }[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, contentType: req.headers['content-type'], body: text ? JSON.parse(text) : undefined });
+        if (req.method === 'GET') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [{ username: 'imager', updatedAt: '2026-11-25T00:00:00.000Z' }] }));
+        if (req.method === 'DELETE') return res.writeHead(204).end();
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => server?.close(r));
+  });
+
+  it('send the right requests', async () => {
+    const env = { env: { TOLLGATE_URL: url } };
+    const passwordFile = join(dir, 'imaging-password.txt');
+    writeFileSync(passwordFile, 'a long imaging password\n');
+    const runs = await Promise.all([
+      tollgate(['imaging', 'account', 'set', 'imager', '--password-file', passwordFile], env),
+      tollgate(['imaging', 'account', 'delete', 'imager'], env),
+      tollgate(['imaging', 'account', 'list'], env),
+      tollgate(['imaging', 'prestage', 'put', 'lab', files.prestage], env),
+      tollgate(['imaging', 'prestage', 'delete', 'lab'], env),
+      tollgate(['imaging', 'autorun', 'put', 'C02IMG1', files.prestage], env),
+      tollgate(['imaging', 'autorun', 'delete', 'C02IMG1'], env),
+    ]);
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    expect(runs[2].stdout).toMatch(/^USERNAME\s+UPDATEDAT$/m);
+    expect(runs[2].stdout).toMatch(/^imager\s+2026-11-25/m);
+    const key = (r: { method: string; url: string }) => `${r.url} ${r.method}`;
+    const seen = requests.map(({ method, url: u, body }) => ({ method, url: u, body })).sort((x, y) => key(x).localeCompare(key(y)));
+    expect(seen).toEqual([
+      { method: 'GET', url: '/admin/imaging/accounts', body: undefined },
+      { method: 'DELETE', url: '/admin/imaging/accounts/imager', body: undefined },
+      { method: 'PUT', url: '/admin/imaging/accounts/imager', body: { password: 'a long imaging password' } },
+      { method: 'DELETE', url: '/admin/imaging/autorun/C02IMG1', body: undefined },
+      { method: 'PUT', url: '/admin/imaging/autorun/C02IMG1', body: { name: 'Lab Macs', packages: ['agent'] } },
+      { method: 'DELETE', url: '/admin/imaging/prestages/lab', body: undefined },
+      { method: 'PUT', url: '/admin/imaging/prestages/lab', body: { name: 'Lab Macs', packages: ['agent'] } },
+    ]);
+    expect(requests.every((r) => r.auth === `Bearer ${TEST_ADMIN_TOKEN}`)).toBe(true);
+    expect(requests.find((r) => r.method === 'PUT')!.contentType).toBe('application/json');
+    expectFailure(await tollgate(['imaging', 'prestage', 'put', 'lab', files.broken], env), 1, 'INVALID_JSON');
+    expectFailure(await tollgate(['imaging', 'account', 'set', 'imager'], env), 2, 'usage');
+  });
+});

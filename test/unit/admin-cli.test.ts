@@ -1,0 +1,109 @@
+// The admin command line in-process: typed setting values, --help on every command, usage errors (exit 2).
+// (test/e2e/cli.test.ts drives the real binary against the local runner.)
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { COMMANDS } from '../../cli/commands.ts';
+import { runCli } from '../../cli/run.ts';
+import { parseSettingAssignments, parseSettingValue } from '../../cli/values.ts';
+
+let stdout: string;
+let stderr: string;
+
+beforeEach(() => {
+  stdout = '';
+  stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  // Nothing here may reach a server: an unroutable URL makes any attempt fail loudly.
+  vi.stubEnv('TOLLGATE_URL', 'http://127.0.0.1:9');
+  vi.stubEnv('TOLLGATE_TOKEN', 'unit-test-token');
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+describe('settings values', () => {
+  it.each([
+    // [field, text, value]
+    ['certificateBasedAuthentication', 'true', true],
+    ['pushNotifications', 'FALSE', false],
+    ['requireImagingAuthentication', 'no', false],
+    ['mode', 'monitor', 'MONITOR'],
+    ['sslCertificateVerification', 'always-except-during-enrollment', 'ALWAYS_EXCEPT_DURING_ENROLLMENT'],
+    ['packageValidation', 'When_Checksum_Present', 'WHEN_CHECKSUM_PRESENT'],
+    ['maxClockSkewSeconds', '120', 120],
+    ['maxClockSkewSeconds', '1.5', 1.5],
+    ['certificateExpiryAlertDays', '60,30,14', [60, 30, 14]],
+    ['certificateExpiryAlertDays', '[30, 7]', [30, 7]],
+    ['certificateExpiryAlertDays', '', []],
+  ])('%s=%s → %j', (field, text, value) => {
+    expect(parseSettingValue(field, text)).toEqual(value);
+  });
+
+  it.each([
+    ['colour', 'red'],
+    ['pushNotifications', 'maybe'],
+    ['mode', 'AUDIT'],
+    ['maxClockSkewSeconds', '2m'],
+    ['certificateExpiryAlertDays', '30,seven'],
+  ])('%s=%s is a usage error', (field, text) => {
+    expect(() => parseSettingValue(field, text)).toThrow(expect.objectContaining({ code: 'usage', exitCode: 2 }));
+  });
+
+  it('builds a merge patch from key=value words', () => {
+    expect(parseSettingAssignments(['mode=MONITOR', 'maxClockSkewSeconds=60'])).toEqual({ mode: 'MONITOR', maxClockSkewSeconds: 60 });
+    expect(() => parseSettingAssignments(['mode=MONITOR', 'mode=ENFORCE'])).toThrow('given twice');
+    expect(() => parseSettingAssignments(['=1'])).toThrow('not key=value');
+  });
+});
+
+describe('--help', () => {
+  it.each(COMMANDS.map((c) => [c.words.join(' ')]))('tollgate %s --help shows usage, options and environment', async (words) => {
+    expect(await runCli([...words.split(' '), '--help'])).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^Usage: tollgate ${words}`));
+    expect(stdout).toContain('--json');
+    expect(stdout).toContain('TOLLGATE_URL');
+    expect(stderr).toBe('');
+  });
+
+  it('tollgate help CMD and -h work too; a group lists its commands', async () => {
+    expect(await runCli(['help', 'revoke'])).toBe(0);
+    expect(stdout).toMatch(/^Usage: tollgate revoke FINGERPRINT\|CERT\.pem/);
+    stdout = '';
+    expect(await runCli(['packages', 'add', '-h'])).toBe(0);
+    expect(stdout).toContain('--sha512 HEX');
+    stdout = '';
+    expect(await runCli(['imaging', '--help'])).toBe(0);
+    expect(stdout).toContain('imaging prestage put ID FILE.json');
+  });
+});
+
+describe('usage errors: exit 2 and one line on stderr', () => {
+  it.each([
+    // [why, argv]
+    ['no command', []],
+    ['an unknown command', ['frobnicate']],
+    ['a group without its command', ['imaging', 'account']],
+    ['an unknown option', ['devices', '--everything']],
+    ['a missing argument', ['decisions']],
+    ['an extra argument', ['settings', 'get', 'now']],
+    ['an option missing its value', ['settings', 'history', '--limit']],
+    ['a bad --limit', ['devices', '--limit', 'many']],
+    ['an unknown setting', ['settings', 'set', 'colour=red']],
+    ['a mistyped boolean', ['settings', 'set', 'pushNotifications=maybe']],
+    ['not key=value', ['settings', 'set', 'mode']],
+    ['a bad --if-match', ['settings', 'set', '--if-match', 'latest', 'mode=MONITOR']],
+    ['two checksums for a package', ['packages', 'add', 'p', '--name', 'P', '--md5', 'ab', '--sha256', 'cd']],
+    ['a package without --name', ['packages', 'add', 'p']],
+    ['revoke without --reason', ['revoke', 'ab'.repeat(32)]],
+    ['revoke with neither fingerprint nor file', ['revoke', 'not-a-fingerprint', '--reason', 'x']],
+    ['both --blocked and --accepted', ['devices', '--blocked', '--accepted']],
+  ])('%s', async (_why, argv) => {
+    expect(await runCli(argv)).toBe(2);
+    if (argv.length > 0) {
+      expect(stderr).toMatch(/^tollgate: usage: \S/);
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    }
+  });
+});

@@ -1,0 +1,93 @@
+// Reading admin requests: If-Match, limit, fingerprints, package and revocation bodies, device status.
+import { describe, expect, it } from 'vitest';
+import { parseDeviceStatus } from '../../lib/services/admin/devices-service.ts';
+import { parsePackageBody } from '../../lib/services/admin/packages-service.ts';
+import { matchesVersion, normaliseFingerprint, parseIfMatch, parseLimit } from '../../lib/services/admin/request.ts';
+import { parseRevocationBody } from '../../lib/services/admin/revocations-service.ts';
+
+const fails = (fn: () => unknown, field: string) =>
+  expect(fn).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_REQUEST', field }));
+
+describe('parseIfMatch', () => {
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['"3"', { versions: [3] }],
+    ['W/"3"', { versions: [3] }],
+    ['3', { versions: [3] }],
+    [' "3" , W/"4"', { versions: [3, 4] }],
+    ['*', { versions: 'any' }],
+  ])('%j → %j', (header, expected) => {
+    expect(parseIfMatch(header)).toEqual(expected);
+  });
+
+  it.each(['"abc"', 'version 3', '"3', '3"', 'W/', '"-1"'])('refuses %j with 400 on If-Match', (header) => {
+    fails(() => parseIfMatch(header), 'If-Match');
+  });
+
+  it('matches versions', () => {
+    expect(matchesVersion(undefined, 7)).toBe(true);
+    expect(matchesVersion({ versions: 'any' }, 7)).toBe(true);
+    expect(matchesVersion({ versions: [6, 7] }, 7)).toBe(true);
+    expect(matchesVersion({ versions: [6] }, 7)).toBe(false);
+  });
+});
+
+describe('parseLimit', () => {
+  it.each([
+    [{}, 50],
+    [{ limit: '' }, 50],
+    [{ limit: '1' }, 1],
+    [{ limit: '500' }, 500],
+    [{ limit: '007' }, 7],
+  ])('%j → %d', (query, expected) => expect(parseLimit(query as Record<string, string>)).toBe(expected));
+
+  it.each(['0', '501', '-1', '1.5', '1e2', 'ten', ' 5', '99999999'])('refuses %j', (limit) => fails(() => parseLimit({ limit }), 'limit'));
+});
+
+describe('normaliseFingerprint', () => {
+  const hex = '0123456789abcdef'.repeat(4);
+  it.each([
+    [hex, hex],
+    [hex.toUpperCase(), hex],
+    [hex.match(/../g)!.join(':'), hex],
+    [hex.toUpperCase().match(/../g)!.join(':'), hex],
+  ])('%s → lowercase without colons', (input, expected) => expect(normaliseFingerprint(input)).toBe(expected));
+
+  it.each([undefined, '', hex.slice(1), `${hex}0`, `${hex.slice(1)}g`, `sha256:${hex}`])('refuses %j', (input) => fails(() => normaliseFingerprint(input), 'sha256'));
+});
+
+describe('parsePackageBody', () => {
+  it('keeps name and lowercases the checksum; null or absent checksum is null', () => {
+    expect(parsePackageBody({ name: 'Office', checksum: { type: 'MD5', value: 'AB'.repeat(16) } })).toEqual({ name: 'Office', checksum: { type: 'MD5', value: 'ab'.repeat(16) } });
+    expect(parsePackageBody({ name: 'Office', checksum: null })).toEqual({ name: 'Office', checksum: null });
+    expect(parsePackageBody({ name: 'Office' })).toEqual({ name: 'Office', checksum: null });
+  });
+
+  it.each([
+    // [why, body, field]
+    ['not an object', 'office', 'body'],
+    ['no name', { checksum: null }, 'name'],
+    ['a long name', { name: 'x'.repeat(257) }, 'name'],
+    ['SHA_256 of 63 digits', { name: 'x', checksum: { type: 'SHA_256', value: 'a'.repeat(63) } }, 'checksum.value'],
+    ['SHA_512 of 128 non-hex', { name: 'x', checksum: { type: 'SHA_512', value: 'z'.repeat(128) } }, 'checksum.value'],
+    ['a lowercase type', { name: 'x', checksum: { type: 'sha_256', value: 'a'.repeat(64) } }, 'checksum.type'],
+    ['an array checksum', { name: 'x', checksum: [] }, 'checksum'],
+  ])('refuses %s', (_why, body, field) => fails(() => parsePackageBody(body), field));
+});
+
+describe('parseRevocationBody and parseDeviceStatus', () => {
+  it('takes a reason of 1..512 characters', () => {
+    expect(parseRevocationBody({ reason: 'lost' })).toEqual({ reason: 'lost' });
+    fails(() => parseRevocationBody({ reason: 'x'.repeat(513) }), 'reason');
+    fails(() => parseRevocationBody({ reason: 5 }), 'reason');
+    fails(() => parseRevocationBody(null), 'body');
+  });
+
+  it('needs status BLOCKED or ACCEPTED', () => {
+    expect(parseDeviceStatus('BLOCKED')).toBe('BLOCKED');
+    expect(parseDeviceStatus('ACCEPTED')).toBe('ACCEPTED');
+    fails(() => parseDeviceStatus(undefined), 'status');
+    fails(() => parseDeviceStatus('blocked'), 'status');
+  });
+});
