@@ -1,5 +1,6 @@
 // Builds the DynamoDB client and turns SDK failures into the errors the HTTP layer understands.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreUnavailableError } from '../../domain/errors.ts';
 
 /**
@@ -43,4 +44,16 @@ export async function callStore<T>(operation: () => Promise<T>): Promise<T> {
     if (isStoreUnavailable(error)) throw new StoreUnavailableError(error);
     throw error;
   }
+}
+
+/** Runs a Query to its last page and returns every item, unmarshalled. */
+export async function queryAllItems(client: DynamoDBClient, input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await callStore(() => client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey })));
+    for (const raw of page.Items ?? []) items.push(unmarshall(raw));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
 }

@@ -20,7 +20,7 @@ import type {
   StoredCertificate,
   StoredSettings,
 } from '../../ports.ts';
-import { callStore } from './client.ts';
+import { callStore, queryAllItems } from './client.ts';
 import { CONFIG_PK, configSk, HISTORY_PK } from './keys.ts';
 
 export class PreconditionFailedError extends HttpError {
@@ -84,22 +84,11 @@ export class DynamoDbConfigStore implements ConfigReader {
 
   /** Loads everything a check-in is judged against with one (paginated) Query of the CONFIG partition. */
   async loadSnapshot(): Promise<ConfigSnapshot> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-    do {
-      const page = await callStore(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: CONFIG_PK } },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const raw of page.Items ?? []) items.push(unmarshall(raw));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAllItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: CONFIG_PK } },
+    });
 
     const snapshot: ConfigSnapshot = { ...freshSettings(), deviceCas: [], packages: new Map(), revocations: new Map() };
     for (const item of items) {
@@ -207,23 +196,12 @@ export class DynamoDbConfigStore implements ConfigReader {
 
   /** Lists config items whose sort key starts with the prefix (packages, revocations). */
   async listConfigItems(skPrefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-    do {
-      const page = await callStore(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': { S: CONFIG_PK }, ':prefix': { S: skPrefix } },
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const raw of page.Items ?? []) items.push(stripKeys(unmarshall(raw)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+    const items = await queryAllItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': { S: CONFIG_PK }, ':prefix': { S: skPrefix } },
+    });
+    return items.map(stripKeys);
   }
 
   /** The history, newest first. */

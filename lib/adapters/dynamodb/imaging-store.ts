@@ -32,7 +32,7 @@ import type {
   ImagingStore,
   LoginFailureStore,
 } from '../../services/imaging/ports.ts';
-import { callStore } from './client.ts';
+import { callStore, queryAllItems } from './client.ts';
 import type { DynamoDbConfigStore } from './config-store.ts';
 import { CONFIG_PK, configSk } from './keys.ts';
 
@@ -227,25 +227,13 @@ export class DynamoDbImagingStore implements ImagingStore {
     return result.Item ? unmarshall(result.Item) : undefined;
   }
 
-  private async queryAll(pk: string, options: { projection?: string } = {}): Promise<Item[]> {
-    const items: Item[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await callStore(() =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: pk } },
-            ProjectionExpression: options.projection,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const raw of page.Items ?? []) items.push(unmarshall(raw));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  private queryAll(pk: string, options: { projection?: string } = {}): Promise<Item[]> {
+    return queryAllItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: pk } },
+      ProjectionExpression: options.projection,
+    }) as Promise<Item[]>;
   }
 }
 
