@@ -142,8 +142,9 @@ function resolveValue(value: unknown, values: LocalValues): string | undefined {
 
 /** Matches a request path against an API Gateway route path; returns the path parameters or undefined. */
 export function matchRoutePath(routePath: string, requestPath: string): Record<string, string> | undefined {
-  const routeParts = routePath.split('/').filter(Boolean);
-  const parts = requestPath.split('/').filter(Boolean);
+  // Segments as API Gateway sees them: '/checkin/' and '//checkin' are not '/checkin'.
+  const routeParts = routePath.split('/').slice(1);
+  const parts = requestPath.split('/').slice(1);
   const params: Record<string, string> = {};
   for (let i = 0; i < routeParts.length; i += 1) {
     const routePart = routeParts[i];
@@ -154,7 +155,7 @@ export function matchRoutePath(routePath: string, requestPath: string): Record<s
       return params;
     }
     const part = parts[i];
-    if (part === undefined) return undefined;
+    if (part === undefined || part === '') return undefined;
     const param = /^\{(.+)\}$/.exec(routePart);
     if (param) params[param[1]] = safeDecode(part);
     else if (routePart !== part) return undefined;

@@ -22,7 +22,8 @@ export class AlertPublishError extends Error {
 export function createSnsClient(): SNSClient {
   return new SNSClient({
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+    // throwOnRequestTimeout: without it the SDK only logs a late answer and keeps waiting.
+    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
   });
 }
 

@@ -54,7 +54,11 @@ export function parseRfc3339(text: string): number | undefined {
   const fractionMs = frac ? Number(frac) * 1000 : 0;
   // A leap second (:60) is read as the last instant of that minute.
   const wholeSeconds = Math.min(second, 59);
-  return Date.UTC(year, month - 1, day, hour, minute, wholeSeconds) + fractionMs - offsetMinutes * 60_000;
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, wholeSeconds, 0);
+  return date.getTime() + fractionMs - offsetMinutes * 60_000;
 }
 
 function invalid(field: string, message: string): never {

@@ -50,7 +50,7 @@ const FIELD_KINDS: Record<keyof Settings, FieldKind> = {
 
 /** How a field is typed, for callers (the CLI) that turn text into values. */
 export function settingsFieldKind(field: string): FieldKind | undefined {
-  return (FIELD_KINDS as Record<string, FieldKind>)[field];
+  return Object.hasOwn(FIELD_KINDS, field) ? (FIELD_KINDS as Record<string, FieldKind>)[field] : undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -82,7 +82,7 @@ function typeProblem(field: keyof Settings, value: unknown): string | undefined 
 export function parseSettingsDocument(input: unknown): Settings {
   if (!isPlainObject(input)) throw new ValidationError('INVALID_SETTINGS', 'The settings must be a JSON object');
   for (const key of Object.keys(input)) {
-    if (!(key in FIELD_KINDS)) throw new ValidationError('INVALID_SETTINGS', `Unknown setting "${key}"`, key);
+    if (!Object.hasOwn(FIELD_KINDS, key)) throw new ValidationError('INVALID_SETTINGS', `Unknown setting "${key}"`, key);
   }
   for (const field of SETTINGS_FIELDS) {
     if (!(field in input)) throw new ValidationError('INVALID_SETTINGS', `${field} is required`, field);

@@ -34,6 +34,12 @@ export function toErrorResponse(error: unknown, requestId: string): APIGatewayPr
     }
     return errorResponse(error.statusCode, { code: error.code, message: error.message, field: error.field, details: error.details }, requestId, error.headers);
   }
+  // middy ends a request that is about to exceed the function's timeout; what was slow is the store.
+  if ((error as { name?: string })?.name === 'TimeoutError') {
+    recordUnavailable();
+    logger.warn('Request refused: the function ran out of time', { requestId });
+    return errorResponse(503, { code: 'UNAVAILABLE', message: 'The service is unavailable; retry shortly' }, requestId, { 'Retry-After': '1' });
+  }
   logger.error('Unexpected error', { requestId, error: error as Error });
   return errorResponse(500, { code: 'INTERNAL', message: 'An unexpected error occurred; it has been logged with the request id' }, requestId);
 }

@@ -36,9 +36,9 @@ export const KNOWN_ROUTES: readonly string[] = [
 ];
 
 function pathMatches(routePath: string, path: string): boolean {
-  const routeParts = routePath.split('/').filter(Boolean);
-  const parts = path.split('/').filter(Boolean);
-  return routeParts.length === parts.length && routeParts.every((part, i) => part.startsWith('{') || part === parts[i]);
+  const routeParts = routePath.split('/').slice(1);
+  const parts = path.split('/').slice(1);
+  return routeParts.length === parts.length && routeParts.every((part, i) => (part.startsWith('{') ? parts[i] !== '' : part === parts[i]));
 }
 
 /** The methods allowed on a path (empty when no route has this path). */

@@ -117,6 +117,8 @@ describe('POST /checkin', () => {
 
   it.each([
     ['an unknown route', 'GET', '/nowhere', 404, 'NOT_FOUND'],
+    ['a known path with a trailing slash', 'POST', '/checkin/', 404, 'NOT_FOUND'],
+    ['an empty path parameter', 'GET', '/admin/packages/', 404, 'NOT_FOUND'],
     ['a known route with the wrong method', 'GET', '/checkin', 405, 'METHOD_NOT_ALLOWED'],
     ['DELETE on an admin route', 'DELETE', '/admin/settings', 405, 'METHOD_NOT_ALLOWED'],
   ])('answers %s with %i', async (_case, method, path, status, code) => {

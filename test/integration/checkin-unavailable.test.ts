@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
 import { systemClock } from '../../lib/ports.ts';
@@ -52,6 +53,23 @@ describe('check-in while the store is unavailable', () => {
     expect(JSON.parse(response.body!)).toEqual({ error: { code: 'UNAVAILABLE', message: expect.any(String), requestId: 'req-1' } });
     expect(response.body).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
   });
+
+  it('answers 503 within seconds when DynamoDB accepts connections but never answers', async () => {
+    const stalled = createServer(() => undefined);
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = stalled.address() as { port: number };
+      const client = createDynamoDbClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      const started = Date.now();
+      const response = await handlerFor(client, { configTable: 'c', decisionsTable: 'd', deviceStatusTable: 's' })(event(), { getRemainingTimeInMillis: () => 10_000 } as Context);
+      expect(response.statusCode).toBe(503);
+      expect(response.headers).toMatchObject({ 'Retry-After': '1' });
+      // Three attempts of 1.5 s, inside the function's 10 s timeout.
+      expect(Date.now() - started).toBeLessThan(8000);
+    } finally {
+      stalled.close();
+    }
+  }, 15_000);
 
   it('answers 503 when the settings load but the decision cannot be recorded, and records nothing', async () => {
     const tables = await createTestTables();

@@ -77,6 +77,19 @@ describe('record', () => {
   });
 });
 
+describe('record, out of order', () => {
+  it('records a check-in that finishes after a newer one, without turning the status back', async () => {
+    await store.record(decision({ checkinId: 'o-2', deviceId: 'ORDER', decision: 'BLOCK', evaluatedAt: '2026-11-25T18:00:02.000Z' }), { statusCode: 403, body: '' });
+    const late = await store.record(decision({ checkinId: 'o-1', deviceId: 'ORDER', decision: 'ACCEPT', evaluatedAt: '2026-11-25T18:00:01.000Z' }), { statusCode: 200, body: 'late' });
+    expect(late).toEqual({ outcome: 'RECORDED' });
+    expect((await store.listDecisions('ORDER', 10)).items.map((d) => d.checkinId)).toEqual(['o-2', 'o-1']);
+    const status = await tables.client.send(new GetItemCommand({ TableName: tables.names.deviceStatusTable, Key: { deviceId: { S: 'ORDER' } } }));
+    expect(unmarshall(status.Item!)).toMatchObject({ checkinId: 'o-2', status: 'BLOCKED' });
+    // and its retry is still a replay of its own answer
+    expect(await store.record(decision({ checkinId: 'o-1', deviceId: 'ORDER' }), { statusCode: 200, body: 'x' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 200, body: 'late' } });
+  });
+});
+
 describe('listDecisions', () => {
   it('pages newest first with an opaque token, and refuses a tampered one', async () => {
     for (let i = 0; i < 5; i += 1) {
@@ -103,8 +116,8 @@ describe('listDevices', () => {
     await store.record(decision({ checkinId: 's-2', deviceId: 'S2', decision: 'BLOCK', evaluatedAt: '2026-11-26T11:00:00.000Z' }), { statusCode: 403, body: '' });
     await store.record(decision({ checkinId: 's-3', deviceId: 'S2', decision: 'ACCEPT', evaluatedAt: '2026-11-26T12:00:00.000Z' }), { statusCode: 200, body: '' });
     const blocked = await store.listDevices('BLOCKED', 50);
-    // REC2 was blocked earlier in this file, at an older time; S2 recovered and is no longer listed.
-    expect(blocked.items.map((d) => d.deviceId)).toEqual(['S1', 'REC2']);
+    // REC2 and ORDER were blocked earlier in this file, at older times; S2 recovered and is no longer listed.
+    expect(blocked.items.map((d) => d.deviceId)).toEqual(['S1', 'ORDER', 'REC2']);
     expect(blocked.items[0]).toEqual({
       deviceId: 'S1',
       status: 'BLOCKED',

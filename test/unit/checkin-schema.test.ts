@@ -81,6 +81,7 @@ describe('parseRfc3339', () => {
     ['negative offset', '2026-11-25T13:06:03.5-05:00', Date.UTC(2026, 10, 25, 18, 6, 3, 500)],
     ['lower-case t and z', '2026-11-25t18:06:03z', Date.UTC(2026, 10, 25, 18, 6, 3)],
     ['leap day', '2028-02-29T00:00:00Z', Date.UTC(2028, 1, 29)],
+    ['a year below 100, not read as 19xx', '0001-01-01T00:00:00Z', -62135596800000],
   ])('reads %s', (_case, text, expected) => {
     expect(parseRfc3339(text)).toBe(expected);
   });

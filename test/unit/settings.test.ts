@@ -38,6 +38,8 @@ describe('parseSettingsDocument', () => {
 
   it.each([
     ['an unknown field', { ...defaults(), extra: 1 }, 'extra'],
+    ['a field named like an object property', { ...defaults(), constructor: 5 }, 'constructor'],
+    ['a field named toString', { ...defaults(), toString: 'x' }, 'toString'],
     ['a missing field', { ...defaults(), mode: undefined }, 'mode'],
     ['a boolean as a string', { ...defaults(), pushNotifications: 'true' }, 'pushNotifications'],
     ['an unknown enum value', { ...defaults(), sslCertificateVerification: 'SOMETIMES' }, 'sslCertificateVerification'],

@@ -84,10 +84,12 @@ export class DynamoDbConfigStore implements ConfigReader {
 
   /** Loads everything a check-in is judged against with one (paginated) Query of the CONFIG partition. */
   async loadSnapshot(): Promise<ConfigSnapshot> {
+    // Strongly consistent: a change admins just made must be seen by the next reload (the 5 s promise).
     const items = await queryAllItems(this.client, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: CONFIG_PK } },
+      ConsistentRead: true,
     });
 
     const snapshot: ConfigSnapshot = { ...freshSettings(), deviceCas: [], packages: new Map(), revocations: new Map() };

@@ -5,6 +5,7 @@ import {
   GetItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
+  type TransactWriteItem,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -18,6 +19,7 @@ import type {
   RecordedResponse,
   RecordOutcome,
 } from '../../ports.ts';
+import { StoreUnavailableError } from '../../domain/errors.ts';
 import { callStore } from './client.ts';
 import { decisionKey, DEVICE_STATUS_INDEX } from './keys.ts';
 import { decodePageToken, encodePageToken } from './pagination.ts';
@@ -48,62 +50,65 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
       checkinId: decision.checkinId,
       settingsVersion: decision.settingsVersion,
     };
-    const command = new TransactWriteItemsCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: this.tables.decisionsTable,
-            Item: marshall({
-              pk: decisionKey.checkinPk(decision.checkinId),
-              sk: decisionKey.checkinSk,
-              deviceId: decision.deviceId,
-              statusCode: response.statusCode,
-              body: response.body,
-              expiresAt,
-            }),
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          },
-        },
-        {
-          Put: {
-            TableName: this.tables.decisionsTable,
-            Item: marshall(
-              { pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(decision.evaluatedAt, decision.checkinId), ...decision, expiresAt },
-              { removeUndefinedValues: true },
-            ),
-          },
-        },
-        {
-          Put: {
-            TableName: this.tables.deviceStatusTable,
-            Item: marshall(
-              { ...status, violationCodes: [...new Set(decision.violations.map((v) => v.code))].sort() },
-              { removeUndefinedValues: true },
-            ),
-          },
-        },
-      ],
-    });
+    const idempotencyPut: TransactWriteItem = {
+      Put: {
+        TableName: this.tables.decisionsTable,
+        Item: marshall({
+          pk: decisionKey.checkinPk(decision.checkinId),
+          sk: decisionKey.checkinSk,
+          deviceId: decision.deviceId,
+          statusCode: response.statusCode,
+          body: response.body,
+          expiresAt,
+        }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+    const decisionPut: TransactWriteItem = {
+      Put: {
+        TableName: this.tables.decisionsTable,
+        Item: marshall(
+          { pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(decision.evaluatedAt, decision.checkinId), ...decision, expiresAt },
+          { removeUndefinedValues: true },
+        ),
+      },
+    };
+    // A check-in that finishes after a newer one of the same device is recorded, but must not turn the device's
+    // status (and its alerts) back to the older decision.
+    const statusPut: TransactWriteItem = {
+      Put: {
+        TableName: this.tables.deviceStatusTable,
+        Item: marshall({ ...status, violationCodes: [...new Set(decision.violations.map((v) => v.code))].sort() }, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(deviceId) OR lastCheckinAt <= :evaluatedAt',
+        ExpressionAttributeValues: { ':evaluatedAt': { S: decision.evaluatedAt } },
+      },
+    };
 
-    // A concurrent retry of the same check-in can cancel this transaction with a TransactionConflict; the
-    // second attempt then sees the winner's idempotency record.
+    let items = [idempotencyPut, decisionPut, statusPut];
+    // A concurrent retry of the same check-in can cancel this transaction with a TransactionConflict; the next
+    // attempt then sees the winner's idempotency record.
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await callStore(() => this.client.send(command));
+        await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
         return { outcome: 'RECORDED' };
       } catch (error) {
-        const reason = cancellationReason(error, 0);
-        if (reason?.Code === 'ConditionalCheckFailed') {
-          const existing = reason.Item ? unmarshall(reason.Item) : await this.readCheckin(decision.checkinId);
+        const reasons = cancellationReasons(error);
+        if (reasons === undefined) throw error;
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+          const existing = reasons[0].Item ? unmarshall(reasons[0].Item) : await this.readCheckin(decision.checkinId);
           if (existing) return this.answerFor(existing, decision.deviceId);
         }
-        const conflicted = error instanceof TransactionCanceledException &&
-          (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict');
-        if (conflicted && attempt < 3) {
+        if (items.length === 3 && reasons[2]?.Code === 'ConditionalCheckFailed') {
+          items = [idempotencyPut, decisionPut];
+          continue;
+        }
+        const transient = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded');
+        if (transient && attempt < 3) {
           await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
           continue;
         }
+        if (transient) throw new StoreUnavailableError(error);
         throw error;
       }
     }
@@ -177,7 +182,8 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
   }
 }
 
-function cancellationReason(error: unknown, index: number): { Code?: string; Item?: Record<string, AttributeValue> } | undefined {
+/** The per-item reasons of a cancelled transaction, or undefined for any other error. */
+function cancellationReasons(error: unknown): { Code?: string; Item?: Record<string, AttributeValue> }[] | undefined {
   if (!(error instanceof TransactionCanceledException) && (error as { name?: string })?.name !== 'TransactionCanceledException') return undefined;
-  return (error as TransactionCanceledException).CancellationReasons?.[index];
+  return (error as TransactionCanceledException).CancellationReasons ?? [];
 }

@@ -1,0 +1,40 @@
+// Faults DynamoDB cannot be made to produce on demand (aws-sdk-client-mock): conflicts and throttling that outlast
+// the retries become 503, never 500.
+import { DynamoDBClient, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
+import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
+import type { DecisionRecord } from '../../lib/ports.ts';
+
+const decision: DecisionRecord = {
+  checkinId: 'c-1', deviceId: 'D1', decision: 'ACCEPT', enforced: true, violations: [], warnings: [],
+  facts: { clientTime: '2026-11-25T18:00:00.000Z', serverTime: '2026-11-25T18:00:00.000Z', skewSeconds: 0, phase: 'CHECKIN', serverCertificateVerified: true, packages: [] },
+  settingsVersion: 1, evaluatedAt: '2026-11-25T18:00:00.000Z', statusCode: 200,
+};
+
+function cancelled(code: string) {
+  return new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: [{ Code: 'None' }, { Code: code }, { Code: 'None' }],
+  });
+}
+
+describe('DynamoDbDecisionStore under injected faults', () => {
+  it.each(['TransactionConflict', 'ThrottlingError'])('answers 503 when every attempt is cancelled with %s', async (code) => {
+    const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const mock = mockClient(client);
+    mock.on(TransactWriteItemsCommand).rejects(cancelled(code));
+    const store = new DynamoDbDecisionStore(client, { decisionsTable: 'd', deviceStatusTable: 's', retentionDays: 90 });
+    await expect(store.record(decision, { statusCode: 200, body: '' })).rejects.toMatchObject({ statusCode: 503, code: 'UNAVAILABLE' });
+    expect(mock.commandCalls(TransactWriteItemsCommand)).toHaveLength(4);
+  });
+
+  it('records after a conflict that clears', async () => {
+    const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const mock = mockClient(client);
+    mock.on(TransactWriteItemsCommand).rejectsOnce(cancelled('TransactionConflict')).resolves({});
+    const store = new DynamoDbDecisionStore(client, { decisionsTable: 'd', deviceStatusTable: 's', retentionDays: 90 });
+    expect(await store.record(decision, { statusCode: 200, body: '' })).toEqual({ outcome: 'RECORDED' });
+  });
+});

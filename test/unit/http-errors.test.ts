@@ -1,0 +1,28 @@
+// The one error-to-HTTP mapping: the contract's shape, no internals, 503 for a store that is down or too slow.
+import { describe, expect, it } from 'vitest';
+import { HttpError, RuleViolationError, StoreUnavailableError, ValidationError } from '../../lib/domain/errors.ts';
+import { toErrorResponse } from '../../lib/http/errors.ts';
+
+function timeoutError(): Error {
+  const error = new Error('[AbortError]: The operation was aborted');
+  error.name = 'TimeoutError';
+  return error;
+}
+
+describe('toErrorResponse', () => {
+  it.each([
+    // [case, thrown, status, body, headers]
+    ['a validation error with its field', new ValidationError('INVALID_CHECKIN', 'clientTime must be RFC 3339', 'clientTime'), 400, { code: 'INVALID_CHECKIN', message: 'clientTime must be RFC 3339', field: 'clientTime' }, {}],
+    ['a rule violation with details', new RuleViolationError('INVALID_SETTINGS', 'broken', [{ field: 'a', message: 'm' }, { field: 'b', message: 'n' }]), 422, { code: 'INVALID_SETTINGS', message: 'broken', details: [{ field: 'a', message: 'm' }, { field: 'b', message: 'n' }] }, {}],
+    ['a store outage', new StoreUnavailableError(new Error('connect ECONNREFUSED 10.0.0.1:443')), 503, { code: 'UNAVAILABLE', message: expect.any(String) }, { 'Retry-After': '1' }],
+    ['the function running out of time', timeoutError(), 503, { code: 'UNAVAILABLE', message: expect.any(String) }, { 'Retry-After': '1' }],
+    ['anything unexpected', new TypeError("Cannot read properties of undefined (reading 'secret')"), 500, { code: 'INTERNAL', message: expect.any(String) }, {}],
+    ['a custom HTTP error with headers', new HttpError(405, 'METHOD_NOT_ALLOWED', 'no', { headers: { Allow: 'POST' } }), 405, { code: 'METHOD_NOT_ALLOWED', message: 'no' }, { Allow: 'POST' }],
+  ])('maps %s', (_case, error, status, body, headers) => {
+    const response = toErrorResponse(error, 'req-9');
+    expect(response.statusCode).toBe(status);
+    expect(response.headers).toEqual({ 'content-type': 'application/json', ...headers });
+    expect(JSON.parse(response.body!)).toEqual({ error: { ...body, requestId: 'req-9' } });
+    expect(response.body).not.toMatch(/ECONNREFUSED|secret|AbortError|at .+:\d+/);
+  });
+});
