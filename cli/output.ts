@@ -26,8 +26,13 @@ export function formatValue(value: unknown, options: { shortenFingerprints?: boo
   return JSON.stringify(value);
 }
 
+/**
+ * Shortens what the history holds as values: a SHA-256 fingerprint (`deviceCa`, certificates, `revocations`) and the
+ * digest of a package value (`packages`: `"office SHA_512:<128 hex>"` → `"office SHA_512:ab12…"`) to 16 hex digits.
+ */
 export function shortenFingerprint(text: string): string {
-  return /^[0-9a-f]{64}$/.test(text) ? `${text.slice(0, 16)}…` : text;
+  if (/^[0-9a-f]{64}$/.test(text)) return `${text.slice(0, 16)}…`;
+  return text.replace(/\b((?:MD5|SHA_256|SHA_512):)([0-9a-f]{16})[0-9a-f]+$/, '$1$2…');
 }
 
 export function printJson(value: unknown): void {

@@ -4,7 +4,7 @@
 // (the PKCS#12 push certificate lives in push-certificate.ts, loaded by the admin function alone).
 
 import { X509Certificate, createHash } from 'node:crypto';
-import { RuleViolationError, type FieldProblem } from './errors.ts';
+import { HttpError } from './errors.ts';
 
 export interface CertificateSummary {
   /** The certificate as normalised PEM: base64 of the exact DER in 64-character lines, `\n` line ends. */
@@ -117,8 +117,8 @@ function describeLabel(label: string): string {
 /** Why a non-certificate block is refused; never quotes the block's body. */
 function describeForeignBlock(block: PemBlock): string {
   const label = describeLabel(block.label);
-  if (/PRIVATE KEY/.test(label)) return `is a ${label} block, not a certificate; never upload private keys (the key text was not stored)`;
-  return `is a${/^[AEIOU]/.test(label) ? 'n' : ''} ${label} block, not a CERTIFICATE`;
+  if (/PRIVATE KEY/.test(label)) return `is a ${label} block, not a certificate (never upload private keys; the key text was not stored)`;
+  return `is a${/^[aeiou]/i.test(label) ? 'n' : ''} ${label} block, not a CERTIFICATE`;
 }
 
 type ParsedBlock = { ok: true; x509: X509Certificate } | { ok: false; why: string };
@@ -157,31 +157,43 @@ function summarize(x509: X509Certificate): CertificateSummary {
   };
 }
 
+/** Subjects are quoted in messages; a pathological one (a CN of kilobytes) is cut so the message stays readable. */
+const MAX_QUOTED_SUBJECT = 200;
+
 function quoteSubject(x509: X509Certificate): string {
   const subject = formatDistinguishedName(x509.subject);
-  return subject.length > 0 ? ` (${subject})` : ' (empty subject)';
+  if (subject.length === 0) return ' (empty subject)';
+  return ` (${subject.length > MAX_QUOTED_SUBJECT ? `${subject.slice(0, MAX_QUOTED_SUBJECT)}…` : subject})`;
 }
 
-function reject(code: string, field: string, problems: string[], summary: string): never {
-  const details: FieldProblem[] = problems.map((message) => ({ field, message }));
-  throw new RuleViolationError(code, problems.length === 1 ? problems[0] : summary, details);
+/**
+ * 422 INVALID_CERTIFICATE on the one request field at fault (`certificates` or `certificate`, API.md's error shape:
+ * `field`, no `details`), with one message naming every problem: by PEM block position, subject when readable, and
+ * why. Messages are built from positions, sanitised block labels and parsed subjects only, never from block bodies,
+ * so key material pasted by mistake is not echoed.
+ */
+function reject(field: string, what: string, problems: string[]): never {
+  const message =
+    problems.length === 1
+      ? problems[0]
+      : `${what} has ${problems.length} problems: ${problems.map((problem, i) => `(${i + 1}) ${problem}`).join('; ')}`;
+  throw new HttpError(422, 'INVALID_CERTIFICATE', message, { field });
 }
 
 /**
  * Reads the device CA bundle of `PUT /admin/device-ca`: 1–10 distinct certificates, each parseable and with
- * basicConstraints CA:TRUE. Every problem is reported (one `details` entry each, numbered by PEM block, 1-based),
- * as 422 INVALID_CERTIFICATE. Duplicates (same SHA-256) are dropped before counting; order is kept.
+ * basicConstraints CA:TRUE. Every problem is reported in the one message (numbered by PEM block, 1-based), as 422
+ * INVALID_CERTIFICATE on field `certificates`. Duplicates (same SHA-256) are dropped before counting; order is kept.
  */
 export function parseDeviceCaBundle(pemBundle: string): CertificateSummary[] {
   const field = 'certificates';
+  const what = 'The device CA bundle';
   const blocks = typeof pemBundle === 'string' ? scanPemBlocks(pemBundle) : [];
   if (blocks.length === 0) {
-    reject('INVALID_CERTIFICATE', field, ['The device CA bundle contains no PEM certificate (-----BEGIN CERTIFICATE-----)'], '');
+    reject(field, what, [`${what} contains no PEM certificate (-----BEGIN CERTIFICATE-----)`]);
   }
   if (blocks.length > MAX_PEM_BLOCKS) {
-    reject('INVALID_CERTIFICATE', field, [
-      `The device CA bundle contains ${blocks.length} PEM blocks; at most ${MAX_DEVICE_CA_CERTIFICATES} certificates are allowed`,
-    ], '');
+    reject(field, what, [`${what} contains ${blocks.length} PEM blocks; at most ${MAX_DEVICE_CA_CERTIFICATES} certificates are allowed`]);
   }
 
   const problems: string[] = [];
@@ -217,41 +229,40 @@ export function parseDeviceCaBundle(pemBundle: string): CertificateSummary[] {
   });
 
   if (problems.length === 0 && accepted.length > MAX_DEVICE_CA_CERTIFICATES) {
-    problems.push(
-      `The device CA bundle holds ${accepted.length} distinct certificates; at most ${MAX_DEVICE_CA_CERTIFICATES} are allowed`,
-    );
+    problems.push(`${what} holds ${accepted.length} distinct certificates; at most ${MAX_DEVICE_CA_CERTIFICATES} are allowed`);
   }
-  if (problems.length > 0) {
-    reject('INVALID_CERTIFICATE', field, problems, `The device CA bundle has ${problems.length} problems; see details`);
-  }
+  if (problems.length > 0) reject(field, what, problems);
   return accepted;
 }
 
 /**
  * Reads the server certificate of `PUT /admin/server-certificate`: the first PEM certificate is the server's;
  * further certificates (its chain) are allowed and ignored. Any other PEM block (a private key pasted with the
- * chain) or an unreadable first certificate is 422 INVALID_CERTIFICATE.
+ * chain), no certificate at all, or an unreadable first certificate is 422 INVALID_CERTIFICATE on field
+ * `certificate`, every problem named in the one message.
  */
 export function describeServerCertificate(pem: string): ServerCertificateSummary {
   const field = 'certificate';
+  const what = 'The server certificate';
   const blocks = typeof pem === 'string' ? scanPemBlocks(pem) : [];
-  const foreign = blocks.findIndex((block) => block.label !== 'CERTIFICATE');
-  if (foreign >= 0) {
-    reject('INVALID_CERTIFICATE', field, [
-      `PEM block ${foreign + 1} of ${blocks.length} ${describeForeignBlock(blocks[foreign])}`,
-    ], '');
+  const problems: string[] = [];
+  blocks.forEach((block, index) => {
+    if (block.label !== 'CERTIFICATE') problems.push(`PEM block ${index + 1} of ${blocks.length} ${describeForeignBlock(block)}`);
+  });
+  const first = blocks.find((block) => block.label === 'CERTIFICATE');
+  if (!first) {
+    problems.push(`${what} contains no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    reject(field, what, problems);
   }
-  if (blocks.length === 0) {
-    reject('INVALID_CERTIFICATE', field, ['The server certificate contains no PEM certificate (-----BEGIN CERTIFICATE-----)'], '');
-  }
-  const parsed = parseCertificateBlock(blocks[0]);
-  if (!parsed.ok) reject('INVALID_CERTIFICATE', field, [`The server certificate ${parsed.why}`], '');
+  const parsed = parseCertificateBlock(first);
+  if (!parsed.ok) problems.push(`${what}${blocks.length > 1 ? ` (PEM block ${blocks.indexOf(first) + 1} of ${blocks.length})` : ''} ${parsed.why}`);
+  if (problems.length > 0 || !parsed.ok) reject(field, what, problems);
   const x509 = parsed.x509;
   let summary: CertificateSummary;
   try {
     summary = summarize(x509);
   } catch {
-    reject('INVALID_CERTIFICATE', field, ['The server certificate has an unreadable validity period'], '');
+    reject(field, what, [`${what}${quoteSubject(x509)} has an unreadable validity period`]);
   }
   let selfSigned = false;
   try {

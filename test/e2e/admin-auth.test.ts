@@ -105,7 +105,7 @@ describe('authentication comes first', () => {
     expect(res.body.updatedBy).toBe('local-admin');
     const history = await call(`${stack.httpUrl}/admin/settings/history?limit=1`, { headers: { authorization: `Bearer ${AUDITOR_TOKEN}` } });
     expect(history.status).toBe(200);
-    expect(history.body.items[0]).toMatchObject({ actor: 'local-admin', changes: [{ field: 'package:auth-actor', from: null }] });
+    expect(history.body.items[0]).toMatchObject({ actor: 'local-admin', changes: [{ field: 'packages', from: null, to: 'auth-actor' }] });
   });
 
   it('then applies the contract error table: 413 over 1 MiB, 415 without JSON, 400 INVALID_JSON', async () => {

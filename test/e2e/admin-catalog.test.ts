@@ -71,8 +71,17 @@ describe('packages', () => {
     expect(list.body.items[0]).toEqual({ packageId: 'agent.pkg', name: 'Agent', checksum: null, updatedAt: expect.stringMatching(ISO), updatedBy: 'local-admin' });
   });
 
-  it('records each change as package:<id> with name and checksum, without moving the settings version', async () => {
+  it('records each change under field "packages" with ids and digests as values, without moving the settings version', async () => {
     const version = (await admin('GET', '/admin/settings')).body.version;
+    // Registered without a checksum: the value is the id alone.
+    expect((await admin('PUT', '/admin/packages/history-pkg', { name: 'History', checksum: null })).status).toBe(201);
+    expect(await history(1)).toEqual([
+      { version, changedAt: expect.stringMatching(ISO), actor: 'local-admin', changes: [{ field: 'packages', from: null, to: 'history-pkg' }] },
+    ]);
+    // With one: "<id> <TYPE>:<lowercase hex>", whatever case was sent.
+    expect((await admin('PUT', '/admin/packages/history-pkg', { name: 'History', checksum: { type: 'SHA_512', value: SHA512 } })).status).toBe(200);
+    expect((await history(1))[0].changes).toEqual([{ field: 'packages', from: 'history-pkg', to: `history-pkg SHA_512:${SHA512.toLowerCase()}` }]);
+    // A rename keeps id and checksum: recorded, with the same value on both sides (names are not history values).
     const replaced = await admin('PUT', '/admin/packages/chrome', { name: 'Google Chrome', checksum: { type: 'SHA_256', value: SHA256 } });
     expect(replaced.status).toBe(200);
     const [latest] = await history(1);
@@ -80,14 +89,9 @@ describe('packages', () => {
       version,
       changedAt: expect.stringMatching(ISO),
       actor: 'local-admin',
-      changes: [
-        {
-          field: 'package:chrome',
-          from: { name: 'Chrome', checksum: { type: 'SHA_256', value: SHA256 } },
-          to: { name: 'Google Chrome', checksum: { type: 'SHA_256', value: SHA256 } },
-        },
-      ],
+      changes: [{ field: 'packages', from: `chrome SHA_256:${SHA256}`, to: `chrome SHA_256:${SHA256}` }],
     });
+    expect(JSON.stringify(latest)).not.toContain('Chrome');
     expect((await admin('GET', '/admin/settings')).body.version).toBe(version);
   });
 
@@ -101,7 +105,7 @@ describe('packages', () => {
   it('deletes a package (204), then it is 404 for GET and DELETE', async () => {
     const deleted = await admin('DELETE', '/admin/packages/zoom');
     expect(deleted.status).toBe(204);
-    expect((await history(1))[0].changes).toEqual([{ field: 'package:zoom', from: { name: 'Zoom', checksum: { type: 'MD5', value: MD5 } }, to: null }]);
+    expect((await history(1))[0].changes).toEqual([{ field: 'packages', from: `zoom MD5:${MD5}`, to: null }]);
     expectError(await admin('GET', '/admin/packages/zoom'), 404, 'NOT_FOUND');
     expectError(await admin('DELETE', '/admin/packages/zoom'), 404, 'NOT_FOUND');
   });
@@ -146,7 +150,7 @@ describe('revocations', () => {
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ sha256: fingerprint, reason: 'Device lost on a train', revokedAt: expect.stringMatching(ISO), revokedBy: 'local-admin' });
     expect((await admin('GET', '/admin/revocations')).body).toEqual({ items: [res.body] });
-    expect((await history(1))[0]).toMatchObject({ actor: 'local-admin', changes: [{ field: `revocation:${fingerprint}`, from: null, to: { reason: 'Device lost on a train' } }] });
+    expect((await history(1))[0]).toMatchObject({ actor: 'local-admin', changes: [{ field: 'revocations', from: null, to: fingerprint }] });
   });
 
   it('the same revocation again records nothing; a new reason replaces the record', async () => {
@@ -156,7 +160,8 @@ describe('revocations', () => {
     const changed = await admin('PUT', `/admin/revocations/${fingerprint}`, { reason: 'Device stolen' });
     expect(changed.status).toBe(200);
     expect(changed.body.reason).toBe('Device stolen');
-    expect((await history(1))[0].changes).toEqual([{ field: `revocation:${fingerprint}`, from: { reason: 'Device lost on a train' }, to: { reason: 'Device stolen' } }]);
+    // A new reason: the same fingerprint on both sides (the reason is not a history value).
+    expect((await history(1))[0].changes).toEqual([{ field: 'revocations', from: fingerprint, to: fingerprint }]);
   });
 
   it.each([
@@ -179,9 +184,20 @@ describe('revocations', () => {
   it('unrevokes (204), recorded; then 404', async () => {
     const res = await admin('DELETE', `/admin/revocations/${fingerprint.toUpperCase()}`);
     expect(res.status).toBe(204);
-    expect((await history(1))[0].changes).toEqual([{ field: `revocation:${fingerprint}`, from: { reason: 'Device stolen' }, to: null }]);
+    expect((await history(1))[0].changes).toEqual([{ field: 'revocations', from: fingerprint, to: null }]);
     expectError(await admin('DELETE', `/admin/revocations/${fingerprint}`), 404, 'NOT_FOUND');
     expectError(await admin('DELETE', '/admin/revocations/xyz'), 400, 'INVALID_REQUEST', 'sha256');
     expect((await admin('GET', '/admin/revocations')).body.items.map((r: { sha256: string }) => r.sha256)).toEqual(['c'.repeat(64)]);
+  });
+});
+
+describe('history values', () => {
+  it('are fixed field names with string or null values, never objects', async () => {
+    const changes = (await history(500)).flatMap((entry) => entry.changes as { field: string; from: unknown; to: unknown }[]);
+    // This file's stack: the local runner's server certificate, then the packages and revocations above.
+    expect(new Set(changes.map((c) => c.field))).toEqual(new Set(['serverCertificate', 'packages', 'revocations']));
+    for (const { from, to } of changes) {
+      for (const value of [from, to]) expect(value === null || typeof value === 'string').toBe(true);
+    }
   });
 });

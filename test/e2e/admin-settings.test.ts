@@ -98,8 +98,8 @@ describe('PUT and PATCH with If-Match', () => {
 
   it.each([
     ['the ETag as sent', (v: number) => `"${v}"`],
-    ['a weak ETag', (v: number) => `W/"${v}"`],
     ['a bare number', (v: number) => `${v}`],
+    ['a list naming it after a weak tag of it', (v: number) => `W/"${v}", "${v}"`],
     ['a list naming it', (v: number) => `"999", "${v}"`],
     ['*', () => '*'],
   ])('If-Match as %s is honoured', async (_name, form) => {
@@ -107,6 +107,19 @@ describe('PUT and PATCH with If-Match', () => {
     const res = await patch({ maxClockSkewSeconds: settings.maxClockSkewSeconds + 1 }, { 'if-match': form(version) });
     expect(res.status).toBe(200);
     expect(res.body.version).toBe(version + 1);
+  });
+
+  it('a weak tag never matches (strong comparison, RFC 9110 §13.1.1): 412 PRECONDITION_FAILED and nothing changes', async () => {
+    const before = await getSettings();
+    const historyBefore = await historyItems();
+    const { version } = before.body;
+    const weak = await patch({ mode: 'MONITOR' }, { 'if-match': `W/"${version}"` });
+    expect(weak.status).toBe(412);
+    expect(weak.body).toEqual({ error: { code: 'PRECONDITION_FAILED', message: expect.stringContaining('weak'), requestId: expect.any(String) } });
+    const weakPut = await admin('PUT', '/admin/settings', { json: { ...before.body.settings, mode: 'MONITOR' }, headers: { 'if-match': `W/"${version}"` } });
+    expect(weakPut.status).toBe(412);
+    expect((await getSettings()).body).toEqual(before.body);
+    expect(await historyItems()).toEqual(historyBefore);
   });
 
   it('a malformed If-Match is 400, never a silent pass', async () => {

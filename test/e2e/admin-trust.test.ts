@@ -101,19 +101,40 @@ describe('device CA set', () => {
     ['an unknown field', { certificates: 'x', comment: 'hi' }, 400, 'INVALID_REQUEST'],
     ['no PEM at all', { certificates: 'hello' }, 422, 'INVALID_CERTIFICATE'],
   ])('refuses %s', async (_why, body, status, code) => {
-    expectError(await admin('PUT', '/admin/device-ca', body), status, code);
+    const res = await admin('PUT', '/admin/device-ca', body);
+    expectError(res, status, code);
+    if (status === 422) expect(res.body.error).toEqual({ code, message: expect.stringContaining('no PEM certificate'), field: 'certificates', requestId: expect.any(String) });
   });
 
-  it('refuses a certificate without basicConstraints CA:TRUE (422 INVALID_CERTIFICATE, details) and changes nothing', async () => {
+  it('refuses a certificate without basicConstraints CA:TRUE (422 INVALID_CERTIFICATE on field certificates) and changes nothing', async () => {
     const res = await admin('PUT', '/admin/device-ca', { certificates: root.pem + notACa.pem });
     expectError(res, 422, 'INVALID_CERTIFICATE');
-    expect(res.body.error.details).toEqual([{ field: 'certificates', message: expect.stringContaining('not a CA certificate') }]);
+    expect(res.body).toEqual({
+      error: {
+        code: 'INVALID_CERTIFICATE',
+        message: 'Certificate 2 of 2 (CN=not-a-ca) is not a CA certificate: it lacks basicConstraints CA:TRUE',
+        field: 'certificates',
+        requestId: expect.any(String),
+      },
+    });
+    expect((await admin('GET', '/admin/device-ca')).body).toEqual({ certificates: [] });
+  });
+
+  it('names every problem of a bundle in one message on field certificates, without details or key text', async () => {
+    const res = await admin('PUT', '/admin/device-ca', { certificates: notACa.pem + root.pem + device.keyPem });
+    expectError(res, 422, 'INVALID_CERTIFICATE');
+    expect(res.body.error).toEqual({ code: 'INVALID_CERTIFICATE', message: expect.any(String), field: 'certificates', requestId: expect.any(String) });
+    expect(res.body.error.message).toMatch(/^The device CA bundle has 2 problems: \(1\) Certificate 1 of 3 \(CN=not-a-ca\) is not a CA certificate.*; \(2\) PEM block 3 of 3 is a PRIVATE KEY block/);
+    for (const line of device.keyPem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'))) expect(res.text).not.toContain(line);
     expect((await admin('GET', '/admin/device-ca')).body).toEqual({ certificates: [] });
   });
 
   it('refuses more than 10 certificates', async () => {
     const many = Array.from({ length: 11 }, (_v, i) => factory.makeRootCa({ cn: `Extra Root ${i}`, key: root }).pem).join('');
-    expectError(await admin('PUT', '/admin/device-ca', { certificates: many }), 422, 'INVALID_CERTIFICATE');
+    const res = await admin('PUT', '/admin/device-ca', { certificates: many });
+    expectError(res, 422, 'INVALID_CERTIFICATE');
+    expect(res.body.error).toMatchObject({ field: 'certificates', message: expect.stringContaining('at most 10') });
+    expect(res.body.error.details).toBeUndefined();
   });
 
   it('replaces the set, lists it, and records the change without moving the settings version', async () => {
@@ -177,12 +198,18 @@ describe('server certificate', () => {
 
   it.each([
     ['a private key', () => device.keyPem, 422, 'INVALID_CERTIFICATE'],
+    ['a certificate with its key', () => caIssuedServer.pem + device.keyPem, 422, 'INVALID_CERTIFICATE'],
     ['text that is no PEM', () => 'not a certificate', 422, 'INVALID_CERTIFICATE'],
     ['a number', () => 42, 400, 'INVALID_REQUEST'],
-  ])('refuses %s', async (_why, certificate, status, code) => {
+  ])('refuses %s, on field certificate', async (_why, certificate, status, code) => {
+    const before = (await admin('GET', '/admin/server-certificate')).body;
     const res = await admin('PUT', '/admin/server-certificate', { certificate: certificate() });
     expectError(res, status, code);
+    expect(res.body.error.field).toBe('certificate');
+    expect(res.body.error.details).toBeUndefined();
     expect(res.text).not.toContain('PRIVATE KEY-----\n');
+    for (const line of device.keyPem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'))) expect(res.text).not.toContain(line);
+    expect((await admin('GET', '/admin/server-certificate')).body).toEqual(before);
   });
 });
 

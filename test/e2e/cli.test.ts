@@ -213,6 +213,11 @@ describe('trust material', () => {
       tollgate(['packages', 'add', 'bare', '--name', 'No checksum']),
     ]);
     for (const run of added) expect(run.code, run.stderr).toBe(0);
+    // History values are ids and digests, the digest shortened for the table.
+    const recorded = await tollgate(['settings', 'history', '--limit', '3']);
+    expect(recorded.stdout).toContain(`packages: - → agent SHA_512:${sha512.slice(0, 16)}…`);
+    expect(recorded.stdout).toContain(`packages: - → office SHA_256:${'ab'.repeat(8)}…`);
+    expect(recorded.stdout).toMatch(/packages: - → bare$/m);
     const [shown, list, listed, badMd5] = await Promise.all([
       json(['packages', 'show', 'agent']),
       tollgate(['packages', 'list']),

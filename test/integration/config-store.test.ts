@@ -45,12 +45,12 @@ describe('DynamoDbConfigStore', () => {
     await store.changeTrustItem({
       sk: configSk.package('pkg-1'),
       item: { packageId: 'pkg-1', name: 'Office', checksum: { type: 'MD5', value: 'a'.repeat(32) }, updatedAt: at(4), updatedBy: 'alice' },
-      history: { actor: 'alice', changedAt: at(4), changes: [{ field: 'package:pkg-1', from: null, to: 'MD5:' + 'a'.repeat(32) }] },
+      history: { actor: 'alice', changedAt: at(4), changes: [{ field: 'packages', from: null, to: 'pkg-1 MD5:' + 'a'.repeat(32) }] },
     });
     await store.changeTrustItem({
       sk: configSk.revocation('ab'.repeat(32)),
       item: { sha256: 'ab'.repeat(32), reason: 'lost', revokedAt: at(5), revokedBy: 'alice' },
-      history: { actor: 'alice', changedAt: at(5), changes: [{ field: 'revocation', from: null, to: 'ab'.repeat(32) }] },
+      history: { actor: 'alice', changedAt: at(5), changes: [{ field: 'revocations', from: null, to: 'ab'.repeat(32) }] },
     });
     const snapshot = await store.loadSnapshot();
     expect(snapshot.packages.get('pkg-1')).toMatchObject({ name: 'Office', checksum: { type: 'MD5', value: 'a'.repeat(32) } });

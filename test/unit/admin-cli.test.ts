@@ -2,6 +2,7 @@
 // (test/e2e/cli.test.ts drives the real binary against the local runner.)
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../cli/commands.ts';
+import { formatValue, shortenFingerprint } from '../../cli/output.ts';
 import { runCli } from '../../cli/run.ts';
 import { parseSettingAssignments, parseSettingValue } from '../../cli/values.ts';
 
@@ -105,5 +106,26 @@ describe('usage errors: exit 2 and one line on stderr', () => {
       expect(stderr).toMatch(/^tollgate: usage: \S/);
       expect(stderr.trimEnd().split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('history values in tables', () => {
+  const fp = '0123456789abcdef'.repeat(4);
+  it.each([
+    // a SHA-256 fingerprint (deviceCa, certificates, revocations)
+    [fp, '0123456789abcdef…'],
+    // a package with a checksum: the digest is shortened, the id kept
+    [`office SHA_512:${'ab'.repeat(64)}`, `office SHA_512:${'ab'.repeat(8)}…`],
+    [`zoom MD5:${'ef'.repeat(16)}`, `zoom MD5:${'ef'.repeat(8)}…`],
+    // a package without one, and ids that merely look like hex, stay as they are
+    ['bare', 'bare'],
+    ['abcdef0123456789abcdef0123456789', 'abcdef0123456789abcdef0123456789'],
+  ])('%s → %s', (value, shown) => {
+    expect(shortenFingerprint(value)).toBe(shown);
+  });
+
+  it('shortens every fingerprint of a list and shows null as -', () => {
+    expect(formatValue([fp, fp], { shortenFingerprints: true })).toBe('[0123456789abcdef…, 0123456789abcdef…]');
+    expect(formatValue(null, { shortenFingerprints: true })).toBe('-');
   });
 });

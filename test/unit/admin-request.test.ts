@@ -13,15 +13,24 @@ describe('parseIfMatch', () => {
     [undefined, undefined],
     ['', undefined],
     ['"3"', { versions: [3] }],
-    ['W/"3"', { versions: [3] }],
     ['3', { versions: [3] }],
-    [' "3" , W/"4"', { versions: [3, 4] }],
+    ['"3", "4"', { versions: [3, 4] }],
+    // weak tags are well formed but never match (strong comparison, RFC 9110 §13.1.1)
+    ['W/"3"', { versions: [], weakTags: true }],
+    [' "3" , W/"4"', { versions: [3], weakTags: true }],
     ['*', { versions: 'any' }],
   ])('%j → %j', (header, expected) => {
     expect(parseIfMatch(header)).toEqual(expected);
   });
 
-  it.each(['"abc"', 'version 3', '"3', '3"', 'W/', '"-1"'])('refuses %j with 400 on If-Match', (header) => {
+  it('never matches a version named only by a weak tag', () => {
+    expect(matchesVersion(parseIfMatch('W/"3"'), 3)).toBe(false);
+    expect(matchesVersion(parseIfMatch('W/"3", "4"'), 3)).toBe(false);
+    expect(matchesVersion(parseIfMatch('W/"3", "4"'), 4)).toBe(true);
+    expect(matchesVersion(parseIfMatch('"3"'), 3)).toBe(true);
+  });
+
+  it.each(['"abc"', 'version 3', '"3', '3"', 'W/', '"-1"', 'W/3', 'w/"3"', 'W/"abc"'])('refuses %j with 400 on If-Match', (header) => {
     fails(() => parseIfMatch(header), 'If-Match');
   });
 

@@ -1,7 +1,7 @@
 // Unit tests for lib/domain/trust-material.ts: device CA bundles and the server certificate, with openssl-made certificates.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RuleViolationError } from '../../lib/domain/errors.ts';
+import { HttpError } from '../../lib/domain/errors.ts';
 import {
   daysRemaining,
   describeServerCertificate,
@@ -38,15 +38,24 @@ beforeAll(() => {
 
 afterAll(() => bench?.cleanup());
 
-function ruleViolation(run: () => unknown): RuleViolationError {
+/** The 422 INVALID_CERTIFICATE a bad upload throws: one `field`, one message naming every problem, no `details`. */
+function certificateError(run: () => unknown, field: 'certificates' | 'certificate'): HttpError {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(RuleViolationError);
-    return error as RuleViolationError;
+    expect(error).toBeInstanceOf(HttpError);
+    const httpError = error as HttpError;
+    expect(httpError.statusCode).toBe(422);
+    expect(httpError.code).toBe('INVALID_CERTIFICATE');
+    expect(httpError.field).toBe(field);
+    expect(httpError.details).toBeUndefined();
+    return httpError;
   }
-  throw new Error('expected a RuleViolationError, but nothing was thrown');
+  throw new Error('expected an HttpError, but nothing was thrown');
 }
+
+/** Every base64 line of a PEM file (not the BEGIN/END markers). */
+const bodyLines = (pem: string) => pem.split('\n').filter((line) => line.length > 0 && !line.startsWith('-----'));
 
 describe('formatDistinguishedName', () => {
   it.each([
@@ -122,30 +131,34 @@ describe('parseDeviceCaBundle', () => {
     // a leaf (CA:FALSE) after a good CA: named by position and subject
     ['a leaf certificate', () => cas[0].pem + leaf.pem, /^Certificate 2 of 2 \(CN=Leaf Device, O=Example\) is not a CA certificate: it lacks basicConstraints CA:TRUE$/],
   ])('rejects %s', (_name, bundle, message) => {
-    const error = ruleViolation(() => parseDeviceCaBundle(bundle()));
-    expect(error.statusCode).toBe(422);
-    expect(error.code).toBe('INVALID_CERTIFICATE');
+    const error = certificateError(() => parseDeviceCaBundle(bundle()), 'certificates');
     expect(error.message).toMatch(message);
-    expect(error.details).toEqual([{ field: 'certificates', message: error.message }]);
   });
 
   it('rejects a private key block without echoing the key', () => {
-    const error = ruleViolation(() => parseDeviceCaBundle(cas[0].pem + caKey.pem));
-    expect(error.code).toBe('INVALID_CERTIFICATE');
+    const error = certificateError(() => parseDeviceCaBundle(cas[0].pem + caKey.pem), 'certificates');
     expect(error.message).toMatch(/^PEM block 2 of 2 is a PRIVATE KEY block, not a certificate/);
-    const everything = JSON.stringify({ message: error.message, details: error.details });
-    for (const line of caKey.pem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----'))) {
-      expect(everything).not.toContain(line);
-    }
+    const everything = JSON.stringify({ message: error.message, field: error.field, details: error.details });
+    for (const line of bodyLines(caKey.pem)) expect(everything).not.toContain(line);
   });
 
-  it('reports every bad certificate, one detail each', () => {
-    const error = ruleViolation(() => parseDeviceCaBundle(leaf.pem + cas[0].pem + caKey.pem));
-    expect(error.message).toBe('The device CA bundle has 2 problems; see details');
-    expect(error.details?.map((d) => d.message)).toEqual([
-      'Certificate 1 of 3 (CN=Leaf Device, O=Example) is not a CA certificate: it lacks basicConstraints CA:TRUE',
-      'PEM block 3 of 3 is a PRIVATE KEY block, not a certificate; never upload private keys (the key text was not stored)',
-    ]);
+  it('names every problem in the one message, by block, subject and reason', () => {
+    const error = certificateError(() => parseDeviceCaBundle(leaf.pem + cas[0].pem + caKey.pem), 'certificates');
+    expect(error.message).toBe(
+      'The device CA bundle has 2 problems: ' +
+        '(1) Certificate 1 of 3 (CN=Leaf Device, O=Example) is not a CA certificate: it lacks basicConstraints CA:TRUE; ' +
+        '(2) PEM block 3 of 3 is a PRIVATE KEY block, not a certificate (never upload private keys; the key text was not stored)',
+    );
+    for (const line of bodyLines(caKey.pem)) expect(error.message).not.toContain(line);
+  });
+
+  it('does not repeat the body of a block whose label is not a certificate, whatever the label', () => {
+    const secret = Buffer.from('x'.repeat(48)).toString('base64');
+    const error = certificateError(
+      () => parseDeviceCaBundle(`${cas[0].pem}-----BEGIN ${secret.slice(0, 20)}-----\n${secret}\n-----END ${secret.slice(0, 20)}-----\n`),
+      'certificates',
+    );
+    expect(error.message).toBe('PEM block 2 of 2 is an unrecognised block, not a CERTIFICATE');
   });
 });
 
@@ -190,11 +203,30 @@ describe('describeServerCertificate', () => {
     // the key pasted with the certificate
     ['certificate plus key', () => issuedServer.pem + serverKey.pem, /^PEM block 2 of 2 is a PRIVATE KEY block/],
   ])('rejects %s', (_name, pem, message) => {
-    const error = ruleViolation(() => describeServerCertificate(pem()));
-    expect(error.code).toBe('INVALID_CERTIFICATE');
-    expect(error.statusCode).toBe(422);
+    const error = certificateError(() => describeServerCertificate(pem()), 'certificate');
     expect(error.message).toMatch(message);
-    expect(error.message).not.toContain(serverKey.pem.split('\n')[1]);
+    for (const line of bodyLines(serverKey.pem)) expect(error.message).not.toContain(line);
+  });
+
+  it('names every problem in the one message: each foreign block and an unreadable certificate', () => {
+    const unreadable = '-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQh\n-----END CERTIFICATE-----\n';
+    const error = certificateError(() => describeServerCertificate(serverKey.pem + unreadable + caKey.pem), 'certificate');
+    expect(error.message).toBe(
+      'The server certificate has 3 problems: ' +
+        '(1) PEM block 1 of 3 is a PRIVATE KEY block, not a certificate (never upload private keys; the key text was not stored); ' +
+        '(2) PEM block 3 of 3 is a PRIVATE KEY block, not a certificate (never upload private keys; the key text was not stored); ' +
+        '(3) The server certificate (PEM block 2 of 3) cannot be read as an X.509 certificate',
+    );
+    for (const line of [...bodyLines(serverKey.pem), ...bodyLines(caKey.pem)]) expect(error.message).not.toContain(line);
+  });
+
+  it('a key alone: the key block and the missing certificate', () => {
+    const error = certificateError(() => describeServerCertificate(serverKey.pem), 'certificate');
+    expect(error.message).toBe(
+      'The server certificate has 2 problems: ' +
+        '(1) PEM block 1 of 1 is a PRIVATE KEY block, not a certificate (never upload private keys; the key text was not stored); ' +
+        '(2) The server certificate contains no PEM certificate (-----BEGIN CERTIFICATE-----)',
+    );
   });
 });
 

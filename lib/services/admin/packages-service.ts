@@ -45,9 +45,22 @@ function toRecord(item: Record<string, unknown>): PackageRecord {
   };
 }
 
-/** What the history shows of a package: its name and checksum (public values; no secrets here). */
-function historyValue(record: PackageInput | undefined): PackageInput | null {
-  return record ? { name: record.name, checksum: record.checksum } : null;
+/**
+ * What the history shows of a package (field `packages`): its id, followed by its expected checksum when it has
+ * one, as `"<packageId> <TYPE>:<lowercase hex>"` (`"office SHA_512:ab12…"`); `null` when it is not registered.
+ * Ids and digests only: the display name is not in the history (a rename records the same value on both sides).
+ */
+export function packageHistoryValue(packageId: string, record: PackageInput | undefined): string | null {
+  if (!record) return null;
+  return record.checksum ? `${packageId} ${record.checksum.type}:${record.checksum.value.toLowerCase()}` : packageId;
+}
+
+function sameRegistration(a: PackageInput, b: PackageInput): boolean {
+  return (
+    a.name === b.name &&
+    (a.checksum?.type ?? null) === (b.checksum?.type ?? null) &&
+    (a.checksum?.value.toLowerCase() ?? null) === (b.checksum?.value.toLowerCase() ?? null)
+  );
 }
 
 export class AdminPackagesService {
@@ -66,7 +79,7 @@ export class AdminPackagesService {
 
   /**
    * Registers or replaces a package (`created` tells which); the same name and checksum again records nothing.
-   * History field `package:<id>`.
+   * History field `packages`, values from packageHistoryValue.
    */
   put(packageId: string, input: PackageInput, context: { actor: string; clock: Clock }): Promise<{ record: PackageRecord; created: boolean }> {
     const sk = configSk.package(packageId);
@@ -74,7 +87,7 @@ export class AdminPackagesService {
       const [stored, item] = await Promise.all([this.store.getSettings(), this.store.getConfigItem(sk)]);
       const current = item ? toRecord(item) : undefined;
       const now = context.clock.now();
-      if (current && JSON.stringify(historyValue(current)) === JSON.stringify(historyValue(input))) return { unchanged: { record: current, created: false } };
+      if (current && sameRegistration(current, input)) return { unchanged: { record: current, created: false } };
       const record: PackageRecord = { packageId, name: input.name, checksum: input.checksum, updatedAt: now.toISOString(), updatedBy: context.actor };
       return {
         result: { record, created: !current },
@@ -85,7 +98,7 @@ export class AdminPackagesService {
             version: stored.version,
             changedAt: record.updatedAt,
             actor: context.actor,
-            changes: [{ field: `package:${packageId}`, from: historyValue(current), to: historyValue(input) }],
+            changes: [{ field: 'packages', from: packageHistoryValue(packageId, current), to: packageHistoryValue(packageId, input) }],
           },
         },
       };
@@ -106,7 +119,7 @@ export class AdminPackagesService {
             version: stored.version,
             changedAt: context.clock.now().toISOString(),
             actor: context.actor,
-            changes: [{ field: `package:${packageId}`, from: historyValue(toRecord(item)), to: null }],
+            changes: [{ field: 'packages', from: packageHistoryValue(packageId, toRecord(item)), to: null }],
           },
         },
       };

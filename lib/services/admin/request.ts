@@ -67,29 +67,36 @@ export function parseLimit(query: Record<string, string>, fallback = DEFAULT_PAG
 
 /** An If-Match precondition on the settings version. */
 export interface VersionPrecondition {
-  /** The versions the client accepts; `any` for `*`. */
+  /** The versions the client accepts (strong tags only); `any` for `*`. */
   versions: number[] | 'any';
+  /** The header named weak tags (`W/"3"`), which never match under strong comparison; kept to explain the 412. */
+  weakTags?: boolean;
 }
 
+/** Strong comparison (RFC 9110 §13.1.1 requires it for If-Match): only the strong tags named can match. */
 export function matchesVersion(precondition: VersionPrecondition | undefined, version: number): boolean {
   if (!precondition || precondition.versions === 'any') return true;
   return precondition.versions.includes(version);
 }
 
 /**
- * Parses If-Match: `"3"` as the ETag is sent, also weak `W/"3"`, a bare `3`, a list (`"3", "4"`) and `*`.
- * Absent or empty: no precondition. Anything else is 400 (a malformed precondition must not silently pass).
+ * Parses If-Match: `"3"` as the ETag is sent, a bare `3` (a convenience for people typing headers), a list
+ * (`"3", "4"`) and `*`. A weak tag `W/"3"` is well formed but never matches: If-Match uses the strong comparison
+ * function (RFC 9110 §13.1.1), so a header of weak tags only is always 412. Absent or empty: no precondition.
+ * Anything else is 400 (a malformed precondition must not silently pass).
  */
 export function parseIfMatch(header: string | undefined): VersionPrecondition | undefined {
   if (header === undefined || header.trim() === '') return undefined;
   if (header.trim() === '*') return { versions: 'any' };
   const versions: number[] = [];
+  let weakTags = false;
   for (const part of header.split(',')) {
-    const match = /^\s*(?:W\/)?("?)(\d{1,15})\1\s*$/.exec(part);
+    const match = /^\s*(W\/(?="))?("?)(\d{1,15})\2\s*$/.exec(part);
     if (!match) {
       throw new ValidationError(INVALID_REQUEST, 'If-Match must be the ETag of GET /admin/settings, such as "3"', 'If-Match');
     }
-    versions.push(Number(match[2]));
+    if (match[1]) weakTags = true;
+    else versions.push(Number(match[3]));
   }
-  return { versions };
+  return weakTags ? { versions, weakTags } : { versions };
 }

@@ -28,7 +28,9 @@ export class AdminRevocationsService {
 
   /**
    * Revokes a fingerprint (normalised by the caller; `created` tells a new revocation from a replaced one). Revoking it again with the same reason changes nothing; with
-   * another reason the record is replaced (revokedAt/revokedBy become this change's). History field `revocation:<sha256>`.
+   * another reason the record is replaced (revokedAt/revokedBy become this change's). History field `revocations`:
+   * `null` → fingerprint when revoked, fingerprint → fingerprint when the reason changes (the reason itself is not in the
+   * history: values are ids and fingerprints only).
    */
   revoke(sha256: string, reason: string, context: { actor: string; clock: Clock }): Promise<{ record: RevocationRecord; created: boolean }> {
     const sk = configSk.revocation(sha256);
@@ -46,7 +48,7 @@ export class AdminRevocationsService {
             version: stored.version,
             changedAt: record.revokedAt,
             actor: context.actor,
-            changes: [{ field: `revocation:${sha256}`, from: current ? { reason: current.reason } : null, to: { reason } }],
+            changes: [{ field: 'revocations', from: current ? sha256 : null, to: sha256 }],
           },
         },
       };
@@ -67,7 +69,7 @@ export class AdminRevocationsService {
             version: stored.version,
             changedAt: context.clock.now().toISOString(),
             actor: context.actor,
-            changes: [{ field: `revocation:${sha256}`, from: { reason: item.reason as string }, to: null }],
+            changes: [{ field: 'revocations', from: sha256, to: null }],
           },
         },
       };

@@ -1,7 +1,7 @@
 // Admin use cases for the settings document: read, replace (PUT), merge-patch (PATCH), and the history.
 import { PreconditionFailedError, type ConfigCommit, type DynamoDbConfigStore } from '../../adapters/dynamodb/config-store.ts';
 import { configSk } from '../../adapters/dynamodb/keys.ts';
-import { type FieldProblem, RuleViolationError, ValidationError } from '../../domain/errors.ts';
+import { type FieldProblem, HttpError, RuleViolationError, ValidationError } from '../../domain/errors.ts';
 import {
   applyMergePatch,
   DEFAULT_SETTINGS,
@@ -21,6 +21,15 @@ import { isPlainObject, matchesVersion, type VersionPrecondition } from './reque
  * unrelated change (say maxClockSkewSeconds during an incident) fail until push notifications are turned off.
  */
 const TRUST_DEPENDENT_FIELDS = new Set<string>(['sslCertificateVerification', 'pushNotifications', 'certificateBasedAuthentication']);
+
+/** 412 for an If-Match that named the version only as a weak tag, which never matches (RFC 9110 §13.1.1). */
+function weakPreconditionFailed(currentVersion: number): HttpError {
+  return new HttpError(
+    412,
+    'PRECONDITION_FAILED',
+    `If-Match is compared strongly, so a weak tag (W/"…") never matches; the settings (now at version ${currentVersion}) were not changed: read them again and send their ETag as given, such as "${currentVersion}"`,
+  );
+}
 
 export interface SettingsChange {
   precondition?: VersionPrecondition;
@@ -61,7 +70,10 @@ export class AdminSettingsService {
     return commitOptimistically<StoredSettings>(this.store, async () => {
       const state = await readConfigState(this.store);
       const { stored } = state;
-      if (!matchesVersion(change.precondition, stored.version)) throw new PreconditionFailedError(stored.version);
+      if (!matchesVersion(change.precondition, stored.version)) {
+        if (change.precondition?.weakTags) throw weakPreconditionFailed(stored.version);
+        throw new PreconditionFailedError(stored.version);
+      }
       const next = compute(stored.settings);
       const changes = diffSettings(stored.settings, next);
       if (changes.length === 0) return { unchanged: stored };
