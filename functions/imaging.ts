@@ -3,7 +3,7 @@
 import type { Context } from 'aws-lambda';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
-import { DynamoDbImagingStore, DynamoDbLoginFailureStore } from '../lib/adapters/dynamodb/imaging-store.ts';
+import { DynamoDbImagingStore, DynamoDbLoginAttemptStore } from '../lib/adapters/dynamodb/imaging-store.ts';
 import { requiredEnv } from '../lib/config.ts';
 import { HttpError } from '../lib/domain/errors.ts';
 import { httpStack, type HttpRequest } from '../lib/http/middleware.ts';
@@ -56,7 +56,7 @@ function realDeps(clock: Clock = systemClock): ImagingHandlerDeps {
   return {
     settings: new SettingsCache(configStore, clock),
     store,
-    guard: new LoginGuard({ accounts: store, failures: new DynamoDbLoginFailureStore(client, configTable), passwords: new PasswordVerifier(), clock, log }),
+    guard: new LoginGuard({ accounts: store, attempts: new DynamoDbLoginAttemptStore(client, configTable), passwords: new PasswordVerifier(), clock, log }),
     log,
   };
 }

@@ -1,5 +1,5 @@
 // Imaging information and its login (API.md §2, §3): account and document rules, scrypt parameters, Basic header
-// parsing and the login guard's window arithmetic. Pure: no I/O, no clock, no randomness.
+// parsing and the login guard's attempt arithmetic. Pure: no I/O, no clock, no randomness.
 import { createHash } from 'node:crypto';
 import { HttpError, ValidationError } from './errors.ts';
 import type { FieldChange } from './settings.ts';
@@ -222,58 +222,108 @@ export function parseBasicAuthorization(header: string | undefined): BasicAuthor
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// The login guard: 10 failures for one username within any 15 minutes lock that username
+// The login guard: at most 10 attempts (failed, or still being checked) per username within any 15 minutes
 
-export const LOGIN_FAILURE_LIMIT = 10;
+/** API.md §2: after this many failed logins within the window the username is refused with 429. */
+export const LOGIN_ATTEMPT_LIMIT = 10;
 export const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
-/** The failure list is trimmed of failures outside the window once it holds more than this many. */
-export const LOGIN_FAILURE_TRIM_THRESHOLD = 2 * LOGIN_FAILURE_LIMIT;
+/**
+ * An attempt still PENDING this long after its reservation belongs to a container that died (a Lambda times out
+ * after 10 s; the check itself takes ~50 ms): it stops counting. Had it finished, it would have been marked FAILED
+ * or removed long before.
+ */
+export const LOGIN_PENDING_TIMEOUT_MS = 60 * 1000;
 
-export type LoginLockState =
-  | { locked: false; recentFailures: number }
-  | { locked: true; recentFailures: number; /** epoch ms */ lockedUntil: number; retryAfterSeconds: number };
+/** PENDING: reserved, its password is being checked now. FAILED: the password was wrong (or the user unknown). */
+export type LoginAttemptState = 'PENDING' | 'FAILED';
+
+/** One reserved attempt. Successful attempts are removed, so they never count. */
+export interface LoginAttemptEntry {
+  id: string;
+  /** epoch ms: when it was reserved (PENDING) or found wrong (FAILED) */
+  at: number;
+  state: LoginAttemptState;
+}
+
+/** Whether an entry still counts against its username at nowMs. */
+export function isCountedAttempt(entry: LoginAttemptEntry, nowMs: number): boolean {
+  return entry.state === 'FAILED' ? entry.at > nowMs - LOGIN_FAILURE_WINDOW_MS : entry.at > nowMs - LOGIN_PENDING_TIMEOUT_MS;
+}
+
+export type LoginAttemptDecision =
+  | {
+      allowed: true;
+      /** Entries that count now, before the new one. */
+      counted: number;
+      /** Entries that no longer count and may be removed. */
+      stale: LoginAttemptEntry[];
+    }
+  | {
+      allowed: false;
+      counted: number;
+      failed: number;
+      pending: number;
+      /** epoch ms: the earliest moment fewer than 10 entries could count */
+      lockedUntil: number;
+      retryAfterSeconds: number;
+      stale: LoginAttemptEntry[];
+    };
 
 /**
- * Whether a username is locked at nowMs, given the times (epoch ms) of its recorded failures. A failure counts while
- * it is less than 15 minutes old. With n ≥ 10 recent failures the lock lasts until the n−9th oldest of them turns 15
- * minutes old, i.e. until fewer than 10 remain inside the window (a locked username records no new failures).
+ * Whether one more attempt may be checked at nowMs, given the username's recorded entries. Allowed while fewer than
+ * 10 count; then the new one is reserved (so 10 is also the most that can be checked at once). When refused, the
+ * refusal lasts until fewer than 10 could count: a FAILED entry stops counting 15 minutes after it failed, a
+ * PENDING one may be released (a success) at any moment, so a lock that leans on attempts still in flight is
+ * announced with the shortest Retry-After (1 s); one made of failures alone with the exact time until the oldest
+ * of them that must go has left the window.
  */
-export function loginLockState(failureTimes: readonly number[], nowMs: number): LoginLockState {
-  const recent = failureTimes.filter((t) => t > nowMs - LOGIN_FAILURE_WINDOW_MS).sort((a, b) => a - b);
-  if (recent.length < LOGIN_FAILURE_LIMIT) return { locked: false, recentFailures: recent.length };
-  const lockedUntil = recent[recent.length - LOGIN_FAILURE_LIMIT] + LOGIN_FAILURE_WINDOW_MS;
+export function decideLoginAttempt(entries: readonly LoginAttemptEntry[], nowMs: number): LoginAttemptDecision {
+  const counted = entries.filter((e) => isCountedAttempt(e, nowMs));
+  const stale = entries.filter((e) => !isCountedAttempt(e, nowMs));
+  if (counted.length < LOGIN_ATTEMPT_LIMIT) return { allowed: true, counted: counted.length, stale };
+  const releases = counted.map((e) => (e.state === 'FAILED' ? e.at + LOGIN_FAILURE_WINDOW_MS : nowMs)).sort((a, b) => a - b);
+  const lockedUntil = releases[counted.length - LOGIN_ATTEMPT_LIMIT];
+  const failed = counted.filter((e) => e.state === 'FAILED').length;
   return {
-    locked: true,
-    recentFailures: recent.length,
+    allowed: false,
+    counted: counted.length,
+    failed,
+    pending: counted.length - failed,
     lockedUntil,
     retryAfterSeconds: Math.max(1, Math.ceil((lockedUntil - nowMs) / 1000)),
+    stale,
   };
 }
 
-/** How many leading entries of the (append-ordered) failure list are outside the window and may be removed. */
-export function staleFailurePrefix(failureTimes: readonly number[], nowMs: number): number {
-  let count = 0;
-  while (count < failureTimes.length && failureTimes[count] <= nowMs - LOGIN_FAILURE_WINDOW_MS) count += 1;
-  return count;
-}
-
-/** TTL (epoch seconds) of a failure record last written at nowMs: every failure in it is stale by then. */
-export function loginFailureExpiresAt(nowMs: number): number {
+/** TTL (epoch seconds) of an attempt record last written at nowMs: every entry in it has stopped counting by then. */
+export function loginAttemptsExpiresAt(nowMs: number): number {
   return Math.ceil((nowMs + LOGIN_FAILURE_WINDOW_MS) / 1000);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// History lines (API.md §3: trust-material changes are in the settings history, never a secret)
+// History lines (API.md §3: trust-material changes are in the settings history with fixed field names, values are
+// ids or fingerprints or null, never a secret)
 
 export type ImagingAccountAction = 'created' | 'updated' | 'deleted';
 
-/** `imagingAccount:<username>`: from null (created) or "present", to the action. Never the password or its hash. */
+/**
+ * `imagingAccounts`: from and to are the username, or null where there was (created) or is (deleted) no account;
+ * a password change is "alice" → "alice". Never the password, its hash or its salt.
+ */
 export function accountHistoryChange(username: string, action: ImagingAccountAction): FieldChange {
-  return { field: `imagingAccount:${username}`, from: action === 'created' ? null : 'present', to: action };
+  return { field: 'imagingAccounts', from: action === 'created' ? null : username, to: action === 'deleted' ? null : username };
 }
 
-/** `imagingPrestage:<id>` / `imagingAutorun:<deviceId>`: from and to are SHA-256 fingerprints of the JSON, or null. */
+/** The history value of a stored document: `"<id> sha256:<hex of the stored JSON text>"`. */
+export function documentHistoryValue(id: string, sha256: string): string {
+  return `${id} sha256:${sha256}`;
+}
+
+/** `imagingPrestages` / `imagingAutorun`: from and to are documentHistoryValue, or null where there is no document. */
 export function documentHistoryChange(kind: ImagingDocumentKind, id: string, fromSha256: string | null, toSha256: string | null): FieldChange {
-  const prefix = kind === 'PRESTAGE' ? 'imagingPrestage' : 'imagingAutorun';
-  return { field: `${prefix}:${id}`, from: fromSha256 && `sha256:${fromSha256}`, to: toSha256 && `sha256:${toSha256}` };
+  return {
+    field: kind === 'PRESTAGE' ? 'imagingPrestages' : 'imagingAutorun',
+    from: fromSha256 === null ? null : documentHistoryValue(id, fromSha256),
+    to: toSha256 === null ? null : documentHistoryValue(id, toSha256),
+  };
 }

@@ -1,7 +1,9 @@
 // End-to-end tests of imaging (API.md §2 and the imaging part of §3): the local stack over HTTP — the admin function
 // for accounts and documents, the imaging function for reads, DynamoDB Local underneath.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
+import { DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
 import { MAX_IMAGING_DOCUMENT_BYTES } from '../../lib/domain/imaging.ts';
 import { logger } from '../../lib/observability.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
@@ -12,6 +14,7 @@ const PASSWORD = 'imaging password 2026!';
 
 let stack: LocalStack;
 let configStore: DynamoDbConfigStore;
+let attempts: DynamoDbLoginAttemptStore;
 let warn: MockInstance;
 
 interface Result {
@@ -78,7 +81,9 @@ const errorBody = (code: string, extra: Record<string, unknown> = {}) => ({
 
 beforeAll(async () => {
   stack = await startTestStack();
-  configStore = new DynamoDbConfigStore(localDynamoDbClient(stack.dynamoDbEndpoint), stack.tableNames.ConfigTable);
+  const client = localDynamoDbClient(stack.dynamoDbEndpoint);
+  configStore = new DynamoDbConfigStore(client, stack.tableNames.ConfigTable);
+  attempts = new DynamoDbLoginAttemptStore(client, stack.tableNames.ConfigTable);
   warn = vi.spyOn(logger, 'warn');
 });
 
@@ -173,11 +178,14 @@ describe('admin: imaging accounts', () => {
 
     const history = await admin('GET', '/admin/settings/history?limit=50');
     expect(history.status).toBe(200);
-    const lines = history.body.items.filter((item: any) => item.changes.some((c: any) => c.field === 'imagingAccount:historian'));
+    const lines = history.body.items.filter((item: any) =>
+      item.changes.some((c: any) => c.field === 'imagingAccounts' && (c.from === 'historian' || c.to === 'historian')),
+    );
+    // Fixed field name; from/to are the username, or null where there is no account (newest first).
     expect(lines.map((l: any) => l.changes)).toEqual([
-      [{ field: 'imagingAccount:historian', from: 'present', to: 'deleted' }],
-      [{ field: 'imagingAccount:historian', from: 'present', to: 'updated' }],
-      [{ field: 'imagingAccount:historian', from: null, to: 'created' }],
+      [{ field: 'imagingAccounts', from: 'historian', to: null }],
+      [{ field: 'imagingAccounts', from: 'historian', to: 'historian' }],
+      [{ field: 'imagingAccounts', from: null, to: 'historian' }],
     ]);
     for (const line of lines) expect(line).toMatchObject({ version: before.body.version, actor: 'local-admin' });
     expect(history.text).not.toContain(PASSWORD);
@@ -242,11 +250,14 @@ describe('admin: PreStages and Autorun information', () => {
     expect(await admin('DELETE', '/admin/imaging/autorun/C02XK1JHJG5J')).toMatchObject({ status: 404, body: errorBody('NOT_FOUND') });
 
     const history = await admin('GET', '/admin/settings/history?limit=50');
-    const changes = history.body.items.flatMap((i: any) => i.changes).filter((c: any) => c.field === 'imagingAutorun:C02XK1JHJG5J');
+    const value = `C02XK1JHJG5J sha256:${created.body.sha256}`;
+    const changes = history.body.items.flatMap((i: any) => i.changes).filter((c: any) => c.field === 'imagingAutorun' && (c.from === value || c.to === value));
     expect(changes).toEqual([
-      { field: 'imagingAutorun:C02XK1JHJG5J', from: `sha256:${created.body.sha256}`, to: null },
-      { field: 'imagingAutorun:C02XK1JHJG5J', from: null, to: `sha256:${created.body.sha256}` },
+      { field: 'imagingAutorun', from: value, to: null },
+      { field: 'imagingAutorun', from: null, to: value },
     ]);
+    // The fingerprint is SHA-256 of the stored JSON text.
+    expect(created.body.sha256).toBe(createHash('sha256').update(JSON.stringify(document)).digest('hex'));
   });
 
   it('accepts a document of exactly 32 KiB serialized', async () => {
@@ -344,5 +355,32 @@ describe('imaging login (requireImagingAuthentication true, the default)', () =>
     expect(warn.mock.calls.at(-1)?.[1]).toMatchObject({ reason: 'LOCKED_OUT', username: 'target', sourceIp: '127.0.0.1' });
     // Only that username.
     expect((await imaging('/imaging/prestages', basic('bystander', PASSWORD))).status).toBe(200);
+  });
+
+  it('30 parallel wrong guesses for one username: at most 10 passwords are checked (401), the rest are 429; then even the right password is 429', async () => {
+    await createAccount('parallel-target');
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => imaging('/imaging/prestages', basic('parallel-target', `parallel guess ${i}`))));
+    const unauthorized = answers.filter((a) => a.status === 401);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(unauthorized.length).toBeLessThanOrEqual(10);
+    expect(refused).toHaveLength(30 - unauthorized.length);
+    for (const response of refused) {
+      expect(response.body).toEqual(errorBody('TOO_MANY_ATTEMPTS'));
+      expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    const locked = await imaging('/imaging/prestages', basic('parallel-target', PASSWORD));
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(890);
+    expect(warn.mock.calls.filter(([, fields]) => fields?.reason === 'WRONG_PASSWORD' && fields?.username === 'parallel-target')).toHaveLength(unauthorized.length);
+  });
+
+  it('5 parallel right logins all succeed and leave no counted failure', async () => {
+    await createAccount('parallel-ok');
+    const answers = await Promise.all(Array.from({ length: 5 }, () => imaging('/imaging/prestages/p-login', basic('parallel-ok', PASSWORD))));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(await attempts.getAttempts('parallel-ok')).toEqual([]);
+    // Had the successes counted, 9 failures more would lock the account; they do not.
+    for (let i = 0; i < 9; i += 1) expect((await imaging('/imaging/prestages', basic('parallel-ok', `wrong ${i}`))).status).toBe(401);
+    expect((await imaging('/imaging/prestages', basic('parallel-ok', PASSWORD))).status).toBe(200);
   });
 });

@@ -3,8 +3,8 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbConfigStore, FRESH_SETTINGS } from '../../lib/adapters/dynamodb/config-store.ts';
-import { DynamoDbImagingStore, DynamoDbLoginFailureStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
-import { parseImagingDocument } from '../../lib/domain/imaging.ts';
+import { DynamoDbImagingStore, DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
+import { LOGIN_PENDING_TIMEOUT_MS, parseImagingDocument } from '../../lib/domain/imaging.ts';
 import { LoginGuard } from '../../lib/services/imaging/login-guard.ts';
 import { hashPassword, PasswordVerifier } from '../../lib/services/imaging/passwords.ts';
 import { SettingsCache } from '../../lib/services/imaging/settings-cache.ts';
@@ -35,6 +35,7 @@ const log = {
 
 let tables: TestTables;
 let configStore: DynamoDbConfigStore;
+let attempts: DynamoDbLoginAttemptStore;
 const servers: Server[] = [];
 
 /** Serves a handler on the imaging routes of serverless.yml; returns its base URL. */
@@ -53,7 +54,7 @@ function imagingHandler(client = tables.client) {
   return makeHandler({
     settings: new SettingsCache(config, clock),
     store,
-    guard: new LoginGuard({ accounts: store, failures: new DynamoDbLoginFailureStore(client, tables.names.configTable), passwords: new PasswordVerifier(), clock, log }),
+    guard: new LoginGuard({ accounts: store, attempts: new DynamoDbLoginAttemptStore(client, tables.names.configTable), passwords: new PasswordVerifier(), clock, log }),
     log,
   });
 }
@@ -82,9 +83,10 @@ async function setRequireLogin(value: boolean) {
 beforeAll(async () => {
   tables = await createTestTables();
   configStore = new DynamoDbConfigStore(tables.client, tables.names.configTable);
+  attempts = new DynamoDbLoginAttemptStore(tables.client, tables.names.configTable);
   const store = new DynamoDbImagingStore(tables.client, tables.names.configTable, configStore);
   const hash = await hashPassword(PASSWORD);
-  for (const username of ['alice', 'bob', 'carol', 'dave', 'erin']) {
+  for (const username of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi']) {
     await store.putAccount(username, hash, { actor: 'test', changedAt: clock.now().toISOString() });
   }
   await store.putDocument('PRESTAGE', 'lab', parseImagingDocument({ name: 'Lab' }, 'PRESTAGE', 'lab'), { actor: 'test', changedAt: clock.now().toISOString() });
@@ -110,7 +112,7 @@ describe('lock-out: 10 failed logins for one username within 15 minutes', () => 
     expect(locked.status).toBe(429);
     expect(locked.headers['retry-after']).toBe('900'); // all ten failed at the same frozen instant
     expect(locked.body).toEqual({
-      error: { code: 'TOO_MANY_ATTEMPTS', message: 'Too many failed logins for this username; retry in 900 seconds', requestId: expect.any(String) },
+      error: { code: 'TOO_MANY_ATTEMPTS', message: 'Too many login attempts for this username; retry in 900 seconds', requestId: expect.any(String) },
     });
 
     // The lock is per username: bob still gets in.
@@ -126,7 +128,7 @@ describe('lock-out: 10 failed logins for one username within 15 minutes', () => 
     advance(1000);
     expect(await get('/imaging/prestages/lab', basic('alice', PASSWORD))).toMatchObject({ status: 200, body: { name: 'Lab' } });
     expect((await get('/imaging/prestages/lab', basic('alice', 'wrong again'))).status).toBe(401);
-    expect(logs.at(-1)?.fields).toMatchObject({ reason: 'WRONG_PASSWORD', username: 'alice', recentFailures: 1 });
+    expect(logs.at(-1)?.fields).toMatchObject({ reason: 'WRONG_PASSWORD', username: 'alice', recentAttempts: 1 });
   });
 
   it('slides: 10 failures inside any 15 minutes lock, even across what a fixed window would split', async () => {
@@ -158,6 +160,48 @@ describe('lock-out: 10 failed logins for one username within 15 minutes', () => 
       expect((await get('/imaging/prestages')).status).toBe(401);
     }
     expect((await get('/imaging/prestages', basic('erin', PASSWORD))).status).toBe(200);
+    expect(await attempts.getAttempts('erin')).toEqual([]);
+  });
+});
+
+describe('lock-out under concurrency: attempts are reserved before the password is checked', () => {
+  it('30 parallel wrong guesses: at most 10 are checked (401), the rest are 429; then the right password is 429 too', async () => {
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => get('/imaging/prestages', basic('frank', `parallel guess ${i}`))));
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(20);
+    for (const refused of answers.filter((a) => a.status === 429)) {
+      expect(refused.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+    // Exactly ten passwords were checked: ten failures, nothing left in flight.
+    const entries = await attempts.getAttempts('frank');
+    expect(entries.map((e) => e.state)).toEqual(Array(10).fill('FAILED'));
+    expect(logs.filter((l) => l.fields.reason === 'WRONG_PASSWORD')).toHaveLength(10);
+
+    const locked = await get('/imaging/prestages', basic('frank', PASSWORD));
+    expect(locked.status).toBe(429);
+    expect(locked.headers['retry-after']).toBe('900');
+  });
+
+  it('5 parallel right logins all succeed and leave nothing counted', async () => {
+    const answers = await Promise.all(Array.from({ length: 5 }, () => get('/imaging/prestages/lab', basic('grace', PASSWORD))));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(await attempts.getAttempts('grace')).toEqual([]);
+  });
+
+  it('attempts of a container that died mid-check count for 60 s, then no longer', async () => {
+    // Ten reservations whose containers never came back (neither marked FAILED nor released).
+    for (let i = 0; i < 10; i += 1) await attempts.reserve('heidi', `crashed-${i}`, clock.ms);
+    const busy = await get('/imaging/prestages', basic('heidi', PASSWORD));
+    expect(busy.status).toBe(429);
+    expect(busy.headers['retry-after']).toBe('1'); // attempts in flight may end any moment
+    expect(logs.at(-1)?.fields).toMatchObject({ reason: 'LOCKED_OUT', username: 'heidi', pendingAttempts: 10, failedAttempts: 0 });
+    advance(LOGIN_PENDING_TIMEOUT_MS - 1);
+    expect((await get('/imaging/prestages', basic('heidi', PASSWORD))).status).toBe(429);
+    advance(1);
+    expect((await get('/imaging/prestages', basic('heidi', PASSWORD))).status).toBe(200);
+    expect(await attempts.getAttempts('heidi')).toEqual([]); // the dead ones were removed by that reservation
   });
 });
 
@@ -175,8 +219,8 @@ describe('refusals are logged', () => {
     expect(refusals).toEqual([
       { requestId: expect.any(String), reason: 'MISSING_CREDENTIALS', username: null, sourceIp: '127.0.0.1' },
       { requestId: expect.any(String), reason: 'MALFORMED_CREDENTIALS', username: 'not a name', sourceIp: '127.0.0.1', problem: 'not a valid imaging username' },
-      { requestId: expect.any(String), reason: 'WRONG_PASSWORD', username: 'erin', sourceIp: '127.0.0.1', recentFailures: 1 },
-      { requestId: expect.any(String), reason: 'UNKNOWN_USERNAME', username: 'nobody', sourceIp: '127.0.0.1', recentFailures: 1 },
+      { requestId: expect.any(String), reason: 'WRONG_PASSWORD', username: 'erin', sourceIp: '127.0.0.1', recentAttempts: 1 },
+      { requestId: expect.any(String), reason: 'UNKNOWN_USERNAME', username: 'nobody', sourceIp: '127.0.0.1', recentAttempts: 1 },
     ]);
     expect(logs.at(-1)).toMatchObject({ level: 'info', fields: { username: 'erin', route: 'GET /imaging/prestages' } });
     const everything = JSON.stringify(logs);

@@ -1,24 +1,29 @@
-// Unit tests for lib/domain/imaging.ts and the password hashing of lib/services/imaging/passwords.ts.
-import { scryptSync } from 'node:crypto';
+// Unit tests for lib/domain/imaging.ts, the password hashing of lib/services/imaging/passwords.ts and the order of
+// work in lib/services/imaging/login-guard.ts (over an in-memory attempt store, with a frozen clock).
+import { createHash, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../lib/domain/errors.ts';
 import {
   accountHistoryChange,
+  decideLoginAttempt,
   documentHistoryChange,
   isUsablePasswordHash,
   isValidImagingId,
   isValidUsername,
   LOGIN_FAILURE_WINDOW_MS,
-  loginFailureExpiresAt,
-  loginLockState,
+  LOGIN_PENDING_TIMEOUT_MS,
+  type LoginAttemptEntry,
+  loginAttemptsExpiresAt,
   MAX_IMAGING_DOCUMENT_BYTES,
   parseAccountBody,
   parseBasicAuthorization,
   parseImagingDocument,
+  type PasswordHash,
   SCRYPT_PARAMETERS,
-  staleFailurePrefix,
 } from '../../lib/domain/imaging.ts';
+import { LoginGuard } from '../../lib/services/imaging/login-guard.ts';
 import { hashPassword, PasswordVerifier } from '../../lib/services/imaging/passwords.ts';
+import type { LoginAttemptStore, LoginReservation } from '../../lib/services/imaging/ports.ts';
 
 const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
 
@@ -192,59 +197,232 @@ describe('parseBasicAuthorization', () => {
   });
 });
 
-describe('loginLockState (10 failures within 15 minutes)', () => {
+describe('decideLoginAttempt (at most 10 failed or in-flight attempts within 15 minutes)', () => {
   const now = Date.parse('2026-11-25T18:00:00.000Z');
   const minutes = (m: number) => m * 60_000;
-  const failuresAt = (...ago: number[]) => ago.map((m) => now - minutes(m));
+  let n = 0;
+  const failed = (...ago: number[]): LoginAttemptEntry[] => ago.map((m) => ({ id: `f${(n += 1)}`, at: now - minutes(m), state: 'FAILED' }));
+  const pending = (...agoMs: number[]): LoginAttemptEntry[] => agoMs.map((ms) => ({ id: `p${(n += 1)}`, at: now - ms, state: 'PENDING' }));
+  const summary = (entries: LoginAttemptEntry[]) => {
+    const { stale, ...rest } = decideLoginAttempt(entries, now);
+    return { ...rest, stale: stale.length };
+  };
 
   it.each([
-    // no failures
-    [[], { locked: false, recentFailures: 0 }],
-    // 9 recent failures: not yet
-    [failuresAt(1, 2, 3, 4, 5, 6, 7, 8, 9), { locked: false, recentFailures: 9 }],
+    // nothing recorded
+    [[], { allowed: true, counted: 0, stale: 0 }],
+    // 9 recent failures: one more may be checked
+    [failed(1, 2, 3, 4, 5, 6, 7, 8, 9), { allowed: true, counted: 9, stale: 0 }],
+    // 9 failures and 1 attempt in flight: full, and the in-flight one may end any moment → Retry-After 1
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(50)], { allowed: false, counted: 10, failed: 9, pending: 1, lockedUntil: now, retryAfterSeconds: 1, stale: 0 }],
+    // 10 attempts in flight at once (10 parallel guesses, or 10 legitimate logins of a shared account)
+    [pending(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), { allowed: false, counted: 10, failed: 0, pending: 10, lockedUntil: now, retryAfterSeconds: 1, stale: 0 }],
     // 10 failures, the oldest 14 minutes ago: locked until it is 15 minutes old, in 60 s
-    [failuresAt(14, 13, 12, 11, 10, 9, 8, 7, 6, 5), { locked: true, recentFailures: 10, lockedUntil: now + minutes(1), retryAfterSeconds: 60 }],
-    // 10 failures but the oldest exactly 15 minutes ago: outside the window
-    [failuresAt(15, 13, 12, 11, 10, 9, 8, 7, 6, 5), { locked: false, recentFailures: 9 }],
+    [failed(14, 13, 12, 11, 10, 9, 8, 7, 6, 5), { allowed: false, counted: 10, failed: 10, pending: 0, lockedUntil: now + minutes(1), retryAfterSeconds: 60, stale: 0 }],
+    // 10 failures but the oldest exactly 15 minutes ago: it has left the window
+    [failed(15, 13, 12, 11, 10, 9, 8, 7, 6, 5), { allowed: true, counted: 9, stale: 1 }],
     // sliding, not fixed: 9 old-ish and 1 new within any 15 minutes lock
-    [failuresAt(14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 0), { locked: true, recentFailures: 10, lockedUntil: now + 6000, retryAfterSeconds: 6 }],
-    // 12 recent: the lock lasts until only 9 remain, i.e. until the 3rd oldest ages out
-    [failuresAt(14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3), { locked: true, recentFailures: 12, lockedUntil: now + minutes(3), retryAfterSeconds: 180 }],
-    // order does not matter (lists from several containers interleave)
-    [failuresAt(5, 14, 6, 13, 7, 12, 8, 11, 9, 10), { locked: true, recentFailures: 10, lockedUntil: now + minutes(1), retryAfterSeconds: 60 }],
+    [failed(14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 14.9, 0), { allowed: false, counted: 10, failed: 10, pending: 0, lockedUntil: now + 6000, retryAfterSeconds: 6, stale: 0 }],
+    // 12 counted (a failure marked after its PENDING entry was dropped): locked until only 9 remain
+    [failed(14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3), { allowed: false, counted: 12, failed: 12, pending: 0, lockedUntil: now + minutes(3), retryAfterSeconds: 180, stale: 0 }],
+    // order does not matter
+    [failed(5, 14, 6, 13, 7, 12, 8, 11, 9, 10), { allowed: false, counted: 10, failed: 10, pending: 0, lockedUntil: now + minutes(1), retryAfterSeconds: 60, stale: 0 }],
+    // a PENDING entry of a container that died stops counting after 60 s
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(LOGIN_PENDING_TIMEOUT_MS)], { allowed: true, counted: 9, stale: 1 }],
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(LOGIN_PENDING_TIMEOUT_MS - 1)], { allowed: false, counted: 10, failed: 9, pending: 1, lockedUntil: now, retryAfterSeconds: 1, stale: 0 }],
+    // 11 counted, one of them in flight: its end would leave 10 failures, so the lock lasts until the oldest failure goes
+    [[...failed(14, 13, 12, 11, 10, 9, 8, 7, 6, 5), ...pending(10)], { allowed: false, counted: 11, failed: 10, pending: 1, lockedUntil: now + minutes(1), retryAfterSeconds: 60, stale: 0 }],
     // sub-second remainders round up, and never below 1 s
-    [[now - LOGIN_FAILURE_WINDOW_MS + 1, ...failuresAt(1, 1, 1, 1, 1, 1, 1, 1, 1)], { locked: true, recentFailures: 10, lockedUntil: now + 1, retryAfterSeconds: 1 }],
-    [[now - LOGIN_FAILURE_WINDOW_MS + 1500, ...failuresAt(1, 1, 1, 1, 1, 1, 1, 1, 1)], { locked: true, recentFailures: 10, lockedUntil: now + 1500, retryAfterSeconds: 2 }],
-  ])('case %#', (failures, expected) => {
-    expect(loginLockState(failures, now)).toEqual(expected);
+    [[{ id: 'edge', at: now - LOGIN_FAILURE_WINDOW_MS + 1, state: 'FAILED' }, ...failed(1, 1, 1, 1, 1, 1, 1, 1, 1)], { allowed: false, counted: 10, failed: 10, pending: 0, lockedUntil: now + 1, retryAfterSeconds: 1, stale: 0 }],
+    [[{ id: 'edge', at: now - LOGIN_FAILURE_WINDOW_MS + 1500, state: 'FAILED' }, ...failed(1, 1, 1, 1, 1, 1, 1, 1, 1)], { allowed: false, counted: 10, failed: 10, pending: 0, lockedUntil: now + 1500, retryAfterSeconds: 2, stale: 0 }],
+  ] as [LoginAttemptEntry[], object][])('case %#', (entries, expected) => {
+    expect(summary(entries)).toEqual(expected);
   });
 
   it('unlocks exactly when lockedUntil is reached', () => {
-    const failures = failuresAt(14, 13, 12, 11, 10, 9, 8, 7, 6, 5);
-    const state = loginLockState(failures, now);
-    if (!state.locked) throw new Error('expected a lock');
-    expect(loginLockState(failures, state.lockedUntil - 1).locked).toBe(true);
-    expect(loginLockState(failures, state.lockedUntil).locked).toBe(false);
+    const entries = failed(14, 13, 12, 11, 10, 9, 8, 7, 6, 5);
+    const state = decideLoginAttempt(entries, now);
+    if (state.allowed) throw new Error('expected a lock');
+    expect(decideLoginAttempt(entries, state.lockedUntil - 1).allowed).toBe(false);
+    expect(decideLoginAttempt(entries, state.lockedUntil).allowed).toBe(true);
   });
 
-  it('counts the stale head of the list and sets the TTL one window after the last failure', () => {
-    expect(staleFailurePrefix(failuresAt(20, 16, 15, 14, 30), now)).toBe(3); // stops at the first recent one
-    expect(staleFailurePrefix([], now)).toBe(0);
-    expect(loginFailureExpiresAt(now)).toBe((now + LOGIN_FAILURE_WINDOW_MS) / 1000);
-    expect(loginFailureExpiresAt(now + 1)).toBe((now + LOGIN_FAILURE_WINDOW_MS) / 1000 + 1);
+  it('names the stale entries for removal and sets the TTL one window after the last write', () => {
+    const entries = [...failed(20, 16, 15, 14), ...pending(LOGIN_PENDING_TIMEOUT_MS + 1, 10)];
+    expect(decideLoginAttempt(entries, now).stale.map((e) => e.at)).toEqual([now - minutes(20), now - minutes(16), now - minutes(15), now - LOGIN_PENDING_TIMEOUT_MS - 1]);
+    expect(loginAttemptsExpiresAt(now)).toBe((now + LOGIN_FAILURE_WINDOW_MS) / 1000);
+    expect(loginAttemptsExpiresAt(now + 1)).toBe((now + LOGIN_FAILURE_WINDOW_MS) / 1000 + 1);
   });
 });
 
-describe('history lines', () => {
+describe('history lines (fixed field names; ids and fingerprints, never a secret)', () => {
   it.each([
-    [accountHistoryChange('alice', 'created'), { field: 'imagingAccount:alice', from: null, to: 'created' }],
-    [accountHistoryChange('alice', 'updated'), { field: 'imagingAccount:alice', from: 'present', to: 'updated' }],
-    [accountHistoryChange('alice', 'deleted'), { field: 'imagingAccount:alice', from: 'present', to: 'deleted' }],
-    [documentHistoryChange('PRESTAGE', 'p1', null, 'ab'), { field: 'imagingPrestage:p1', from: null, to: 'sha256:ab' }],
-    [documentHistoryChange('AUTORUN', 'C02', 'ab', 'cd'), { field: 'imagingAutorun:C02', from: 'sha256:ab', to: 'sha256:cd' }],
-    [documentHistoryChange('AUTORUN', 'C02', 'cd', null), { field: 'imagingAutorun:C02', from: 'sha256:cd', to: null }],
+    [accountHistoryChange('alice', 'created'), { field: 'imagingAccounts', from: null, to: 'alice' }],
+    [accountHistoryChange('alice', 'updated'), { field: 'imagingAccounts', from: 'alice', to: 'alice' }],
+    [accountHistoryChange('alice', 'deleted'), { field: 'imagingAccounts', from: 'alice', to: null }],
+    [documentHistoryChange('PRESTAGE', 'p1', null, 'ab'), { field: 'imagingPrestages', from: null, to: 'p1 sha256:ab' }],
+    [documentHistoryChange('PRESTAGE', 'p1', 'ab', 'cd'), { field: 'imagingPrestages', from: 'p1 sha256:ab', to: 'p1 sha256:cd' }],
+    [documentHistoryChange('AUTORUN', 'C02', 'ab', 'cd'), { field: 'imagingAutorun', from: 'C02 sha256:ab', to: 'C02 sha256:cd' }],
+    [documentHistoryChange('AUTORUN', 'C02', 'cd', null), { field: 'imagingAutorun', from: 'C02 sha256:cd', to: null }],
   ])('%#', (change, expected) => {
     expect(change).toEqual(expected);
+  });
+
+  it('fingerprints the stored JSON text', () => {
+    const parsed = parseImagingDocument({ name: 'Lab' }, 'PRESTAGE', 'lab');
+    const expected = createHash('sha256').update('{"name":"Lab"}').digest('hex');
+    expect(documentHistoryChange('PRESTAGE', 'lab', null, parsed.sha256).to).toBe(`lab sha256:${expected}`);
+  });
+});
+
+describe('LoginGuard: the attempt is reserved before the password is checked', () => {
+  const NOW = Date.parse('2026-11-25T18:00:00.000Z');
+  const RIGHT = 'the right password';
+  const STORED = { algorithm: 'scrypt', hash: 'stored' } as unknown as PasswordHash;
+
+  /** Atomic as DynamoDB's conditional write is: JavaScript runs each call to its end before the next. */
+  class InMemoryAttempts implements LoginAttemptStore {
+    records = new Map<string, LoginAttemptEntry[]>();
+    reserveCalls = 0;
+    contended = false;
+    failRelease = false;
+    async reserve(username: string, id: string, nowMs: number): Promise<LoginReservation> {
+      this.reserveCalls += 1;
+      if (this.contended) return { reserved: false, reason: 'CONTENDED' };
+      const entries = this.records.get(username) ?? [];
+      const decision = decideLoginAttempt(entries, nowMs);
+      if (!decision.allowed) return { reserved: false, reason: 'LOCKED', decision };
+      this.records.set(username, [...entries.filter((e) => !decision.stale.includes(e)), { id, at: nowMs, state: 'PENDING' }]);
+      return { reserved: true, counted: decision.counted + 1 };
+    }
+    async markFailed(username: string, id: string, atMs: number) {
+      const entries = (this.records.get(username) ?? []).filter((e) => e.id !== id);
+      this.records.set(username, [...entries, { id, at: atMs, state: 'FAILED' }]);
+    }
+    async release(username: string, id: string) {
+      if (this.failRelease) throw Object.assign(new Error('store gone'), { name: 'StoreUnavailableError' });
+      this.records.set(username, (this.records.get(username) ?? []).filter((e) => e.id !== id));
+    }
+    async getAttempts(username: string) {
+      return this.records.get(username) ?? [];
+    }
+  }
+
+  /** A password check that waits until the test opens the gate, so that many requests are in flight at once. */
+  function gatedVerifier() {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const checked: (string | undefined)[] = [];
+    return {
+      checked,
+      open: () => open(),
+      verify: async (password: string, stored: PasswordHash | undefined) => {
+        checked.push(stored === undefined ? undefined : password);
+        await gate;
+        return stored !== undefined && password === RIGHT;
+      },
+    };
+  }
+
+  function setup() {
+    const clock = { ms: NOW, now: () => new Date(clock.ms) };
+    const attempts = new InMemoryAttempts();
+    const passwords = gatedVerifier();
+    const logs: Record<string, unknown>[] = [];
+    let ids = 0;
+    const guard = new LoginGuard({
+      accounts: { getAccount: async (username) => (username === 'alice' ? { username, createdAt: '', updatedAt: '', updatedBy: '', passwordHash: STORED } : undefined) },
+      attempts,
+      passwords,
+      clock,
+      log: { warn: (message, fields) => logs.push({ message, ...fields }) },
+      newAttemptId: () => `a${(ids += 1)}`,
+    });
+    const attempt = (username: string, password: string) =>
+      guard
+        .authenticate({ authorization: basic(`${username}:${password}`), sourceIp: '192.0.2.7', requestId: `r${ids}` })
+        .then(
+          (user) => ({ status: 200, user, retryAfter: undefined as string | undefined }),
+          (error: HttpError) => ({ status: error.statusCode, user: undefined, retryAfter: error.headers?.['Retry-After'] }),
+        );
+    return { clock, attempts, passwords, logs, attempt };
+  }
+
+  it('30 parallel wrong guesses: only 10 passwords are checked (401), 20 are refused before any work (429)', async () => {
+    const { attempts, passwords, logs, attempt } = setup();
+    const pendingAnswers = Array.from({ length: 30 }, (_, i) => attempt('alice', `guess ${i}`));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(passwords.checked).toHaveLength(10); // while the first ten are still being checked
+    passwords.open();
+    const answers = await Promise.all(pendingAnswers);
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(10);
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused).toHaveLength(20);
+    // Refused while the ten were in flight: they may end at any moment, so "ask again in 1 s".
+    expect(new Set(refused.map((a) => a.retryAfter))).toEqual(new Set(['1']));
+    expect(passwords.checked).toHaveLength(10);
+    expect((await attempts.getAttempts('alice')).map((e) => e.state)).toEqual(Array(10).fill('FAILED'));
+
+    // Now ten failures count: even the right password is refused, for the whole window.
+    const locked = await attempt('alice', RIGHT);
+    expect(locked).toMatchObject({ status: 429, retryAfter: '900' });
+    expect(passwords.checked).toHaveLength(10);
+    expect(logs.at(-1)).toMatchObject({ reason: 'LOCKED_OUT', username: 'alice', sourceIp: '192.0.2.7', failedAttempts: 10, pendingAttempts: 0 });
+    expect(JSON.stringify(logs)).not.toMatch(/guess|the right password/);
+  });
+
+  it('5 parallel right logins all succeed and leave nothing counted', async () => {
+    const { attempts, passwords, attempt } = setup();
+    const pendingAnswers = Array.from({ length: 5 }, () => attempt('alice', RIGHT));
+    passwords.open();
+    expect((await Promise.all(pendingAnswers)).map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(await attempts.getAttempts('alice')).toEqual([]);
+  });
+
+  it('unknown usernames are reserved, checked (against no hash: the dummy) and counted like known ones', async () => {
+    const { attempts, passwords, logs, attempt } = setup();
+    passwords.open();
+    expect(await attempt('ghost', RIGHT)).toMatchObject({ status: 401 });
+    expect(passwords.checked).toEqual([undefined]);
+    expect(await attempts.getAttempts('ghost')).toEqual([{ id: expect.any(String), at: NOW, state: 'FAILED' }]);
+    expect(logs.at(-1)).toMatchObject({ reason: 'UNKNOWN_USERNAME', username: 'ghost', recentAttempts: 1 });
+  });
+
+  it('missing and malformed credentials are refused without a reservation', async () => {
+    const { attempts, passwords, attempt } = setup();
+    passwords.open();
+    expect(await attempt('bad name', 'x')).toMatchObject({ status: 401 });
+    expect(attempts.reserveCalls).toBe(0);
+    expect(passwords.checked).toEqual([]);
+  });
+
+  it('records the failure at the time the check ended, so it counts for 15 minutes from then', async () => {
+    const { clock, attempts, passwords, attempt } = setup();
+    const answer = attempt('alice', 'wrong');
+    clock.ms += 40; // the scrypt work
+    passwords.open();
+    expect(await answer).toMatchObject({ status: 401 });
+    expect(await attempts.getAttempts('alice')).toEqual([{ id: expect.any(String), at: NOW + 40, state: 'FAILED' }]);
+  });
+
+  it('refuses with 429 and Retry-After 1 when the reservation keeps losing the race (fails closed, checks nothing)', async () => {
+    const { attempts, passwords, logs, attempt } = setup();
+    attempts.contended = true;
+    passwords.open();
+    expect(await attempt('alice', RIGHT)).toMatchObject({ status: 429, retryAfter: '1' });
+    expect(passwords.checked).toEqual([]);
+    expect(logs.at(-1)).toMatchObject({ reason: 'CONTENDED', username: 'alice' });
+  });
+
+  it('a right password stands even if its reservation cannot be removed (it stops counting after 60 s)', async () => {
+    const { attempts, passwords, logs, attempt } = setup();
+    attempts.failRelease = true;
+    passwords.open();
+    expect(await attempt('alice', RIGHT)).toMatchObject({ status: 200, user: 'alice' });
+    expect(logs.at(-1)).toMatchObject({ message: 'Imaging login attempt not released', username: 'alice' });
+    expect(decideLoginAttempt(await attempts.getAttempts('alice'), NOW + LOGIN_PENDING_TIMEOUT_MS).counted).toBe(0);
   });
 });
 

@@ -1,10 +1,12 @@
 // The imaging login: HTTP Basic against imaging accounts, with the lock-out of API.md §2 (10 failures for one
-// username within 15 minutes → 429 until the window has passed), counted in DynamoDB for every container.
+// username within 15 minutes → 429 until the window has passed), counted in DynamoDB for every container. Attempts
+// are reserved before the password is checked, so concurrent guesses cannot get past the limit.
+import { randomUUID } from 'node:crypto';
 import { HttpError } from '../../domain/errors.ts';
-import { loginLockState, parseBasicAuthorization } from '../../domain/imaging.ts';
+import { parseBasicAuthorization } from '../../domain/imaging.ts';
 import type { Clock } from '../../ports.ts';
 import type { PasswordVerifier } from './passwords.ts';
-import type { ImagingStore, LoginFailureStore } from './ports.ts';
+import type { ImagingStore, LoginAttemptStore } from './ports.ts';
 
 /** Where refusals are reported (the Powertools logger in production; a recorder in tests). */
 export interface ImagingLog {
@@ -13,8 +15,11 @@ export interface ImagingLog {
 
 export const IMAGING_REALM_HEADER = { 'WWW-Authenticate': 'Basic realm="imaging"' } as const;
 
-/** Why a login was refused, as logged. */
-export type RefusalReason = 'MISSING_CREDENTIALS' | 'MALFORMED_CREDENTIALS' | 'UNKNOWN_USERNAME' | 'WRONG_PASSWORD' | 'LOCKED_OUT';
+/**
+ * Why a login was refused, as logged. CONTENDED: so many attempts for the username raced to be reserved at the same
+ * moment that this one kept losing; refused with 429 and Retry-After: 1 rather than checked unreserved.
+ */
+export type RefusalReason = 'MISSING_CREDENTIALS' | 'MALFORMED_CREDENTIALS' | 'UNKNOWN_USERNAME' | 'WRONG_PASSWORD' | 'LOCKED_OUT' | 'CONTENDED';
 
 /** Logged usernames are cut to this many characters (a header can be far longer). */
 const MAX_LOGGED_USERNAME = 128;
@@ -28,23 +33,33 @@ export interface LoginAttempt {
 
 export interface LoginGuardDeps {
   accounts: Pick<ImagingStore, 'getAccount'>;
-  failures: LoginFailureStore;
-  passwords: PasswordVerifier;
+  attempts: LoginAttemptStore;
+  passwords: Pick<PasswordVerifier, 'verify'>;
   clock: Clock;
   log: ImagingLog;
+  /** Ids of reserved attempts (random UUIDs unless a test wants its own). */
+  newAttemptId?: () => string;
 }
 
 function unauthenticated(message: string): HttpError {
   return new HttpError(401, 'UNAUTHENTICATED', message, { headers: { ...IMAGING_REALM_HEADER } });
 }
 
+function tooManyAttempts(retryAfterSeconds: number): HttpError {
+  return new HttpError(429, 'TOO_MANY_ATTEMPTS', `Too many login attempts for this username; retry in ${retryAfterSeconds} seconds`, {
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+}
+
 /**
  * Checks one request's credentials; resolves with the username, or throws 401 UNAUTHENTICATED / 429
- * TOO_MANY_ATTEMPTS. Order: parse (missing and malformed headers are refused at once and not counted), then the
- * lock (a locked username is refused before any password work, even with the right password), then scrypt against
- * the stored hash or, for an unknown username, a dummy one. A failure is counted under the username tried, whether
- * or not it exists, so neither timing nor the lock-out tells which usernames exist. A success does not clear
- * earlier failures: with shared imaging accounts, successful requests would otherwise keep wiping an attacker's count.
+ * TOO_MANY_ATTEMPTS. Order: parse (missing and malformed headers are refused at once and not counted); then
+ * reserve the attempt in the shared store, atomically, BEFORE any password work: while 10 attempts of the username
+ * count (failed within 15 minutes, or being checked right now) it is refused with 429, even with the right
+ * password, and not recorded; then scrypt against the stored hash or, for an unknown username, a dummy one. A
+ * wrong password turns the reservation into a failure that counts for 15 minutes; a right one removes it, so
+ * successes never count (and never clear the failures of others). Unknown usernames are reserved, checked and
+ * counted exactly like known ones, so neither timing nor the lock-out tells which usernames exist.
  */
 export class LoginGuard {
   constructor(private readonly deps: LoginGuardDeps) {}
@@ -61,25 +76,52 @@ export class LoginGuard {
     }
 
     const { username, password } = parsed;
-    const [failures, account] = await Promise.all([this.deps.failures.getFailures(username), this.deps.accounts.getAccount(username)]);
-    const lock = loginLockState(failures, this.deps.clock.now().getTime());
-    if (lock.locked) {
-      this.refused(attempt, 'LOCKED_OUT', username, { recentFailures: lock.recentFailures, lockedUntil: new Date(lock.lockedUntil).toISOString() });
-      throw new HttpError(
-        429,
-        'TOO_MANY_ATTEMPTS',
-        `Too many failed logins for this username; retry in ${lock.retryAfterSeconds} seconds`,
-        { headers: { 'Retry-After': String(lock.retryAfterSeconds) } },
-      );
+    const attemptId = (this.deps.newAttemptId ?? randomUUID)();
+    // Both reads happen for every username, known or not. Should the account read fail (503) after the
+    // reservation landed, the PENDING entry stops counting after LOGIN_PENDING_TIMEOUT_MS.
+    const [reservation, account] = await Promise.all([
+      this.deps.attempts.reserve(username, attemptId, this.deps.clock.now().getTime()),
+      this.deps.accounts.getAccount(username),
+    ]);
+    if (!reservation.reserved) {
+      if (reservation.reason === 'CONTENDED') {
+        this.refused(attempt, 'CONTENDED', username);
+        throw tooManyAttempts(1);
+      }
+      const { decision } = reservation;
+      this.refused(attempt, 'LOCKED_OUT', username, {
+        failedAttempts: decision.failed,
+        pendingAttempts: decision.pending,
+        lockedUntil: new Date(decision.lockedUntil).toISOString(),
+      });
+      throw tooManyAttempts(decision.retryAfterSeconds);
     }
 
-    if (await this.deps.passwords.verify(password, account?.passwordHash)) return username;
+    if (await this.deps.passwords.verify(password, account?.passwordHash)) {
+      await this.release(attempt, username, attemptId);
+      return username;
+    }
 
     // The time of the failure is taken after the password work, when it is recorded.
-    const failedAt = this.deps.clock.now().getTime();
-    const recorded = await this.deps.failures.recordFailure(username, failedAt);
-    this.refused(attempt, account ? 'WRONG_PASSWORD' : 'UNKNOWN_USERNAME', username, { recentFailures: loginLockState(recorded, failedAt).recentFailures });
+    await this.deps.attempts.markFailed(username, attemptId, this.deps.clock.now().getTime());
+    this.refused(attempt, account ? 'WRONG_PASSWORD' : 'UNKNOWN_USERNAME', username, { recentAttempts: reservation.counted });
     throw unauthenticated('The username or password is wrong');
+  }
+
+  /**
+   * A successful login's reservation is removed. Should that fail (the store just went away), the login still
+   * stands: the entry is PENDING and stops counting after LOGIN_PENDING_TIMEOUT_MS.
+   */
+  private async release(attempt: LoginAttempt, username: string, attemptId: string): Promise<void> {
+    try {
+      await this.deps.attempts.release(username, attemptId);
+    } catch (error) {
+      this.deps.log.warn('Imaging login attempt not released', {
+        requestId: attempt.requestId,
+        username: username.slice(0, MAX_LOGGED_USERNAME),
+        error: (error as { name?: string })?.name ?? 'Error',
+      });
+    }
   }
 
   /** Every refusal is logged with the username tried and the source address; never the password or the header. */

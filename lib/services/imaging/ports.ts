@@ -1,5 +1,5 @@
 // The stores the imaging use cases need (kept here, beside their only users, rather than in lib/ports.ts).
-import type { ImagingDocumentKind, PasswordHash } from '../../domain/imaging.ts';
+import type { ImagingDocumentKind, LoginAttemptDecision, LoginAttemptEntry, PasswordHash } from '../../domain/imaging.ts';
 
 /** What an admin may see of an imaging account: never the hash. */
 export interface ImagingAccountSummary {
@@ -52,10 +52,26 @@ export interface ImagingStore {
   deleteDocument(kind: ImagingDocumentKind, id: string, audit: ChangeAudit): Promise<boolean>;
 }
 
-/** Failed imaging logins per username, shared by every container (the login guard's memory). */
-export interface LoginFailureStore {
-  /** Times (epoch ms) of the username's recorded failures, oldest first; may include ones outside the window. */
-  getFailures(username: string): Promise<number[]>;
-  /** Records one failure at atMs atomically and returns the failures now recorded (as getFailures). */
-  recordFailure(username: string, atMs: number): Promise<number[]>;
+/** The outcome of LoginAttemptStore.reserve. */
+export type LoginReservation =
+  /** The attempt may be checked; `counted` is how many count now, this one included. */
+  | { reserved: true; counted: number }
+  /** 10 attempts already count: refused, not recorded. */
+  | { reserved: false; reason: 'LOCKED'; decision: Extract<LoginAttemptDecision, { allowed: false }> }
+  /** Other reservations for the username kept winning the race: refused, not recorded (fail closed). */
+  | { reserved: false; reason: 'CONTENDED' };
+
+/**
+ * Imaging login attempts per username, shared by every container (the login guard's memory). An attempt is
+ * reserved before its password is checked, so that at most 10 can be failed or in flight within 15 minutes.
+ */
+export interface LoginAttemptStore {
+  /** Atomically: unless 10 attempts count at nowMs, records a PENDING attempt with this id. */
+  reserve(username: string, attemptId: string, nowMs: number): Promise<LoginReservation>;
+  /** The attempt's password was wrong: it now counts as a failure at atMs, for 15 minutes. */
+  markFailed(username: string, attemptId: string, atMs: number): Promise<void>;
+  /** The attempt succeeded: it is removed and never counts. */
+  release(username: string, attemptId: string): Promise<void>;
+  /** Every recorded entry, counted or not (for tests and operators). */
+  getAttempts(username: string): Promise<LoginAttemptEntry[]>;
 }
