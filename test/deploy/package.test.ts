@@ -93,7 +93,7 @@ const NOT_GRANTED_ON_PURPOSE: Record<FunctionName, Record<string, string>> = {
     'dynamodb:ConditionCheckItem': 'imaging-store.ts / config-store.ts optimistic admin writes',
   },
   admin: {
-    'dynamodb:UpdateItem': 'imaging-store.ts login-failure counter is the imaging function\'s',
+    'dynamodb:UpdateItem': 'imaging-store.ts login-attempt records are the imaging function\'s',
   },
   fallback: {},
   alerts: {},

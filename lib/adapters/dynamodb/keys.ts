@@ -5,7 +5,7 @@
 //                  (one Query of this partition loads all a check-in is judged against)
 //   pk HISTORY     sk <changedAt>#<random>                       the settings and trust-material history
 //   pk IMAGING_ACCOUNT / PRESTAGE / AUTORUN, sk <name or id>      imaging information
-//   pk LOGIN_FAILURES sk <username>                               imaging login guard (TTL)
+//   pk LOGIN_FAILURES sk <username>                               imaging login attempts, reserved before each check (TTL)
 //   pk EXPIRY_ALERT   sk <sha256>#<threshold or day>              certificate expiry alerts already sent
 // Decisions table (pk, sk):
 //   pk DEVICE#<deviceId>  sk <evaluatedAt>#<checkinId>    a device's decisions, oldest to newest (TTL expiresAt)
