@@ -107,7 +107,8 @@ export async function startSnsEndpoint(options: { port: number; alertsFile: stri
     if (subject !== null) {
       // SNS: "Subjects must be UTF-8 text with no line breaks or control characters, and less than 100 characters long."
       // eslint-disable-next-line no-control-regex
-      if (subject.length === 0 || Array.from(subject).length >= 100 || /[\u0000-\u001f\u007f]/.test(subject)) {
+      // As SNS: printable ASCII only, fewer than 100 characters.
+      if (subject.length === 0 || subject.length >= 100 || /[^\x20-\x7e]/.test(subject)) {
         throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Subject');
       }
     }

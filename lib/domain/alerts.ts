@@ -38,9 +38,18 @@ export function stableAlertId(parts: readonly (string | number)[]): string {
 // Subjects
 
 /** Control characters (including line breaks) are not allowed in an SNS Subject; they become spaces. */
+/**
+ * SNS accepts only printable ASCII in a Subject (the full text is in the message): accents are dropped
+ * ("München" → "Munchen"), control characters become spaces, anything else becomes "?".
+ */
 function cleanLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ');
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/[^\x20-\x7e]/gu, '?')
+    .replace(/ {2,}/g, ' ');
 }
 
 /** Cuts to at most `max` characters (code points, never half a surrogate pair), marking a cut with "...". */

@@ -109,23 +109,27 @@ describe('POST /checkin', () => {
     ['a body over 64 KiB', { json: { ...checkin(), padding: 'x'.repeat(64 * 1024) } }, 413, 'PAYLOAD_TOO_LARGE', undefined],
     ['an empty body', { body: '', headers: { 'content-type': 'application/json' } }, 400, 'INVALID_CHECKIN', 'body'],
   ])('refuses %s with %i %s and records nothing', async (_case, request, status, code, field) => {
+    const before = (await decisions.listDevices('ACCEPTED', 500)).items.length + (await decisions.listDevices('BLOCKED', 500)).items.length;
     const res = await call(`${stack.httpUrl}/checkin`, { method: 'POST', ...request });
     expect(res.status).toBe(status);
     expect(res.body).toEqual({ error: { code, message: expect.any(String), ...(field ? { field } : {}), requestId: expect.any(String) } });
     expect(res.text).not.toMatch(/at .*\.ts:\d+|Exception|stack/i);
+    const after = (await decisions.listDevices('ACCEPTED', 500)).items.length + (await decisions.listDevices('BLOCKED', 500)).items.length;
+    expect(after).toBe(before);
+    expect((await decisions.listDecisions('C02XK1JHJG5J', 10)).items).toEqual([]);
   });
 
   it.each([
-    ['an unknown route', 'GET', '/nowhere', 404, 'NOT_FOUND'],
-    ['a known path with a trailing slash', 'POST', '/checkin/', 404, 'NOT_FOUND'],
-    ['an empty path parameter', 'GET', '/admin/packages/', 404, 'NOT_FOUND'],
-    ['a known route with the wrong method', 'GET', '/checkin', 405, 'METHOD_NOT_ALLOWED'],
-    ['DELETE on an admin route', 'DELETE', '/admin/settings', 405, 'METHOD_NOT_ALLOWED'],
-  ])('answers %s with %i', async (_case, method, path, status, code) => {
+    ['an unknown route', 'GET', '/nowhere', 404, 'NOT_FOUND', undefined],
+    ['a known path with a trailing slash', 'POST', '/checkin/', 404, 'NOT_FOUND', undefined],
+    ['an empty path parameter', 'GET', '/admin/packages/', 404, 'NOT_FOUND', undefined],
+    ['a known route with the wrong method', 'GET', '/checkin', 405, 'METHOD_NOT_ALLOWED', 'POST'],
+    ['DELETE on an admin route', 'DELETE', '/admin/settings', 405, 'METHOD_NOT_ALLOWED', 'GET, PUT, PATCH'],
+  ])('answers %s with %i', async (_case, method, path, status, code, allow) => {
     const res = await call(`${stack.httpUrl}${path}`, { method });
     expect(res.status).toBe(status);
     expect(res.body.error.code).toBe(code);
-    if (status === 405) expect(res.headers.allow).toBeTruthy();
+    expect(res.headers.allow).toBe(allow);
   });
 
   it('answers GET /health', async () => {

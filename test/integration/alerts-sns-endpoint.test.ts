@@ -76,6 +76,7 @@ describe('local SNS endpoint', () => {
   it.each([
     { name: 'a subject of 100 characters', input: { Subject: 'x'.repeat(100), Message: '{}' } },
     { name: 'a subject with a line break', input: { Subject: 'two\nlines', Message: '{}' } },
+    { name: 'a subject with non-ASCII characters', input: { Subject: 'Zertifikat München', Message: '{}' } },
     { name: 'an empty message', input: { Message: '' } },
   ])('refuses $name with InvalidParameter, as SNS does', async ({ input }) => {
     await expect(client().send(new PublishCommand({ TopicArn: endpoint.topicArn, ...input }))).rejects.toMatchObject({
