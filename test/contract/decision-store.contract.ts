@@ -1,25 +1,14 @@
 // The behaviour every DecisionStore + DeviceStatusStore adapter must have; run against each adapter.
 import { describe, expect, it } from 'vitest';
 import type { DecisionRecord, DecisionStore, DeviceStatusStore } from '../../lib/ports.ts';
+import { makeDecision } from '../support/decisions.ts';
 
 type Store = DecisionStore & DeviceStatusStore;
 
 let sequence = 0;
 function decision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
   sequence += 1;
-  return {
-    checkinId: `contract-${sequence}`,
-    deviceId: `DEV-${sequence}`,
-    decision: 'ACCEPT',
-    enforced: true,
-    violations: [],
-    warnings: [],
-    facts: { clientTime: '2026-11-25T18:00:00.000Z', serverTime: '2026-11-25T18:00:00.000Z', skewSeconds: 0, phase: 'CHECKIN', serverCertificateVerified: true, packages: [] },
-    settingsVersion: 1,
-    evaluatedAt: '2026-11-25T18:00:00.000Z',
-    statusCode: 200,
-    ...overrides,
-  };
+  return makeDecision({ checkinId: `contract-${sequence}`, deviceId: `DEV-${sequence}`, ...overrides });
 }
 
 export function decisionStoreContract(name: string, makeStore: () => Promise<Store>): void {

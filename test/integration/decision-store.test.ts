@@ -3,27 +3,13 @@ import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
-import type { DecisionRecord } from '../../lib/ports.ts';
 import { createTestTables, type TestTables } from '../support/dynamodb.ts';
+import { makeDecision } from '../support/decisions.ts';
 
 let tables: TestTables;
 let store: DynamoDbDecisionStore;
 
-function decision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
-  return {
-    checkinId: 'c-1',
-    deviceId: 'D1',
-    decision: 'ACCEPT',
-    enforced: true,
-    violations: [],
-    warnings: [],
-    facts: { clientTime: '2026-11-25T18:00:00.000Z', serverTime: '2026-11-25T18:00:00.000Z', skewSeconds: 0, phase: 'CHECKIN', serverCertificateVerified: true, packages: [] },
-    settingsVersion: 1,
-    evaluatedAt: '2026-11-25T18:00:00.000Z',
-    statusCode: 200,
-    ...overrides,
-  };
-}
+const decision = makeDecision;
 
 beforeAll(async () => {
   tables = await createTestTables();

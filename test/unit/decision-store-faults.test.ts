@@ -4,13 +4,9 @@ import { DynamoDBClient, TransactionCanceledException, TransactWriteItemsCommand
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
-import type { DecisionRecord } from '../../lib/ports.ts';
+import { makeDecision } from '../support/decisions.ts';
 
-const decision: DecisionRecord = {
-  checkinId: 'c-1', deviceId: 'D1', decision: 'ACCEPT', enforced: true, violations: [], warnings: [],
-  facts: { clientTime: '2026-11-25T18:00:00.000Z', serverTime: '2026-11-25T18:00:00.000Z', skewSeconds: 0, phase: 'CHECKIN', serverCertificateVerified: true, packages: [] },
-  settingsVersion: 1, evaluatedAt: '2026-11-25T18:00:00.000Z', statusCode: 200,
-};
+const decision = makeDecision();
 
 function cancelled(code: string) {
   return new TransactionCanceledException({

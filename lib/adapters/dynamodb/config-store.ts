@@ -9,7 +9,7 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { HttpError } from '../../domain/errors.ts';
+import { HttpError, StoreUnavailableError } from '../../domain/errors.ts';
 import { DEFAULT_SETTINGS, type FieldChange, type Settings } from '../../domain/settings.ts';
 import type {
   ConfigReader,
@@ -125,7 +125,8 @@ export class DynamoDbConfigStore implements ConfigReader {
 
   /**
    * Stores a new settings document as version expectedVersion + 1, with its history entry, in one transaction.
-   * Throws PreconditionFailedError when the stored version is no longer expectedVersion.
+   * Throws PreconditionFailedError when the stored version is no longer expectedVersion. (The admin service builds
+   * its guarded writes with commitConfigChange; this is the plain form, for seeding and tools.)
    */
   async saveSettings(input: {
     settings: Settings;
@@ -140,24 +141,11 @@ export class DynamoDbConfigStore implements ConfigReader {
       updatedAt: input.changedAt,
       updatedBy: input.actor,
     };
-    const condition = input.expectedVersion === 1 ? 'attribute_not_exists(pk) OR version = :expected' : 'version = :expected';
-    const items: TransactWriteItem[] = [
-      {
-        Put: {
-          TableName: this.tableName,
-          Item: marshall({ pk: CONFIG_PK, sk: configSk.settings, ...stored }),
-          ConditionExpression: condition,
-          ExpressionAttributeValues: { ':expected': { N: String(input.expectedVersion) } },
-        },
-      },
-      this.history({ version: stored.version, changedAt: input.changedAt, actor: input.actor, changes: input.changes }),
-    ];
-    try {
-      await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
-    } catch (error) {
-      if (isConditionFailure(error, 0)) throw new PreconditionFailedError();
-      throw error;
-    }
+    const outcome = await this.commitConfigChange({
+      write: { sk: configSk.settings, item: { ...stored }, expect: { kind: 'SETTINGS_VERSION', version: input.expectedVersion } },
+      history: { version: stored.version, changedAt: input.changedAt, actor: input.actor, changes: input.changes },
+    });
+    if (!outcome.ok) throw new PreconditionFailedError();
     return stored;
   }
 
@@ -167,25 +155,13 @@ export class DynamoDbConfigStore implements ConfigReader {
    */
   async changeTrustItem(change: TrustChange): Promise<boolean> {
     const { version } = await this.getSettings();
-    const key = { pk: CONFIG_PK, sk: change.sk };
-    const write: TransactWriteItem = change.item
-      ? { Put: { TableName: this.tableName, Item: marshall({ ...change.item, ...key }, { removeUndefinedValues: true, convertClassInstanceToMap: true }) } }
-      : {
-          Delete: {
-            TableName: this.tableName,
-            Key: marshall(key),
-            ConditionExpression: change.mustExist ? 'attribute_exists(pk)' : undefined,
-          },
-        };
-    try {
-      await callStore(() =>
-        this.client.send(new TransactWriteItemsCommand({ TransactItems: [write, this.history({ version, ...change.history })] })),
-      );
-    } catch (error) {
-      if (isConditionFailure(error, 0)) return false;
-      throw error;
-    }
-    return true;
+    const outcome = await this.commitConfigChange({
+      write: { sk: change.sk, item: change.item, expect: change.mustExist ? { kind: 'PRESENT' } : undefined },
+      history: { version, ...change.history },
+    });
+    if (outcome.ok) return true;
+    if (outcome.reason === 'WRITE_CONDITION') return false;
+    throw new StoreUnavailableError(new Error('A concurrent transaction changed the same item'));
   }
 
   /** Reads one config item's attributes (without keys), or undefined. */
@@ -283,15 +259,6 @@ export class DynamoDbConfigStore implements ConfigReader {
 function stripKeys(item: Record<string, unknown>): Record<string, unknown> {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return rest;
-}
-
-/** True when a transaction was cancelled because the condition of item `index` failed. */
-export function isConditionFailure(error: unknown, index: number): boolean {
-  if (error instanceof TransactionCanceledException || (error as { name?: string })?.name === 'TransactionCanceledException') {
-    const reasons = (error as TransactionCanceledException).CancellationReasons ?? [];
-    return reasons[index]?.Code === 'ConditionalCheckFailed';
-  }
-  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 /** What a config item must look like for a guarded write to go ahead. */

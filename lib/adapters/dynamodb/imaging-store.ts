@@ -217,7 +217,7 @@ export class DynamoDbImagingStore implements ImagingStore {
         if (!isRetryableTransactionFailure(error)) throw error;
       }
     }
-    throw new ConflictError('CONCURRENT_CHANGE', 'The item kept changing while this request tried to change it; retry');
+    throw new ConflictError('CONCURRENT_MODIFICATION', 'The item kept changing while this request tried to change it; retry');
   }
 
   private async getItem(pk: string, sk: string): Promise<Item | undefined> {
