@@ -445,6 +445,29 @@ export const COMMANDS: Command[] = [
     },
   },
   {
+    words: ['attempts'],
+    summary: 'list unauthenticated check-in attempts of the last 7 days, newest first',
+    details:
+      'With certificate-based authentication on, a check-in that does not prove it is the device it names changes ' +
+      'nothing of that device; it is kept here instead, with the address it came from.',
+    options: PAGE_OPTIONS,
+    async run(context) {
+      const limit = limitOption(context.options);
+      await pages(
+        context,
+        (token) => `/admin/unauthenticated-attempts${query({ limit, nextToken: token })}`,
+        (items) => {
+          if (items.length === 0) return print('No unauthenticated check-in attempts in the last 7 days.');
+          print(formatTable(
+            ['AT', 'CLAIMED DEVICE', 'CHECK-IN', 'SOURCE IP', 'VIOLATIONS', 'CERTIFICATE SHA-256'],
+            items.map((a) => [a.at, a.deviceId, a.checkinId, a.sourceIp, a.violations.join(', '), a.fingerprint ?? '-']),
+          ));
+        },
+        `tollgate attempts${limit ? ` --limit ${limit}` : ''}`,
+      );
+    },
+  },
+  {
     words: ['imaging', 'account', 'set'],
     argsUsage: 'USER',
     minArgs: 1,

@@ -2,6 +2,7 @@
 import type { Context } from 'aws-lambda';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
+import { DynamoDbUnauthenticatedAttemptStore } from '../lib/adapters/dynamodb/attempt-store.ts';
 import { DynamoDbDecisionStore } from '../lib/adapters/dynamodb/decision-store.ts';
 import { HttpError, NotFoundError } from '../lib/domain/errors.ts';
 import { type AdminPrincipal, type AdminTokenEntry, AdminAuthError, authenticate, authorize, readAdminConfig } from '../lib/http/admin-auth.ts';
@@ -75,7 +76,7 @@ function realDeps(clock: Clock = systemClock): AdminHandlerDeps {
     retentionDays: 90,
   });
   const routes: AdminRoutes = {
-    ...makeAdminRoutes({ configStore, decisionStore, clock }),
+    ...makeAdminRoutes({ configStore, decisionStore, attemptStore: new DynamoDbUnauthenticatedAttemptStore(client, config.decisionsTable), clock }),
     ...makeImagingAdminRoutes({ client, configTable: config.configTable, configStore }),
   };
   return { tokens: config.tokens, routes, clock };

@@ -1,6 +1,7 @@
 // Lambda `checkin`: POST /checkin — a device's check-in, judged, recorded, answered 200 (accept) or 403 (block).
 import type { Context } from 'aws-lambda';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
+import { DynamoDbUnauthenticatedAttemptStore } from '../lib/adapters/dynamodb/attempt-store.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbDecisionStore } from '../lib/adapters/dynamodb/decision-store.ts';
 import { MAX_CHECKIN_BODY_BYTES } from '../lib/domain/checkin.ts';
@@ -20,14 +21,23 @@ export function makeHandler(deps: CheckinServiceDeps) {
         rawBody: request.rawBody,
         headers: request.headers,
         clientCertPem: request.event.requestContext.authentication?.clientCert?.clientCertPem,
+        sourceIp: request.sourceIp,
       });
-      logger.info('Check-in', {
+      if (answer.ignoredProxyHeader) {
+        logger.warn('Client certificate header ignored: not from the trusted proxy', {
+          requestId: request.requestId,
+          sourceIp: request.sourceIp,
+          reason: answer.ignoredProxyHeader,
+        });
+      }
+      logger.info(answer.authenticated === false ? 'Unauthenticated check-in attempt' : 'Check-in', {
         requestId: request.requestId,
         deviceId: answer.deviceId,
         status: answer.statusCode,
         decision: answer.decision,
         violations: answer.violationCodes,
         replayed: answer.replayed,
+        authenticated: answer.authenticated,
       });
       recordCheckinMetrics(answer);
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -48,8 +58,9 @@ function realDeps(clock: Clock = systemClock): CheckinServiceDeps {
       deviceStatusTable: config.deviceStatusTable,
       retentionDays: config.decisionRetentionDays,
     }),
+    attempts: new DynamoDbUnauthenticatedAttemptStore(client, config.decisionsTable),
     clock,
-    trustedClientCertHeader: config.trustedClientCertHeader,
+    trustedProxy: undefined,
   };
 }
 

@@ -16,6 +16,11 @@ export const METRIC = {
   checkinBlockedByViolation: 'CheckinBlockedByViolation',
   /** An idempotent replay: the recorded answer was returned again; counted neither accepted nor blocked. */
   checkinReplayed: 'CheckinReplayed',
+  /**
+   * A check-in that failed the identity check with certificate-based authentication on; counted neither accepted nor
+   * blocked (it is not the device's). Alarmed (UnauthenticatedCheckinsAlarm).
+   */
+  unauthenticatedCheckins: 'UnauthenticatedCheckins',
   /** A 503 UNAVAILABLE answer (the store could not be reached), from any HTTP function. Alarmed. */
   unavailable: 'Unavailable',
 } as const;
@@ -45,16 +50,23 @@ export interface CheckinOutcome {
   decision?: string;
   violationCodes?: readonly string[];
   replayed: boolean;
+  /** False for an unauthenticated attempt (certificate-based authentication on, identity not proven). */
+  authenticated?: boolean;
 }
 
 /**
- * Counts one answered check-in: accepted, blocked (and, for a blocked one, each distinct violation code), or
- * replayed. Flushes at once (one EMF line, plus one per violation code), so no middleware is needed.
+ * Counts one answered check-in: unauthenticated, accepted, blocked (and, for a blocked one, each distinct violation
+ * code), or replayed. Flushes at once (one EMF line, plus one per violation code), so no middleware is needed.
  * Never throws: a metric must not fail a check-in.
  */
 export function recordCheckinMetrics(outcome: CheckinOutcome, target: Metrics = metrics): void {
   if (!emitsMetrics()) return;
   try {
+    if (outcome.authenticated === false) {
+      target.addMetric(METRIC.unauthenticatedCheckins, MetricUnit.Count, 1);
+      target.publishStoredMetrics();
+      return;
+    }
     if (outcome.replayed) target.addMetric(METRIC.checkinReplayed, MetricUnit.Count, 1);
     else if (outcome.decision === 'BLOCK') target.addMetric(METRIC.checkinBlocked, MetricUnit.Count, 1);
     else if (outcome.decision !== undefined) target.addMetric(METRIC.checkinAccepted, MetricUnit.Count, 1);

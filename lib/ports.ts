@@ -106,12 +106,23 @@ export interface DeviceStatusRecord {
   settingsVersion: number;
 }
 
+/**
+ * With certificate-based authentication on, a recorded answer belongs to the certificate that proved the device's
+ * identity: a retry is answered with it only when it presents the same certificate (API.md §1 "Replays are per
+ * verified identity"); any other request reusing the checkinId is a CONFLICT.
+ */
+export interface ReplayBinding {
+  /** SHA-256 of the verified device certificate. */
+  fingerprint: string;
+}
+
 export interface DecisionStore {
   /**
    * Records the decision, the device's new status and the response, atomically, unless this checkinId was seen:
-   * then nothing is written and the first answer (same device) or a conflict (another device) comes back.
+   * then nothing is written and the first answer (same device, and same certificate when `binding` is given) or a
+   * conflict (another device, or another certificate) comes back.
    */
-  record(decision: DecisionRecord, response: RecordedResponse): Promise<RecordOutcome>;
+  record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome>;
   listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>>;
 }
 
@@ -130,4 +141,27 @@ export interface AlertMessage {
 
 export interface AlertPublisher {
   publish(alert: AlertMessage): Promise<void>;
+}
+
+/**
+ * A check-in that failed the identity check while certificate-based authentication was on (API.md §1
+ * "Unauthenticated check-ins"): kept apart from the claimed device's decisions and status, for 7 days.
+ */
+export interface UnauthenticatedAttempt {
+  /** The deviceId the request claimed (schema-valid, but unproven). */
+  deviceId: string;
+  checkinId: string;
+  /** The identity violation codes (CLIENT_CERT_* / CLIENT_SIGNATURE_*). */
+  violations: string[];
+  /** SHA-256 of the presented leaf certificate, when one could be decoded. */
+  fingerprint?: string;
+  sourceIp: string;
+  /** When it was judged (RFC 3339, UTC, milliseconds). */
+  at: string;
+}
+
+export interface UnauthenticatedAttemptStore {
+  record(attempt: UnauthenticatedAttempt): Promise<void>;
+  /** Attempts at or after `since`, newest first; `now` bounds the newest. */
+  list(window: { since: Date; now: Date }, limit: number, nextToken?: string): Promise<Page<UnauthenticatedAttempt>>;
 }

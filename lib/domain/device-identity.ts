@@ -2,12 +2,16 @@
 //
 // Three ways, the first present wins (API.md §1 "Device identity"):
 //   1. MTLS            API Gateway mTLS: requestContext.authentication.clientCert.clientCertPem (leaf, then intermediates)
-//   2. PROXY_HEADER    only when the deployment names a trusted header: URL-escaped PEM (nginx), the ALB form
-//                      ('+', '=', '/' unescaped), plain PEM, or RFC 9440 `:base64-DER:` (a list for a chain)
+//   2. PROXY_HEADER    only when the deployment names a trusted header, and only from the proxy: the request must
+//                      carry X-Tollgate-Proxy-Secret equal to the deployment's secret (compared in constant time).
+//                      URL-escaped PEM (nginx), the ALB form ('+', '=', '/' unescaped), plain PEM, or RFC 9440
+//                      `:base64-DER:`. A duplicated or comma-joined value is ambiguous: ignored as if absent.
 //   3. SIGNED_REQUEST  X-Device-Certificate (base64 DER, comma-separated, leaf first) + X-Device-Signature (base64)
 // A way that is present but cannot be decoded yields `unparseable: true` for that way; the next way is not tried,
 // so a broken mTLS certificate can never be "rescued" by a header the client chose.
 // Whether the DER is a certificate at all is decided by the verifier (device-certificates.ts), not here.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 export type IdentityWay = 'MTLS' | 'PROXY_HEADER' | 'SIGNED_REQUEST';
 
@@ -29,24 +33,44 @@ export const DEVICE_SIGNATURE_HEADER = 'x-device-signature';
 /** More certificates than this in one presentation is not a chain anyone needs; it is refused as undecodable. */
 export const MAX_PRESENTED_CERTIFICATES = 10;
 
+export const PROXY_SECRET_HEADER = 'x-tollgate-proxy-secret';
+
+/** The deployment's trusted TLS-terminating proxy: the header it puts the client certificate in, and its secret. */
+export interface TrustedProxy {
+  /** Lower-cased header name (TRUSTED_CLIENT_CERT_HEADER). */
+  header: string;
+  /** TRUSTED_PROXY_SECRET: what the proxy sends in X-Tollgate-Proxy-Secret. */
+  secret: string;
+}
+
+/** Why a trusted-proxy certificate header that was present was ignored as if absent. */
+export type IgnoredProxyHeaderReason = 'PROXY_SECRET_MISSING' | 'PROXY_SECRET_WRONG' | 'AMBIGUOUS_HEADER';
+
 export function extractDeviceIdentity(input: {
   /** event.requestContext.authentication.clientCert.clientCertPem */
   clientCertPem?: string;
   /** Lower-cased header names. */
   headers: Record<string, string | undefined>;
-  /** Lower-cased header name; only when the deployment sets TRUSTED_CLIENT_CERT_HEADER. */
-  trustedClientCertHeader?: string;
+  /** Only when the deployment sets TRUSTED_CLIENT_CERT_HEADER (and so TRUSTED_PROXY_SECRET). */
+  trustedProxy?: TrustedProxy;
+  /** Told when a present proxy certificate header is ignored, so that the caller can log a warning. */
+  onIgnoredProxyHeader?: (reason: IgnoredProxyHeaderReason) => void;
 }): PresentedIdentity {
   if (isPresent(input.clientCertPem)) {
     const chainDer = safely(() => decodePemChain(input.clientCertPem as string));
     return chainDer ? { way: 'MTLS', chainDer } : { way: 'MTLS', unparseable: true };
   }
 
-  if (input.trustedClientCertHeader) {
-    const value = headerValue(input.headers, input.trustedClientCertHeader);
+  if (input.trustedProxy) {
+    const value = headerValue(input.headers, input.trustedProxy.header);
     if (isPresent(value)) {
-      const chainDer = safely(() => decodeProxyHeader(value));
-      return chainDer ? { way: 'PROXY_HEADER', chainDer } : { way: 'PROXY_HEADER', unparseable: true };
+      const ignored = whyProxyHeaderIsIgnored(value, headerValue(input.headers, PROXY_SECRET_HEADER), input.trustedProxy.secret);
+      if (ignored) {
+        input.onIgnoredProxyHeader?.(ignored);
+      } else {
+        const chainDer = safely(() => decodeProxyHeader(value));
+        return chainDer ? { way: 'PROXY_HEADER', chainDer } : { way: 'PROXY_HEADER', unparseable: true };
+      }
     }
   }
 
@@ -82,29 +106,43 @@ function decodePemChain(pem: string): Buffer[] | undefined {
 }
 
 /**
- * The trusted proxy header: RFC 9440 byte sequences, a URL-escaped PEM (nginx fully escaped, or the ALB form that
+ * The proxy header is believed only with the proxy's secret. An HTTP API cannot be limited to the proxy's address,
+ * so without the secret anyone could send a device's public certificate in the header and be taken for the device.
+ * Two values (a client's header that the proxy appended to instead of replacing, joined with a comma by API Gateway
+ * or Node) cannot be told apart safely: neither is believed. No certificate encoding accepted here has a comma.
+ */
+function whyProxyHeaderIsIgnored(value: string, presentedSecret: string | undefined, secret: string): IgnoredProxyHeaderReason | undefined {
+  if (presentedSecret === undefined || presentedSecret === '') return 'PROXY_SECRET_MISSING';
+  if (!equalInConstantTime(presentedSecret, secret)) return 'PROXY_SECRET_WRONG';
+  if (value.includes(',')) return 'AMBIGUOUS_HEADER';
+  return undefined;
+}
+
+/** Compares digests, so that neither the content nor the length of the secret shows in the time taken. */
+function equalInConstantTime(presented: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/**
+ * The trusted proxy header: an RFC 9440 byte sequence, a URL-escaped PEM (nginx fully escaped, or the ALB form that
  * leaves '+', '=' and '/' alone; decodeURIComponent keeps a literal '+' as '+', so both decode), a plain PEM, or
- * bare base64 DER (comma-separated), as some proxies send.
+ * bare base64 DER, as some proxies send. Intermediates a proxy does not pass are found among the stored CAs.
  */
 function decodeProxyHeader(raw: string): Buffer[] | undefined {
   const value = raw.trim();
-  if (value.startsWith(':')) return decodeRfc9440List(value);
+  if (value.startsWith(':')) return decodeRfc9440Item(value);
   const unescaped = value.includes('%') ? decodeURIComponent(value) : value;
   if (/-----BEGIN[ +]CERTIFICATE-----/.test(unescaped)) return decodePemChain(unescaped);
   return decodeBase64List(unescaped);
 }
 
-/** RFC 9440 Client-Cert (one sf-binary item) or Client-Cert-Chain (a list of them); parameters are ignored. */
-function decodeRfc9440List(value: string): Buffer[] | undefined {
-  const ders: Buffer[] = [];
-  for (const member of value.split(',')) {
-    const match = /^:([A-Za-z0-9+/=]*):(?:;.*)?$/.exec(member.trim());
-    if (!match) return undefined;
-    const der = decodeBase64Strict(match[1]);
-    if (!der) return undefined;
-    ders.push(der);
-  }
-  return boundedChain(ders);
+/** RFC 9440 Client-Cert: one sf-binary item; parameters are ignored. */
+function decodeRfc9440Item(value: string): Buffer[] | undefined {
+  const match = /^:([A-Za-z0-9+/=]*):(?:;.*)?$/.exec(value);
+  if (!match) return undefined;
+  const der = decodeBase64Strict(match[1]);
+  return der ? boundedChain([der]) : undefined;
 }
 
 /** X-Device-Certificate: base64 DER, comma-separated, leaf first (a PEM bundle is tolerated too). */

@@ -41,6 +41,11 @@ export interface Evaluation {
   decision: Decision;
   /** False in MONITOR mode: violations are reported but the device is not blocked. */
   enforced: boolean;
+  /**
+   * With certificate-based authentication on: whether the request proved it is the device (no identity violation).
+   * Undefined with the setting off.
+   */
+  authenticated?: boolean;
   violations: Finding[];
   warnings: Finding[];
   settingsVersion: number;
@@ -48,15 +53,22 @@ export interface Evaluation {
   facts: EvaluationFacts;
 }
 
+/** The codes of the identity check (CLIENT_CERT_*, CLIENT_SIGNATURE_*): a request with any did not prove who it is. */
+export function isIdentityViolationCode(code: string): boolean {
+  return code.startsWith('CLIENT_CERT_') || code.startsWith('CLIENT_SIGNATURE_');
+}
+
 export function evaluateCheckin(checkin: Checkin, context: EvaluationContext, now: Date): Evaluation {
   const { settings } = context;
   const violations: Finding[] = [];
   let identity: EvaluationFacts['identity'];
+  let authenticated: boolean | undefined;
 
   violations.push(...checkClockSkew(checkin.clientTimeMs, now, settings.maxClockSkewSeconds));
   if (settings.certificateBasedAuthentication) {
     const check = context.checkDeviceCertificate();
     identity = { way: check.way, fingerprint: check.fingerprint };
+    authenticated = check.violations.length === 0;
     violations.push(...check.violations);
   }
   violations.push(...checkServerCertificateVerification(settings.sslCertificateVerification, checkin.phase, checkin.serverCertificateVerified));
@@ -67,6 +79,7 @@ export function evaluateCheckin(checkin: Checkin, context: EvaluationContext, no
   return {
     decision: enforced && violations.length > 0 ? 'BLOCK' : 'ACCEPT',
     enforced,
+    authenticated,
     violations,
     warnings,
     settingsVersion: context.settingsVersion,

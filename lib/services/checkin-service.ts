@@ -1,9 +1,11 @@
 // The check-in use case: parse, judge against the cached policy, record, answer (or replay the first answer).
+// Identity before state: with certificate-based authentication on, a request that has not proven it is the device
+// changes nothing of that device (no decision, no status, no claimed checkinId); it is kept as an attempt.
 import { parseCheckin } from '../domain/checkin.ts';
-import { extractDeviceIdentity } from '../domain/device-identity.ts';
+import { extractDeviceIdentity, type IgnoredProxyHeaderReason, type TrustedProxy } from '../domain/device-identity.ts';
 import { ConflictError } from '../domain/errors.ts';
-import { evaluateCheckin } from '../domain/evaluate.ts';
-import type { Clock, DecisionStore } from '../ports.ts';
+import { type Evaluation, evaluateCheckin, isIdentityViolationCode } from '../domain/evaluate.ts';
+import type { Clock, DecisionStore, UnauthenticatedAttemptStore } from '../ports.ts';
 import type { PolicyCache } from './policy-cache.ts';
 
 export interface CheckinRequest {
@@ -13,6 +15,8 @@ export interface CheckinRequest {
   headers: Record<string, string | undefined>;
   /** The client certificate API Gateway's mutual TLS passed on, if any. */
   clientCertPem?: string;
+  /** The caller's address as API Gateway saw it (kept with unauthenticated attempts). */
+  sourceIp: string;
 }
 
 export interface CheckinAnswer {
@@ -22,13 +26,18 @@ export interface CheckinAnswer {
   deviceId: string;
   decision?: string;
   violationCodes?: string[];
+  /** False when certificate-based authentication is on and the identity check failed; undefined with it off. */
+  authenticated?: boolean;
+  /** Set when a trusted-proxy certificate header was present but not believed (the caller logs a warning). */
+  ignoredProxyHeader?: IgnoredProxyHeaderReason;
 }
 
 export interface CheckinServiceDeps {
   policies: PolicyCache;
   decisions: DecisionStore;
+  attempts: UnauthenticatedAttemptStore;
   clock: Clock;
-  trustedClientCertHeader?: string;
+  trustedProxy?: TrustedProxy;
 }
 
 export function makeCheckinService(deps: CheckinServiceDeps) {
@@ -37,6 +46,7 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
     const policy = await deps.policies.get();
     const { snapshot } = policy;
     const now = deps.clock.now();
+    let ignoredProxyHeader: IgnoredProxyHeaderReason | undefined;
 
     const evaluation = evaluateCheckin(
       checkin,
@@ -49,7 +59,8 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
           const identity = extractDeviceIdentity({
             clientCertPem: request.clientCertPem,
             headers: request.headers,
-            trustedClientCertHeader: deps.trustedClientCertHeader,
+            trustedProxy: deps.trustedProxy,
+            onIgnoredProxyHeader: (reason) => (ignoredProxyHeader = reason),
           });
           const result = policy.verifier.verify(identity, {
             deviceId: checkin.deviceId,
@@ -64,17 +75,31 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
     );
 
     const statusCode = evaluation.decision === 'BLOCK' ? 403 : 200;
-    const body = JSON.stringify({
-      checkinId: checkin.checkinId,
+    const body = JSON.stringify(responseBody(checkin.checkinId, checkin.deviceId, evaluation));
+    const answer: CheckinAnswer = {
+      statusCode,
+      body,
+      replayed: false,
       deviceId: checkin.deviceId,
       decision: evaluation.decision,
-      enforced: evaluation.enforced,
-      violations: evaluation.violations,
-      warnings: evaluation.warnings,
-      settingsVersion: evaluation.settingsVersion,
-      evaluatedAt: evaluation.evaluatedAt,
-    });
+      violationCodes: evaluation.violations.map((v) => v.code),
+      authenticated: evaluation.authenticated,
+      ignoredProxyHeader,
+    };
 
+    if (evaluation.authenticated === false) {
+      await deps.attempts.record({
+        deviceId: checkin.deviceId,
+        checkinId: checkin.checkinId,
+        violations: evaluation.violations.filter((v) => isIdentityViolationCode(v.code)).map((v) => v.code),
+        fingerprint: evaluation.facts.identity?.fingerprint,
+        sourceIp: request.sourceIp,
+        at: evaluation.evaluatedAt,
+      });
+      return answer;
+    }
+
+    const fingerprint = evaluation.authenticated ? evaluation.facts.identity?.fingerprint : undefined;
     const outcome = await deps.decisions.record(
       {
         checkinId: checkin.checkinId,
@@ -89,20 +114,32 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
         statusCode,
       },
       { statusCode, body },
+      fingerprint ? { fingerprint } : undefined,
     );
     if (outcome.outcome === 'CONFLICT') {
-      throw new ConflictError('CHECKIN_ID_CONFLICT', `checkinId "${checkin.checkinId}" was already used by another device; use a new checkinId`);
+      throw new ConflictError(
+        'CHECKIN_ID_CONFLICT',
+        `checkinId "${checkin.checkinId}" was already used by another device or certificate; use a new checkinId`,
+      );
     }
     if (outcome.outcome === 'REPLAY') {
-      return { ...outcome.response, replayed: true, deviceId: checkin.deviceId };
+      return { ...outcome.response, replayed: true, deviceId: checkin.deviceId, ignoredProxyHeader };
     }
-    return {
-      statusCode,
-      body,
-      replayed: false,
-      deviceId: checkin.deviceId,
-      decision: evaluation.decision,
-      violationCodes: evaluation.violations.map((v) => v.code),
-    };
+    return answer;
+  };
+}
+
+/** API.md §1 "Response"; `authenticated` only while certificate-based authentication is on. */
+function responseBody(checkinId: string, deviceId: string, evaluation: Evaluation): Record<string, unknown> {
+  return {
+    checkinId,
+    deviceId,
+    decision: evaluation.decision,
+    enforced: evaluation.enforced,
+    ...(evaluation.authenticated === undefined ? {} : { authenticated: evaluation.authenticated }),
+    violations: evaluation.violations,
+    warnings: evaluation.warnings,
+    settingsVersion: evaluation.settingsVersion,
+    evaluatedAt: evaluation.evaluatedAt,
   };
 }

@@ -43,6 +43,31 @@ export function decisionStoreContract(name: string, makeStore: () => Promise<Sto
       await expect(store.listDecisions(deviceId, 2, 'e30')).rejects.toMatchObject({ statusCode: 400, field: 'nextToken' });
     });
 
+    it('with a replay binding, answers a retry only from the same certificate, and conflicts for another', async () => {
+      const store = await makeStore();
+      const first = decision();
+      const bound = { fingerprint: 'a'.repeat(64) };
+      expect(await store.record(first, { statusCode: 200, body: 'first' }, bound)).toEqual({ outcome: 'RECORDED' });
+      expect(await store.record(first, { statusCode: 200, body: 'again' }, bound)).toEqual({ outcome: 'REPLAY', response: { statusCode: 200, body: 'first' } });
+      expect(await store.record(first, { statusCode: 200, body: 'x' }, { fingerprint: 'b'.repeat(64) })).toEqual({ outcome: 'CONFLICT' });
+      // A recorded answer that was not bound (the setting was off) is not handed to a bound request either.
+      const unbound = decision();
+      await store.record(unbound, { statusCode: 200, body: 'unbound' });
+      expect(await store.record(unbound, { statusCode: 200, body: 'x' }, bound)).toEqual({ outcome: 'CONFLICT' });
+      expect(await store.record(unbound, { statusCode: 200, body: 'x' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 200, body: 'unbound' } });
+      expect((await store.listDecisions(first.deviceId, 10)).items).toEqual([first]);
+    });
+
+    it('does not let a check-in that finishes late turn the status back to an older decision', async () => {
+      const store = await makeStore();
+      const deviceId = `LATE-${sequence}`;
+      await store.record(decision({ deviceId, decision: 'BLOCK', evaluatedAt: '2027-02-01T00:05:00.000Z' }), { statusCode: 403, body: '' });
+      await store.record(decision({ deviceId, decision: 'ACCEPT', evaluatedAt: '2027-02-01T00:04:00.000Z' }), { statusCode: 200, body: '' });
+      const blocked = (await store.listDevices('BLOCKED', 500)).items.filter((d) => d.deviceId === deviceId);
+      expect(blocked.map((d) => d.lastCheckinAt)).toEqual(['2027-02-01T00:05:00.000Z']);
+      expect((await store.listDecisions(deviceId, 10)).items.map((d) => d.evaluatedAt)).toEqual(['2027-02-01T00:05:00.000Z', '2027-02-01T00:04:00.000Z']);
+    });
+
     it('keeps the latest status per device and lists it by status', async () => {
       const store = await makeStore();
       const deviceId = `STATUS-${sequence}`;

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
+import { DynamoDbUnauthenticatedAttemptStore } from '../../lib/adapters/dynamodb/attempt-store.ts';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
 import { systemClock } from '../../lib/ports.ts';
 import { PolicyCache } from '../../lib/services/policy-cache.ts';
@@ -40,6 +41,7 @@ function handlerFor(client: DynamoDBClient, tables: { configTable: string; decis
   return makeHandler({
     policies: new PolicyCache(new DynamoDbConfigStore(client, tables.configTable), systemClock),
     decisions: new DynamoDbDecisionStore(client, { ...tables, retentionDays: 90 }),
+    attempts: new DynamoDbUnauthenticatedAttemptStore(client, tables.decisionsTable),
     clock: systemClock,
   });
 }

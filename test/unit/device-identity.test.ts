@@ -1,7 +1,7 @@
 // Unit tests: extracting the presented device certificate (mTLS, trusted proxy header, signed request).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractDeviceIdentity, decodeBase64Strict, type PresentedIdentity } from '../../lib/domain/device-identity.ts';
+import { extractDeviceIdentity, decodeBase64Strict, PROXY_SECRET_HEADER, type PresentedIdentity } from '../../lib/domain/device-identity.ts';
 import {
   CertificateFactory,
   albEscapedPem,
@@ -13,6 +13,10 @@ import {
 } from '../support/certificates.ts';
 
 const TRUSTED = 'x-client-cert';
+/** The deployment's proxy secret, and the header the proxy proves itself with. */
+const SECRET = 'proxy-secret-'.padEnd(40, 'x');
+const FROM_PROXY = { [PROXY_SECRET_HEADER]: SECRET };
+const proxy = (header: string) => ({ header, secret: SECRET });
 
 let factory: CertificateFactory;
 let root: MadeCertificate;
@@ -63,14 +67,14 @@ describe('extractDeviceIdentity: the three ways and their encodings', () => {
     // nginx $ssl_client_escaped_cert: everything escaped, newlines as %0A
     [
       'trusted header: nginx escaped PEM',
-      () => ({ headers: { [TRUSTED]: nginxEscapedPem(leaf.pem) }, trustedClientCertHeader: TRUSTED }),
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: nginxEscapedPem(leaf.pem) }, trustedProxy: proxy(TRUSTED) }),
       'PROXY_HEADER',
       () => [leaf],
     ],
     // nginx escaped PEM of a chain
     [
       'trusted header: nginx escaped PEM chain',
-      () => ({ headers: { [TRUSTED]: nginxEscapedPem(pemBundle([leaf, intermediate])) }, trustedClientCertHeader: TRUSTED }),
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: nginxEscapedPem(pemBundle([leaf, intermediate])) }, trustedProxy: proxy(TRUSTED) }),
       'PROXY_HEADER',
       () => [leaf, intermediate],
     ],
@@ -78,8 +82,8 @@ describe('extractDeviceIdentity: the three ways and their encodings', () => {
     [
       'trusted header: ALB form',
       () => ({
-        headers: { 'x-amzn-mtls-clientcert': albEscapedPem(pemBundle([leaf, intermediate])) },
-        trustedClientCertHeader: 'x-amzn-mtls-clientcert',
+        headers: { ...FROM_PROXY, 'x-amzn-mtls-clientcert': albEscapedPem(pemBundle([leaf, intermediate])) },
+        trustedProxy: proxy('x-amzn-mtls-clientcert'),
       }),
       'PROXY_HEADER',
       () => [leaf, intermediate],
@@ -87,23 +91,16 @@ describe('extractDeviceIdentity: the three ways and their encodings', () => {
     // a proxy that forwards the PEM unescaped (newlines folded to spaces)
     [
       'trusted header: plain PEM with newlines folded to spaces',
-      () => ({ headers: { [TRUSTED]: leaf.pem.trim().replace(/\n/g, ' ') }, trustedClientCertHeader: TRUSTED }),
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: leaf.pem.trim().replace(/\n/g, ' ') }, trustedProxy: proxy(TRUSTED) }),
       'PROXY_HEADER',
       () => [leaf],
     ],
     // RFC 9440 Client-Cert: one sf-binary item
     [
       'trusted header: RFC 9440 byte sequence',
-      () => ({ headers: { 'client-cert': rfc9440([leaf]) }, trustedClientCertHeader: 'client-cert' }),
+      () => ({ headers: { ...FROM_PROXY, 'client-cert': rfc9440([leaf]) }, trustedProxy: proxy('client-cert') }),
       'PROXY_HEADER',
       () => [leaf],
-    ],
-    // RFC 9440 list form for a chain (Client-Cert-Chain style, leaf first)
-    [
-      'trusted header: RFC 9440 list',
-      () => ({ headers: { 'client-cert': rfc9440([leaf, intermediate]) }, trustedClientCertHeader: 'client-cert' }),
-      'PROXY_HEADER',
-      () => [leaf, intermediate],
     ],
     // signed request: base64 DER of the leaf
     [
@@ -149,7 +146,7 @@ describe('extractDeviceIdentity: the three ways and their encodings', () => {
     expect(value).toMatch(/\//);
     expect(value).toMatch(/=/);
     expect(value).not.toMatch(/%2B|%2F|%3D/);
-    const identity = extractDeviceIdentity({ headers: { [TRUSTED]: value }, trustedClientCertHeader: TRUSTED });
+    const identity = extractDeviceIdentity({ headers: { ...FROM_PROXY, [TRUSTED]: value }, trustedProxy: proxy(TRUSTED) });
     expect(chainOf(identity)).toEqual(chain.map((x) => x.der));
   });
 });
@@ -162,8 +159,8 @@ describe('extractDeviceIdentity: precedence and the trusted header setting', () 
       'mTLS beats both headers',
       () => ({
         clientCertPem: leaf.pem,
-        headers: { [TRUSTED]: nginxEscapedPem(other.pem), 'x-device-certificate': other.base64 },
-        trustedClientCertHeader: TRUSTED,
+        headers: { ...FROM_PROXY, [TRUSTED]: nginxEscapedPem(other.pem), 'x-device-certificate': other.base64 },
+        trustedProxy: proxy(TRUSTED),
       }),
       'MTLS',
       () => leaf,
@@ -172,12 +169,37 @@ describe('extractDeviceIdentity: precedence and the trusted header setting', () 
     [
       'trusted header beats x-device-certificate',
       () => ({
-        headers: { [TRUSTED]: nginxEscapedPem(leaf.pem), 'x-device-certificate': other.base64 },
-        trustedClientCertHeader: TRUSTED,
+        headers: { ...FROM_PROXY, [TRUSTED]: nginxEscapedPem(leaf.pem), 'x-device-certificate': other.base64 },
+        trustedProxy: proxy(TRUSTED),
       }),
       'PROXY_HEADER',
       () => leaf,
     ],
+    // the proxy header without the proxy's secret is anyone's claim: ignored, the signed request is used
+    [
+      'trusted header without the proxy secret → signed request',
+      () => ({ headers: { [TRUSTED]: nginxEscapedPem(leaf.pem), 'x-device-certificate': other.base64 }, trustedProxy: proxy(TRUSTED) }),
+      'SIGNED_REQUEST',
+      () => other,
+    ],
+    // ... and alone it is no certificate at all
+    ['trusted header without the proxy secret → NONE', () => ({ headers: { [TRUSTED]: nginxEscapedPem(leaf.pem) }, trustedProxy: proxy(TRUSTED) }), 'NONE', () => undefined],
+    // a wrong secret, one character off, is no better
+    [
+      'trusted header with a wrong proxy secret → NONE',
+      () => ({ headers: { [TRUSTED]: nginxEscapedPem(leaf.pem), [PROXY_SECRET_HEADER]: `${SECRET.slice(0, -1)}y` }, trustedProxy: proxy(TRUSTED) }),
+      'NONE',
+      () => undefined,
+    ],
+    // a client's own header value that a proxy appended to (joined with a comma): ambiguous, believed for neither
+    [
+      'comma-joined trusted header (client value first) → NONE',
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: `${nginxEscapedPem(other.pem)},${nginxEscapedPem(leaf.pem)}` }, trustedProxy: proxy(TRUSTED) }),
+      'NONE',
+      () => undefined,
+    ],
+    // the same with RFC 9440 items, as Node and API Gateway join a duplicated header
+    ['duplicated RFC 9440 header, joined → NONE', () => ({ headers: { ...FROM_PROXY, [TRUSTED]: rfc9440([other, leaf]) }, trustedProxy: proxy(TRUSTED) }), 'NONE', () => undefined],
     // without TRUSTED_CLIENT_CERT_HEADER the header is ignored: the signed request is used
     [
       'trusted header ignored when not configured',
@@ -190,7 +212,7 @@ describe('extractDeviceIdentity: precedence and the trusted header setting', () 
     // a configured header name that the request does not carry: fall through to the signed request
     [
       'configured header absent → signed request',
-      () => ({ headers: { 'x-device-certificate': other.base64 }, trustedClientCertHeader: TRUSTED }),
+      () => ({ headers: { ...FROM_PROXY, 'x-device-certificate': other.base64 }, trustedProxy: proxy(TRUSTED) }),
       'SIGNED_REQUEST',
       () => other,
     ],
@@ -217,15 +239,15 @@ describe('extractDeviceIdentity: present but undecodable', () => {
     // a PEM block whose body is not base64
     ['mTLS block with garbage body', () => ({ clientCertPem: '-----BEGIN CERTIFICATE-----\n!!**!!\n-----END CERTIFICATE-----', headers: {} }), 'MTLS'],
     // a broken % escape (decodeURIComponent would throw): reported, not thrown
-    ['trusted header with a broken %-escape', () => ({ headers: { [TRUSTED]: '-----BEGIN%20CERTIFICATE%E0%A4%A' }, trustedClientCertHeader: TRUSTED }), 'PROXY_HEADER'],
+    ['trusted header with a broken %-escape', () => ({ headers: { ...FROM_PROXY, [TRUSTED]: '-----BEGIN%20CERTIFICATE%E0%A4%A' }, trustedProxy: proxy(TRUSTED) }), 'PROXY_HEADER'],
     // RFC 9440 item that is not closed
-    ['trusted header: unterminated RFC 9440 item', () => ({ headers: { [TRUSTED]: `:${leaf.base64}` }, trustedClientCertHeader: TRUSTED }), 'PROXY_HEADER'],
+    ['trusted header: unterminated RFC 9440 item', () => ({ headers: { ...FROM_PROXY, [TRUSTED]: `:${leaf.base64}` }, trustedProxy: proxy(TRUSTED) }), 'PROXY_HEADER'],
     // RFC 9440 item with characters outside base64
-    ['trusted header: RFC 9440 item not base64', () => ({ headers: { [TRUSTED]: ':not*base64:' }, trustedClientCertHeader: TRUSTED }), 'PROXY_HEADER'],
+    ['trusted header: RFC 9440 item not base64', () => ({ headers: { ...FROM_PROXY, [TRUSTED]: ':not*base64:' }, trustedProxy: proxy(TRUSTED) }), 'PROXY_HEADER'],
     // plain junk in the trusted header must not fall through to x-device-certificate
     [
       'trusted header junk with a valid x-device-certificate',
-      () => ({ headers: { [TRUSTED]: 'hello world!', 'x-device-certificate': leaf.base64 }, trustedClientCertHeader: TRUSTED }),
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: 'hello world!', 'x-device-certificate': leaf.base64 }, trustedProxy: proxy(TRUSTED) }),
       'PROXY_HEADER',
     ],
     // x-device-certificate that is not base64

@@ -18,6 +18,7 @@ import type {
   Page,
   RecordedResponse,
   RecordOutcome,
+  ReplayBinding,
 } from '../../ports.ts';
 import { StoreUnavailableError } from '../../domain/errors.ts';
 import { callStore } from './client.ts';
@@ -39,7 +40,7 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
     private readonly tables: DecisionTables,
   ) {}
 
-  async record(decision: DecisionRecord, response: RecordedResponse): Promise<RecordOutcome> {
+  async record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome> {
     const expiresAt = Math.floor(Date.parse(decision.evaluatedAt) / 1000) + this.tables.retentionDays * 86400;
     const status: DeviceStatusRecord = {
       deviceId: decision.deviceId,
@@ -59,8 +60,9 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
           deviceId: decision.deviceId,
           statusCode: response.statusCode,
           body: response.body,
+          fingerprint: binding?.fingerprint,
           expiresAt,
-        }),
+        }, { removeUndefinedValues: true }),
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
@@ -97,7 +99,7 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
         if (reasons === undefined) throw error;
         if (reasons[0]?.Code === 'ConditionalCheckFailed') {
           const existing = reasons[0].Item ? unmarshall(reasons[0].Item) : await this.readCheckin(decision.checkinId);
-          if (existing) return this.answerFor(existing, decision.deviceId);
+          if (existing) return answerFor(existing, decision.deviceId, binding);
         }
         if (items.length === 3 && reasons[2]?.Code === 'ConditionalCheckFailed') {
           items = [idempotencyPut, decisionPut];
@@ -112,11 +114,6 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
         throw error;
       }
     }
-  }
-
-  private answerFor(existing: Record<string, unknown>, deviceId: string): RecordOutcome {
-    if (existing.deviceId !== deviceId) return { outcome: 'CONFLICT' };
-    return { outcome: 'REPLAY', response: { statusCode: existing.statusCode as number, body: existing.body as string } };
   }
 
   private async readCheckin(checkinId: string): Promise<Record<string, unknown> | undefined> {
@@ -180,6 +177,13 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
     });
     return { items, nextToken: encodePageToken(result.LastEvaluatedKey) };
   }
+}
+
+/** The first answer to a checkinId, given again only to the same device (and, when bound, the same certificate). */
+function answerFor(existing: Record<string, unknown>, deviceId: string, binding: ReplayBinding | undefined): RecordOutcome {
+  if (existing.deviceId !== deviceId) return { outcome: 'CONFLICT' };
+  if (binding && existing.fingerprint !== binding.fingerprint) return { outcome: 'CONFLICT' };
+  return { outcome: 'REPLAY', response: { statusCode: existing.statusCode as number, body: existing.body as string } };
 }
 
 /** The per-item reasons of a cancelled transaction, or undefined for any other error. */

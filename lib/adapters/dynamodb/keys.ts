@@ -10,6 +10,8 @@
 // Decisions table (pk, sk):
 //   pk DEVICE#<deviceId>  sk <evaluatedAt>#<checkinId>    a device's decisions, oldest to newest (TTL expiresAt)
 //   pk CHECKIN#<checkinId> sk CHECKIN                      idempotency record: the answer given (TTL expiresAt)
+//   pk ATTEMPTS#<yyyy-mm-dd> sk <at>#<checkinId>#<random>   unauthenticated check-in attempts, one partition a day
+//                                                          (TTL expiresAt, 7 days)
 // Device status table (deviceId): the latest decision per device; its stream drives the alerts.
 //   GSI byStatus (status, lastCheckinAt)
 
@@ -30,6 +32,9 @@ export const decisionKey = {
   decisionSk: (evaluatedAt: string, checkinId: string) => `${evaluatedAt}#${checkinId}`,
   checkinPk: (checkinId: string) => `CHECKIN#${checkinId}`,
   checkinSk: 'CHECKIN',
+  /** Attempts are bucketed by UTC day, so that listing newest first reads at most 8 partitions. */
+  attemptsPk: (at: string) => `ATTEMPTS#${at.slice(0, 10)}`,
+  attemptSk: (at: string, checkinId: string, unique: string) => `${at}#${checkinId}#${unique}`,
 } as const;
 
 export const DEVICE_STATUS_INDEX = 'byStatus';

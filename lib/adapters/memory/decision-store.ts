@@ -10,6 +10,7 @@ import type {
   Page,
   RecordedResponse,
   RecordOutcome,
+  ReplayBinding,
 } from '../../ports.ts';
 import { decisionKey } from '../dynamodb/keys.ts';
 import { decodePageToken, encodePageToken } from '../dynamodb/pagination.ts';
@@ -32,19 +33,24 @@ function sortKeys(record: Record<string, string>): Record<string, string> {
 }
 
 export class InMemoryDecisionStore implements DecisionStore, DeviceStatusStore {
-  private readonly answers = new Map<string, { deviceId: string; response: RecordedResponse }>();
+  private readonly answers = new Map<string, { deviceId: string; fingerprint?: string; response: RecordedResponse }>();
   private readonly decisions = new Map<string, DecisionRecord[]>();
   private readonly statuses = new Map<string, DeviceStatusRecord>();
 
-  async record(decision: DecisionRecord, response: RecordedResponse): Promise<RecordOutcome> {
+  async record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome> {
     const existing = this.answers.get(decision.checkinId);
     if (existing) {
-      return existing.deviceId === decision.deviceId ? { outcome: 'REPLAY', response: existing.response } : { outcome: 'CONFLICT' };
+      if (existing.deviceId !== decision.deviceId) return { outcome: 'CONFLICT' };
+      if (binding && existing.fingerprint !== binding.fingerprint) return { outcome: 'CONFLICT' };
+      return { outcome: 'REPLAY', response: existing.response };
     }
-    this.answers.set(decision.checkinId, { deviceId: decision.deviceId, response });
+    this.answers.set(decision.checkinId, { deviceId: decision.deviceId, fingerprint: binding?.fingerprint, response });
     const list = this.decisions.get(decision.deviceId) ?? [];
     list.push(structuredClone(decision));
     this.decisions.set(decision.deviceId, list);
+    // As the DynamoDB adapter's condition: a check-in that finishes after a newer one leaves the newer status.
+    const current = this.statuses.get(decision.deviceId);
+    if (current && current.lastCheckinAt > decision.evaluatedAt) return { outcome: 'RECORDED' };
     this.statuses.set(decision.deviceId, {
       deviceId: decision.deviceId,
       status: decision.decision === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',

@@ -4,7 +4,8 @@ import type { DynamoDbConfigStore } from '../../adapters/dynamodb/config-store.t
 import { HttpError, ValidationError } from '../../domain/errors.ts';
 import type { AdminRouteContext, AdminRoutes } from '../../http/admin-route.ts';
 import { jsonResponse } from '../../http/middleware.ts';
-import type { Clock, DecisionStore, DeviceStatusStore, Page, StoredSettings } from '../../ports.ts';
+import type { Clock, DecisionStore, DeviceStatusStore, Page, StoredSettings, UnauthenticatedAttemptStore } from '../../ports.ts';
+import { AdminAttemptsService } from './attempts-service.ts';
 import { AdminDevicesService, parseDeviceStatus } from './devices-service.ts';
 import { AdminPackagesService, parsePackageBody } from './packages-service.ts';
 import {
@@ -22,6 +23,7 @@ import { AdminTrustService } from './trust-service.ts';
 export interface AdminRouteDeps {
   configStore: DynamoDbConfigStore;
   decisionStore: DecisionStore & DeviceStatusStore;
+  attemptStore: UnauthenticatedAttemptStore;
   clock: Clock;
 }
 
@@ -58,6 +60,7 @@ export function makeAdminRoutes(deps: AdminRouteDeps): AdminRoutes {
   const packages = new AdminPackagesService(deps.configStore);
   const revocations = new AdminRevocationsService(deps.configStore);
   const devices = new AdminDevicesService(deps.decisionStore);
+  const attempts = new AdminAttemptsService(deps.attemptStore, deps.clock);
   const change = ({ actor }: AdminRouteContext) => ({ actor, clock: deps.clock });
 
   return {
@@ -151,6 +154,11 @@ export function makeAdminRoutes(deps: AdminRouteDeps): AdminRoutes {
       const deviceId = requireIdentifierParam(ctx.request.pathParameters, 'deviceId');
       const { query } = ctx.request;
       return pageResponse(await devices.listDecisions(deviceId, parseLimit(query), query.nextToken));
+    },
+
+    'GET /admin/unauthenticated-attempts': async (ctx) => {
+      const { query } = ctx.request;
+      return pageResponse(await attempts.list(parseLimit(query), query.nextToken));
     },
   };
 }
