@@ -1,15 +1,30 @@
-// Device certificate verification with Node's native X509Certificate: chain, validity, device binding, EKU,
-// revocation and the request signature. Pure: the clock comes in with each request.
+// Device certificate verification: RFC 5280 §6 path validation to a configured device CA, validity, device binding,
+// extended key usage, revocation and the request signature. Signatures with Node's native X509Certificate; what it
+// does not expose is read once per certificate with an ASN.1 library (certificate-extensions.ts). Pure: the clock
+// comes in with each request.
 //
 // Performance (DESIGN.md "Decisions already measured"): parsing costs more than verifying, so the CA set is parsed
-// once per verifier, parsed certificates are cached per DER hash, and successful chain checks are kept in a bounded
-// LRU keyed by the hash of the presented DERs. Failures are never cached. A cache hit still re-checks everything that
-// depends on the time or on the request: validity windows (the leaf's and the path's CAs'), the CN binding, EKU,
-// revocation and the signature. Build a new verifier when the CA set or the revocations change: that clears the caches.
+// once per verifier (its ASN.1 reading on first use), parsed certificates are cached per DER hash, and successful
+// chain checks are kept in a bounded LRU keyed by the hash of the presented DERs. Failures are never cached. A cache
+// hit still re-checks everything that depends on the time or on the request: validity windows (the leaf's and the
+// path's CAs'), revocation of every certificate on the path, the CN binding, EKU and the signature. Build a new
+// verifier when the CA set or the revocations change: that clears the caches.
 
-import { createHash, verify as verifySignature, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import {
+  describeCaProblem,
+  describeValidityProblem,
+  findLeafRuleBreaks,
+  findPathProblem,
+  ParsedCertificate,
+  quoteSubject,
+  sha256Fingerprint,
+  type PathCheck,
+} from './certificate-path.ts';
 import type { Finding } from './errors.ts';
 import type { PresentedIdentity } from './device-identity.ts';
+
+export { commonNamesOf, findDeviceCaNonconformance, sha256Fingerprint } from './certificate-path.ts';
 
 export interface DeviceCertificateVerification {
   violations: Finding[];
@@ -27,10 +42,35 @@ export interface DeviceCertificateRequest {
   maxClockSkewSeconds: number;
 }
 
+export interface DeviceCertificateVerifierOptions {
+  /** Successful chain checks (and parsed certificates) remembered; 0 switches the caches off. Default 1000. */
+  chainCacheSize?: number;
+  /**
+   * How the configured device CAs' own conformance is judged. 'tolerate' (the default, the check-in path): a CA
+   * stored before a CA rule existed keeps anchoring although it breaks that rule (API.md: an upgrade never locks out
+   * a fleet; the daily CERTIFICATE_NONCONFORMING alert names it); rules it was always held to, validity, revocation,
+   * and its pathLenConstraint and name constraints still apply. 'enforce': configured CAs meet every CA rule, as
+   * x509-limbo expects of trust anchors.
+   */
+  configuredCaConformance?: 'tolerate' | 'enforce';
+  /**
+   * The purpose the leaf's extended key usage must allow when it has one. Default clientAuth (the device profile);
+   * null asks for no purpose (x509-limbo's testcases without extended_key_usage).
+   */
+  requiredExtendedKeyUsage?: string | null;
+}
+
 export const CLIENT_AUTH_EKU = '1.3.6.1.5.5.7.3.2';
 
 /** Longest path from the leaf to a trust anchor (counting CA certificates); real device PKIs use 1–3. */
 const MAX_PATH_CAS = 8;
+
+/**
+ * Work one path search may do. Presented chains are short (device-identity.ts allows 10 certificates), but their
+ * issuers can be made ambiguous on purpose (same subject, same key, cycles): then the search stops and fails.
+ */
+const MAX_SIGNATURE_CHECKS = 100;
+const MAX_ISSUER_CANDIDATES = 2_000;
 
 const EKU_NAMES: Record<string, string> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth',
@@ -42,48 +82,50 @@ const EKU_NAMES: Record<string, string> = {
   '2.5.29.37.0': 'anyExtendedKeyUsage',
 };
 
-/** SHA-256 of a DER certificate: lowercase hex without colons (the form revocations are stored in). */
-export function sha256Fingerprint(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex');
-}
+/** The outcome of building a path: the CAs found (leaf excluded), or why none would do. */
+type ChainOutcome =
+  | { ok: true }
+  | { ok: false; problem: string }
+  /** A path was found that is valid but for a revoked CA on it. */
+  | { ok: false; revokedCa: ParsedCertificate };
 
-/** A certificate parsed once, with what the checks need precomputed. */
-interface ParsedCertificate {
-  fingerprint: string;
-  x509: X509Certificate;
-  notBefore: Date;
-  notAfter: Date;
-  /** Subject on one line, for messages. */
-  subject: string;
-  issuer: string;
-  commonNames: string[];
-  isCa: boolean;
-  /** Extended key usage OIDs; undefined when the extension is absent. */
-  extendedKeyUsage?: string[];
-  /** Why the public key is not acceptable for a device certificate; undefined when it is. */
-  keyProblem?: string;
+/** The state of one path search. */
+interface PathSearch {
+  intermediates: ParsedCertificate[];
+  check: PathCheck;
+  problems: string[];
+  revokedCa?: ParsedCertificate;
+  /** `child fingerprint:issuer fingerprint` → issued and signed by. */
+  issuedBy: Map<string, boolean>;
+  signatureChecksLeft: number;
+  issuerCandidatesLeft: number;
+  gaveUp: boolean;
 }
 
 export class DeviceCertificateVerifier {
   private readonly anchors: ParsedCertificate[] = [];
   private readonly anchorFingerprints = new Set<string>();
   private readonly revoked: ReadonlySet<string>;
+  private readonly configuredCaConformance: 'tolerate' | 'enforce';
+  private readonly requiredExtendedKeyUsage: string | null;
   /** Successful chain checks: hash of the presented DERs → the CA certificates of the path found (leaf excluded). */
   private readonly chainCache: BoundedLru<ParsedCertificate[]>;
-  /** Parsed certificates by DER fingerprint (leaves and presented intermediates). */
+  /** Parsed certificates by DER fingerprint (leaves and presented intermediates), with their ASN.1 reading. */
   private readonly parsedCache: BoundedLru<ParsedCertificate>;
   /** How many of the configured certificates could not be parsed (they are ignored: they cannot anchor anything). */
   readonly unreadableCaCount: number = 0;
 
-  constructor(caPems: string[], revokedSha256: ReadonlySet<string>, options: { chainCacheSize?: number } = {}) {
+  constructor(caPems: string[], revokedSha256: ReadonlySet<string>, options: DeviceCertificateVerifierOptions = {}) {
     const size = Math.max(0, Math.floor(options.chainCacheSize ?? 1000));
     this.chainCache = new BoundedLru(size);
     this.parsedCache = new BoundedLru(size);
+    this.configuredCaConformance = options.configuredCaConformance ?? 'tolerate';
+    this.requiredExtendedKeyUsage = options.requiredExtendedKeyUsage === undefined ? CLIENT_AUTH_EKU : options.requiredExtendedKeyUsage;
     let unreadable = 0;
     for (const pem of caPems) {
       const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [pem];
       for (const block of blocks) {
-        const parsed = parseCertificate(block);
+        const parsed = ParsedCertificate.parse(block);
         if (!parsed) {
           unreadable += 1;
           continue;
@@ -144,6 +186,14 @@ export class DeviceCertificateVerifier {
           'of at least 2048 bits or an EC key on P-256 or P-384.',
       );
     }
+    const leafBreaks = findLeafRuleBreaks(leaf);
+    const unreadable = leafBreaks.filter((broken) => broken.kind === 'INVALID');
+    if (unreadable.length > 0) {
+      return invalid(
+        `The device certificate cannot be read unambiguously: ${unreadable.map((broken) => broken.message).join('; ')}. ` +
+          'Issue the device a certificate encoded as RFC 5280 requires.',
+      );
+    }
     const intermediates: ParsedCertificate[] = [];
     for (const [index, der] of intermediateDers.entries()) {
       const parsed = this.parseCached(der, sha256Fingerprint(der));
@@ -158,16 +208,16 @@ export class DeviceCertificateVerifier {
 
     const violations: Finding[] = [];
     const skewMs = Math.max(0, request.maxClockSkewSeconds) * 1000;
-    const now = request.now;
+    // Validity is encoded in whole seconds; comparing the floored time makes 00:00:00.005 still "at" 00:00:00.
+    const nowMs = Math.floor(request.now.getTime() / 1000) * 1000;
+    const check: PathCheck = { nowMs, skewMs, configuredCaConformance: this.configuredCaConformance };
 
-    // Trust: the chain to a configured CA and the purpose (EKU) together make one UNTRUSTED violation.
-    const reasons: string[] = [];
-    const chainProblem = this.checkChain(leaf, intermediates, identity.chainDer, now, skewMs);
-    if (chainProblem) reasons.push(chainProblem);
-    if (leaf.extendedKeyUsage && !leaf.extendedKeyUsage.includes(CLIENT_AUTH_EKU)) {
-      const names = leaf.extendedKeyUsage.map((oid) => EKU_NAMES[oid] ?? oid).join(', ');
-      reasons.push(`it is not for client authentication (its extended key usage is ${names}, without clientAuth)`);
-    }
+    // Trust: the leaf's profile, the path to a configured CA and the purpose together make one UNTRUSTED violation.
+    const reasons = leafBreaks.map((broken) => broken.message);
+    const chain = this.checkChain(leaf, intermediates, identity.chainDer, check);
+    if (!chain.ok && 'problem' in chain) reasons.push(chain.problem);
+    const purposeProblem = this.describePurposeProblem(leaf);
+    if (purposeProblem) reasons.push(purposeProblem);
     if (reasons.length > 0) {
       violations.push({
         code: 'CLIENT_CERT_UNTRUSTED',
@@ -180,7 +230,7 @@ export class DeviceCertificateVerifier {
     }
 
     // Validity window at the server's time.
-    if (now.getTime() > leaf.notAfter.getTime()) {
+    if (nowMs > leaf.notAfter.getTime()) {
       violations.push({
         code: 'CLIENT_CERT_EXPIRED',
         message: `The device certificate expired at ${leaf.notAfter.toISOString()}; issue a new one.`,
@@ -188,12 +238,12 @@ export class DeviceCertificateVerifier {
         notAfter: leaf.notAfter.toISOString(),
       });
     }
-    if (leaf.notBefore.getTime() > now.getTime() + skewMs) {
+    if (leaf.notBefore.getTime() > nowMs + skewMs) {
       violations.push({
         code: 'CLIENT_CERT_NOT_YET_VALID',
         message:
           `The device certificate is not valid until ${leaf.notBefore.toISOString()}, more than ` +
-          `${request.maxClockSkewSeconds} seconds after the server time ${now.toISOString()}; check the clock of ` +
+          `${request.maxClockSkewSeconds} seconds after the server time ${request.now.toISOString()}; check the clock of ` +
           'the issuing CA or wait until the certificate becomes valid.',
         fingerprint,
         notBefore: leaf.notBefore.toISOString(),
@@ -203,20 +253,33 @@ export class DeviceCertificateVerifier {
     // Device binding: exactly one common name, equal to deviceId.
     const bindingProblem = describeBindingProblem(leaf.commonNames, request.deviceId);
     if (bindingProblem) {
+      const quoted = leaf.commonNames.map(quoteName);
       violations.push({
         code: 'CLIENT_CERT_DEVICE_MISMATCH',
         message: bindingProblem,
         fingerprint,
-        commonName: leaf.commonNames.length === 1 ? leaf.commonNames[0] : leaf.commonNames,
+        commonName: quoted.length === 1 ? quoted[0] : quoted,
         deviceId: request.deviceId,
       });
     }
 
+    // Revocation: of the leaf, or of a CA on the only path(s) that would otherwise have been valid.
     if (this.revoked.has(fingerprint)) {
       violations.push({
         code: 'CLIENT_CERT_REVOKED',
         message: `The device certificate with SHA-256 fingerprint ${fingerprint} has been revoked; issue the device a new certificate.`,
         fingerprint,
+      });
+    } else if (!chain.ok && 'revokedCa' in chain) {
+      const ca = chain.revokedCa;
+      const role = this.anchorFingerprints.has(ca.fingerprint) ? 'configured device CA' : 'intermediate CA';
+      violations.push({
+        code: 'CLIENT_CERT_REVOKED',
+        message:
+          `The ${role} "${quoteSubject(ca.subject)}" (SHA-256 fingerprint ${ca.fingerprint}) that issued the device ` +
+          'certificate, directly or through other CAs, has been revoked; issue the device a certificate from a CA that is not revoked.',
+        fingerprint,
+        revokedFingerprint: ca.fingerprint,
       });
     }
 
@@ -229,82 +292,143 @@ export class DeviceCertificateVerifier {
     return { violations, fingerprint };
   }
 
-  /** Undefined when the leaf chains to a trust anchor at `now`; otherwise why not, as a clause of a sentence. */
-  private checkChain(
-    leaf: ParsedCertificate,
-    intermediates: ParsedCertificate[],
-    chainDer: Buffer[],
-    now: Date,
-    skewMs: number,
-  ): string | undefined {
+  private describePurposeProblem(leaf: ParsedCertificate): string | undefined {
+    const required = this.requiredExtendedKeyUsage;
+    const purposes = leaf.profile?.extendedKeyUsage?.purposes;
+    if (required === null || purposes === undefined || purposes.includes(required)) return undefined;
+    const names = purposes.map((oid) => EKU_NAMES[oid] ?? (/^[0-9.]{1,64}$/.test(oid) ? oid : 'unnamed')).join(', ');
+    const requiredName = EKU_NAMES[required] ?? required;
+    return requiredName === 'clientAuth'
+      ? `it is not for client authentication (its extended key usage is ${names}, without clientAuth)`
+      : `its extended key usage is ${names}, without ${requiredName}`;
+  }
+
+  private checkChain(leaf: ParsedCertificate, intermediates: ParsedCertificate[], chainDer: Buffer[], check: PathCheck): ChainOutcome {
     if (this.anchorFingerprints.has(leaf.fingerprint)) {
-      return `it is the configured device CA certificate "${leaf.subject}", not a device certificate`;
+      return { ok: false, problem: `it is the configured device CA certificate "${quoteSubject(leaf.subject)}", not a device certificate` };
     }
-    if (this.anchors.length === 0) return 'no device CA certificate is configured';
+    if (this.anchors.length === 0) return { ok: false, problem: 'no device CA certificate is configured' };
 
     const key = chainDer.length === 1 ? leaf.fingerprint : hashChain(chainDer);
     const cached = this.chainCache.get(key);
     if (cached) {
-      if (cached.every((ca) => validityProblem(ca, now, skewMs, '') === undefined)) return undefined;
+      const stillValid = cached.every((ca) => !this.revoked.has(ca.fingerprint) && describeValidityProblem(ca, '', check) === undefined);
+      if (stillValid) return { ok: true };
       this.chainCache.delete(key); // a CA of the remembered path is outside its validity now: search again
     }
 
-    const problems: string[] = [];
-    const path = this.findPath(leaf, intermediates, now, skewMs, new Set([leaf.fingerprint]), problems, 0);
+    const search: PathSearch = {
+      intermediates: intermediates.filter((cert) => cert.fingerprint !== leaf.fingerprint),
+      check,
+      problems: [],
+      issuedBy: new Map(),
+      signatureChecksLeft: MAX_SIGNATURE_CHECKS,
+      issuerCandidatesLeft: MAX_ISSUER_CANDIDATES,
+      gaveUp: false,
+    };
+    const path = this.extendPath([leaf], search);
     if (path) {
-      this.chainCache.set(key, path);
-      return undefined;
+      this.chainCache.set(key, path.slice(1));
+      return { ok: true };
     }
-    const unique = [...new Set(problems)];
-    if (unique.length > 0) return `it does not chain to a configured device CA certificate (${unique.join('; ')})`;
-    return (
-      `it does not chain to a configured device CA certificate (its issuer "${leaf.issuer}" is neither a configured ` +
-      `device CA nor ${intermediates.length > 0 ? 'reached through the presented intermediates' : 'presented as an intermediate'})`
-    );
+    if (search.revokedCa) return { ok: false, revokedCa: search.revokedCa };
+    const unique = [...new Set(search.problems)];
+    if (unique.length > 0) return { ok: false, problem: `it does not chain to a configured device CA certificate (${unique.join('; ')})` };
+    return {
+      ok: false,
+      problem:
+        `it does not chain to a configured device CA certificate (its issuer "${quoteSubject(leaf.issuer)}" is neither a ` +
+        `configured device CA nor ${intermediates.length > 0 ? 'reached through the presented intermediates' : 'presented as an intermediate'})`,
+    };
   }
 
-  /** Depth-first search from `cert` to a trust anchor; anchors are tried before presented intermediates. */
-  private findPath(
-    cert: ParsedCertificate,
-    intermediates: ParsedCertificate[],
-    now: Date,
-    skewMs: number,
-    visited: Set<string>,
-    problems: string[],
-    depth: number,
-  ): ParsedCertificate[] | undefined {
-    if (depth >= MAX_PATH_CAS) {
-      problems.push(`the path is longer than ${MAX_PATH_CAS} CA certificates`);
-      return undefined;
-    }
+  /**
+   * Depth-first search upward from the last certificate of `path` (leaf first): configured CAs are tried before
+   * presented intermediates, and every complete candidate is validated as a whole (findPathProblem), so that a CA
+   * refused on one path (a pathLenConstraint used up, a name constraint broken) can still serve on another. A
+   * certificate appears at most once per path, which ends cycles.
+   */
+  private extendPath(path: ParsedCertificate[], search: PathSearch): ParsedCertificate[] | undefined {
+    const cert = path[path.length - 1];
     for (const anchor of this.anchors) {
-      if (!isIssuedBy(cert, anchor, problems)) continue;
-      const problem = caProblem(anchor, now, skewMs, 'the configured device CA');
+      if (!this.isIssuedBy(cert, anchor, search)) continue;
+      const candidate = [...path, anchor];
+      const problem = findPathProblem(candidate, search.check);
       if (problem) {
-        problems.push(problem);
+        search.problems.push(problem);
         continue;
       }
-      return [anchor];
+      const revokedCa = candidate.slice(1).find((ca) => this.revoked.has(ca.fingerprint));
+      if (revokedCa) {
+        search.revokedCa ??= revokedCa;
+        continue;
+      }
+      return candidate;
     }
-    for (const intermediate of intermediates) {
-      if (visited.has(intermediate.fingerprint) || this.anchorFingerprints.has(intermediate.fingerprint)) continue;
-      if (!isIssuedBy(cert, intermediate, problems)) continue;
-      const problem = caProblem(intermediate, now, skewMs, 'the presented intermediate');
+    if (search.gaveUp) return undefined;
+    const casSoFar = path.length - 1;
+    for (const intermediate of search.intermediates) {
+      if (path.includes(intermediate) || this.anchorFingerprints.has(intermediate.fingerprint)) continue;
+      if (!this.isIssuedBy(cert, intermediate, search)) continue;
+      if (casSoFar + 2 > MAX_PATH_CAS) {
+        search.problems.push(`the path is longer than ${MAX_PATH_CAS} CA certificates`);
+        return undefined;
+      }
+      // What rules out this intermediate rules out every path through it.
+      const problem = describeCaProblem(intermediate, 'the presented intermediate', search.check, false);
       if (problem) {
-        problems.push(problem);
+        search.problems.push(problem);
         continue;
       }
-      visited.add(intermediate.fingerprint); // kept after a dead end too: no certificate is explored twice
-      const rest = this.findPath(intermediate, intermediates, now, skewMs, visited, problems, depth + 1);
-      if (rest) return [intermediate, ...rest];
+      const found = this.extendPath([...path, intermediate], search);
+      if (found || search.gaveUp) return found;
     }
     return undefined;
+  }
+
+  /** `child` names `issuer` as its issuer (OpenSSL's check: names, key identifiers, keyUsage) and its signature verifies. */
+  private isIssuedBy(child: ParsedCertificate, issuer: ParsedCertificate, search: PathSearch): boolean {
+    const key = `${child.fingerprint}:${issuer.fingerprint}`;
+    const known = search.issuedBy.get(key);
+    if (known !== undefined) return known;
+    let issued = false;
+    if (search.issuerCandidatesLeft <= 0) {
+      this.giveUp(search);
+      return false;
+    }
+    search.issuerCandidatesLeft -= 1;
+    try {
+      if (child.x509.checkIssued(issuer.x509)) {
+        if (search.signatureChecksLeft <= 0) {
+          this.giveUp(search);
+          return false;
+        }
+        search.signatureChecksLeft -= 1;
+        issued = child.x509.verify(issuer.x509.publicKey);
+        if (!issued) {
+          search.problems.push(
+            `the signature of "${quoteSubject(child.subject)}" does not verify with the key of "${quoteSubject(issuer.subject)}"`,
+          );
+        }
+      }
+    } catch {
+      issued = false; // an unsupported signature algorithm or key: treated as "not issued by"
+    }
+    search.issuedBy.set(key, issued);
+    return issued;
+  }
+
+  private giveUp(search: PathSearch): void {
+    if (!search.gaveUp) {
+      search.problems.push('the presented certificates offer more candidate issuers than this verifier examines');
+    }
+    search.gaveUp = true;
   }
 
   private parseCached(der: Buffer, fingerprint: string): ParsedCertificate | undefined {
     const cached = this.parsedCache.get(fingerprint);
     if (cached) return cached;
-    const parsed = parseCertificate(der, fingerprint);
+    const parsed = ParsedCertificate.parse(der, fingerprint);
     if (parsed) this.parsedCache.set(fingerprint, parsed); // failures are not cached
     return parsed;
   }
@@ -322,30 +446,9 @@ const UNPARSEABLE_MESSAGES: Record<'MTLS' | 'PROXY_HEADER' | 'SIGNED_REQUEST', s
 
 // ---- checks ----
 
-function isIssuedBy(child: ParsedCertificate, issuer: ParsedCertificate, problems: string[]): boolean {
-  try {
-    if (!child.x509.checkIssued(issuer.x509)) return false;
-    if (child.x509.verify(issuer.x509.publicKey)) return true;
-  } catch {
-    // an unsupported signature algorithm or key: treated as "not issued by"
-  }
-  problems.push(`the signature of "${child.subject}" does not verify with the key of "${issuer.subject}"`);
-  return false;
-}
-
-function caProblem(ca: ParsedCertificate, now: Date, skewMs: number, role: string): string | undefined {
-  if (!ca.isCa) return `${role} "${ca.subject}" is not a CA certificate`;
-  return validityProblem(ca, now, skewMs, role);
-}
-
-function validityProblem(cert: ParsedCertificate, now: Date, skewMs: number, role: string): string | undefined {
-  if (now.getTime() > cert.notAfter.getTime()) {
-    return `${role} "${cert.subject}" expired at ${cert.notAfter.toISOString()}`;
-  }
-  if (cert.notBefore.getTime() > now.getTime() + skewMs) {
-    return `${role} "${cert.subject}" is not valid until ${cert.notBefore.toISOString()}`;
-  }
-  return undefined;
+/** A common name as a message may quote it (printable, at most 64 characters): it comes from the certificate. */
+function quoteName(commonName: string): string {
+  return commonName === '' ? '' : quoteSubject(commonName);
 }
 
 function describeBindingProblem(commonNames: string[], deviceId: string): string | undefined {
@@ -353,11 +456,14 @@ function describeBindingProblem(commonNames: string[], deviceId: string): string
     return `The certificate has no common name; issue the device a certificate whose common name is its deviceId "${deviceId}".`;
   }
   if (commonNames.length > 1) {
-    const list = commonNames.map((cn) => `"${cn}"`).join(', ');
-    return `The certificate has several common names (${list}); it must have exactly one, equal to deviceId "${deviceId}".`;
+    const list = commonNames
+      .slice(0, 3)
+      .map((cn) => `"${quoteName(cn)}"`)
+      .join(', ');
+    return `The certificate has ${commonNames.length} common names (${list}${commonNames.length > 3 ? ', …' : ''}); it must have exactly one, equal to deviceId "${deviceId}".`;
   }
   if (commonNames[0] !== deviceId) {
-    return `The certificate's common name "${commonNames[0]}" does not match deviceId "${deviceId}".`;
+    return `The certificate's common name "${quoteName(commonNames[0])}" does not match deviceId "${deviceId}".`;
   }
   return undefined;
 }
@@ -391,127 +497,6 @@ function checkSignature(signature: Buffer | undefined, body: Buffer, publicKey: 
       "The request signature does not verify with the device certificate's public key; sign the exact request body " +
       "bytes with the device's private key (RSASSA-PKCS1-v1_5 or ECDSA with SHA-256, as openssl dgst -sha256 -sign makes).",
   };
-}
-
-// ---- parsing ----
-
-function parseCertificate(input: Buffer | string, knownFingerprint?: string): ParsedCertificate | undefined {
-  try {
-    const x509 = new X509Certificate(input);
-    const notBefore = certificateDate(x509, 'validFrom');
-    const notAfter = certificateDate(x509, 'validTo');
-    if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) return undefined;
-    return {
-      fingerprint: knownFingerprint ?? sha256Fingerprint(x509.raw),
-      x509,
-      notBefore,
-      notAfter,
-      subject: oneLine(x509.subject),
-      issuer: oneLine(x509.issuer),
-      commonNames: commonNamesOf(x509.subject),
-      isCa: x509.ca,
-      extendedKeyUsage: x509.keyUsage,
-      keyProblem: keyProblemOf(x509.publicKey),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Node ≥ 22.10 has validFromDate/validToDate; Node 20 only the OpenSSL text form ("Jan  1 00:00:00 2026 GMT"). */
-function certificateDate(x509: X509Certificate, field: 'validFrom' | 'validTo'): Date {
-  const native = (x509 as unknown as Record<string, unknown>)[`${field}Date`];
-  if (native instanceof Date) return native;
-  return new Date(x509[field]);
-}
-
-function keyProblemOf(key: KeyObject): string | undefined {
-  const details = key.asymmetricKeyDetails ?? {};
-  if (key.asymmetricKeyType === 'rsa') {
-    const bits = details.modulusLength ?? 0;
-    return bits >= 2048 ? undefined : `its RSA key has ${bits} bits, fewer than the 2048 required`;
-  }
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = details.namedCurve;
-    if (curve === 'prime256v1' || curve === 'secp384r1') return undefined;
-    return `its EC key is on the curve ${curve ?? 'unknown'}, and only P-256 and P-384 are supported`;
-  }
-  return `its key type ${key.asymmetricKeyType ?? 'unknown'} is not supported`;
-}
-
-function oneLine(name: string): string {
-  return name.split('\n').join(', ');
-}
-
-/**
- * Common names from X509Certificate#subject: one RDN per line; within a line, attributes of a multi-valued RDN are
- * separated by an unescaped "+" (printed " + "); values are RFC 2253-escaped (`\,`, `\+`, `\"`, `\ `) and control
- * characters hex-escaped (`\0A`).
- */
-export function commonNamesOf(subject: string): string[] {
-  const names: string[] = [];
-  for (const line of subject.split('\n')) {
-    for (const attribute of splitUnescaped(line, '+')) {
-      const eq = attribute.indexOf('=');
-      if (eq < 0) continue;
-      if (attribute.slice(0, eq).trim().toUpperCase() !== 'CN') continue;
-      names.push(unescapeValue(trimUnescaped(attribute.slice(eq + 1))));
-    }
-  }
-  return names;
-}
-
-function splitUnescaped(text: string, separator: string): string[] {
-  const parts: string[] = [];
-  let current = '';
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = text[i];
-    if (ch === '\\' && i + 1 < text.length) {
-      current += ch + text[i + 1];
-      i += 1;
-    } else if (ch === separator) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current);
-  return parts;
-}
-
-/** Trims spaces that are not escaped (an escaped trailing space, `\ `, is part of the value). */
-function trimUnescaped(value: string): string {
-  let start = 0;
-  while (start < value.length && value[start] === ' ') start += 1;
-  let end = value.length;
-  while (end > start && value[end - 1] === ' ' && value[end - 2] !== '\\') end -= 1;
-  return value.slice(start, end);
-}
-
-function unescapeValue(value: string): string {
-  const bytes: number[] = [];
-  const out: string[] = [];
-  const flush = () => {
-    if (bytes.length > 0) out.push(Buffer.from(bytes.splice(0)).toString('utf8'));
-  };
-  for (let i = 0; i < value.length; i += 1) {
-    const ch = value[i];
-    if (ch === '\\' && /^[0-9A-Fa-f]{2}$/.test(value.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(value.slice(i + 1, i + 3), 16));
-      i += 2;
-      continue;
-    }
-    flush();
-    if (ch === '\\' && i + 1 < value.length) {
-      out.push(value[i + 1]);
-      i += 1;
-    } else {
-      out.push(ch);
-    }
-  }
-  flush();
-  return out.join('');
 }
 
 function hashChain(chainDer: Buffer[]): string {

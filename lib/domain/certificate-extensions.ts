@@ -1,0 +1,287 @@
+// What Node's X509Certificate does not expose, read from the DER with @peculiar/asn1-x509 (loaded on first use).
+//
+// Only the extensions path validation acts on are decoded (basicConstraints, keyUsage, extKeyUsage, subjectAltName,
+// nameConstraints); every other extension is listed with its OID and criticality and left undecoded. A value that
+// does not decode is listed in `malformedExtensions` rather than thrown, so that callers can say which rule failed.
+
+import { createRequire as createModuleRequire } from 'node:module';
+import type * as Asn1SchemaModule from '@peculiar/asn1-schema';
+import type * as Asn1X509Module from '@peculiar/asn1-x509';
+
+export const EXTENSION = {
+  basicConstraints: '2.5.29.19',
+  keyUsage: '2.5.29.15',
+  extendedKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
+  nameConstraints: '2.5.29.30',
+  certificatePolicies: '2.5.29.32',
+  policyConstraints: '2.5.29.36',
+  authorityKeyIdentifier: '2.5.29.35',
+  subjectKeyIdentifier: '2.5.29.14',
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+} as const;
+
+const EMAIL_ADDRESS_ATTRIBUTE = '1.2.840.113549.1.9.1';
+
+/** One attribute of a relative distinguished name, in the form names are compared in (RFC 5280 §7.1). */
+export interface NameAttribute {
+  type: string;
+  /**
+   * String values (the DirectoryString choices, IA5String) with insignificant spaces removed, runs of spaces
+   * collapsed and case folded; other values as `#` + hex of their encoding, compared exactly.
+   */
+  value: string;
+  /** The value as written, for email addresses in the subject (emailAddress attribute). */
+  text?: string;
+}
+
+/** RDNSequence: each RDN a set of attributes, outermost (country, organisation) first. */
+export type DistinguishedName = NameAttribute[][];
+
+/** A GeneralName (RFC 5280 §4.2.1.6) by its form; the forms name constraints are not implemented for carry no value. */
+export type GeneralNameValue =
+  | { form: 'dNSName'; value: string }
+  | { form: 'rfc822Name'; value: string }
+  | { form: 'iPAddress'; bytes: Buffer }
+  | { form: 'directoryName'; name: DistinguishedName }
+  | { form: 'uniformResourceIdentifier' | 'otherName' | 'x400Address' | 'ediPartyName' | 'registeredID' };
+
+export type NameForm = GeneralNameValue['form'];
+
+export type KeyUsageName =
+  | 'digitalSignature'
+  | 'nonRepudiation'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'keyCertSign'
+  | 'crlSign'
+  | 'encipherOnly'
+  | 'decipherOnly';
+
+export interface CertificateProfile {
+  /** 1, 2 or 3 (the encoded value plus one). */
+  version: number;
+  /** Every extension in certificate order. */
+  extensions: Array<{ oid: string; critical: boolean }>;
+  /** OIDs that occur more than once (RFC 5280 §4.2 forbids it; which instance counts would be a guess). */
+  duplicateExtensions: string[];
+  /** OIDs of decoded extensions whose value is not valid for its type. */
+  malformedExtensions: string[];
+  basicConstraints?: { critical: boolean; ca: boolean; pathLength?: number };
+  keyUsage?: { critical: boolean; usages: ReadonlySet<KeyUsageName> };
+  extendedKeyUsage?: { critical: boolean; purposes: string[] };
+  subjectAltNames?: { critical: boolean; names: GeneralNameValue[] };
+  nameConstraints?: {
+    critical: boolean;
+    permitted: GeneralNameValue[];
+    excluded: GeneralNameValue[];
+    /** Why the subtrees cannot be applied as written (a minimum other than 0, a maximum, no subtree at all). */
+    structureProblem?: string;
+  };
+  subject: DistinguishedName;
+  issuer: DistinguishedName;
+  /** Email addresses in the subject's emailAddress attributes (name constraints on rfc822Name apply to them). */
+  subjectEmailAddresses: string[];
+  /** The signature algorithm inside the signed part equals the one outside it (RFC 5280 §4.1.1.2). */
+  signatureAlgorithmsMatch: boolean;
+}
+
+/**
+ * Reads the profile of a DER certificate. Throws when the bytes are not an X.509 certificate at all; a certificate
+ * whose extensions are wrong is returned with them listed in `duplicateExtensions` / `malformedExtensions`.
+ */
+export function readCertificateProfile(der: Uint8Array): CertificateProfile {
+  const { x509, schema, exact } = loadAsn1();
+  const certificate = schema.AsnParser.parse(der, x509.Certificate);
+  const tbs = certificate.tbsCertificate;
+  const extensions = [...(tbs.extensions ?? [])];
+
+  const seen = new Set<string>();
+  const duplicateExtensions = new Set<string>();
+  const malformedExtensions: string[] = [];
+  const profile: CertificateProfile = {
+    version: Number(tbs.version) + 1,
+    extensions: extensions.map((extension) => ({ oid: extension.extnID, critical: extension.critical === true })),
+    duplicateExtensions: [],
+    malformedExtensions,
+    subject: toDistinguishedName(tbs.subject),
+    issuer: toDistinguishedName(tbs.issuer),
+    subjectEmailAddresses: [],
+    signatureAlgorithmsMatch: sameAlgorithm(tbs.signature, certificate.signatureAlgorithm),
+  };
+  profile.subjectEmailAddresses = profile.subject
+    .flat()
+    .filter((attribute) => attribute.type === EMAIL_ADDRESS_ATTRIBUTE && attribute.text !== undefined)
+    .map((attribute) => attribute.text as string);
+
+  for (const extension of extensions) {
+    const oid = extension.extnID;
+    if (seen.has(oid)) duplicateExtensions.add(oid);
+    seen.add(oid);
+    const critical = extension.critical === true;
+    const value = extension.extnValue.buffer;
+    try {
+      switch (oid) {
+        case EXTENSION.basicConstraints: {
+          const decoded = schema.AsnParser.parse(value, x509.BasicConstraints);
+          const pathLength = decoded.pathLenConstraint;
+          if (pathLength !== undefined && !(Number.isSafeInteger(pathLength) && pathLength >= 0)) throw new RangeError('pathLenConstraint');
+          profile.basicConstraints = { critical, ca: decoded.cA === true, pathLength };
+          break;
+        }
+        case EXTENSION.keyUsage: {
+          const decoded = schema.AsnParser.parse(value, x509.KeyUsage);
+          profile.keyUsage = { critical, usages: new Set(decoded.toJSON() as KeyUsageName[]) };
+          break;
+        }
+        case EXTENSION.extendedKeyUsage: {
+          const purposes = [...schema.AsnParser.parse(value, x509.ExtendedKeyUsage)];
+          if (purposes.length === 0) throw new RangeError('an extended key usage extension must name a purpose');
+          profile.extendedKeyUsage = { critical, purposes };
+          break;
+        }
+        case EXTENSION.subjectAltName: {
+          const names = [...schema.AsnParser.parse(value, exact.GeneralNames)].map(toGeneralNameValue);
+          if (names.length === 0) throw new RangeError('a subject alternative name extension must hold a name');
+          profile.subjectAltNames = { critical, names };
+          break;
+        }
+        case EXTENSION.nameConstraints: {
+          const decoded = schema.AsnParser.parse(value, exact.NameConstraints);
+          const permittedSubtrees = [...(decoded.permittedSubtrees ?? [])];
+          const excludedSubtrees = [...(decoded.excludedSubtrees ?? [])];
+          let structureProblem: string | undefined;
+          if (permittedSubtrees.length === 0 && excludedSubtrees.length === 0) {
+            structureProblem = 'it names neither permitted nor excluded subtrees';
+          } else if ([...permittedSubtrees, ...excludedSubtrees].some((subtree) => Number(subtree.minimum ?? 0) !== 0 || subtree.maximum !== undefined)) {
+            structureProblem = 'a subtree has a minimum other than 0 or a maximum, which RFC 5280 forbids';
+          }
+          profile.nameConstraints = {
+            critical,
+            permitted: permittedSubtrees.map((subtree) => toGeneralNameValue(subtree.base)),
+            excluded: excludedSubtrees.map((subtree) => toGeneralNameValue(subtree.base)),
+            structureProblem,
+          };
+          break;
+        }
+        default:
+          break;
+      }
+    } catch {
+      malformedExtensions.push(oid);
+    }
+  }
+  profile.duplicateExtensions = [...duplicateExtensions];
+  return profile;
+}
+
+// ---- conversions ----
+
+type Asn1Name = InstanceType<typeof Asn1X509Module.Name>;
+type Asn1GeneralName = InstanceType<typeof Asn1X509Module.GeneralName>;
+type Asn1AlgorithmIdentifier = InstanceType<typeof Asn1X509Module.AlgorithmIdentifier>;
+
+function toDistinguishedName(name: Asn1Name): DistinguishedName {
+  return [...name].map((rdn) =>
+    [...rdn].map((attribute) => {
+      const value = attribute.value;
+      if (value.anyValue !== undefined) {
+        return { type: attribute.type, value: `#${Buffer.from(value.anyValue).toString('hex')}` };
+      }
+      const text = value.toString();
+      return { type: attribute.type, value: foldForComparison(text), text };
+    }),
+  );
+}
+
+/**
+ * RFC 4518 string preparation, reduced to what distinguishes names in practice: compatibility normalisation, case
+ * folding, no leading or trailing space, and runs of spaces counted as one.
+ */
+function foldForComparison(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+}
+
+function toGeneralNameValue(name: Asn1GeneralName): GeneralNameValue {
+  if (name.dNSName !== undefined) return { form: 'dNSName', value: name.dNSName };
+  if (name.rfc822Name !== undefined) return { form: 'rfc822Name', value: name.rfc822Name };
+  if (name.iPAddress !== undefined) return { form: 'iPAddress', bytes: Buffer.from(name.iPAddress as unknown as ArrayBuffer) };
+  if (name.directoryName !== undefined) return { form: 'directoryName', name: toDistinguishedName(name.directoryName) };
+  if (name.uniformResourceIdentifier !== undefined) return { form: 'uniformResourceIdentifier' };
+  if (name.otherName !== undefined) return { form: 'otherName' };
+  if (name.x400Address !== undefined) return { form: 'x400Address' };
+  if (name.ediPartyName !== undefined) return { form: 'ediPartyName' };
+  if (name.registeredID !== undefined) return { form: 'registeredID' };
+  throw new RangeError('a GeneralName of no known form');
+}
+
+function sameAlgorithm(a: Asn1AlgorithmIdentifier, b: Asn1AlgorithmIdentifier): boolean {
+  if (a.algorithm !== b.algorithm) return false;
+  const parameters = (x: Asn1AlgorithmIdentifier) => (x.parameters ? Buffer.from(x.parameters).toString('hex') : String(x.parameters));
+  return parameters(a) === parameters(b);
+}
+
+// ---- loading ----
+
+interface Asn1 {
+  x509: typeof Asn1X509Module;
+  schema: typeof Asn1SchemaModule;
+  /** Schemas that keep iPAddress as its octets (the library's own turns them into text and loses a bad mask). */
+  exact: { GeneralNames: new () => Asn1GeneralName[]; NameConstraints: new () => ExactNameConstraints };
+}
+
+interface ExactNameConstraints {
+  permittedSubtrees?: Array<{ base: Asn1GeneralName; minimum?: number; maximum?: number }>;
+  excludedSubtrees?: Array<{ base: Asn1GeneralName; minimum?: number; maximum?: number }>;
+}
+
+let asn1: Asn1 | undefined;
+
+/**
+ * The ASN.1 library costs tens of milliseconds to load and is needed only when a certificate is judged, so it is
+ * loaded on first use. `require` with a literal lets esbuild bundle it as a module that runs when first required;
+ * where `require` does not exist (ESM under tsx or vitest), Node's own loader reads it from node_modules.
+ */
+function loadAsn1(): Asn1 {
+  if (asn1) return asn1;
+  const load = (id: string): unknown => (typeof require === 'function' ? loadBundled(id) : createModuleRequire(import.meta.url)(id));
+  const schema = load('@peculiar/asn1-schema') as typeof Asn1SchemaModule;
+  const x509 = load('@peculiar/asn1-x509') as typeof Asn1X509Module;
+  asn1 = { x509, schema, exact: defineExactSchemas(x509, schema) };
+  return asn1;
+}
+
+function loadBundled(id: string): unknown {
+  // Literal ids, so that the bundler sees (and bundles) both modules.
+  return id === '@peculiar/asn1-schema' ? require('@peculiar/asn1-schema') : require('@peculiar/asn1-x509');
+}
+
+/**
+ * GeneralName as the library declares it, except that iPAddress stays an OCTET STRING, and the two containers that
+ * hold GeneralNames for path validation (subjectAltName, nameConstraints) built on it. Declared through the
+ * library's decorator functions, called directly.
+ */
+function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1SchemaModule): Asn1['exact'] {
+  const { AsnProp, AsnType, AsnTypeTypes, AsnPropTypes, AsnArray } = schema;
+  class ExactGeneralName extends x509.GeneralName {}
+  AsnProp({ type: AsnPropTypes.OctetString, context: 7, implicit: true })(ExactGeneralName.prototype, 'iPAddress');
+
+  class ExactGeneralNames extends AsnArray<ExactGeneralName> {}
+  AsnType({ type: AsnTypeTypes.Sequence, itemType: ExactGeneralName })(ExactGeneralNames);
+
+  class ExactGeneralSubtree extends x509.GeneralSubtree {}
+  AsnProp({ type: ExactGeneralName })(ExactGeneralSubtree.prototype, 'base');
+
+  class ExactGeneralSubtrees extends AsnArray<ExactGeneralSubtree> {}
+  AsnType({ type: AsnTypeTypes.Sequence, itemType: ExactGeneralSubtree })(ExactGeneralSubtrees);
+
+  class ExactNameConstraintsSchema extends x509.NameConstraints {}
+  AsnProp({ type: ExactGeneralSubtrees, context: 0, optional: true, implicit: true })(ExactNameConstraintsSchema.prototype, 'permittedSubtrees');
+  AsnProp({ type: ExactGeneralSubtrees, context: 1, optional: true, implicit: true })(ExactNameConstraintsSchema.prototype, 'excludedSubtrees');
+
+  return {
+    GeneralNames: ExactGeneralNames as unknown as Asn1['exact']['GeneralNames'],
+    NameConstraints: ExactNameConstraintsSchema as unknown as Asn1['exact']['NameConstraints'],
+  };
+}
