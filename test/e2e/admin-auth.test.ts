@@ -97,6 +97,7 @@ describe('every /admin route of serverless.yml', () => {
     'GET /admin/imaging/accounts': 200,
     'GET /admin/devices': 400, // status is required; with it, 200 (below)
     'GET /admin/devices/{deviceId}/decisions': 200,
+    'GET /admin/unauthenticated-attempts': 200,
   };
 
   it.each(adminRoutes.filter((r) => r.method === 'GET'))('$routeKey: an auditor may read it', async (route) => {
