@@ -22,6 +22,7 @@ export const EXTENSION = {
 } as const;
 
 const EMAIL_ADDRESS_ATTRIBUTE = '1.2.840.113549.1.9.1';
+const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
 
 /** One attribute of a relative distinguished name, in the form names are compared in (RFC 5280 §7.1). */
 export interface NameAttribute {
@@ -85,6 +86,11 @@ export interface CertificateProfile {
   subjectEmailAddresses: string[];
   /** The signature algorithm inside the signed part equals the one outside it (RFC 5280 §4.1.1.2). */
   signatureAlgorithmsMatch: boolean;
+  /**
+   * For an EC key, whether its curve is named by OID (RFC 5480); false for explicit curve parameters, which Node
+   * reports as the named curve they happen to equal. Undefined for other keys.
+   */
+  ecCurveIsNamed?: boolean;
 }
 
 /**
@@ -109,6 +115,7 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
     issuer: toDistinguishedName(tbs.issuer),
     subjectEmailAddresses: [],
     signatureAlgorithmsMatch: sameAlgorithm(tbs.signature, certificate.signatureAlgorithm),
+    ecCurveIsNamed: isEcKey(tbs.subjectPublicKeyInfo.algorithm) ? hasNamedCurve(tbs.subjectPublicKeyInfo.algorithm, schema, exact) : undefined,
   };
   profile.subjectEmailAddresses = profile.subject
     .flat()
@@ -216,6 +223,20 @@ function toGeneralNameValue(name: Asn1GeneralName): GeneralNameValue {
   throw new RangeError('a GeneralName of no known form');
 }
 
+function isEcKey(algorithm: Asn1AlgorithmIdentifier): boolean {
+  return algorithm.algorithm === EC_PUBLIC_KEY;
+}
+
+function hasNamedCurve(algorithm: Asn1AlgorithmIdentifier, schema: typeof Asn1SchemaModule, exact: Asn1['exact']): boolean {
+  if (!algorithm.parameters) return false;
+  try {
+    schema.AsnParser.parse(algorithm.parameters, exact.NamedCurve);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function sameAlgorithm(a: Asn1AlgorithmIdentifier, b: Asn1AlgorithmIdentifier): boolean {
   if (a.algorithm !== b.algorithm) return false;
   const parameters = (x: Asn1AlgorithmIdentifier) => (x.parameters ? Buffer.from(x.parameters).toString('hex') : String(x.parameters));
@@ -228,7 +249,12 @@ interface Asn1 {
   x509: typeof Asn1X509Module;
   schema: typeof Asn1SchemaModule;
   /** Schemas that keep iPAddress as its octets (the library's own turns them into text and loses a bad mask). */
-  exact: { GeneralNames: new () => Asn1GeneralName[]; NameConstraints: new () => ExactNameConstraints };
+  exact: {
+    GeneralNames: new () => Asn1GeneralName[];
+    NameConstraints: new () => ExactNameConstraints;
+    /** ECParameters (RFC 5480) with only its namedCurve choice: explicit parameters do not parse. */
+    NamedCurve: new () => { namedCurve: string };
+  };
 }
 
 interface ExactNameConstraints {
@@ -259,8 +285,9 @@ function loadBundled(id: string): unknown {
 
 /**
  * GeneralName as the library declares it, except that iPAddress stays an OCTET STRING, and the two containers that
- * hold GeneralNames for path validation (subjectAltName, nameConstraints) built on it. Declared through the
- * library's decorator functions, called directly.
+ * hold GeneralNames for path validation (subjectAltName, nameConstraints) built on it; and the namedCurve choice of
+ * ECParameters, which the library does not declare. Declared through the library's decorator functions, called
+ * directly.
  */
 function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1SchemaModule): Asn1['exact'] {
   const { AsnProp, AsnType, AsnTypeTypes, AsnPropTypes, AsnArray } = schema;
@@ -280,7 +307,14 @@ function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1Sche
   AsnProp({ type: ExactGeneralSubtrees, context: 0, optional: true, implicit: true })(ExactNameConstraintsSchema.prototype, 'permittedSubtrees');
   AsnProp({ type: ExactGeneralSubtrees, context: 1, optional: true, implicit: true })(ExactNameConstraintsSchema.prototype, 'excludedSubtrees');
 
+  class NamedCurve {
+    namedCurve = '';
+  }
+  AsnProp({ type: AsnPropTypes.ObjectIdentifier })(NamedCurve.prototype, 'namedCurve');
+  AsnType({ type: AsnTypeTypes.Choice })(NamedCurve);
+
   return {
+    NamedCurve,
     GeneralNames: ExactGeneralNames as unknown as Asn1['exact']['GeneralNames'],
     NameConstraints: ExactNameConstraintsSchema as unknown as Asn1['exact']['NameConstraints'],
   };

@@ -71,6 +71,7 @@ export class ParsedCertificate {
   readonly keyProblem?: string;
   private profileRead?: { profile?: CertificateProfile };
   private caBreaks?: CaRuleBreak[];
+  private leafBreaks?: LeafRuleBreak[];
 
   private constructor(
     readonly x509: X509Certificate,
@@ -79,9 +80,10 @@ export class ParsedCertificate {
     readonly notBefore: Date,
     readonly notAfter: Date,
   ) {
-    this.subject = oneLine(x509.subject);
-    this.issuer = oneLine(x509.issuer);
-    this.commonNames = commonNamesOf(x509.subject);
+    // Node reports an empty name as undefined, not as an empty string.
+    this.subject = oneLine(x509.subject ?? '');
+    this.issuer = oneLine(x509.issuer ?? '');
+    this.commonNames = commonNamesOf(x509.subject ?? '');
     this.keyProblem = describeKeyProblem(x509.publicKey);
   }
 
@@ -121,6 +123,12 @@ export class ParsedCertificate {
     this.caBreaks ??= findCaRuleBreaks(this);
     return this.caBreaks;
   }
+
+  /** The rules this certificate breaks as a device certificate, key policy aside (computed once). */
+  get leafRuleBreaks(): LeafRuleBreak[] {
+    this.leafBreaks ??= findLeafRuleBreaks(this);
+    return this.leafBreaks;
+  }
 }
 
 export function sha256Fingerprint(der: Buffer): string {
@@ -154,6 +162,7 @@ function findCaRuleBreaks(cert: ParsedCertificate): CaRuleBreak[] {
     add('key-usage-key-cert-sign', 'its keyUsage does not include keyCertSign', false);
   }
   if (cert.keyProblem) add('key-policy', cert.keyProblem, true);
+  else if (profile.ecCurveIsNamed === false) add('key-policy', EXPLICIT_CURVE, true);
   for (const oid of unprocessedCriticalExtensions(profile)) {
     add('unrecognised-critical-extension', `it has a critical ${extensionName(oid)} extension, which this verifier does not process`, true);
   }
@@ -177,7 +186,7 @@ function findCaRuleBreaks(cert: ParsedCertificate): CaRuleBreak[] {
 }
 
 /** The rules a device (leaf) certificate breaks, key policy aside (reported on its own as CLIENT_CERT_INVALID). */
-export function findLeafRuleBreaks(cert: ParsedCertificate): LeafRuleBreak[] {
+function findLeafRuleBreaks(cert: ParsedCertificate): LeafRuleBreak[] {
   const profile = cert.profile;
   if (!profile) return [{ rule: 'certificate-unreadable', message: 'its extensions cannot be read as X.509', kind: 'INVALID' }];
   const breaks: LeafRuleBreak[] = [];
@@ -186,6 +195,7 @@ export function findLeafRuleBreaks(cert: ParsedCertificate): LeafRuleBreak[] {
   for (const oid of profile.duplicateExtensions) add('duplicate-extension', `it holds the ${extensionName(oid)} extension more than once`, 'INVALID');
   for (const oid of profile.malformedExtensions) add('malformed-extension', `its ${extensionName(oid)} extension cannot be decoded`, 'INVALID');
   if (!profile.signatureAlgorithmsMatch) add('signature-algorithm-mismatch', 'its two signature algorithm fields differ', 'INVALID');
+  if (profile.ecCurveIsNamed === false) add('key-policy', EXPLICIT_CURVE, 'INVALID');
   if (breaks.length > 0) return breaks;
 
   if (profile.version !== 3) add('certificate-version', `it is an X.509 version ${profile.version} certificate, not version 3`, 'UNTRUSTED');
@@ -202,6 +212,8 @@ export function findLeafRuleBreaks(cert: ParsedCertificate): LeafRuleBreak[] {
   }
   return breaks;
 }
+
+const EXPLICIT_CURVE = 'its EC key gives explicit curve parameters instead of naming P-256 or P-384';
 
 function unprocessedCriticalExtensions(profile: CertificateProfile): string[] {
   return profile.extensions.filter((extension) => extension.critical && !PROCESSED_EXTENSIONS.has(extension.oid)).map((extension) => extension.oid);

@@ -14,7 +14,6 @@ import { createHash, verify as verifySignature, type KeyObject } from 'node:cryp
 import {
   describeCaProblem,
   describeValidityProblem,
-  findLeafRuleBreaks,
   findPathProblem,
   ParsedCertificate,
   quoteSubject,
@@ -186,7 +185,7 @@ export class DeviceCertificateVerifier {
           'of at least 2048 bits or an EC key on P-256 or P-384.',
       );
     }
-    const leafBreaks = findLeafRuleBreaks(leaf);
+    const leafBreaks = leaf.leafRuleBreaks;
     const unreadable = leafBreaks.filter((broken) => broken.kind === 'INVALID');
     if (unreadable.length > 0) {
       return invalid(
@@ -351,7 +350,7 @@ export class DeviceCertificateVerifier {
   private extendPath(path: ParsedCertificate[], search: PathSearch): ParsedCertificate[] | undefined {
     const cert = path[path.length - 1];
     for (const anchor of this.anchors) {
-      if (!this.isIssuedBy(cert, anchor, search)) continue;
+      if (!this.isIssuedBy(cert, anchor, search, 'configured')) continue;
       const candidate = [...path, anchor];
       const problem = findPathProblem(candidate, search.check);
       if (problem) {
@@ -369,7 +368,7 @@ export class DeviceCertificateVerifier {
     const casSoFar = path.length - 1;
     for (const intermediate of search.intermediates) {
       if (path.includes(intermediate) || this.anchorFingerprints.has(intermediate.fingerprint)) continue;
-      if (!this.isIssuedBy(cert, intermediate, search)) continue;
+      if (!this.isIssuedBy(cert, intermediate, search, 'presented')) continue;
       if (casSoFar + 2 > MAX_PATH_CAS) {
         search.problems.push(`the path is longer than ${MAX_PATH_CAS} CA certificates`);
         return undefined;
@@ -387,7 +386,7 @@ export class DeviceCertificateVerifier {
   }
 
   /** `child` names `issuer` as its issuer (OpenSSL's check: names, key identifiers, keyUsage) and its signature verifies. */
-  private isIssuedBy(child: ParsedCertificate, issuer: ParsedCertificate, search: PathSearch): boolean {
+  private isIssuedBy(child: ParsedCertificate, issuer: ParsedCertificate, search: PathSearch, source: 'configured' | 'presented'): boolean {
     const key = `${child.fingerprint}:${issuer.fingerprint}`;
     const known = search.issuedBy.get(key);
     if (known !== undefined) return known;
@@ -398,7 +397,9 @@ export class DeviceCertificateVerifier {
     }
     search.issuerCandidatesLeft -= 1;
     try {
-      if (child.x509.checkIssued(issuer.x509)) {
+      if (!child.x509.checkIssued(issuer.x509)) {
+        if ((child.x509.issuer ?? '') === (issuer.x509.subject ?? '')) search.problems.push(this.describeRefusedIssuer(child, issuer, search, source));
+      } else {
         if (search.signatureChecksLeft <= 0) {
           this.giveUp(search);
           return false;
@@ -416,6 +417,21 @@ export class DeviceCertificateVerifier {
     }
     search.issuedBy.set(key, issued);
     return issued;
+  }
+
+  /**
+   * Why OpenSSL's issuer check refuses a CA that bears the child's issuer name: usually a CA rule it breaks (OpenSSL
+   * refuses, among others, a keyUsage without keyCertSign and critical key identifiers), else its key identifier.
+   */
+  private describeRefusedIssuer(child: ParsedCertificate, issuer: ParsedCertificate, search: PathSearch, source: 'configured' | 'presented'): string {
+    const role = source === 'configured' ? 'the configured device CA' : 'the presented intermediate';
+    const tolerant = source === 'configured' && search.check.configuredCaConformance === 'tolerate';
+    const problem = describeCaProblem(issuer, role, search.check, tolerant);
+    if (problem) return problem;
+    return (
+      `${role} "${quoteSubject(issuer.subject)}" bears the issuer name of "${quoteSubject(child.subject)}" but is not its ` +
+      'issuer (their key identifiers differ)'
+    );
   }
 
   private giveUp(search: PathSearch): void {

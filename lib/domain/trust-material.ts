@@ -1,9 +1,11 @@
-// Trust material uploaded by admins (device CA bundle, server certificate): parsed and checked with native X509.
+// Trust material uploaded by admins (device CA bundle, server certificate): parsed with native X509; device CAs are
+// also held to the CA rules of path validation (certificate-path.ts).
 //
 // Node's crypto only: this module is shared with the check-in path and must not pull in node-forge
 // (the PKCS#12 push certificate lives in push-certificate.ts, loaded by the admin function alone).
 
 import { X509Certificate, createHash } from 'node:crypto';
+import { findDeviceCaNonconformance } from './certificate-path.ts';
 import { HttpError } from './errors.ts';
 
 export interface CertificateSummary {
@@ -35,10 +37,11 @@ const MS_PER_DAY = 86_400_000;
 /**
  * Turns the multi-line form of `X509Certificate.subject`/`.issuer` (one RDN per line, RFC 2253 escaping, so a
  * value never holds a raw newline) into one line: `CN=Example Device CA, O=Example`. Multi-valued RDNs keep
- * their ` + ` separator. Shared with push-certificate.ts so that every subject in the API looks the same.
+ * their ` + ` separator. Shared with push-certificate.ts so that every subject in the API looks the same. Node
+ * reports an empty name as undefined; it becomes the empty string.
  */
-export function formatDistinguishedName(multiline: string): string {
-  return multiline
+export function formatDistinguishedName(multiline: string | undefined): string {
+  return (multiline ?? '')
     .split('\n')
     .filter((line) => line.length > 0)
     .join(', ');
@@ -181,9 +184,11 @@ function reject(field: string, what: string, problems: string[]): never {
 }
 
 /**
- * Reads the device CA bundle of `PUT /admin/device-ca`: 1–10 distinct certificates, each parseable and with
- * basicConstraints CA:TRUE. Every problem is reported in the one message (numbered by PEM block, 1-based), as 422
- * INVALID_CERTIFICATE on field `certificates`. Duplicates (same SHA-256) are dropped before counting; order is kept.
+ * Reads the device CA bundle of `PUT /admin/device-ca`: 1–10 distinct certificates, each parseable, with
+ * basicConstraints CA:TRUE and meeting every other device CA rule (findDeviceCaNonconformance: basicConstraints
+ * critical, keyCertSign, key policy, no unprocessed critical extension, …). Every problem is reported in the one
+ * message (numbered by PEM block, 1-based; a broken rule by its name), as 422 INVALID_CERTIFICATE on field
+ * `certificates`. Duplicates (same SHA-256) are dropped before counting; order is kept.
  */
 export function parseDeviceCaBundle(pemBundle: string): CertificateSummary[] {
   const field = 'certificates';
@@ -216,6 +221,12 @@ export function parseDeviceCaBundle(pemBundle: string): CertificateSummary[] {
       );
       return;
     }
+    // Every other device CA rule path validation holds CAs to, each named so that the admin can look it up.
+    const nonconformance = findDeviceCaNonconformance(wrapPem('CERTIFICATE', parsed.x509.raw.toString('base64')));
+    for (const broken of nonconformance) {
+      problems.push(`Certificate ${position}${quoteSubject(parsed.x509)} breaks rule ${broken.rule}: ${broken.message}`);
+    }
+    if (nonconformance.length > 0) return;
     let summary: CertificateSummary;
     try {
       summary = summarize(parsed.x509);
@@ -268,7 +279,7 @@ export function describeServerCertificate(pem: string): ServerCertificateSummary
   try {
     // checkIssued also demands keyCertSign in keyUsage (and matching key identifiers), which a self-signed *leaf*
     // lacks; such a certificate is still self-signed for a device, so equal names count too.
-    const namesMatch = x509.checkIssued(x509) || x509.subject === x509.issuer;
+    const namesMatch = x509.checkIssued(x509) || (x509.subject ?? '') === (x509.issuer ?? '');
     selfSigned = namesMatch && x509.verify(x509.publicKey);
   } catch {
     // An unsupported key or signature algorithm cannot prove self-signature; report it as not self-signed.
