@@ -12,7 +12,7 @@ import '../../lib/observability.ts';
 import { COMMANDS } from '../../cli/commands.ts';
 import { PROJECT_ROOT } from '../../local/serverless-config.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
+import { CertificateFactory, type MadeCertificate, signBody } from '../support/certificates.ts';
 import { call } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 import { OpensslWorkbench, pushSubject } from '../support/pkcs12.ts';
@@ -250,26 +250,41 @@ describe('trust material', () => {
 
 describe('devices and decisions', () => {
   it('devices --blocked lists a device blocked at check-in; decisions DEVICE shows its decisions', async () => {
-    // Certificate-based authentication is on (above) and no certificate is sent: blocked.
+    // Certificate-based authentication is on (above): the device proves itself, and is blocked for another rule.
+    const body = JSON.stringify({ checkinId: 'cli-c-1', deviceId: 'CLI-DEVICE-1', clientTime: new Date().toISOString(), serverCertificateVerified: false });
     const checkin = await call(`${stack.httpUrl}/checkin`, {
-      json: { checkinId: 'cli-c-1', deviceId: 'CLI-BLOCKED', clientTime: new Date().toISOString(), serverCertificateVerified: true },
+      body,
+      headers: { 'content-type': 'application/json', 'x-device-certificate': device.base64, 'x-device-signature': signBody(Buffer.from(body), device).toString('base64') },
     });
     expect(checkin.status).toBe(403);
     const [blocked, accepted, decisions, decisionsJson, badLimit, badToken] = await Promise.all([
       tollgate(['devices', '--blocked']),
       json(['devices', '--accepted']),
-      tollgate(['decisions', 'CLI-BLOCKED']),
-      json(['decisions', 'CLI-BLOCKED', '--limit', '1']),
+      tollgate(['decisions', 'CLI-DEVICE-1']),
+      json(['decisions', 'CLI-DEVICE-1', '--limit', '1']),
       tollgate(['devices', '--limit', '0']),
       tollgate(['devices', '--next-token', 'tampered']),
     ]);
     expect(blocked.code, blocked.stderr).toBe(0);
-    expect(blocked.stdout).toMatch(/^CLI-BLOCKED\s+BLOCK\s+\S+\s+cli-c-1\s+CLIENT_CERT_MISSING$/m);
+    expect(blocked.stdout).toMatch(/^CLI-DEVICE-1\s+BLOCK\s+\S+\s+cli-c-1\s+SERVER_CERT_NOT_VERIFIED$/m);
     expect(accepted.items).toEqual([]);
-    expect(decisions.stdout).toMatch(/^\S+\s+cli-c-1\s+BLOCK\s+true\s+v\d+\s+CLIENT_CERT_MISSING\s+-$/m);
+    expect(decisions.stdout).toMatch(/^\S+\s+cli-c-1\s+BLOCK\s+true\s+v\d+\s+SERVER_CERT_NOT_VERIFIED\s+-$/m);
     expect(decisionsJson.items[0]).toMatchObject({ checkinId: 'cli-c-1', facts: expect.any(Object) });
     expectFailure(badLimit, 1, 'INVALID_REQUEST');
     expectFailure(badToken, 1, 'INVALID_REQUEST');
+  });
+
+  it('attempts lists a check-in that did not prove its device, which devices does not', async () => {
+    const checkin = await call(`${stack.httpUrl}/checkin`, {
+      json: { checkinId: 'cli-forged-1', deviceId: 'CLI-CLAIMED', clientTime: new Date().toISOString(), serverCertificateVerified: true },
+    });
+    expect(checkin.status).toBe(403);
+    const [attempts, attemptsJson, blocked] = await Promise.all([tollgate(['attempts']), json(['attempts', '--limit', '1']), tollgate(['devices', '--blocked'])]);
+    expect(attempts.code, attempts.stderr).toBe(0);
+    expect(attempts.stdout).toMatch(/^AT\s+CLAIMED DEVICE\s+CHECK-IN\s+SOURCE IP\s+VIOLATIONS\s+CERTIFICATE SHA-256$/m);
+    expect(attempts.stdout).toMatch(/^\S+\s+CLI-CLAIMED\s+cli-forged-1\s+127\.0\.0\.1\s+CLIENT_CERT_MISSING\s+-$/m);
+    expect(attemptsJson.items).toEqual([{ deviceId: 'CLI-CLAIMED', checkinId: 'cli-forged-1', violations: ['CLIENT_CERT_MISSING'], sourceIp: '127.0.0.1', at: expect.any(String) }]);
+    expect(blocked.stdout).not.toContain('CLI-CLAIMED');
   });
 });
 
