@@ -97,6 +97,21 @@ function printCertificates(certificates: { subject: string; notAfter: string; sh
   print(formatTable(['SUBJECT', 'NOT AFTER', 'SHA-256'], certificates.map((c) => [c.subject, c.notAfter, c.sha256])));
 }
 
+/**
+ * A stored device CA that breaks a rule added after it was uploaded keeps anchoring; say so loudly (on stderr, so
+ * that scripts reading the table are undisturbed) until it is replaced.
+ */
+function warnNonconforming(certificates: { subject: string; sha256: string; nonconforming?: { rule: string; message: string }[] }[]): void {
+  for (const certificate of certificates) {
+    for (const { rule, message } of certificate.nonconforming ?? []) {
+      process.stderr.write(
+        `WARNING: device CA ${certificate.sha256} (${certificate.subject}) breaks the rule ${rule}: ${message}. ` +
+          'It keeps anchoring device certificates until replaced; upload a conforming CA certificate with tollgate device-ca set.\n',
+      );
+    }
+  }
+}
+
 function printPushCertificate(body: any): void {
   print(formatFields([
     ['topic', body.topic],
@@ -225,6 +240,7 @@ export const COMMANDS: Command[] = [
       const res = await api.request('GET', '/admin/device-ca');
       if (json) return printJson(res.body);
       printCertificates(res.body.certificates, 'No device CA certificates are stored.');
+      warnNonconforming(res.body.certificates);
     },
   },
   {

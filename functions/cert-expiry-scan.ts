@@ -1,5 +1,6 @@
 // Lambda `certExpiryScan` (daily schedule): CERTIFICATE_EXPIRING / CERTIFICATE_EXPIRED alerts for the push
-// certificate, every device CA certificate and the server certificate (API.md §4).
+// certificate, every device CA certificate and the server certificate, and CERTIFICATE_NONCONFORMING for a stored
+// device CA that breaks a rule added after it was uploaded (API.md §4).
 //
 // Each threshold of certificateExpiryAlertDays is alerted once per certificate, and CERTIFICATE_EXPIRED once per
 // UTC day. A mark is claimed before publishing and remembered as sent only after SNS accepted the message; a
@@ -15,13 +16,17 @@ import {
   type AlertType,
   assessExpiry,
   certificateAlert,
+  certificateDaysRemaining,
   type CertificateKind,
   type ExpiryAssessment,
   expiryAlertMark,
+  nonconformingAlertMark,
+  nonconformingCaAlert,
   type WatchedCertificate,
 } from '../lib/domain/alerts.ts';
+import { findDeviceCaNonconformance } from '../lib/domain/certificate-path.ts';
 import { logger } from '../lib/observability.ts';
-import { type AlertPublisher, type Clock, type ConfigReader, type StoredCertificate, systemClock } from '../lib/ports.ts';
+import { type AlertMessage, type AlertPublisher, type Clock, type ConfigReader, type StoredCertificate, systemClock } from '../lib/ports.ts';
 
 export interface ExpiryScanDeps {
   config: ConfigReader;
@@ -41,6 +46,8 @@ export interface AlertedCertificate {
   daysRemaining: number;
   /** CERTIFICATE_EXPIRING: the threshold alerted. */
   threshold?: number;
+  /** CERTIFICATE_NONCONFORMING: the device CA rule broken. */
+  rule?: string;
 }
 
 export interface ExpiryScanSummary {
@@ -101,53 +108,104 @@ export async function scanCertificates(deps: ExpiryScanDeps): Promise<ExpiryScan
       continue;
     }
     if (assessment.state === 'VALID') continue;
-
-    const alert = certificateAlert(certificate, assessment, now);
-    const mark = expiryAlertMark(assessment);
     const expiresAt =
       Math.floor((assessment.state === 'EXPIRED' ? now.getTime() : Date.parse(certificate.notAfter)) / 1000) + MARK_RETENTION_DAYS * 86_400;
-    const which = { kind: certificate.kind, sha256: certificate.sha256, type: alert.type as AlertType };
-
-    let published = false;
-    try {
-      const claimed = await deps.marks.claim({ sha256: certificate.sha256, mark, alertId: alert.message.alertId, now, expiresAt });
-      if (claimed.outcome === 'DONE') continue;
-      if (claimed.outcome === 'BUSY') {
-        summary.busy.push(which);
-        continue;
-      }
-      try {
-        await deps.publisher.publish(alert);
-      } catch (error) {
-        await deps.marks.release(claimed.claim).catch(() => undefined); // else the claim lapses on its own
-        throw error;
-      }
-      published = true;
-      const superseded = assessment.state === 'EXPIRING' ? assessment.crossed.filter((t) => t !== assessment.threshold).map(String) : [];
-      await deps.marks.confirm(claimed.claim, { sentAt: now, superseded, expiresAt });
-    } catch (error) {
-      const reason = (error as Error)?.message ?? String(error);
-      logger.error(published ? 'Certificate alert published but not remembered' : 'Certificate alert not sent', {
-        ...which,
-        alertId: alert.message.alertId,
-        error: (error as Error)?.name,
-      });
-      // Published but not remembered: the claim lapses and a later run sends it again, with the same alertId.
-      summary.failed.push({ ...which, error: published ? `published, but not remembered: ${reason}` : reason });
-      continue;
-    }
-    logger.info('Certificate alert published', { ...which, alertId: alert.message.alertId, daysRemaining: assessment.daysRemaining });
-    summary.alerted.push({
-      ...which,
-      severity: alert.severity,
-      alertId: alert.message.alertId,
-      subject: certificate.subject,
-      notAfter: certificate.notAfter,
+    await sendOnce(deps, summary, now, {
+      alert: certificateAlert(certificate, assessment, now),
+      certificate,
+      mark: expiryAlertMark(assessment),
+      superseded: assessment.state === 'EXPIRING' ? assessment.crossed.filter((t) => t !== assessment.threshold).map(String) : [],
+      expiresAt,
       daysRemaining: assessment.daysRemaining,
       ...(assessment.state === 'EXPIRING' ? { threshold: assessment.threshold } : {}),
     });
   }
+
+  // Device CAs stored before a rule was added keep anchoring; the security team hears about each broken rule daily.
+  for (const ca of snapshot.deviceCas ?? []) {
+    for (const { rule } of findDeviceCaNonconformance(ca.pem)) {
+      const certificate = watched('DEVICE_CA', ca);
+      await sendOnce(deps, summary, now, {
+        alert: nonconformingCaAlert(certificate, rule, now),
+        certificate,
+        mark: nonconformingAlertMark(rule, now),
+        superseded: [],
+        expiresAt: Math.floor(now.getTime() / 1000) + MARK_RETENTION_DAYS * 86_400,
+        daysRemaining: daysRemainingOrNaN(ca.notAfter, now),
+        rule,
+      });
+    }
+  }
   return summary;
+}
+
+interface PendingAlert {
+  alert: AlertMessage;
+  certificate: WatchedCertificate;
+  /** What makes this alert once-only for the certificate (a threshold, a day, a rule and day). */
+  mark: string;
+  /** Lower thresholds' marks this alert makes moot. */
+  superseded: string[];
+  /** When DynamoDB may forget the mark (epoch seconds). */
+  expiresAt: number;
+  daysRemaining: number;
+  threshold?: number;
+  rule?: string;
+}
+
+/**
+ * Publishes an alert unless its mark says it was sent: the mark is claimed first and confirmed after SNS accepted the
+ * message; a failed publish releases it. Outcomes go into the summary.
+ */
+async function sendOnce(deps: ExpiryScanDeps, summary: ExpiryScanSummary, now: Date, pending: PendingAlert): Promise<void> {
+  const { alert, certificate, mark, expiresAt } = pending;
+  const which = { kind: certificate.kind, sha256: certificate.sha256, type: alert.type as AlertType };
+  let published = false;
+  try {
+    const claimed = await deps.marks.claim({ sha256: certificate.sha256, mark, alertId: alert.message.alertId, now, expiresAt });
+    if (claimed.outcome === 'DONE') return;
+    if (claimed.outcome === 'BUSY') {
+      summary.busy.push(which);
+      return;
+    }
+    try {
+      await deps.publisher.publish(alert);
+    } catch (error) {
+      await deps.marks.release(claimed.claim).catch(() => undefined); // else the claim lapses on its own
+      throw error;
+    }
+    published = true;
+    await deps.marks.confirm(claimed.claim, { sentAt: now, superseded: pending.superseded, expiresAt });
+  } catch (error) {
+    const reason = (error as Error)?.message ?? String(error);
+    logger.error(published ? 'Certificate alert published but not remembered' : 'Certificate alert not sent', {
+      ...which,
+      alertId: alert.message.alertId,
+      error: (error as Error)?.name,
+    });
+    // Published but not remembered: the claim lapses and a later run sends it again, with the same alertId.
+    summary.failed.push({ ...which, error: published ? `published, but not remembered: ${reason}` : reason });
+    return;
+  }
+  logger.info('Certificate alert published', { ...which, alertId: alert.message.alertId, daysRemaining: pending.daysRemaining });
+  summary.alerted.push({
+    ...which,
+    severity: alert.severity,
+    alertId: alert.message.alertId,
+    subject: certificate.subject,
+    notAfter: certificate.notAfter,
+    daysRemaining: pending.daysRemaining,
+    ...(pending.threshold !== undefined ? { threshold: pending.threshold } : {}),
+    ...(pending.rule !== undefined ? { rule: pending.rule } : {}),
+  });
+}
+
+function daysRemainingOrNaN(notAfter: string, now: Date): number {
+  try {
+    return certificateDaysRemaining(notAfter, now);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export function makeHandler(deps: ExpiryScanDeps) {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { AlertMessage } from '../ports.ts';
 import type { Finding } from './errors.ts';
 
-export type AlertType = 'DEVICE_BLOCKED' | 'DEVICE_RECOVERED' | 'CERTIFICATE_EXPIRING' | 'CERTIFICATE_EXPIRED';
+export type AlertType = 'DEVICE_BLOCKED' | 'DEVICE_RECOVERED' | 'CERTIFICATE_EXPIRING' | 'CERTIFICATE_EXPIRED' | 'CERTIFICATE_NONCONFORMING';
 export type AlertSeverity = AlertMessage['severity'];
 
 /**
@@ -335,6 +335,32 @@ export function certificateAlert(
       alertId: stableAlertId(['CERTIFICATE_EXPIRED', certificate.sha256, assessment.day]),
       occurredAt: now.toISOString(),
       certificate: certificateField(certificate, assessment.daysRemaining),
+    },
+  };
+}
+
+/** The UTC day a daily alert belongs to; one CERTIFICATE_NONCONFORMING per CA and rule per day. */
+export function nonconformingAlertMark(rule: string, now: Date): string {
+  return `NONCONFORMING#${rule}#${now.toISOString().slice(0, 10)}`;
+}
+
+/**
+ * CERTIFICATE_NONCONFORMING (API.md §4): a stored device CA breaks a path-validation rule added after it was
+ * uploaded. It keeps anchoring until replaced (an upgrade never locks out a fleet), so the alert repeats daily.
+ */
+export function nonconformingCaAlert(certificate: Pick<WatchedCertificate, 'subject' | 'sha256'>, rule: string, now: Date): AlertMessage {
+  const day = now.toISOString().slice(0, 10);
+  const name = certificateName({ kind: 'DEVICE_CA', notAfter: '', ...certificate });
+  return {
+    type: 'CERTIFICATE_NONCONFORMING',
+    severity: 'high',
+    subject: composeSubject(`${KIND_LABELS.DEVICE_CA} `, name, `breaks ${rule}`),
+    message: {
+      type: 'CERTIFICATE_NONCONFORMING',
+      alertId: stableAlertId(['CERTIFICATE_NONCONFORMING', certificate.sha256, rule, day]),
+      occurredAt: now.toISOString(),
+      certificate: { kind: 'DEVICE_CA', subject: certificate.subject, sha256: certificate.sha256 },
+      rule,
     },
   };
 }

@@ -101,7 +101,7 @@ describe('an attacker without the device key', () => {
   it('cannot turn an accepted device BLOCKED or raise its alerts, however many forged check-ins it sends', async () => {
     expect((await signed(genuine, checkinBody('MAC-GENUINE'))).status).toBe(200);
     // Alternating violation sets: each would be a new DEVICE_BLOCKED if it reached the device's status.
-    const forged = [
+    const forged: Record<string, string>[] = [
       {}, // no certificate at all
       { 'x-device-certificate': genuine.base64 }, // the device's public certificate, no signature
       { 'x-device-certificate': genuine.base64, 'x-device-signature': signBody(Buffer.from('other body'), genuine).toString('base64') }, // a signature over another body

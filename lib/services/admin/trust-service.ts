@@ -1,4 +1,5 @@
 // Admin use cases for certificates: the device CA set, the server certificate and the APNs push certificate.
+import { findDeviceCaNonconformance, type RuleBreak } from '../../domain/certificate-path.ts';
 import { X509Certificate } from 'node:crypto';
 import type { DynamoDbConfigStore } from '../../adapters/dynamodb/config-store.ts';
 import { configSk } from '../../adapters/dynamodb/keys.ts';
@@ -8,7 +9,11 @@ import type { Clock, StoredCertificate } from '../../ports.ts';
 import { certificateUnchanged, commitOptimistically, readConfigState, settingsUnchanged } from './optimistic.ts';
 
 export interface DeviceCaView {
-  certificates: { subject: string; notAfter: string; sha256: string }[];
+  /**
+   * `nonconforming` only for a stored CA that breaks a device CA rule added after it was uploaded: it keeps anchoring
+   * until replaced, and the admin is told here, in the CLI and by a daily CERTIFICATE_NONCONFORMING alert.
+   */
+  certificates: { subject: string; notAfter: string; sha256: string; nonconforming?: RuleBreak[] }[];
 }
 
 export interface ServerCertificateView {
@@ -35,7 +40,12 @@ export interface TrustChangeContext {
 }
 
 function viewDeviceCas(certificates: StoredCertificate[] | undefined): DeviceCaView {
-  return { certificates: (certificates ?? []).map(({ subject, notAfter, sha256 }) => ({ subject, notAfter, sha256 })) };
+  return {
+    certificates: (certificates ?? []).map(({ pem, subject, notAfter, sha256 }) => {
+      const nonconforming = findDeviceCaNonconformance(pem);
+      return nonconforming.length > 0 ? { subject, notAfter, sha256, nonconforming } : { subject, notAfter, sha256 };
+    }),
+  };
 }
 
 function viewServerCertificate(certificate: StoredCertificate): ServerCertificateView {
