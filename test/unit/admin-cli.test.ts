@@ -129,3 +129,21 @@ describe('history values in tables', () => {
     expect(formatValue(null, { shortenFingerprints: true })).toBe('-');
   });
 });
+
+describe('device-ca list', () => {
+  it('warns on stderr, naming the rule, about a stored CA that breaks a rule added after its upload; the table stays on stdout', async () => {
+    const command = COMMANDS.find((c) => c.words.join(' ') === 'device-ca list')!;
+    const body = {
+      certificates: [
+        { subject: 'CN=Legacy Root', notAfter: '2030-01-01T00:00:00.000Z', sha256: 'a'.repeat(64), nonconforming: [{ rule: 'basic-constraints-critical', message: 'its basicConstraints extension is not marked critical' }] },
+        { subject: 'CN=Good Root', notAfter: '2031-01-01T00:00:00.000Z', sha256: 'b'.repeat(64) },
+      ],
+    };
+    const api = { request: async () => ({ status: 200, body, headers: {} }) } as never;
+    await command.run({ args: [], options: {}, json: false, api });
+    expect(stdout).toMatch(/^CN=Legacy Root\s+2030-01-01T00:00:00.000Z\s+a{64}$/m);
+    expect(stderr.trimEnd().split('\n')).toEqual([
+      `WARNING: device CA ${'a'.repeat(64)} (CN=Legacy Root) breaks the rule basic-constraints-critical: its basicConstraints extension is not marked critical. It keeps anchoring device certificates until replaced; upload a conforming CA certificate with tollgate device-ca set.`,
+    ]);
+  });
+});
