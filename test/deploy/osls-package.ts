@@ -94,7 +94,7 @@ export async function packageService(stage: string, params: Record<string, strin
     output = `${result.stdout}${result.stderr}`;
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`osls package --stage ${stage} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    throw new OslsPackageError(`osls package --stage ${stage} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, `${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
   const elapsedMs = performance.now() - started;
 
@@ -104,6 +104,34 @@ export async function packageService(stage: string, params: Record<string, strin
     if (file.endsWith('.zip')) artifacts.set(file.slice(0, -'.zip'.length), readZip(await readFile(join(out, file))));
   }
   return { stage, params, template, artifacts, elapsedMs, output };
+}
+
+/** `osls package` exited with an error; `output` is what it printed. */
+export class OslsPackageError extends Error {
+  override name = 'OslsPackageError';
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Packages with parameters that must be refused, and returns the lines osls printed after "Error:" (the refusal).
+ * Fails when packaging succeeds, or fails some other way than with an error message.
+ */
+export async function packagingRefusal(stage: string, params: Record<string, string>): Promise<string[]> {
+  try {
+    await packageService(stage, params);
+  } catch (error) {
+    if (!(error instanceof OslsPackageError)) throw error;
+    // The message is the paragraph after "Error:" (osls writes it to stdout, its banner to stderr).
+    const match = /^Error:\n([\s\S]*?)(?:\n\s*\n|$)/m.exec(error.output);
+    if (!match) throw error;
+    return match[1].split('\n').map((line) => line.trim()).filter(Boolean);
+  }
+  throw new Error(`osls package --stage ${stage} with ${JSON.stringify(params)} was not refused`);
 }
 
 let networkIsolation: boolean | undefined;

@@ -1,11 +1,15 @@
 // The production deployment, reviewed offline: packages serverless.yml with osls (no AWS account, no network) and
 // asserts on the CloudFormation template and the function bundles it generates (issue 6). Three runs share the
 // work: `--stage prod` with the defaults, `--stage prod` with every optional parameter (custom domain with mutual
-// TLS, an existing alarm topic, other limits), and `--stage dev` for what differs by stage.
+// TLS, a trusted proxy with its secret parameter, an existing alarm topic, other limits), and `--stage dev` for what
+// differs by stage. Two more runs must be refused (a trusted proxy without its secret or without a custom domain).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRequire } from 'node:module';
 import { loadServerlessConfig, PROJECT_ROOT } from '../../local/serverless-config.ts';
+import { IMAGING_PK } from '../../lib/adapters/dynamodb/imaging-store.ts';
+import { CONFIG_PK } from '../../lib/adapters/dynamodb/keys.ts';
 import { createMetrics, recordCheckinMetrics, recordUnavailable } from '../../lib/observability.ts';
 import {
   type CfnResource,
@@ -15,6 +19,7 @@ import {
   describeReference,
   packageService,
   type PackagedService,
+  packagingRefusal,
   referencedLogicalIds,
 } from './osls-package.ts';
 
@@ -135,8 +140,11 @@ const FULL_PARAMS = {
   throttleRateLimit: '500',
   throttleBurstLimit: '1000',
   blockedCheckinsAlarmThreshold: '7',
+  unauthenticatedCheckinsAlarmThreshold: '9',
   decisionRetentionDays: '30',
   trustedClientCertHeader: 'x-amzn-mtls-clientcert',
+  trustedProxySecretParameter: '/tollgate/prod/trusted-proxy-secret',
+  trustedProxySecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
 };
 
 let prod: PackagedService;
@@ -220,11 +228,20 @@ describe('functions', () => {
     expect(env(t, 'Checkin')).toMatchObject({
       DECISION_RETENTION_DAYS: '90',
       TRUSTED_CLIENT_CERT_HEADER: '',
+      TRUSTED_PROXY_SECRET_PARAMETER: '',
       CONFIG_TABLE: { Ref: 'ConfigTable' },
       DECISIONS_TABLE: { Ref: 'DecisionsTable' },
       DEVICE_STATUS_TABLE: { Ref: 'DeviceStatusTable' },
     });
-    expect(env(full.template, 'Checkin')).toMatchObject({ DECISION_RETENTION_DAYS: '30', TRUSTED_CLIENT_CERT_HEADER: 'x-amzn-mtls-clientcert' });
+    expect(env(full.template, 'Checkin')).toMatchObject({
+      DECISION_RETENTION_DAYS: '30',
+      TRUSTED_CLIENT_CERT_HEADER: 'x-amzn-mtls-clientcert',
+      TRUSTED_PROXY_SECRET_PARAMETER: FULL_PARAMS.trustedProxySecretParameter,
+    });
+    // The secret itself is never in the template.
+    for (const [id, lambda] of resourcesOfType(full.template, 'AWS::Lambda::Function')) {
+      expect(Object.keys(lambda.Properties!.Environment.Variables), id).not.toContain('TRUSTED_PROXY_SECRET');
+    }
     expect(env(t, 'Alerts').ALERT_TOPIC_ARN).toEqual({ Ref: 'AlertTopic' });
     expect(env(t, 'CertExpiryScan').ALERT_TOPIC_ARN).toEqual({ Ref: 'AlertTopic' });
   });
@@ -342,7 +359,38 @@ describe('IAM: one role per function, the fewest actions on named resources', ()
     const checkin = grantsOf(roleOf('checkin'));
     const onConfig = checkin.filter((g) => describeReference(g.resource).startsWith('ConfigTable'));
     expect(onConfig.map((g) => g.action)).toEqual(['dynamodb:Query']);
-    expect(checkin.filter((g) => /^(sns|kms|sqs):/.test(g.action))).toEqual([]);
+    expect(checkin.filter((g) => /^(sns|kms|sqs|ssm):/.test(g.action))).toEqual([]);
+  });
+
+  const leadingKeys = (...partitions: string[]) => ({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': partitions } });
+  const onConfigTable = (fn: FunctionName) =>
+    grantsOf(roleOf(fn))
+      .filter((g) => describeReference(g.resource) === 'ConfigTable.Arn')
+      .map((g) => ({ action: g.action, condition: g.condition }));
+
+  it('lets check-in read the CONFIG partition of the config table and no other (imaging password hashes, history)', () => {
+    expect(onConfigTable('checkin')).toEqual([{ action: 'dynamodb:Query', condition: leadingKeys(CONFIG_PK) }]);
+  });
+
+  it('lets imaging read only the settings and its own partitions, and write only its login attempts', () => {
+    const reads = leadingKeys(CONFIG_PK, IMAGING_PK.account, IMAGING_PK.PRESTAGE, IMAGING_PK.AUTORUN, IMAGING_PK.loginFailures);
+    expect(onConfigTable('imaging')).toEqual([
+      { action: 'dynamodb:GetItem', condition: reads },
+      { action: 'dynamodb:Query', condition: reads },
+      // The settings (CONFIG) and the accounts cannot be changed by the imaging function.
+      { action: 'dynamodb:UpdateItem', condition: leadingKeys(IMAGING_PK.loginFailures) },
+    ]);
+  });
+
+  it('limits partitions only where every granted action names its partition key', () => {
+    // ForAllValues holds vacuously for a request without dynamodb:LeadingKeys (a Scan): such actions must not be
+    // granted under a partition condition, or the condition would let them read everything.
+    for (const fn of FUNCTION_NAMES) {
+      for (const grant of grantsOf(roleOf(fn)).filter((g) => JSON.stringify(g.condition ?? {}).includes('dynamodb:LeadingKeys'))) {
+        expect(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], `${fn} ${grant.action}`).toContain(grant.action);
+        expect(Object.keys(grant.condition as object), fn).toEqual(['ForAllValues:StringEquals']);
+      }
+    }
   });
 
   it('lets the publishers use the topic key only through SNS', () => {
@@ -352,6 +400,103 @@ describe('IAM: one role per function, the fewest actions on named resources', ()
         expect(grant.condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' } } });
       }
     }
+  });
+});
+
+describe('trusted proxy secret', () => {
+  const isSecretGrant = (g: Grant) => g.action.startsWith('ssm:') || g.resource === FULL_PARAMS.trustedProxySecretKeyArn;
+  const secretGrants = (template: CfnTemplate, roleId: string) => grantsOf(resource(template, roleId)).filter(isSecretGrant);
+
+  it('lets check-in read exactly the named SecureString parameter, and decrypt with its key only through SSM', () => {
+    const view = deployedView(full.template);
+    expect(secretGrants(view, 'CheckinRole')).toEqual([
+      {
+        action: 'ssm:GetParameter',
+        resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${FULL_PARAMS.trustedProxySecretParameter}` },
+        condition: undefined,
+      },
+      {
+        action: 'kms:Decrypt',
+        resource: FULL_PARAMS.trustedProxySecretKeyArn,
+        condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
+      },
+    ]);
+    // Everything else check-in may do is what it may do without a proxy.
+    const others = grantsOf(resource(view, 'CheckinRole')).filter((g) => !isSecretGrant(g));
+    expect(others.map((g) => `${g.action} ${describeReference(g.resource)}`).sort()).toEqual([...EXPECTED_GRANTS.checkin].sort());
+    for (const fn of FUNCTION_NAMES.filter((f) => f !== 'checkin')) {
+      expect(grantsOf(resource(view, `${FUNCTIONS[fn].id}Role`)).filter((g) => g.action.startsWith('ssm:')), fn).toEqual([]);
+    }
+  });
+
+  it('needs no KMS grant for a parameter under the AWS managed key aws/ssm (its key policy lets the account decrypt through SSM)', () => {
+    const template = structuredClone(full.template);
+    // The condition as osls writes it for trustedProxySecretKeyArn '' (same shape as in the default run).
+    template.Conditions!.HasTrustedProxySecretKey = structuredClone(prod.template.Conditions!.HasTrustedProxySecretKey);
+    expect(secretGrants(deployedView(template), 'CheckinRole').map((g) => g.action)).toEqual(['ssm:GetParameter']);
+  });
+
+  it('grants nothing of SSM when no proxy is configured', () => {
+    expect(secretGrants(t, 'CheckinRole')).toEqual([]);
+    expect(resource(t, 'CheckinLambdaFunction').Properties!.Environment.Variables.TRUSTED_PROXY_SECRET_PARAMETER).toBe('');
+  });
+
+  it('disables the execute-api endpoint whenever the header is on, with or without mutual TLS', () => {
+    const withoutMutualTls = structuredClone(full.template);
+    withoutMutualTls.Conditions!.HasMutualTls = structuredClone(prod.template.Conditions!.HasMutualTls);
+    expect(resource(deployedView(withoutMutualTls), 'ApiDomainName').Properties!.MutualTlsAuthentication).toBeUndefined();
+    expect(resource(deployedView(withoutMutualTls), 'HttpApi').Properties!.DisableExecuteApiEndpoint).toBe(true);
+    // The same stack without the header keeps it: the header is what turned it off.
+    const withoutHeader = structuredClone(withoutMutualTls);
+    withoutHeader.Conditions!.HasTrustedProxyHeader = structuredClone(prod.template.Conditions!.HasTrustedProxyHeader);
+    expect(resource(deployedView(withoutHeader), 'HttpApi').Properties!.DisableExecuteApiEndpoint).toBe(false);
+  });
+
+  /** What serverless-plugins/deploy-guards.cjs refuses, checked without osls (the two runs below check it with osls). */
+  const { refusalFor } = createRequire(import.meta.url)('../../serverless-plugins/deploy-guards.cjs') as {
+    refusalFor(guards: Record<string, string>): string | undefined;
+  };
+  const domain = { domainName: 'gate.example.com' };
+  const parameter = { trustedProxySecretParameter: '/tollgate/prod/trusted-proxy-secret' };
+
+  it.each([
+    // guards (resolved custom.deployGuards) | refusal matching
+    [{ trustedClientCertHeader: '', trustedProxySecretParameter: '', domainName: '' }, undefined],
+    [{ trustedClientCertHeader: 'x-client-cert', ...parameter, ...domain }, undefined],
+    [{ trustedClientCertHeader: 'x-client-cert', trustedProxySecretParameter: '', ...domain }, /without trustedProxySecretParameter/],
+    [{ trustedClientCertHeader: 'x-client-cert', trustedProxySecretParameter: '   ', ...domain }, /without trustedProxySecretParameter/],
+    [{ trustedClientCertHeader: 'x-client-cert', trustedProxySecretParameter: 'tollgate-secret', ...domain }, /must be an SSM parameter path starting with '\/'/],
+    [{ trustedClientCertHeader: 'x-client-cert', ...parameter, domainName: '' }, /needs a custom domain \(domainName/],
+  ])('deploy guard %j', (guards, refusal) => {
+    const found = refusalFor(guards);
+    if (refusal === undefined) expect(found).toBeUndefined();
+    else {
+      expect(found).toMatch(refusal);
+      expect(found).not.toContain('\n');
+    }
+  });
+
+  describe('osls package refuses, with one line', () => {
+    let withoutParameter: string[];
+    let withoutDomain: string[];
+
+    beforeAll(async () => {
+      // Both stop before bundling, so they can share the machine.
+      [withoutParameter, withoutDomain] = await Promise.all([
+        packagingRefusal('prod', { trustedClientCertHeader: 'x-client-cert', ...domain, certificateArn: FULL_PARAMS.certificateArn }),
+        packagingRefusal('prod', { trustedClientCertHeader: 'x-client-cert', ...parameter }),
+      ]);
+    }, 200_000);
+
+    it('a trusted proxy header without the secret parameter', () => {
+      expect(withoutParameter).toHaveLength(1);
+      expect(withoutParameter[0]).toMatch(/^trustedClientCertHeader is set without trustedProxySecretParameter: /);
+    });
+
+    it('a trusted proxy header without a custom domain', () => {
+      expect(withoutDomain).toHaveLength(1);
+      expect(withoutDomain[0]).toMatch(/^trustedClientCertHeader needs a custom domain \(domainName, certificateArn\)/);
+    });
   });
 });
 
@@ -480,10 +625,11 @@ describe('HTTP API', () => {
     expect(resource(view, 'ApiDnsRecord').Properties).toMatchObject({ HostedZoneId: FULL_PARAMS.hostedZoneId, Name: FULL_PARAMS.domainName, Type: 'A' });
   });
 
-  it('with a domain but no truststore: no mutual TLS, and the execute-api endpoint stays', () => {
+  it('with a domain but no truststore (and no trusted proxy): no mutual TLS, and the execute-api endpoint stays', () => {
     const template = structuredClone(full.template);
-    // The condition as osls writes it for truststoreUri '' (same shape as in the default run).
+    // The conditions as osls writes them for truststoreUri '' and trustedClientCertHeader '' (as in the default run).
     template.Conditions!.HasMutualTls = structuredClone(prod.template.Conditions!.HasMutualTls);
+    template.Conditions!.HasTrustedProxyHeader = structuredClone(prod.template.Conditions!.HasTrustedProxyHeader);
     const view = deployedView(template);
     expect(resource(view, 'ApiDomainName').Properties!.MutualTlsAuthentication).toBeUndefined();
     expect(resource(view, 'HttpApi').Properties!.DisableExecuteApiEndpoint).toBe(false);
@@ -524,6 +670,21 @@ describe('alarms', () => {
     const [[, fullBlocked]] = alarmOn(full.template, 'Tollgate', 'CheckinBlocked');
     expect(Number(fullBlocked.Properties!.Threshold)).toBe(7);
     expect(alarmOn(t, 'Tollgate', 'Unavailable', [{ Name: 'service', Value: 'tollgate' }])).toHaveLength(1);
+  });
+
+  it('alarms on unauthenticated check-in attempts above the configured rate', () => {
+    const [[, alarm], ...more] = alarmOn(t, 'Tollgate', 'UnauthenticatedCheckins', [{ Name: 'service', Value: 'tollgate' }]);
+    expect(more).toEqual([]);
+    expect(alarm.Properties).toMatchObject({
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 20,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const [[, fullAlarm]] = alarmOn(full.template, 'Tollgate', 'UnauthenticatedCheckins');
+    expect(Number(fullAlarm.Properties!.Threshold)).toBe(9);
   });
 
   it('notifies its own encrypted alarm topic by default, or the alarmTopicArn given', () => {
@@ -572,6 +733,17 @@ describe('metrics emitted match the alarms', () => {
     const byCode = docs.filter((d) => metricsOf(d).includes('CheckinBlockedByViolation'));
     expect(byCode.map((d) => d.violationCode).sort()).toEqual(['CLIENT_CERT_MISSING', 'CLOCK_SKEW_EXCEEDED']);
     expect(byCode[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'violationCode']]);
+  });
+
+  it('an unauthenticated attempt: UnauthenticatedCheckins as the alarm reads it, and nothing else', () => {
+    const docs = emfOf((m) =>
+      recordCheckinMetrics({ authenticated: false, decision: 'BLOCK', violationCodes: ['CLIENT_CERT_MISSING'], replayed: false }, m),
+    );
+    expect(docs.map(metricsOf)).toEqual([['UnauthenticatedCheckins']]);
+    const [, alarm] = resourcesOfType(t, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties!.MetricName === 'UnauthenticatedCheckins')!;
+    expect(docs[0]._aws.CloudWatchMetrics[0].Namespace).toBe(alarm.Properties!.Namespace);
+    expect(docs[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([alarm.Properties!.Dimensions.map((d: any) => d.Name)]);
+    for (const d of alarm.Properties!.Dimensions) expect(docs[0][d.Name]).toBe(d.Value);
   });
 
   it('accepted and replayed check-ins, and 503s', () => {
