@@ -113,6 +113,8 @@ export class DeviceCertificateVerifier {
   private readonly parsedCache: BoundedLru<ParsedCertificate>;
   /** How many of the configured certificates could not be parsed (they are ignored: they cannot anchor anything). */
   readonly unreadableCaCount: number = 0;
+  /** Configured CA fingerprint → the revoked configured CA above it, or null when there is none (findRevokedIssuerOf). */
+  private readonly revokedIssuers = new Map<string, ParsedCertificate | null>();
 
   constructor(caPems: string[], revokedSha256: ReadonlySet<string>, options: DeviceCertificateVerifierOptions = {}) {
     const size = Math.max(0, Math.floor(options.chainCacheSize ?? 1000));
@@ -357,7 +359,7 @@ export class DeviceCertificateVerifier {
         search.problems.push(problem);
         continue;
       }
-      const revokedCa = candidate.slice(1).find((ca) => this.revoked.has(ca.fingerprint));
+      const revokedCa = candidate.slice(1).find((ca) => this.revoked.has(ca.fingerprint)) ?? this.findRevokedIssuerOf(anchor);
       if (revokedCa) {
         search.revokedCa ??= revokedCa;
         continue;
@@ -381,6 +383,32 @@ export class DeviceCertificateVerifier {
       }
       const found = this.extendPath([...path, intermediate], search);
       if (found || search.gaveUp) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * A revoked configured CA that issued `anchor`, directly or through other configured CAs: a stored intermediate
+   * anchors paths of its own, and revoking the root above it must still reach every device below. Computed once per
+   * anchor (the configured set and the revocations are fixed for the verifier's life).
+   */
+  private findRevokedIssuerOf(anchor: ParsedCertificate): ParsedCertificate | undefined {
+    if (this.revoked.size === 0) return undefined;
+    let known = this.revokedIssuers.get(anchor.fingerprint);
+    if (known === undefined) {
+      known = this.searchRevokedIssuer(anchor, new Set([anchor.fingerprint])) ?? null;
+      this.revokedIssuers.set(anchor.fingerprint, known);
+    }
+    return known ?? undefined;
+  }
+
+  private searchRevokedIssuer(cert: ParsedCertificate, visited: Set<string>): ParsedCertificate | undefined {
+    for (const issuer of this.anchors) {
+      if (visited.has(issuer.fingerprint) || !issuedAndSigned(cert, issuer)) continue;
+      if (this.revoked.has(issuer.fingerprint)) return issuer;
+      visited.add(issuer.fingerprint);
+      const above = this.searchRevokedIssuer(issuer, visited);
+      if (above) return above;
     }
     return undefined;
   }
@@ -513,6 +541,14 @@ function checkSignature(signature: Buffer | undefined, body: Buffer, publicKey: 
       "The request signature does not verify with the device certificate's public key; sign the exact request body " +
       "bytes with the device's private key (RSASSA-PKCS1-v1_5 or ECDSA with SHA-256, as openssl dgst -sha256 -sign makes).",
   };
+}
+
+function issuedAndSigned(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  try {
+    return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.x509.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 function hashChain(chainDer: Buffer[]): string {

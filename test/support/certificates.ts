@@ -6,6 +6,7 @@
 //   const root = factory.makeRootCa({ cn: 'Device Root', keyType: 'ec384', notBefore, notAfter });
 //   const inter = factory.makeIntermediateCa(root, { cn: 'Device Issuing CA' });
 //   const device = factory.makeDeviceCertificate(inter, { cn: 'C02XK1JHJG5J', keyType: 'ec256', eku: 'clientAuth' });
+//   const limited = factory.makeIntermediateCa(root, { cn: 'Macs CA', pathLength: 0, nameConstraints: 'critical,permitted;DNS:example.com' });
 //   const signature = signBody(Buffer.from('{"a":1}'), device);
 //   afterAll(() => factory.cleanup());
 //
@@ -49,6 +50,17 @@ export interface CertificateOptions {
   eku?: ExtendedKeyUsage;
   /** basicConstraints CA flag. Default: true for makeRootCa/makeIntermediateCa, false for devices. */
   ca?: boolean;
+  /**
+   * The whole basicConstraints value in openssl syntax (e.g. `CA:TRUE` for a non-critical one), or 'none' to leave
+   * the extension out. Default: `critical,CA:TRUE` (with `pathLength`) or `critical,CA:FALSE`, as RFC 5280 wants.
+   */
+  basicConstraints?: string;
+  /** pathLenConstraint of the default basicConstraints of a CA. */
+  pathLength?: number;
+  /** nameConstraints in openssl syntax, e.g. `critical,permitted;DNS:example.com,excluded;IP:192.0.2.0/255.255.255.0`. */
+  nameConstraints?: string;
+  /** authorityKeyIdentifier in openssl syntax, or 'none'. Default: `keyid` when issued by another certificate. */
+  authorityKeyIdentifier?: string;
   /** keyUsage extension value (openssl syntax), or 'none' to leave it out. Default per kind. */
   keyUsage?: string;
   /** Extra extension lines in openssl syntax, e.g. `subjectAltName = DNS:example.com`. */
@@ -294,7 +306,10 @@ function curveName(keyType: KeyType): string {
 }
 
 function extensionSection(options: CertificateOptions, isCa: boolean, keyType: KeyType, selfSigned: boolean): string {
-  const lines = ['[ ext ]', `basicConstraints = critical,CA:${isCa ? 'TRUE' : 'FALSE'}`];
+  const pathLength = isCa && options.pathLength !== undefined ? `,pathlen:${options.pathLength}` : '';
+  const basicConstraints = options.basicConstraints ?? `critical,CA:${isCa ? 'TRUE' : 'FALSE'}${pathLength}`;
+  const lines = ['[ ext ]'];
+  if (basicConstraints !== 'none') lines.push(`basicConstraints = ${basicConstraints}`);
   const defaultKeyUsage = isCa
     ? 'critical,keyCertSign,cRLSign'
     : keyType.startsWith('rsa')
@@ -306,7 +321,10 @@ function extensionSection(options: CertificateOptions, isCa: boolean, keyType: K
   const ekuList = eku === 'none' ? [] : Array.isArray(eku) ? eku : [eku];
   if (ekuList.length > 0) lines.push(`extendedKeyUsage = ${ekuList.join(',')}`);
   lines.push('subjectKeyIdentifier = hash');
-  if (!selfSigned) lines.push('authorityKeyIdentifier = keyid');
+  // OpenSSL 3 adds an authorityKeyIdentifier of its own unless told `none`; self-signed certificates get none anyway.
+  const authorityKeyIdentifier = options.authorityKeyIdentifier ?? (selfSigned ? undefined : 'keyid');
+  if (authorityKeyIdentifier) lines.push(`authorityKeyIdentifier = ${authorityKeyIdentifier}`);
+  if (options.nameConstraints) lines.push(`nameConstraints = ${options.nameConstraints}`);
   lines.push(...(options.extraExtensions ?? []));
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,429 @@
+// Unit tests: RFC 5280 §6 path validation of device certificates with real openssl-made chains — the CA rules,
+// pathLenConstraint, critical extensions, the CA key policy, revoked CAs, configured CAs stored before the rules,
+// attackers' chains and the chain cache.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
+import type { PresentedIdentity } from '../../lib/domain/device-identity.ts';
+import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
+
+const NOW = new Date('2026-06-01T12:00:00.000Z');
+const DEVICE = 'C02PATH00001';
+const at = (iso: string) => new Date(iso);
+const CA_DATES = { notBefore: at('2020-01-01T00:00:00Z'), notAfter: at('2040-01-01T00:00:00Z') };
+const LEAF_DATES = { notBefore: at('2026-01-01T00:00:00Z'), notAfter: at('2027-01-01T00:00:00Z') };
+const UNKNOWN_CRITICAL = '1.3.6.1.4.1.55738.666.1 = critical,ASN1:NULL';
+
+let factory: CertificateFactory;
+const c: Record<string, MadeCertificate> = {};
+
+beforeAll(() => {
+  const f = (factory = CertificateFactory.create());
+  const leafKey = f.makeKey('ec256');
+  const device = (issuer: MadeCertificate, extra: Partial<Parameters<CertificateFactory['makeDeviceCertificate']>[1]> = {}) =>
+    f.makeDeviceCertificate(issuer, { cn: DEVICE, key: leafKey, ...LEAF_DATES, ...extra });
+  const ca = (issuer: MadeCertificate, cn: string, extra: Partial<Parameters<CertificateFactory['makeIntermediateCa']>[1]> = {}) =>
+    f.makeIntermediateCa(issuer, { cn, keyType: 'ec256', ...CA_DATES, ...extra });
+
+  c.root = f.makeRootCa({ cn: 'Path Test Root', ...CA_DATES });
+  c.inter = ca(c.root, 'Path Test Issuing CA');
+  c.leafViaInter = device(c.inter);
+  c.leafViaRoot = device(c.root);
+
+  // basicConstraints and keyUsage of an intermediate
+  c.interNoBc = ca(c.root, 'No basicConstraints CA', { basicConstraints: 'none' });
+  c.leafViaNoBc = device(c.interNoBc);
+  c.interBcNotCritical = ca(c.root, 'Non-critical basicConstraints CA', { basicConstraints: 'CA:TRUE' });
+  c.leafViaBcNotCritical = device(c.interBcNotCritical);
+  c.interCaFalse = ca(c.root, 'CA:FALSE CA', { ca: false, keyUsage: 'critical,keyCertSign,digitalSignature' });
+  c.leafViaCaFalse = device(c.interCaFalse);
+  c.interNoCertSign = ca(c.root, 'No keyCertSign CA', { keyUsage: 'critical,digitalSignature,cRLSign' });
+  c.leafViaNoCertSign = device(c.interNoCertSign);
+  c.interNoKeyUsage = ca(c.root, 'No keyUsage CA', { keyUsage: 'none' });
+  c.leafViaNoKeyUsage = device(c.interNoKeyUsage);
+
+  // pathLenConstraint
+  c.interPath0 = ca(c.root, 'PathLen 0 CA', { pathLength: 0 });
+  c.leafViaPath0 = device(c.interPath0);
+  c.belowPath0 = ca(c.interPath0, 'Below PathLen 0 CA');
+  c.leafBelowPath0 = device(c.belowPath0);
+  c.rolloverPath0 = ca(c.interPath0, 'PathLen 0 CA'); // self-issued: same name, new key (key rollover)
+  c.leafViaRollover = device(c.rolloverPath0);
+  c.interPath1 = ca(c.root, 'PathLen 1 CA', { pathLength: 1 });
+  c.belowPath1 = ca(c.interPath1, 'Below PathLen 1 CA');
+  c.leafBelowPath1 = device(c.belowPath1);
+  c.rootPath0 = f.makeRootCa({ cn: 'PathLen 0 Root', pathLength: 0, ...CA_DATES });
+  c.leafDirectlyBelowRootPath0 = device(c.rootPath0);
+  c.belowRootPath0 = ca(c.rootPath0, 'Below PathLen 0 Root');
+  c.leafBelowRootPath0 = device(c.belowRootPath0);
+
+  // the leaf itself
+  c.leafCa = device(c.root, { ca: true, keyUsage: 'critical,digitalSignature' });
+  c.leafCertSign = device(c.root, { keyUsage: 'critical,digitalSignature,keyCertSign' });
+  c.leafUnknownCritical = device(c.root, { extraExtensions: [UNKNOWN_CRITICAL] });
+  c.leafUnknownNonCritical = device(c.root, { extraExtensions: ['1.3.6.1.4.1.55738.666.1 = ASN1:NULL'] });
+  c.leafEmptySubject = device(c.root, { cn: '', subject: '/', extraExtensions: ['subjectAltName = critical,email:mac@example.com'] });
+  c.leafEmptySubjectLooseSan = device(c.root, { cn: '', subject: '/', extraExtensions: ['subjectAltName = email:mac@example.com'] });
+  c.leafServerAuth = device(c.root, { eku: 'serverAuth' });
+  c.leafEndsAtNow = device(c.root, { notBefore: at('2026-01-01T00:00:00Z'), notAfter: NOW });
+
+  // critical extensions and keys of CAs
+  c.interUnknownCritical = ca(c.root, 'Unknown critical extension CA', { extraExtensions: [UNKNOWN_CRITICAL] });
+  c.leafViaUnknownCritical = device(c.interUnknownCritical);
+  c.interRsa1024 = ca(c.root, 'RSA 1024 CA', { keyType: 'rsa1024' });
+  c.leafViaRsa1024 = device(c.interRsa1024);
+  c.interP521 = ca(c.root, 'P-521 CA', { keyType: 'ec521' });
+  c.leafViaP521 = device(c.interP521);
+
+  // configured CAs that break a rule added later, or that are outside their validity
+  c.rootBcNotCritical = f.makeRootCa({ cn: 'Legacy Root (basicConstraints not critical)', basicConstraints: 'CA:TRUE', ...CA_DATES });
+  c.leafBelowRootBcNotCritical = device(c.rootBcNotCritical);
+  c.rootUnknownCritical = f.makeRootCa({ cn: 'Legacy Root (unknown critical extension)', extraExtensions: [UNKNOWN_CRITICAL], ...CA_DATES });
+  c.leafBelowRootUnknownCritical = device(c.rootUnknownCritical);
+  c.rootRsa1024 = f.makeRootCa({ cn: 'Legacy Root (RSA 1024)', keyType: 'rsa1024', ...CA_DATES });
+  c.leafBelowRootRsa1024 = device(c.rootRsa1024);
+  c.rootCaFalse = f.makeRootCa({ cn: 'Not A CA Root', ca: false, keyUsage: 'critical,keyCertSign,digitalSignature', ...CA_DATES });
+  c.leafBelowRootCaFalse = device(c.rootCaFalse);
+  c.rootExpired = f.makeRootCa({ cn: 'Expired Root', notBefore: at('2016-01-01T00:00:00Z'), notAfter: at('2026-05-01T00:00:00Z') });
+  c.leafBelowRootExpired = device(c.rootExpired, { notBefore: at('2026-01-01T00:00:00Z'), notAfter: at('2026-05-01T00:00:00Z') });
+  c.rootNotYetValid = f.makeRootCa({ cn: 'Future Root', notBefore: at('2026-07-01T00:00:00Z'), notAfter: at('2036-07-01T00:00:00Z') });
+  c.leafBelowRootNotYetValid = device(c.rootNotYetValid);
+
+  // attackers: a CA named like ours with another key; a dead-end cross certificate
+  c.impostor = f.makeRootCa({ cn: '', subject: '/CN=Path Test Issuing CA', keyType: 'ec256', ...CA_DATES });
+  c.leafByImpostor = device(c.impostor, { authorityKeyIdentifier: 'none' });
+  c.leafByImpostorWithKeyId = device(c.impostor);
+  c.otherRoot = f.makeRootCa({ cn: 'Somebody Else Root', ...CA_DATES });
+  const crossKey = f.makeKey('ec256');
+  c.crossDeadEnd = ca(c.otherRoot, 'Cross-signed CA', { key: crossKey });
+  c.crossGood = ca(c.root, 'Cross-signed CA', { key: crossKey });
+  c.leafViaCross = device(c.crossGood);
+});
+
+afterAll(() => factory?.cleanup());
+
+interface Setup {
+  revoked?: string[];
+  options?: DeviceCertificateVerifierOptions;
+}
+const verifierFor = (configured: MadeCertificate[], setup: Setup = {}) =>
+  new DeviceCertificateVerifier(
+    configured.map((ca) => ca.pem),
+    new Set(setup.revoked ?? []),
+    setup.options,
+  );
+const mtls = (chain: MadeCertificate[]): PresentedIdentity => ({ way: 'MTLS', chainDer: chain.map((x) => x.der) });
+const request = (overrides: Partial<{ deviceId: string; now: Date }> = {}) => ({
+  deviceId: DEVICE,
+  body: Buffer.alloc(0),
+  now: NOW,
+  maxClockSkewSeconds: 300,
+  ...overrides,
+});
+const codes = (result: { violations: Array<{ code: string }> }) => result.violations.map((v) => v.code);
+const reasonsOf = (result: { violations: Array<{ code: string; reasons?: unknown }> }) =>
+  (result.violations.find((v) => v.code === 'CLIENT_CERT_UNTRUSTED')?.reasons as string[] | undefined) ?? [];
+
+interface PathCase {
+  /** what a device presents, leaf first */
+  presented: () => MadeCertificate[];
+  /** the configured device CAs */
+  configured: () => MadeCertificate[];
+  codes: string[];
+  /** a reason the UNTRUSTED violation must give */
+  reason?: RegExp;
+}
+
+describe('path validation: what each CA on the path must be', () => {
+  // name → presented chain, configured CAs, exact codes, and the reason that must be given
+  const cases: Record<string, PathCase> = {
+    // the reference: leaf → intermediate → configured root
+    'a conforming chain': { presented: () => [c.leafViaInter, c.inter], configured: () => [c.root], codes: [] },
+    // basicConstraints missing from the intermediate: its key must not verify certificates (RFC 5280 §4.2.1.9)
+    'an intermediate without basicConstraints': {
+      presented: () => [c.leafViaNoBc, c.interNoBc],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /"CN=No basicConstraints CA" cannot be a CA on the path: it is not a CA certificate/,
+    },
+    // CA:TRUE but not critical: RFC 5280 requires critical in a CA that signs certificates
+    'an intermediate whose basicConstraints is not critical': {
+      presented: () => [c.leafViaBcNotCritical, c.interBcNotCritical],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /basicConstraints extension is not marked critical/,
+    },
+    // CA:FALSE with keyCertSign: OpenSSL's issuer check alone would let it sign
+    'an intermediate with CA:FALSE and keyCertSign': {
+      presented: () => [c.leafViaCaFalse, c.interCaFalse],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /it is not a CA certificate \(it lacks basicConstraints CA:TRUE\)/,
+    },
+    // keyUsage present without keyCertSign
+    'an intermediate whose keyUsage lacks keyCertSign': {
+      presented: () => [c.leafViaNoCertSign, c.interNoCertSign],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /"CN=No keyCertSign CA" cannot be a CA on the path: its keyUsage does not include keyCertSign/,
+    },
+    // no keyUsage at all: RFC 5280 checks keyCertSign only when keyUsage is present
+    'an intermediate without keyUsage': { presented: () => [c.leafViaNoKeyUsage, c.interNoKeyUsage], configured: () => [c.root], codes: [] },
+    // a critical extension nobody processes, on the intermediate
+    'an intermediate with an unknown critical extension': {
+      presented: () => [c.leafViaUnknownCritical, c.interUnknownCritical],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /it has a critical 1\.3\.6\.1\.4\.1\.55738\.666\.1 extension, which this verifier does not process/,
+    },
+    // CA keys meet the device key policy: RSA 1024 is refused
+    'an intermediate with an RSA 1024 key': {
+      presented: () => [c.leafViaRsa1024, c.interRsa1024],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /"CN=RSA 1024 CA" cannot be a CA on the path: its RSA key has 1024 bits, fewer than the 2048 required/,
+    },
+    // and so is P-521
+    'an intermediate with a P-521 key': {
+      presented: () => [c.leafViaP521, c.interP521],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /its EC key is on the curve secp521r1/,
+    },
+    // the configured CA has expired: nothing below it is trusted
+    'an expired configured CA': {
+      presented: () => [c.leafBelowRootExpired],
+      configured: () => [c.rootExpired],
+      codes: ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_EXPIRED'],
+      reason: /the configured device CA "CN=Expired Root" expired at 2026-05-01T00:00:00\.000Z/,
+    },
+    // the configured CA is not valid yet (a month ahead, far beyond the clock-skew tolerance)
+    'a configured CA that is not yet valid': {
+      presented: () => [c.leafBelowRootNotYetValid],
+      configured: () => [c.rootNotYetValid],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /the configured device CA "CN=Future Root" is not valid until 2026-07-01T00:00:00\.000Z/,
+    },
+    // a configured "CA" with CA:FALSE never anchors, whatever the mode
+    'a configured certificate that is not a CA': {
+      presented: () => [c.leafBelowRootCaFalse],
+      configured: () => [c.rootCaFalse],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /the configured device CA "CN=Not A CA Root" cannot be a CA on the path: it is not a CA certificate/,
+    },
+  };
+
+  it.each(Object.entries(cases))('%s', (_name, testCase) => {
+    const result = verifierFor(testCase.configured()).verify(mtls(testCase.presented()), request());
+    expect(codes(result)).toEqual(testCase.codes);
+    if (testCase.reason) expect(reasonsOf(result).join('\n')).toMatch(testCase.reason);
+  });
+});
+
+describe('path validation: pathLenConstraint', () => {
+  // name → presented chain, configured CAs, exact codes
+  const cases: Record<string, PathCase> = {
+    // pathlen:0 allows a leaf directly below it
+    'a leaf directly below a pathlen:0 CA': { presented: () => [c.leafViaPath0, c.interPath0], configured: () => [c.root], codes: [] },
+    // pathlen:0 forbids another CA below it
+    'a CA below a pathlen:0 CA': {
+      presented: () => [c.leafBelowPath0, c.belowPath0, c.interPath0],
+      configured: () => [c.root],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /the presented intermediate "CN=Below PathLen 0 CA" is one CA more than a pathLenConstraint above it allows/,
+    },
+    // pathlen:1 allows one CA below it
+    'a CA below a pathlen:1 CA': { presented: () => [c.leafBelowPath1, c.belowPath1, c.interPath1], configured: () => [c.root], codes: [] },
+    // a self-issued CA (same name, new key: a key rollover) does not count towards the limit
+    'a self-issued rollover CA below a pathlen:0 CA': {
+      presented: () => [c.leafViaRollover, c.rolloverPath0, c.interPath0],
+      configured: () => [c.root],
+      codes: [],
+    },
+    // the configured CA's own pathLenConstraint binds too
+    'a CA below a configured pathlen:0 root': {
+      presented: () => [c.leafBelowRootPath0, c.belowRootPath0],
+      configured: () => [c.rootPath0],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /is one CA more than a pathLenConstraint above it allows/,
+    },
+    // …while a leaf directly below that root is fine
+    'a leaf directly below a configured pathlen:0 root': { presented: () => [c.leafDirectlyBelowRootPath0], configured: () => [c.rootPath0], codes: [] },
+    // a stored intermediate as the anchor: the pathlen:0 of the stored CA still binds what is presented below it
+    'a CA below a stored pathlen:0 intermediate': {
+      presented: () => [c.leafBelowPath0, c.belowPath0],
+      configured: () => [c.interPath0],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+    },
+  };
+
+  it.each(Object.entries(cases))('%s', (_name, testCase) => {
+    const result = verifierFor(testCase.configured()).verify(mtls(testCase.presented()), request());
+    expect(codes(result)).toEqual(testCase.codes);
+    if (testCase.reason) expect(reasonsOf(result).join('\n')).toMatch(testCase.reason);
+  });
+});
+
+describe('path validation: the device certificate itself', () => {
+  // name → leaf (issued by the configured root), verifier options, exact codes, reason
+  const cases: Array<[string, () => MadeCertificate, DeviceCertificateVerifierOptions, string[], RegExp?]> = [
+    // CA:TRUE in the leaf: a CA certificate is not a device certificate
+    ['CA:TRUE', () => c.leafCa, {}, ['CLIENT_CERT_UNTRUSTED'], /it is a CA certificate \(basicConstraints CA:TRUE\), not a device certificate/],
+    // keyCertSign in the leaf's keyUsage
+    ['keyCertSign', () => c.leafCertSign, {}, ['CLIENT_CERT_UNTRUSTED'], /its keyUsage allows signing certificates \(keyCertSign\)/],
+    // an unknown critical extension in the leaf
+    ['an unknown critical extension', () => c.leafUnknownCritical, {}, ['CLIENT_CERT_UNTRUSTED'], /critical 1\.3\.6\.1\.4\.1\.55738\.666\.1 extension/],
+    // the same extension, not critical: ignored as RFC 5280 says
+    ['an unknown non-critical extension', () => c.leafUnknownNonCritical, {}, []],
+    // an empty subject named by a critical SAN: readable, but without a CN it cannot be bound to the device
+    ['an empty subject with a critical SAN', () => c.leafEmptySubject, {}, ['CLIENT_CERT_DEVICE_MISMATCH']],
+    // an empty subject whose SAN is not critical: RFC 5280 wants the SAN critical then
+    [
+      'an empty subject with a non-critical SAN',
+      () => c.leafEmptySubjectLooseSan,
+      {},
+      ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_DEVICE_MISMATCH'],
+      /its subject is empty and it has no critical subjectAltName/,
+    ],
+    // serverAuth only, with the device profile's clientAuth purpose
+    ['serverAuth only, clientAuth required', () => c.leafServerAuth, {}, ['CLIENT_CERT_UNTRUSTED'], /not for client authentication/],
+    // serverAuth only when no purpose is asked (as x509-limbo does)
+    ['serverAuth only, no purpose asked', () => c.leafServerAuth, { requiredExtendedKeyUsage: null }, []],
+  ];
+
+  it.each(cases)('%s', (_name, leaf, options, expected, reason) => {
+    const result = verifierFor([c.root], { options }).verify(mtls([leaf()]), request());
+    expect(codes(result)).toEqual(expected);
+    expect(result.fingerprint).toBe(leaf().fingerprint);
+    if (reason) expect(reasonsOf(result).join('\n')).toMatch(reason);
+  });
+
+  it('reports a certificate with an empty subject as having no common name, never as unreadable', () => {
+    const result = verifierFor([c.root]).verify(mtls([c.leafEmptySubject]), request());
+    expect(result.violations).toEqual([
+      {
+        code: 'CLIENT_CERT_DEVICE_MISMATCH',
+        message: `The certificate has no common name; issue the device a certificate whose common name is its deviceId "${DEVICE}".`,
+        fingerprint: c.leafEmptySubject.fingerprint,
+        commonName: [],
+        deviceId: DEVICE,
+      },
+    ]);
+  });
+
+  it('compares validity in whole seconds: half a second after notAfter is still notAfter', () => {
+    const verifier = verifierFor([c.root]);
+    expect(codes(verifier.verify(mtls([c.leafEndsAtNow]), request({ now: new Date(NOW.getTime() + 500) })))).toEqual([]);
+    expect(codes(verifier.verify(mtls([c.leafEndsAtNow]), request({ now: new Date(NOW.getTime() + 1000) })))).toEqual(['CLIENT_CERT_EXPIRED']);
+  });
+});
+
+describe('configured device CAs stored before the CA rules', () => {
+  // name → configured CA, its leaf, codes in the check-in path ('tolerate'), codes for x509-limbo ('enforce')
+  const cases: Array<[string, () => MadeCertificate, () => MadeCertificate, string[], string[]]> = [
+    // basicConstraints not critical: kept in the check-in path, refused when conformance is enforced
+    ['basicConstraints not critical', () => c.rootBcNotCritical, () => c.leafBelowRootBcNotCritical, [], ['CLIENT_CERT_UNTRUSTED']],
+    // an unknown critical extension on the stored CA
+    ['an unknown critical extension', () => c.rootUnknownCritical, () => c.leafBelowRootUnknownCritical, [], ['CLIENT_CERT_UNTRUSTED']],
+    // an RSA 1024 key on the stored CA (a presented RSA 1024 intermediate is refused in both modes, above)
+    ['an RSA 1024 key', () => c.rootRsa1024, () => c.leafBelowRootRsa1024, [], ['CLIENT_CERT_UNTRUSTED']],
+    // CA:FALSE was always refused: no mode makes it an anchor
+    ['CA:FALSE', () => c.rootCaFalse, () => c.leafBelowRootCaFalse, ['CLIENT_CERT_UNTRUSTED'], ['CLIENT_CERT_UNTRUSTED']],
+    // expiry is never tolerated
+    ['expired', () => c.rootExpired, () => c.leafBelowRootExpired, ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_EXPIRED'], ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_EXPIRED']],
+  ];
+
+  it.each(cases)('%s', (_name, root, leaf, tolerated, enforced) => {
+    const checkIn = verifierFor([root()]); // the default: what policy-cache.ts builds
+    const limbo = verifierFor([root()], { options: { configuredCaConformance: 'enforce' } });
+    expect(codes(checkIn.verify(mtls([leaf()]), request()))).toEqual(tolerated);
+    expect(codes(limbo.verify(mtls([leaf()]), request()))).toEqual(enforced);
+  });
+
+  it('still holds presented intermediates to every rule in the check-in path', () => {
+    const result = verifierFor([c.root]).verify(mtls([c.leafViaBcNotCritical, c.interBcNotCritical]), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+  });
+});
+
+describe('revocation reaches every device below a revoked certificate', () => {
+  // name → presented chain, configured CAs, revoked certificate, exact codes
+  const cases: Array<[string, () => MadeCertificate[], () => MadeCertificate[], () => MadeCertificate, string[]]> = [
+    // the presented intermediate is revoked
+    ['a revoked presented intermediate', () => [c.leafViaInter, c.inter], () => [c.root], () => c.inter, ['CLIENT_CERT_REVOKED']],
+    // the configured root is revoked: devices below its intermediate
+    ['a revoked configured root, via an intermediate', () => [c.leafViaInter, c.inter], () => [c.root], () => c.root, ['CLIENT_CERT_REVOKED']],
+    // the configured root is revoked: devices directly below it
+    ['a revoked configured root, directly', () => [c.leafViaRoot], () => [c.root], () => c.root, ['CLIENT_CERT_REVOKED']],
+    // a stored intermediate (configured as an anchor) is revoked
+    ['a revoked stored intermediate', () => [c.leafViaInter], () => [c.root, c.inter], () => c.inter, ['CLIENT_CERT_REVOKED']],
+    // the root above a stored intermediate is revoked: the intermediate's own path ends at itself, yet it is below
+    ['a revoked root above a stored intermediate', () => [c.leafViaInter], () => [c.root, c.inter], () => c.root, ['CLIENT_CERT_REVOKED']],
+    // a revoked certificate elsewhere changes nothing
+    ['an unrelated revoked CA', () => [c.leafViaInter, c.inter], () => [c.root], () => c.otherRoot, []],
+  ];
+
+  it.each(cases)('%s', (_name, presented, configured, revoked, expected) => {
+    const result = verifierFor(configured(), { revoked: [revoked().fingerprint] }).verify(mtls(presented()), request());
+    expect(codes(result)).toEqual(expected);
+    for (const violation of result.violations) {
+      expect(violation).toMatchObject({ fingerprint: presented()[0].fingerprint, revokedFingerprint: revoked().fingerprint });
+      expect(violation.message).toMatch(/^The (configured device CA|intermediate CA) ".*" \(SHA-256 fingerprint [0-9a-f]{64}\) .* has been revoked; .*\.$/);
+    }
+  });
+
+  it('prefers a path without the revoked CA when there is one', () => {
+    // crossGood and crossDeadEnd are the same CA (same name and key); revoking the dead end leaves the good path
+    const result = verifierFor([c.root], { revoked: [c.crossDeadEnd.fingerprint] }).verify(mtls([c.leafViaCross, c.crossDeadEnd, c.crossGood]), request());
+    expect(codes(result)).toEqual([]);
+  });
+
+  it('refuses a revoked intermediate even when a chain through it was cached before', () => {
+    const before = verifierFor([c.root]);
+    expect(codes(before.verify(mtls([c.leafViaInter, c.inter]), request()))).toEqual([]);
+    expect(before.cachedChainCount).toBe(1);
+    const after = verifierFor([c.root], { revoked: [c.inter.fingerprint] }); // revocations build a new verifier
+    expect(codes(after.verify(mtls([c.leafViaInter, c.inter]), request()))).toEqual(['CLIENT_CERT_REVOKED']);
+    expect(after.cachedChainCount).toBe(0);
+  });
+});
+
+describe('attackers', () => {
+  it("refuses someone else's valid intermediate presented with a leaf signed by an unknown key", () => {
+    // the impostor CA bears the real intermediate's name; its leaf names no key identifier, so only the signature can tell
+    const result = verifierFor([c.root]).verify(mtls([c.leafByImpostor, c.inter]), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result).join('\n')).toMatch(/the signature of "CN=C02PATH00001" does not verify with the key of "CN=Path Test Issuing CA"/);
+  });
+
+  it('refuses the same forgery when its key identifier points at the impostor', () => {
+    const result = verifierFor([c.root]).verify(mtls([c.leafByImpostorWithKeyId, c.inter]), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result).join('\n')).toMatch(/"CN=Path Test Issuing CA" bears the issuer name of "CN=C02PATH00001" but is not its issuer/);
+  });
+
+  it('refuses a different bad chain after a good chain through the same intermediate was cached', () => {
+    const verifier = verifierFor([c.root]);
+    expect(codes(verifier.verify(mtls([c.leafViaInter, c.inter]), request()))).toEqual([]);
+    expect(verifier.cachedChainCount).toBe(1);
+    expect(codes(verifier.verify(mtls([c.leafByImpostor, c.inter]), request()))).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(codes(verifier.verify(mtls([c.leafViaInter, c.inter, c.impostor]), request()))).toEqual([]); // extra junk: still the good path
+    expect(verifier.cachedChainCount).toBe(2);
+  });
+
+  it('refuses a dead-end intermediate (issued by a CA that is not configured)', () => {
+    const result = verifierFor([c.root]).verify(mtls([c.leafViaCross, c.crossDeadEnd]), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result).join('\n')).toMatch(/its issuer "CN=Cross-signed CA" is neither a configured device CA nor reached through the presented intermediates/);
+  });
+
+  it('backs out of a dead end and finds the path through the other certificate of the same CA', () => {
+    expect(codes(verifierFor([c.root]).verify(mtls([c.leafViaCross, c.crossDeadEnd, c.crossGood]), request()))).toEqual([]);
+  });
+
+  it('does not let a presented copy of a configured CA stand in for a configured one it is not', () => {
+    // the other root is presented as if it were an intermediate: it is a CA, but nothing configured issued it
+    const result = verifierFor([c.root]).verify(mtls([c.leafViaCross, c.crossDeadEnd, c.otherRoot]), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+  });
+});
