@@ -4,6 +4,7 @@ import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbUnauthenticatedAttemptStore } from '../lib/adapters/dynamodb/attempt-store.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbDecisionStore } from '../lib/adapters/dynamodb/decision-store.ts';
+import { resolveTrustedProxy } from '../lib/adapters/ssm.ts';
 import { MAX_CHECKIN_BODY_BYTES } from '../lib/domain/checkin.ts';
 import { readCheckinConfig } from '../lib/config.ts';
 import { httpStack, type HttpRequest } from '../lib/http/middleware.ts';
@@ -48,7 +49,7 @@ export function makeHandler(deps: CheckinServiceDeps) {
   );
 }
 
-function realDeps(clock: Clock = systemClock): CheckinServiceDeps {
+async function realDeps(clock: Clock = systemClock): Promise<CheckinServiceDeps> {
   const config = readCheckinConfig();
   const client = createDynamoDbClient();
   return {
@@ -60,8 +61,9 @@ function realDeps(clock: Clock = systemClock): CheckinServiceDeps {
     }),
     attempts: new DynamoDbUnauthenticatedAttemptStore(client, config.decisionsTable),
     clock,
-    trustedProxy: undefined,
+    // Read once, at cold start: in AWS from the SSM SecureString parameter the template names.
+    trustedProxy: await resolveTrustedProxy(config.trustedProxy),
   };
 }
 
-export const handler = makeHandler(realDeps());
+export const handler = makeHandler(await realDeps());
