@@ -1,4 +1,5 @@
 // Reads the environment once, at cold start, and fails fast naming the variable that is missing or wrong.
+import { PROXY_SECRET_HEADER } from './domain/device-identity.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -34,18 +35,76 @@ export function readTableConfig(env: Env = process.env): TableConfig {
   };
 }
 
+/** Shortest TRUSTED_PROXY_SECRET accepted (API.md §1): long enough that guessing it over HTTP is hopeless. */
+export const MIN_TRUSTED_PROXY_SECRET_LENGTH = 32;
+
+/** Header names as HTTP defines them (RFC 9110 token), lower-cased. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+/** An SSM parameter path as the IAM grant in serverless.yml expects it: a leading slash, then SSM's name characters. */
+const SSM_PARAMETER_PATH = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+/** Visible ASCII with inner spaces: what a proxy can put in a header value and the comparison sees unchanged. */
+const HEADER_SAFE_SECRET = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * The TLS-terminating proxy whose client-certificate header is believed (API.md §1, way 2), as configured. The
+ * secret is given directly (TRUSTED_PROXY_SECRET: local mode, tests) or as the name of an SSM SecureString parameter
+ * read once at cold start (TRUSTED_PROXY_SECRET_PARAMETER: AWS); exactly one of the two is set.
+ */
+export type TrustedProxyConfig =
+  | { /** Lower-cased header name. */ header: string; secret: string; secretParameter?: undefined }
+  | { header: string; secret?: undefined; secretParameter: string };
+
+/**
+ * Checks a proxy secret, wherever it came from (`source` names it in the message). Messages never quote the value.
+ */
+export function checkTrustedProxySecret(secret: string, source: string): string {
+  if (secret.length < MIN_TRUSTED_PROXY_SECRET_LENGTH) {
+    throw new ConfigError(`${source} must be at least ${MIN_TRUSTED_PROXY_SECRET_LENGTH} characters`);
+  }
+  if (!HEADER_SAFE_SECRET.test(secret)) {
+    throw new ConfigError(`${source} must be printable ASCII without leading or trailing spaces (it travels in the X-Tollgate-Proxy-Secret header)`);
+  }
+  return secret;
+}
+
+/**
+ * TRUSTED_CLIENT_CERT_HEADER with its secret, or undefined when the header is not set (the secret variables are then
+ * unused). A header without a secret is refused: without it any client could claim a certificate.
+ */
+export function readTrustedProxyConfig(env: Env = process.env): TrustedProxyConfig | undefined {
+  const header = env.TRUSTED_CLIENT_CERT_HEADER?.trim().toLowerCase();
+  if (!header) return undefined;
+  if (!HEADER_NAME.test(header)) throw new ConfigError(`TRUSTED_CLIENT_CERT_HEADER must be an HTTP header name, got "${header}"`);
+  if (header === PROXY_SECRET_HEADER) throw new ConfigError(`TRUSTED_CLIENT_CERT_HEADER must not be ${PROXY_SECRET_HEADER}, the header that carries the secret`);
+  const secret = env.TRUSTED_PROXY_SECRET || undefined;
+  const secretParameter = env.TRUSTED_PROXY_SECRET_PARAMETER?.trim() || undefined;
+  if (secret !== undefined && secretParameter !== undefined) {
+    throw new ConfigError('Set TRUSTED_PROXY_SECRET or TRUSTED_PROXY_SECRET_PARAMETER, not both');
+  }
+  if (secret !== undefined) return { header, secret: checkTrustedProxySecret(secret, 'TRUSTED_PROXY_SECRET') };
+  if (secretParameter !== undefined) {
+    if (!SSM_PARAMETER_PATH.test(secretParameter)) {
+      throw new ConfigError(`TRUSTED_PROXY_SECRET_PARAMETER must be an SSM parameter path such as /tollgate/prod/trusted-proxy-secret, got "${secretParameter}"`);
+    }
+    return { header, secretParameter };
+  }
+  throw new ConfigError(
+    `TRUSTED_CLIENT_CERT_HEADER is set but TRUSTED_PROXY_SECRET (at least ${MIN_TRUSTED_PROXY_SECRET_LENGTH} characters) is not; the certificate header is believed only with the proxy's secret`,
+  );
+}
+
 export interface CheckinConfig extends TableConfig {
   /** Days decisions are kept (DynamoDB TTL). */
   decisionRetentionDays: number;
-  /** Lower-cased name of the header a trusted TLS-terminating proxy puts the client certificate in, if any. */
-  trustedClientCertHeader?: string;
+  /** The trusted TLS-terminating proxy, if any (its secret may still need resolving: lib/adapters/ssm.ts). */
+  trustedProxy?: TrustedProxyConfig;
 }
 
 export function readCheckinConfig(env: Env = process.env): CheckinConfig {
   return {
     ...readTableConfig(env),
     decisionRetentionDays: positiveInteger(env, 'DECISION_RETENTION_DAYS', 90),
-    trustedClientCertHeader: env.TRUSTED_CLIENT_CERT_HEADER?.trim().toLowerCase() || undefined,
+    trustedProxy: readTrustedProxyConfig(env),
   };
 }
 
