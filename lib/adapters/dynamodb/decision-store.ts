@@ -41,55 +41,8 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
   ) {}
 
   async record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome> {
-    const expiresAt = Math.floor(Date.parse(decision.evaluatedAt) / 1000) + this.tables.retentionDays * 86400;
-    const status: DeviceStatusRecord = {
-      deviceId: decision.deviceId,
-      status: decision.decision === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
-      decision: decision.decision,
-      violations: decision.violations,
-      lastCheckinAt: decision.evaluatedAt,
-      checkinId: decision.checkinId,
-      settingsVersion: decision.settingsVersion,
-    };
-    const idempotencyPut: TransactWriteItem = {
-      Put: {
-        TableName: this.tables.decisionsTable,
-        Item: marshall({
-          pk: decisionKey.checkinPk(decision.checkinId),
-          sk: decisionKey.checkinSk,
-          deviceId: decision.deviceId,
-          statusCode: response.statusCode,
-          body: response.body,
-          fingerprint: binding?.fingerprint,
-          expiresAt,
-        }, { removeUndefinedValues: true }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    };
-    const decisionPut: TransactWriteItem = {
-      Put: {
-        TableName: this.tables.decisionsTable,
-        Item: marshall(
-          { pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(decision.evaluatedAt, decision.checkinId), ...decision, expiresAt },
-          { removeUndefinedValues: true },
-        ),
-      },
-    };
-    // A check-in that finishes after a newer one of the same device is recorded, but must not turn the device's
-    // status (and its alerts) back to the older decision.
-    const statusPut: TransactWriteItem = {
-      Put: {
-        TableName: this.tables.deviceStatusTable,
-        Item: marshall({ ...status, violationCodes: [...new Set(decision.violations.map((v) => v.code))].sort() }, { removeUndefinedValues: true }),
-        ConditionExpression: 'attribute_not_exists(deviceId) OR lastCheckinAt <= :evaluatedAt',
-        ExpressionAttributeValues: { ':evaluatedAt': { S: decision.evaluatedAt } },
-      },
-    };
-
-    let items = [idempotencyPut, decisionPut, statusPut];
-    // A concurrent retry of the same check-in can cancel this transaction with a TransactionConflict; the next
-    // attempt then sees the winner's idempotency record.
+    const writes = buildRecordTransaction(this.tables, decision, response, binding);
+    let items = [writes.idempotencyPut, writes.decisionPut, writes.statusPut];
     for (let attempt = 0; ; attempt += 1) {
       try {
         await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
@@ -97,20 +50,21 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === undefined) throw error;
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
-          const existing = reasons[0].Item ? unmarshall(reasons[0].Item) : await this.readCheckin(decision.checkinId);
+        const verdict = interpretCancellation(reasons, { withStatus: items.length === 3 });
+        if (verdict.kind === 'ALREADY_RECORDED') {
+          const existing = verdict.existing ? unmarshall(verdict.existing) : await this.readCheckin(decision.checkinId);
           if (existing) return answerFor(existing, decision.deviceId, binding);
+          throw error; // the record that cancelled us is gone (TTL) — nothing sensible to replay
         }
-        if (items.length === 3 && reasons[2]?.Code === 'ConditionalCheckFailed') {
-          items = [idempotencyPut, decisionPut];
+        if (verdict.kind === 'NEWER_STATUS') {
+          items = [writes.idempotencyPut, writes.decisionPut];
           continue;
         }
-        const transient = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded');
-        if (transient && attempt < 3) {
+        if (verdict.kind === 'TRANSIENT' && attempt < 3) {
           await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
           continue;
         }
-        if (transient) throw new StoreUnavailableError(error);
+        if (verdict.kind === 'TRANSIENT') throw new StoreUnavailableError(error);
         throw error;
       }
     }
@@ -179,6 +133,90 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
   }
 }
 
+/** The three writes of one check-in: its idempotency record, its decision, and the device's new status. */
+export interface RecordTransaction {
+  idempotencyPut: TransactWriteItem;
+  decisionPut: TransactWriteItem;
+  /** Conditional: a check-in that finishes after a newer one of the same device leaves the newer status. */
+  statusPut: TransactWriteItem;
+}
+
+/** Builds the transaction's writes; pure, so that its conditions are unit-tested without DynamoDB. */
+export function buildRecordTransaction(
+  tables: DecisionTables,
+  decision: DecisionRecord,
+  response: RecordedResponse,
+  binding: ReplayBinding | undefined,
+): RecordTransaction {
+  const expiresAt = Math.floor(Date.parse(decision.evaluatedAt) / 1000) + tables.retentionDays * 86400;
+  const status: DeviceStatusRecord = {
+    deviceId: decision.deviceId,
+    status: decision.decision === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
+    decision: decision.decision,
+    violations: decision.violations,
+    lastCheckinAt: decision.evaluatedAt,
+    checkinId: decision.checkinId,
+    settingsVersion: decision.settingsVersion,
+  };
+  return {
+    idempotencyPut: {
+      Put: {
+        TableName: tables.decisionsTable,
+        Item: marshall(
+          {
+            pk: decisionKey.checkinPk(decision.checkinId),
+            sk: decisionKey.checkinSk,
+            deviceId: decision.deviceId,
+            statusCode: response.statusCode,
+            body: response.body,
+            fingerprint: binding?.fingerprint,
+            expiresAt,
+          },
+          { removeUndefinedValues: true },
+        ),
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    },
+    decisionPut: {
+      Put: {
+        TableName: tables.decisionsTable,
+        Item: marshall(
+          { pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(decision.evaluatedAt, decision.checkinId), ...decision, expiresAt },
+          { removeUndefinedValues: true },
+        ),
+      },
+    },
+    statusPut: {
+      Put: {
+        TableName: tables.deviceStatusTable,
+        Item: marshall({ ...status, violationCodes: [...new Set(decision.violations.map((v) => v.code))].sort() }, { removeUndefinedValues: true }),
+        ConditionExpression: 'attribute_not_exists(deviceId) OR lastCheckinAt <= :evaluatedAt',
+        ExpressionAttributeValues: { ':evaluatedAt': { S: decision.evaluatedAt } },
+      },
+    },
+  };
+}
+
+type CancellationReason = { Code?: string; Item?: Record<string, AttributeValue> };
+
+/** What a cancelled record transaction means, from its per-item reasons (idempotency, decision, status order). */
+export type CancellationVerdict =
+  /** The checkinId was recorded before; `existing` is that record when DynamoDB returned it. */
+  | { kind: 'ALREADY_RECORDED'; existing?: Record<string, AttributeValue> }
+  /** A newer check-in of the device set its status: record without the status write. */
+  | { kind: 'NEWER_STATUS' }
+  /** A concurrent transaction or throttling: try again shortly. */
+  | { kind: 'TRANSIENT' }
+  | { kind: 'OTHER' };
+
+export function interpretCancellation(reasons: readonly CancellationReason[], options: { withStatus: boolean }): CancellationVerdict {
+  if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'ALREADY_RECORDED', existing: reasons[0].Item };
+  if (options.withStatus && reasons[2]?.Code === 'ConditionalCheckFailed') return { kind: 'NEWER_STATUS' };
+  const transient = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded');
+  return transient ? { kind: 'TRANSIENT' } : { kind: 'OTHER' };
+}
+
 /** The first answer to a checkinId, given again only to the same device (and, when bound, the same certificate). */
 function answerFor(existing: Record<string, unknown>, deviceId: string, binding: ReplayBinding | undefined): RecordOutcome {
   if (existing.deviceId !== deviceId) return { outcome: 'CONFLICT' };
@@ -187,7 +225,7 @@ function answerFor(existing: Record<string, unknown>, deviceId: string, binding:
 }
 
 /** The per-item reasons of a cancelled transaction, or undefined for any other error. */
-function cancellationReasons(error: unknown): { Code?: string; Item?: Record<string, AttributeValue> }[] | undefined {
+function cancellationReasons(error: unknown): CancellationReason[] | undefined {
   if (!(error instanceof TransactionCanceledException) && (error as { name?: string })?.name !== 'TransactionCanceledException') return undefined;
   return (error as TransactionCanceledException).CancellationReasons ?? [];
 }
