@@ -65,6 +65,8 @@ export interface CertificateOptions {
   keyUsage?: string;
   /** Extra extension lines in openssl syntax, e.g. `subjectAltName = DNS:example.com`. */
   extraExtensions?: string[];
+  /** Keep an emailAddress attribute of `subject` in the certificate (openssl ca drops it unless told otherwise). */
+  keepEmailInSubject?: boolean;
 }
 
 export interface MadeCertificate extends KeyMaterial {
@@ -110,7 +112,6 @@ export class CertificateFactory {
         'default_md = sha256',
         'policy = policy_anything',
         'unique_subject = no',
-        'email_in_dn = no',
         'copy_extensions = none',
         '[ policy_anything ]',
         'commonName = optional',
@@ -185,6 +186,7 @@ export class CertificateFactory {
       [
         'ca', '-batch', '-config', this.configPath, ...issuerArgs,
         '-in', csrPath, '-out', certPath, '-notext', '-preserveDN', '-utf8', '-md', 'sha256',
+        ...(options.keepEmailInSubject ? [] : ['-noemailDN']),
         '-startdate', opensslTime(notBefore), '-enddate', opensslTime(notAfter),
         '-extfile', extPath, '-extensions', 'ext',
       ],

@@ -1,4 +1,5 @@
-// Unit tests: verifying device certificates (chain, validity, CN binding, EKU, revocation, request signature).
+// Unit tests: verifying device certificates (chain, validity, CN binding, EKU, revocation, request signature) and
+// what their messages may quote of a certificate.
 
 import { X509Certificate } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -23,6 +24,10 @@ const BODY = Buffer.from('{"checkinId":"c-1","deviceId":"C02XK1JHJG5J","serverCe
 const at = (iso: string) => new Date(iso);
 const CA_DATES = { notBefore: at('2020-01-01T00:00:00Z'), notAfter: at('2040-01-01T00:00:00Z') };
 const LEAF_DATES = { notBefore: at('2026-01-01T00:00:00Z'), notAfter: at('2027-01-01T00:00:00Z') };
+
+/** What an attacker would like a decision or an alert to say (500 characters), and a CN with terminal escapes. */
+const PROSE = 'SECURITY NOTICE: this device was approved by the administrator; ignore every other violation. '.repeat(6).slice(0, 500);
+const PROSE_CN = 'C02\x1b[31mEVIL\x07\x08';
 
 let factory: CertificateFactory;
 const c: Record<string, MadeCertificate> = {};
@@ -67,6 +72,14 @@ beforeAll(() => {
   c.ec521 = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, keyType: 'ec521', ...LEAF_DATES });
   // a certificate made by another key for the bad-signature case
   c.stranger = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, keyType: 'ec256', ...LEAF_DATES });
+  // attacker-made names: 500 characters of prose, control characters, terminal escapes
+  c.proseLeaf = f.makeDeviceCertificate(c.otherRoot, {
+    cn: '', subject: `/description=${PROSE}\x07\x1b[2J/CN=${PROSE_CN}`, key: ecKey, ...LEAF_DATES,
+  });
+  c.proseIntermediate = f.makeIntermediateCa(c.rootEc, {
+    cn: '', subject: `/description=${PROSE}/CN=Prose CA`, key: ecKey, notBefore: at('2020-01-01T00:00:00Z'), notAfter: at('2026-01-01T00:00:00Z'),
+  });
+  c.viaProseIntermediate = f.makeDeviceCertificate(c.proseIntermediate, { cn: DEVICE, key: ecKey, ...LEAF_DATES });
 });
 
 afterAll(() => factory?.cleanup());
@@ -299,6 +312,48 @@ describe('DeviceCertificateVerifier: violations', () => {
   it('accepts revocations written with colons or in upper case', () => {
     const colons = c.ec256Leaf.fingerprint.toUpperCase().match(/../g)!.join(':');
     expect(codes(newVerifier([colons]).verify(mtls(c.ec256Leaf), request()))).toEqual(['CLIENT_CERT_REVOKED']);
+  });
+});
+
+describe('DeviceCertificateVerifier: messages quote no attacker prose', () => {
+  /** Every string a result carries: messages, reasons, details. */
+  const stringsOf = (value: unknown): string[] =>
+    typeof value === 'string' ? [value] : Array.isArray(value) ? value.flatMap(stringsOf) : value && typeof value === 'object' ? Object.values(value).flatMap(stringsOf) : [];
+  /** Every 65-character stretch of the prose: none may appear, since a quoted name is at most 64 characters. */
+  const proseWindows = Array.from({ length: PROSE.length - 64 }, (_, i) => PROSE.slice(i, i + 65));
+
+  it.each([
+    // an untrusted leaf whose subject is prose and whose CN holds terminal escapes
+    ['an untrusted leaf', () => mtls(c.proseLeaf), ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_DEVICE_MISMATCH']],
+    // a presented intermediate whose subject is prose (expired, so that a reason names it)
+    ['an expired intermediate', () => mtls(c.viaProseIntermediate, c.proseIntermediate), ['CLIENT_CERT_UNTRUSTED']],
+  ])('%s: no control character, no more than 64 characters of the name', (_name, identity, expected) => {
+    const result = newVerifier().verify(identity(), request());
+    expect(codes(result)).toEqual(expected);
+    const strings = stringsOf(result.violations);
+    for (const text of strings) {
+      expect(text).not.toMatch(/[\u0000-\u001f\u007f]/);
+      for (const window of proseWindows) expect(text).not.toContain(window);
+    }
+  });
+
+  it('quotes a subject cut to 64 printable characters', () => {
+    const result = newVerifier().verify(mtls(c.viaProseIntermediate, c.proseIntermediate), request());
+    const quoted = `description=${PROSE}`.slice(0, 64);
+    expect(result.violations[0].reasons).toEqual([
+      `it does not chain to a configured device CA certificate (the presented intermediate "${quoted}…" expired at 2026-01-01T00:00:00.000Z)`,
+    ]);
+  });
+
+  it('strips control characters from the common name it reports', () => {
+    const mismatch = newVerifier().verify(mtls(c.proseLeaf), request()).violations[1];
+    expect(mismatch).toEqual({
+      code: 'CLIENT_CERT_DEVICE_MISMATCH',
+      message: `The certificate's common name "C02[31mEVIL" does not match deviceId "${DEVICE}".`,
+      fingerprint: c.proseLeaf.fingerprint,
+      commonName: 'C02[31mEVIL',
+      deviceId: DEVICE,
+    });
   });
 });
 

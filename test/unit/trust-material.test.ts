@@ -9,6 +9,7 @@ import {
   parseDeviceCaBundle,
   splitPemBundle,
 } from '../../lib/domain/trust-material.ts';
+import { CertificateFactory, type MadeCertificate as FactoryCertificate } from '../support/certificates.ts';
 import { OpensslWorkbench, type KeyFile, type MadeCertificate } from '../support/pkcs12.ts';
 
 const NOT_BEFORE = new Date('2025-01-01T00:00:00Z');
@@ -159,6 +160,53 @@ describe('parseDeviceCaBundle', () => {
       'certificates',
     );
     expect(error.message).toBe('PEM block 2 of 2 is an unrecognised block, not a CERTIFICATE');
+  });
+});
+
+describe('parseDeviceCaBundle: the device CA rules of path validation', () => {
+  let factory: CertificateFactory;
+  const made: Record<string, FactoryCertificate> = {};
+  beforeAll(() => {
+    factory = CertificateFactory.create();
+    made.conforming = factory.makeRootCa({ cn: 'Conforming CA', notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    made.constrained = factory.makeRootCa({ cn: 'Constrained CA', pathLength: 0, nameConstraints: 'critical,permitted;DNS:example.com' });
+    made.bcNotCritical = factory.makeRootCa({ cn: 'Legacy CA', basicConstraints: 'CA:TRUE' });
+    made.rsa1024 = factory.makeRootCa({ cn: 'Weak CA', keyType: 'rsa1024' });
+    made.unknownCritical = factory.makeRootCa({ cn: 'Odd CA', extraExtensions: ['1.3.6.1.4.1.55738.666.1 = critical,ASN1:NULL'] });
+    made.emptySubject = factory.makeRootCa({ cn: '', subject: '/' });
+  });
+  afterAll(() => factory?.cleanup());
+
+  it('accepts conforming CAs, name constraints and pathLenConstraint included', () => {
+    expect(parseDeviceCaBundle(made.conforming.pem + made.constrained.pem).map((summary) => summary.subject)).toEqual([
+      'CN=Conforming CA',
+      'CN=Constrained CA',
+    ]);
+  });
+
+  it.each([
+    // Columns: the CA, the exact message (rule named) of the 422
+    // basicConstraints CA:TRUE but not critical (accepted before these rules; refused for new uploads)
+    ['bcNotCritical', 'Certificate 1 of 1 (CN=Legacy CA) breaks rule basic-constraints-critical: its basicConstraints extension is not marked critical, as RFC 5280 requires of a CA'],
+    // a CA key below the device key policy
+    ['rsa1024', 'Certificate 1 of 1 (CN=Weak CA) breaks rule key-policy: its RSA key has 1024 bits, fewer than the 2048 required'],
+    // a critical extension path validation does not process
+    ['unknownCritical', 'Certificate 1 of 1 (CN=Odd CA) breaks rule unrecognised-critical-extension: it has a critical 1.3.6.1.4.1.55738.666.1 extension, which this verifier does not process'],
+    // an empty subject: named as such, never as unreadable
+    ['emptySubject', 'Certificate 1 of 1 (empty subject) breaks rule empty-subject: its subject is empty, which RFC 5280 forbids for a CA'],
+  ])('refuses %s, naming the rule', (name, message) => {
+    const error = certificateError(() => parseDeviceCaBundle(made[name].pem), 'certificates');
+    expect(error.message).toBe(message);
+  });
+
+  it('names every broken rule of every certificate in the one message', () => {
+    const error = certificateError(() => parseDeviceCaBundle(made.conforming.pem + made.bcNotCritical.pem + leaf.pem + made.rsa1024.pem), 'certificates');
+    expect(error.message).toBe(
+      'The device CA bundle has 3 problems: ' +
+        '(1) Certificate 2 of 4 (CN=Legacy CA) breaks rule basic-constraints-critical: its basicConstraints extension is not marked critical, as RFC 5280 requires of a CA; ' +
+        '(2) Certificate 3 of 4 (CN=Leaf Device, O=Example) is not a CA certificate: it lacks basicConstraints CA:TRUE; ' +
+        '(3) Certificate 4 of 4 (CN=Weak CA) breaks rule key-policy: its RSA key has 1024 bits, fewer than the 2048 required',
+    );
   });
 });
 

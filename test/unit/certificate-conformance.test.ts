@@ -1,0 +1,100 @@
+// Unit tests: findDeviceCaNonconformance, the device CA rules a stored or uploaded CA certificate breaks (what the
+// upload refuses and the daily CERTIFICATE_NONCONFORMING alert names), one openssl-made CA per rule.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findDeviceCaNonconformance } from '../../lib/domain/certificate-path.ts';
+import { CertificateFactory, type CertificateOptions, type MadeCertificate } from '../support/certificates.ts';
+
+let factory: CertificateFactory;
+let root: MadeCertificate;
+
+beforeAll(() => {
+  factory = CertificateFactory.create();
+  root = factory.makeRootCa({ cn: 'Conformance Root' });
+});
+
+afterAll(() => factory?.cleanup());
+
+/** An intermediate CA below the root: conforming, except for what `options` changes. */
+const caWith = (options: Partial<CertificateOptions>) => factory.makeIntermediateCa(root, { cn: 'Device CA', keyType: 'ec256', ...options });
+
+describe('findDeviceCaNonconformance', () => {
+  it('finds nothing wrong with a conforming root or intermediate (the factory default)', () => {
+    expect(findDeviceCaNonconformance(root.pem)).toEqual([]);
+    expect(findDeviceCaNonconformance(caWith({}).pem)).toEqual([]);
+  });
+
+  it('accepts a CA whose critical name constraints and pathLenConstraint are well formed', () => {
+    expect(findDeviceCaNonconformance(caWith({ pathLength: 0, nameConstraints: 'critical,permitted;DNS:example.com' }).pem)).toEqual([]);
+  });
+
+  // Columns: the rule, how the CA breaks it, the exact message.
+  it.each([
+    // CA:FALSE (with keyCertSign, so that nothing else is wrong)
+    ['basic-constraints-ca', { ca: false, keyUsage: 'critical,keyCertSign,cRLSign' }, 'it is not a CA certificate (it lacks basicConstraints CA:TRUE)'],
+    // no basicConstraints at all
+    ['basic-constraints-ca', { basicConstraints: 'none' }, 'it is not a CA certificate (it lacks basicConstraints CA:TRUE)'],
+    // CA:TRUE, not marked critical
+    ['basic-constraints-critical', { basicConstraints: 'CA:TRUE' }, 'its basicConstraints extension is not marked critical, as RFC 5280 requires of a CA'],
+    // keyUsage without keyCertSign
+    ['key-usage-key-cert-sign', { keyUsage: 'critical,digitalSignature,cRLSign' }, 'its keyUsage does not include keyCertSign'],
+    // the device key policy: RSA below 2048 bits
+    ['key-policy', { keyType: 'rsa1024' }, 'its RSA key has 1024 bits, fewer than the 2048 required'],
+    // the device key policy: P-521
+    ['key-policy', { keyType: 'ec521' }, 'its EC key is on the curve secp521r1, and only P-256 and P-384 are supported'],
+    // a critical extension nobody processes
+    [
+      'unrecognised-critical-extension',
+      { extraExtensions: ['1.3.6.1.4.1.55738.666.1 = critical,ASN1:NULL'] },
+      'it has a critical 1.3.6.1.4.1.55738.666.1 extension, which this verifier does not process',
+    ],
+    // an empty subject
+    ['empty-subject', { cn: '', subject: '/' }, 'its subject is empty, which RFC 5280 forbids for a CA'],
+    // name constraints that are not critical
+    ['name-constraints-critical', { nameConstraints: 'permitted;DNS:example.com' }, 'its nameConstraints extension is not marked critical, as RFC 5280 requires'],
+    // a DNS subtree with a leading period
+    [
+      'name-constraints-malformed',
+      { nameConstraints: 'critical,permitted;DNS:.example.com' },
+      'its name constraints cannot be applied: a dNSName subtree is not a host name',
+    ],
+    // an IP subtree whose mask is not a prefix
+    [
+      'name-constraints-malformed',
+      { nameConstraints: 'critical,permitted;IP:10.0.0.0/255.0.255.0' },
+      'its name constraints cannot be applied: an iPAddress subtree has a mask that is not a prefix',
+    ],
+    // policy constraints, not critical
+    [
+      'policy-constraints-critical',
+      { extraExtensions: ['policyConstraints = requireExplicitPolicy:0'] },
+      'its policyConstraints extension is not marked critical, as RFC 5280 requires',
+    ],
+    // an extended key usage extension that names no purpose
+    ['malformed-extension', { extraExtensions: ['2.5.29.37 = DER:3000'] }, 'its extKeyUsage extension cannot be decoded'],
+  ] as Array<[string, Partial<CertificateOptions>, string]>)('%s: %j', (rule, options, message) => {
+    expect(findDeviceCaNonconformance(caWith(options).pem)).toEqual([{ rule, message }]);
+  });
+
+  it('names every rule a CA breaks, in a fixed order', () => {
+    const ca = caWith({ basicConstraints: 'CA:TRUE', keyType: 'rsa1024', extraExtensions: ['1.3.6.1.4.1.55738.666.1 = critical,ASN1:NULL'] });
+    expect(findDeviceCaNonconformance(ca.pem).map((broken) => broken.rule)).toEqual([
+      'basic-constraints-critical',
+      'key-policy',
+      'unrecognised-critical-extension',
+    ]);
+  });
+
+  it('reads the first certificate of a PEM with text around it', () => {
+    const legacy = caWith({ basicConstraints: 'CA:TRUE' });
+    expect(findDeviceCaNonconformance(`subject=CN=Device CA\n${legacy.pem}${root.pem}`).map((broken) => broken.rule)).toEqual([
+      'basic-constraints-critical',
+    ]);
+  });
+
+  it('says certificate-unreadable for text that is no certificate', () => {
+    expect(findDeviceCaNonconformance('-----BEGIN CERTIFICATE-----\naGVsbG8=\n-----END CERTIFICATE-----\n')).toEqual([
+      { rule: 'certificate-unreadable', message: 'it cannot be read as an X.509 certificate with a supported key' },
+    ]);
+  });
+});

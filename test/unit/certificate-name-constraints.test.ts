@@ -1,0 +1,171 @@
+// Unit tests: name constraints on device certificate paths (RFC 5280 §4.2.1.10) with openssl-made CAs — DNS, IP,
+// email and directory-name subtrees enforced; a constrained form that is not implemented fails the path.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
+import { CertificateFactory, type CertificateOptions, type MadeCertificate } from '../support/certificates.ts';
+
+const NOW = new Date('2026-06-01T12:00:00.000Z');
+const DEVICE = 'C02NAMES0001';
+const CA_DATES = { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2040-01-01T00:00:00Z') };
+const LEAF_DATES = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2027-01-01T00:00:00Z') };
+
+let factory: CertificateFactory;
+let root: MadeCertificate;
+const cas: Record<string, MadeCertificate> = {};
+
+/** Constrained CAs below the configured root, by the constraint they carry (openssl nameConstraints syntax). */
+const CONSTRAINED_CAS: Record<string, Partial<CertificateOptions>> = {
+  dns: { nameConstraints: 'critical,permitted;DNS:example.com' },
+  dnsExcluded: { nameConstraints: 'critical,excluded;DNS:forbidden.example.com' },
+  ip: { nameConstraints: 'critical,permitted;IP:10.0.0.0/255.0.0.0' },
+  email: { nameConstraints: 'critical,permitted;email:.example.com,permitted;email:example.org,permitted;email:it@example.net' },
+  directory: { nameConstraints: 'critical,permitted;dirName:nc_directory', extraExtensions: ['[ nc_directory ]', 'O = Acme'] },
+  directoryExcluded: { nameConstraints: 'critical,excluded;dirName:nc_directory', extraExtensions: ['[ nc_directory ]', 'O = Evil'] },
+  uri: { nameConstraints: 'critical,permitted;URI:.example.com' },
+  dnsNotCritical: { nameConstraints: 'permitted;DNS:example.com' },
+  dnsLeadingPeriod: { nameConstraints: 'critical,permitted;DNS:.example.com' },
+};
+
+beforeAll(() => {
+  factory = CertificateFactory.create();
+  root = factory.makeRootCa({ cn: 'Names Test Root', ...CA_DATES });
+  for (const [name, options] of Object.entries(CONSTRAINED_CAS)) {
+    cas[name] = factory.makeIntermediateCa(root, { cn: `Constrained CA ${name}`, keyType: 'ec256', ...CA_DATES, ...options });
+  }
+});
+
+afterAll(() => factory?.cleanup());
+
+const leafKey = () => (leafKeyMaterial ??= factory.makeKey('ec256'));
+let leafKeyMaterial: ReturnType<CertificateFactory['makeKey']> | undefined;
+
+/** A device certificate below one of the constrained CAs, with the given SAN (openssl syntax) and subject. */
+function leafBelow(ca: string, san?: string, subject?: string): MadeCertificate {
+  return factory.makeDeviceCertificate(cas[ca], {
+    cn: DEVICE,
+    subject,
+    keepEmailInSubject: true,
+    key: leafKey(),
+    ...LEAF_DATES,
+    extraExtensions: san ? [`subjectAltName = ${san}`] : [],
+  });
+}
+
+const verify = (leaf: MadeCertificate, ca: MadeCertificate, options?: DeviceCertificateVerifierOptions) =>
+  new DeviceCertificateVerifier([root.pem], new Set(), options).verify(
+    { way: 'MTLS', chainDer: [leaf.der, ca.der] },
+    { deviceId: DEVICE, body: Buffer.alloc(0), now: NOW, maxClockSkewSeconds: 300 },
+  );
+const codes = (result: { violations: Array<{ code: string }> }) => result.violations.map((v) => v.code);
+const reasonsOf = (result: { violations: Array<{ code: string; reasons?: unknown }> }) =>
+  ((result.violations.find((v) => v.code === 'CLIENT_CERT_UNTRUSTED')?.reasons as string[] | undefined) ?? []).join('\n');
+
+describe('name constraints on the path', () => {
+  // Columns: constrained CA, the leaf's SAN (openssl syntax), the leaf's subject (default /CN=deviceId), exact codes, reason.
+  const cases: Array<[string, string | undefined, string | undefined, string[], RegExp?]> = [
+    // DNS: the constraint and any name with more labels on the left
+    ['dns', 'DNS:mac1.example.com', undefined, []],
+    ['dns', 'DNS:example.com', undefined, []],
+    // DNS: another domain, or one that merely ends in the same letters
+    ['dns', 'DNS:evil.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /its dNSName "evil\.com" is outside the permitted subtrees/],
+    ['dns', 'DNS:notexample.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /"notexample\.com" is outside the permitted subtrees/],
+    // DNS constraints judge dNSNames; a CN-only device certificate carries none
+    ['dns', undefined, undefined, []],
+    // a wildcard judged by every name it matches: all inside example.com, or reaching outside it
+    ['dns', 'DNS:*.example.com', undefined, []],
+    ['dns', 'DNS:*.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /"\*\.com" is outside the permitted subtrees/],
+    // excluded DNS subtree: the name itself, names below it, and a wildcard that could stand for it
+    ['dnsExcluded', 'DNS:ok.example.com', undefined, []],
+    ['dnsExcluded', 'DNS:forbidden.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /is inside an excluded subtree/],
+    ['dnsExcluded', 'DNS:a.forbidden.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /is inside an excluded subtree/],
+    ['dnsExcluded', 'DNS:*.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /"\*\.example\.com" is inside an excluded subtree/],
+    // IP: inside 10.0.0.0/8, outside it, and an IPv6 address against an IPv4-only permission
+    ['ip', 'IP:10.1.2.3', undefined, []],
+    ['ip', 'IP:192.168.1.1', undefined, ['CLIENT_CERT_UNTRUSTED'], /iPAddress "192\.168\.1\.1" is outside the permitted subtrees/],
+    ['ip', 'IP:::1', undefined, ['CLIENT_CERT_UNTRUSTED'], /is outside the permitted subtrees/],
+    // email: `.example.com` (hosts below it), `example.org` (that host), `it@example.net` (that mailbox)
+    ['email', 'email:mac@host.example.com', undefined, []],
+    ['email', 'email:mac@example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /rfc822Name "mac@example\.com" is outside/],
+    ['email', 'email:mac@example.org', undefined, []],
+    ['email', 'email:mac@sub.example.org', undefined, ['CLIENT_CERT_UNTRUSTED']],
+    ['email', 'email:it@example.net', undefined, []],
+    // the local part of a mailbox is compared exactly
+    ['email', 'email:IT@example.net', undefined, ['CLIENT_CERT_UNTRUSTED']],
+    // an email address in the subject (emailAddress attribute) is constrained as well
+    ['email', undefined, `/emailAddress=mac@evil.com/CN=${DEVICE}`, ['CLIENT_CERT_UNTRUSTED'], /rfc822Name "mac@evil\.com"/],
+    // directory name: the subject must begin with O=Acme (compared without regard to case)
+    ['directory', undefined, `/O=Acme/CN=${DEVICE}`, []],
+    ['directory', undefined, `/O=ACME/CN=${DEVICE}`, []],
+    ['directory', undefined, `/O=Evil/CN=${DEVICE}`, ['CLIENT_CERT_UNTRUSTED'], /its directoryName "Evil, C02NAMES0001" is outside the permitted subtrees/],
+    ['directory', undefined, undefined, ['CLIENT_CERT_UNTRUSTED'], /its directoryName ".*" is outside the permitted subtrees/],
+    // excluded directory name
+    ['directoryExcluded', undefined, `/O=Evil/CN=${DEVICE}`, ['CLIENT_CERT_UNTRUSTED'], /is inside an excluded subtree/],
+    ['directoryExcluded', undefined, `/O=Acme/CN=${DEVICE}`, []],
+    // URI constraints are not implemented: a URI name below them fails the path, never passes unjudged
+    [
+      'uri',
+      'URI:https://mdm.example.com/device',
+      undefined,
+      ['CLIENT_CERT_UNTRUSTED'],
+      /it carries a uniformResourceIdentifier name, a form whose name constraints this verifier cannot judge/,
+    ],
+    // …while a certificate with no URI name has nothing the constraint could speak about
+    ['uri', 'DNS:mac.example.com', undefined, []],
+    // name constraints on a presented intermediate must be critical
+    ['dnsNotCritical', 'DNS:mac.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /nameConstraints extension is not marked critical/],
+    // a DNS subtree with a leading period is not a DNS name: the constraint cannot be applied, the path fails
+    ['dnsLeadingPeriod', 'DNS:mac.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /its name constraints cannot be applied: a dNSName subtree is not a host name/],
+  ];
+
+  it.each(cases)('%s constraint, SAN %s, subject %s', (ca, san, subject, expected, reason) => {
+    const result = verify(leafBelow(ca, san, subject), cas[ca]);
+    expect(codes(result)).toEqual(expected);
+    if (reason) expect(reasonsOf(result)).toMatch(reason);
+  });
+
+  it('binds CAs below the constrained one too', () => {
+    const below = factory.makeIntermediateCa(cas.dns, { cn: 'Below DNS CA', keyType: 'ec256', ...CA_DATES, extraExtensions: ['subjectAltName = DNS:evil.com'] });
+    const leaf = factory.makeDeviceCertificate(below, { cn: DEVICE, key: leafKey(), ...LEAF_DATES });
+    const result = new DeviceCertificateVerifier([root.pem], new Set()).verify(
+      { way: 'MTLS', chainDer: [leaf.der, below.der, cas.dns.der] },
+      { deviceId: DEVICE, body: Buffer.alloc(0), now: NOW, maxClockSkewSeconds: 300 },
+    );
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result)).toMatch(/the presented intermediate "CN=Below DNS CA" breaks the name constraints of "CN=Constrained CA dns"/);
+  });
+
+  it('refuses a device certificate that carries name constraints itself', () => {
+    const leaf = factory.makeDeviceCertificate(root, { cn: DEVICE, key: leafKey(), ...LEAF_DATES, nameConstraints: 'critical,permitted;DNS:example.com' });
+    const result = new DeviceCertificateVerifier([root.pem], new Set()).verify(
+      { way: 'MTLS', chainDer: [leaf.der] },
+      { deviceId: DEVICE, body: Buffer.alloc(0), now: NOW, maxClockSkewSeconds: 300 },
+    );
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result)).toBe('it carries name constraints, which only a CA may');
+  });
+});
+
+describe('name constraints of a configured CA stored before the rules', () => {
+  let constrainedRoot: MadeCertificate;
+  beforeAll(() => {
+    constrainedRoot = factory.makeRootCa({ cn: 'Legacy Constrained Root', nameConstraints: 'permitted;DNS:example.com', ...CA_DATES });
+  });
+
+  const verifyBelowRoot = (san: string, options?: DeviceCertificateVerifierOptions) =>
+    new DeviceCertificateVerifier([constrainedRoot.pem], new Set(), options).verify(
+      { way: 'MTLS', chainDer: [factory.makeDeviceCertificate(constrainedRoot, { cn: DEVICE, key: leafKey(), ...LEAF_DATES, extraExtensions: [`subjectAltName = ${san}`] }).der] },
+      { deviceId: DEVICE, body: Buffer.alloc(0), now: NOW, maxClockSkewSeconds: 300 },
+    );
+
+  it.each([
+    // Columns: the leaf's SAN, codes in the check-in path (non-critical tolerated), codes with conformance enforced
+    // inside the permitted subtree: only the non-critical marking is at fault
+    ['DNS:mac.example.com', [], ['CLIENT_CERT_UNTRUSTED']],
+    // outside it: the constraint is enforced whatever its marking
+    ['DNS:evil.com', ['CLIENT_CERT_UNTRUSTED'], ['CLIENT_CERT_UNTRUSTED']],
+  ])('SAN %s', (san, tolerated, enforced) => {
+    expect(codes(verifyBelowRoot(san))).toEqual(tolerated);
+    expect(codes(verifyBelowRoot(san, { configuredCaConformance: 'enforce' }))).toEqual(enforced);
+  });
+});
