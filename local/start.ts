@@ -1,4 +1,5 @@
 // `npm start`: runs the whole service locally (API.md §5) until Ctrl-C.
+import { ConfigError } from '../lib/config.ts';
 import { LocalSetupError } from './dynamodb-local.ts';
 import { startLocalStack } from './stack.ts';
 
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     adminToken: process.env.ADMIN_TOKEN || undefined,
     adminTokens: process.env.ADMIN_TOKENS || undefined,
     params: process.env.TRUSTED_CLIENT_CERT_HEADER ? { trustedClientCertHeader: process.env.TRUSTED_CLIENT_CERT_HEADER } : undefined,
+    trustedProxySecret: process.env.TRUSTED_PROXY_SECRET || undefined,
   });
   const health = await fetch(`${stack.httpUrl}/health`);
   if (health.status !== 200) throw new Error(`GET /health answered ${health.status}`);
@@ -42,6 +44,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
   if (error instanceof LocalSetupError) console.error(error.message);
   else console.error(`Tollgate could not start: ${(error as Error)?.message ?? error}`);
   process.exit(1);

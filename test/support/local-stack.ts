@@ -7,6 +7,8 @@ import { inject } from 'vitest';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+/** A TRUSTED_PROXY_SECRET for stacks started with params.trustedClientCertHeader (pass it as trustedProxySecret). */
+export const TEST_TRUSTED_PROXY_SECRET = 'test-trusted-proxy-secret-0123456789abcdef';
 
 /** One stack per test file (handlers read their environment at import, as in Lambda). */
 export async function startTestStack(options: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
