@@ -42,7 +42,7 @@ describe('a trusted proxy header without its secret', () => {
   it('makes `npm start` exit with that one line on stderr', async () => {
     const dataDir = freshDir();
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const env = { ...process.env, TRUSTED_CLIENT_CERT_HEADER: 'x-client-cert', DATA_DIR: dataDir, PORT: '0', TLS_PORT: '0', DYNAMODB_PORT: '0' };
+      const env: NodeJS.ProcessEnv = { ...process.env, TRUSTED_CLIENT_CERT_HEADER: 'x-client-cert', DATA_DIR: dataDir, PORT: '0', TLS_PORT: '0', DYNAMODB_PORT: '0' };
       delete env.TRUSTED_PROXY_SECRET;
       // `npm start` is `tsx local/start.ts` (npm would add a second of its own).
       const child = execFile(join(PROJECT_ROOT, 'node_modules/.bin/tsx'), [join(PROJECT_ROOT, 'local/start.ts')], { cwd: PROJECT_ROOT, env, timeout: 60_000 }, (_error, stdout, stderr) =>
