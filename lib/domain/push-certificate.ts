@@ -33,10 +33,59 @@ export interface PushCertificateSummary {
 
 export const PUSH_TOPIC_PREFIX = 'com.apple.mgmt';
 
-/** Bound on any key-derivation iteration count in the file: OpenSSL and Keychain use 2048; this stops a CPU bomb. */
+// ---- Limits -----------------------------------------------------------------------------------------------------
+//
+// A PKCS#12 file states its own key-derivation work (iteration counts) and its own size (bags, SafeContents), so an
+// upload could otherwise hold the admin function for hours: a MAC or a bag asking for 2^31-1 iterations, or
+// thousands of password-encrypted bags. All of this is read from the ASN.1 structure and checked BEFORE the first
+// key derivation; what only decryption reveals (bags inside an encrypted SafeContents) is charged to the same
+// budget before it is derived.
+//
+// Real exports: OpenSSL 1.x/3.x and Keychain Access use 2048 iterations (MAC and encryption); Windows 2000; Java's
+// keytool 10,000 (JDK 12 and later) or, in older JDKs, 50,000 for the bags and 100,000 for the MAC; Bouncy Castle
+// 1.86 writes 600,000 (OWASP's PBKDF2-HMAC-SHA256 figure). A push certificate file holds one certificate, its key
+// and perhaps a few chain certificates, in 2 SafeContents, and is 3-10 KB.
+//
+// Measured cost (CPU time, Node 20, x86-64 AMD EPYC): the PKCS#12 KDF below (one createHash per iteration, so
+// bound by JavaScript) takes 1.7-2.2 s per 1,000,000 iterations per derived block (SHA-1 1.66, SHA-256 1.81,
+// SHA-512 2.2); Node's native PBKDF2 takes 0.2-0.44 s per 1,000,000 iterations per block (SHA-256 0.20, SHA-1 0.39,
+// SHA-512 0.44); node-forge's own JavaScript PBKDF2 would take about 7 s per 1,000,000 (SHA-256). A 3DES bag
+// derives three blocks (two for the key, one for the IV), so one such bag at 1,000,000 iterations would cost about
+// 6 s, and a non-ASCII password makes the MAC try two encodings. The admin function has 512 MB (about a third of a
+// vCPU) and 29 s.
+//
+// Hence two bounds: any one iteration count at most MAX_ITERATIONS (headroom over every exporter above), and the
+// work of the whole file at most MAX_KDF_WORK steps, where a step is one hash of the PKCS#12 KDF (about 2 us) and a
+// PBKDF2 iteration counts a third of a step (measured 4-9 times cheaper). The costliest file accepted (a SHA-512
+// MAC at 1,000,000 iterations) takes 2.2 s of CPU, a few seconds on the Lambda, far inside 29 s; Java's legacy
+// 100,000/50,000 (300,000 steps, 0.6 s) and, with an ASCII password, Bouncy Castle's 600,000 (600,000 MAC steps +
+// 200,000 PBKDF2 steps, 1.3 s) still open. OpenSSL's `-iter 1000000`, which sets the MAC and every bag to that
+// count, is over the total and refused.
+
+/** Bound on any single key-derivation iteration count in the file (MAC, PKCS#12 PBE, PBKDF2). */
 const MAX_ITERATIONS = 1_000_000;
+/** Bound on the key-derivation work of the whole file, in PKCS#12 KDF hash steps (see above). */
+const MAX_KDF_WORK = 1_000_000;
+/** Cost of one PBKDF2 iteration (per derived block) in PKCS#12 KDF steps: native HMAC, measured 4-9x cheaper. */
+const PBKDF2_STEP_COST = 1 / 3;
+/**
+ * Longest password accepted: the PKCS#12 KDF hashes the password (as UTF-16) into every block it derives, so a
+ * password of a megabyte would cost about 0.2 s per derivation. No exported file has a password this long.
+ */
+const MAX_PASSWORD_CHARACTERS = 1024;
+/** Largest file accepted, decoded: 6 to 20 times a real push certificate file, a fraction of the 1 MiB body. */
+const MAX_P12_BYTES = 64 * 1024;
+/** Bound on the ContentInfos of the authenticated safe (OpenSSL, Keychain, Windows and Java write 2). */
+const MAX_SAFE_CONTENTS = 8;
+/** Bound on the bags of the whole file, nested and decrypted ones included (a real file has 2 to 5). */
+const MAX_BAGS = 32;
 /** Bound on nested SafeContents bags. */
 const MAX_BAG_DEPTH = 4;
+/**
+ * Bound on ASN.1 nesting in any one DER structure parsed here (node-forge's own default is 256). The deepest real
+ * structure, a certificate bag inside MAX_BAG_DEPTH nested SafeContents, is about 20 levels.
+ */
+const MAX_DER_DEPTH = 64;
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -99,7 +148,7 @@ function parseDer(bytes: Buffer, what: string): Asn1 {
   try {
     // forge's typings only know the boolean form; the options object is what 1.x implements.
     const fromDer = forge.asn1.fromDer as unknown as (bytes: string, options: object) => Asn1;
-    return fromDer(bytes.toString('binary'), { strict: true, parseAllBytes: true, decodeBitStrings: false });
+    return fromDer(bytes.toString('binary'), { strict: true, parseAllBytes: true, decodeBitStrings: false, maxDepth: MAX_DER_DEPTH });
   } catch {
     throw new P12Problem(`The push certificate file is not a readable PKCS#12 file (${what} is not valid DER)`);
   }
@@ -150,13 +199,52 @@ function explicit0(node: Asn1 | undefined, what: string): Asn1 {
   return node.value[0];
 }
 
-function checkIterations(iterations: number): number {
-  if (iterations < 1 || iterations > MAX_ITERATIONS) {
+/**
+ * An iteration count, refused unless 1..MAX_ITERATIONS. Read from the INTEGER itself (any length), so that a count
+ * of 2^31-1 or 2^64 gets the same answer as 1,000,001, before anything is derived.
+ */
+function iterationsOf(node: Asn1 | undefined, where: string): number {
+  if (!node || node.tagClass !== Class.UNIVERSAL || node.type !== Type.INTEGER || typeof node.value !== 'string' || node.value.length === 0) {
+    throw malformed(`the iteration count of ${where}`);
+  }
+  const bytes = Buffer.from(node.value, 'binary');
+  if ((bytes[0] & 0x80) !== 0) throw malformed(`the iteration count of ${where}`);
+  const count = BigInt(`0x${bytes.toString('hex')}`);
+  if (count < 1n || count > BigInt(MAX_ITERATIONS)) {
     throw new P12Problem(
-      `The push certificate file asks for ${iterations} key-derivation iterations; 1 to ${MAX_ITERATIONS.toLocaleString('en-US')} are supported`,
+      `The push certificate file asks for ${count} key-derivation iterations; 1 to ${MAX_ITERATIONS.toLocaleString('en-US')} are supported (in ${where})`,
     );
   }
-  return iterations;
+  return Number(count);
+}
+
+/**
+ * The key-derivation work of one upload, in PKCS#12 KDF hash steps (see MAX_KDF_WORK), and its bag count. One
+ * Budget plans the whole visible file before anything is derived; a second one is charged as the work is done, so
+ * that what decryption reveals is bounded too.
+ */
+class Budget {
+  private work = 0;
+  private bags = 0;
+
+  spend(steps: number): void {
+    this.work += steps;
+    if (this.work > MAX_KDF_WORK) {
+      throw new P12Problem(
+        `The push certificate file asks for more than ${MAX_KDF_WORK.toLocaleString('en-US')} key-derivation steps in all ` +
+          '(its iteration counts times the keys derived with them); export it again with the usual settings (2048 iterations)',
+      );
+    }
+  }
+
+  countBag(): void {
+    this.bags += 1;
+    if (this.bags > MAX_BAGS) {
+      throw new P12Problem(
+        `The push certificate file holds more than ${MAX_BAGS} bags; a push certificate file holds the certificate, its key and perhaps a few chain certificates`,
+      );
+    }
+  }
 }
 
 // ---- Passwords and key derivation -----------------------------------------------------------------------------
@@ -221,23 +309,42 @@ function pkcs12Kdf(
   return Buffer.concat(blocks).subarray(0, length);
 }
 
-/**
- * Checks the MacData against each password encoding; returns the one that matches (PKCS#12 PBE bags are
- * encrypted with the same encoding), or throws the wrong-password problem.
- */
-function verifyMac(macData: Asn1, authSafe: Buffer, password: string): Buffer {
+interface MacParameters {
+  digest: { name: string; u: number; v: number };
+  expected: Buffer;
+  salt: Buffer;
+  iterations: number;
+}
+
+function readMac(macData: Asn1): MacParameters {
   const [digestInfo, saltNode, iterationsNode] = children(macData, 'the MAC');
   const [algorithm, digestNode] = children(digestInfo, 'the MAC digest');
   const digestOid = oidOf(children(algorithm, 'the MAC algorithm')[0], 'the MAC algorithm');
   const digest = MAC_DIGESTS[digestOid];
   if (!digest) throw new P12Problem(`The push certificate file uses an unsupported MAC algorithm (${digestOid})`);
-  const expected = octetsOf(digestNode, 'the MAC digest');
-  const salt = octetsOf(saltNode, 'the MAC salt');
-  const iterations = checkIterations(iterationsNode ? integerOf(iterationsNode, 'the MAC iteration count') : 1);
+  return {
+    digest,
+    expected: octetsOf(digestNode, 'the MAC digest'),
+    salt: octetsOf(saltNode, 'the MAC salt'),
+    iterations: iterationsNode ? iterationsOf(iterationsNode, 'the MAC') : 1,
+  };
+}
+
+/** The most the MAC check can cost: one derived block per password encoding tried. */
+function macWork(mac: MacParameters, password: string): number {
+  return mac.iterations * passwordCandidates(password).length;
+}
+
+/**
+ * Checks the MacData against each password encoding; returns the one that matches (PKCS#12 PBE bags are
+ * encrypted with the same encoding), or throws the wrong-password problem.
+ */
+function verifyMac(mac: MacParameters, authSafe: Buffer, password: string, budget: Budget): Buffer {
   for (const candidate of passwordCandidates(password)) {
-    const key = pkcs12Kdf(digest, candidate, salt, 3, iterations, digest.u);
-    const actual = createHmac(digest.name, key).update(authSafe).digest();
-    if (actual.length === expected.length && timingSafeEqual(actual, expected)) return candidate;
+    budget.spend(mac.iterations);
+    const key = pkcs12Kdf(mac.digest, candidate, mac.salt, 3, mac.iterations, mac.digest.u);
+    const actual = createHmac(mac.digest.name, key).update(authSafe).digest();
+    if (actual.length === mac.expected.length && timingSafeEqual(actual, mac.expected)) return candidate;
   }
   throw new P12Problem(WRONG_PASSWORD);
 }
@@ -268,20 +375,23 @@ function decryptRc2(key: Buffer, bits: number, iv: Buffer, data: Buffer): Buffer
   return Buffer.from(cipher.output.getBytes(), 'binary');
 }
 
-/** Decrypts with the AlgorithmIdentifier of an EncryptedContentInfo or EncryptedPrivateKeyInfo. */
-function decrypt(algorithmId: Asn1, data: Buffer, secrets: Secrets): Buffer {
+/** Output sizes in bytes of the PBKDF2 PRFs, for the number of blocks a key length takes. */
+const HASH_BYTES: Record<string, number> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+
+/** The password-based encryption of an EncryptedContentInfo or EncryptedPrivateKeyInfo, read but not yet run. */
+type Encryption =
+  | { scheme: 'pkcs12'; cipher: (typeof PKCS12_PBE)[string]; salt: Buffer; iterations: number }
+  | { scheme: 'pbes2'; cipher: (typeof PBES2_CIPHERS)[string]; prf: string; salt: Buffer; iterations: number; iv: Buffer };
+
+/** Reads an encryption AlgorithmIdentifier; refuses unsupported algorithms and iteration counts out of bounds. */
+function readEncryption(algorithmId: Asn1, where: string): Encryption {
   const [oidNode, params] = children(algorithmId, 'an encryption algorithm');
   const oid = oidOf(oidNode, 'an encryption algorithm');
 
   const pbe = PKCS12_PBE[oid];
   if (pbe) {
     const [saltNode, iterationsNode] = children(params, 'the PBE parameters');
-    const salt = octetsOf(saltNode, 'the PBE salt');
-    const iterations = checkIterations(integerOf(iterationsNode, 'the PBE iteration count'));
-    const sha1 = MAC_DIGESTS['1.3.14.3.2.26'];
-    const key = pkcs12Kdf(sha1, secrets.bmp, salt, 1, iterations, pbe.keyLength);
-    const iv = pkcs12Kdf(sha1, secrets.bmp, salt, 2, iterations, 8);
-    return pbe.cipher === 'rc2' ? decryptRc2(key, pbe.keyLength * 8, iv, data) : decipher(pbe.cipher, key, iv, data);
+    return { scheme: 'pkcs12', cipher: pbe, salt: octetsOf(saltNode, 'the PBE salt'), iterations: iterationsOf(iterationsNode, where) };
   }
 
   if (oid === OID.pbes2) {
@@ -292,7 +402,7 @@ function decrypt(algorithmId: Asn1, data: Buffer, secrets: Secrets): Buffer {
     }
     const pbkdf2Fields = children(kdfParams, 'the PBKDF2 parameters');
     const salt = octetsOf(pbkdf2Fields[0], 'the PBKDF2 salt');
-    const iterations = checkIterations(integerOf(pbkdf2Fields[1], 'the PBKDF2 iteration count'));
+    const iterations = iterationsOf(pbkdf2Fields[1], where);
     let keyLength: number | undefined;
     let prf = 'sha1';
     for (const optional of pbkdf2Fields.slice(2)) {
@@ -309,11 +419,52 @@ function decrypt(algorithmId: Asn1, data: Buffer, secrets: Secrets): Buffer {
     const cipher = PBES2_CIPHERS[cipherOid];
     if (!cipher) throw new P12Problem(`The push certificate file uses an unsupported cipher (${cipherOid})`);
     if (keyLength !== undefined && keyLength !== cipher.keyLength) throw malformed('the PBKDF2 key length');
-    const key = pbkdf2Sync(Buffer.from(secrets.password, 'utf8'), salt, iterations, cipher.keyLength, prf);
-    return decipher(cipher.name, key, octetsOf(ivNode, 'the PBES2 IV'), data);
+    return { scheme: 'pbes2', cipher, prf, salt, iterations, iv: octetsOf(ivNode, 'the PBES2 IV') };
   }
 
   throw new P12Problem(`The push certificate file uses an unsupported encryption algorithm (${oid})`);
+}
+
+/**
+ * For an EncryptedPrivateKeyInfo that is never decrypted: bounds the iteration count it states when its algorithm
+ * is one read here (PKCS#12 PBE, PBES2 with PBKDF2), and otherwise lets it be, as before these bounds existed.
+ */
+function boundStatedIterations(encryptedKey: Asn1, where: string): void {
+  const node = (n: Asn1 | undefined, i: number): Asn1 | undefined => (n && Array.isArray(n.value) ? n.value[i] : undefined);
+  const algorithm = node(encryptedKey, 0);
+  const oidNode = node(algorithm, 0);
+  if (!oidNode || oidNode.type !== Type.OID || typeof oidNode.value !== 'string') return;
+  const oid = forge.asn1.derToOid(oidNode.value);
+  const params = node(algorithm, 1);
+  let count: Asn1 | undefined;
+  if (PKCS12_PBE[oid]) count = node(params, 1);
+  else if (oid === OID.pbes2) count = node(node(node(params, 0), 1), 1);
+  if (count && count.tagClass === Class.UNIVERSAL && count.type === Type.INTEGER) iterationsOf(count, where);
+}
+
+/** What deriving the key (and IV) of an encryption costs, in PKCS#12 KDF steps (see MAX_KDF_WORK). */
+function encryptionWork(encryption: Encryption): number {
+  if (encryption.scheme === 'pkcs12') {
+    // SHA-1 blocks of 20 bytes: the key's, plus one for the 8-byte IV.
+    return encryption.iterations * (Math.ceil(encryption.cipher.keyLength / 20) + 1);
+  }
+  const blocks = Math.ceil(encryption.cipher.keyLength / HASH_BYTES[encryption.prf]);
+  return Math.ceil(encryption.iterations * blocks * PBKDF2_STEP_COST);
+}
+
+/** Derives the key, charging the budget first, and decrypts. */
+function decrypt(encryption: Encryption, data: Buffer, secrets: Secrets, budget: Budget): Buffer {
+  budget.spend(encryptionWork(encryption));
+  if (encryption.scheme === 'pkcs12') {
+    const { cipher, salt, iterations } = encryption;
+    const sha1 = MAC_DIGESTS['1.3.14.3.2.26'];
+    const key = pkcs12Kdf(sha1, secrets.bmp, salt, 1, iterations, cipher.keyLength);
+    const iv = pkcs12Kdf(sha1, secrets.bmp, salt, 2, iterations, 8);
+    return cipher.cipher === 'rc2' ? decryptRc2(key, cipher.keyLength * 8, iv, data) : decipher(cipher.cipher, key, iv, data);
+  }
+  const { cipher, prf, salt, iterations, iv } = encryption;
+  const key = pbkdf2Sync(Buffer.from(secrets.password, 'utf8'), salt, iterations, cipher.keyLength, prf);
+  return decipher(cipher.name, key, iv, data);
 }
 
 // ---- Walking the PFX -------------------------------------------------------------------------------------------
@@ -340,9 +491,22 @@ function localKeyIdOf(attributes: Asn1 | undefined): string | undefined {
   return undefined;
 }
 
-function walkSafeContents(safeContents: Asn1, found: Pkcs12Contents, secrets: Secrets | undefined, depth: number): void {
+/**
+ * How a SafeContents is walked. Every bag counts against `budget`. `decryptsKeys` (a file without a MAC) makes
+ * every private key a key derivation: its cost is charged to `budget`, and with `keySecrets` the key is decrypted as
+ * the password check. Planning passes neither `found` nor `keySecrets`: it reads and bounds, and derives nothing.
+ */
+interface Walk {
+  budget: Budget;
+  decryptsKeys: boolean;
+  found?: Pkcs12Contents;
+  keySecrets?: Secrets;
+}
+
+function walkSafeContents(safeContents: Asn1, walk: Walk, depth: number): void {
   if (depth > MAX_BAG_DEPTH) throw malformed('the bag nesting');
   for (const bag of children(safeContents, 'the SafeContents')) {
+    walk.budget.countBag();
     const [bagIdNode, bagValue, attributes] = children(bag, 'a SafeBag');
     const bagId = oidOf(bagIdNode, 'a SafeBag');
     const value = explicit0(bagValue, 'a SafeBag');
@@ -351,27 +515,36 @@ function walkSafeContents(safeContents: Asn1, found: Pkcs12Contents, secrets: Se
       case OID.certBag: {
         const [certIdNode, certValue] = children(value, 'a certificate bag');
         if (oidOf(certIdNode, 'a certificate bag') !== OID.x509Certificate) break; // SDSI certificates: ignored
-        found.certificates.push({ der: octetsOf(explicit0(certValue, 'a certificate bag'), 'a certificate bag'), localKeyId });
+        const der = octetsOf(explicit0(certValue, 'a certificate bag'), 'a certificate bag');
+        walk.found?.certificates.push({ der, localKeyId });
         break;
       }
       case OID.pkcs8ShroudedKeyBag: {
-        // With a verified MAC the key is left encrypted. Without a MAC, decrypting it is the only password check;
-        // the plaintext is checked for shape and wiped, never kept.
-        if (secrets) {
+        // With a verified MAC the key is left encrypted (in whatever algorithm), though an iteration count it
+        // states is still bounded. Without a MAC, decrypting it is the only password check: its cost is planned
+        // with the rest of the file, and the plaintext is checked for shape and wiped, never kept.
+        if (!walk.decryptsKeys) {
+          boundStatedIterations(value, 'an encrypted private key');
+        } else {
           const [algorithm, encrypted] = children(value, 'an encrypted private key');
-          const plain = decrypt(algorithm, octetsOf(encrypted, 'an encrypted private key'), secrets);
-          const looksLikeKey = plain[0] === 0x30;
-          plain.fill(0);
-          if (!looksLikeKey) throw new P12Problem(WRONG_PASSWORD);
+          const encryption = readEncryption(algorithm, 'an encrypted private key');
+          if (!walk.keySecrets) {
+            walk.budget.spend(encryptionWork(encryption));
+          } else {
+            const plain = decrypt(encryption, octetsOf(encrypted, 'an encrypted private key'), walk.keySecrets, walk.budget);
+            const looksLikeKey = plain[0] === 0x30;
+            plain.fill(0);
+            if (!looksLikeKey) throw new P12Problem(WRONG_PASSWORD);
+          }
         }
-        if (localKeyId) found.keyIds.add(localKeyId);
+        if (localKeyId) walk.found?.keyIds.add(localKeyId);
         break;
       }
       case OID.keyBag:
-        if (localKeyId) found.keyIds.add(localKeyId);
+        if (localKeyId) walk.found?.keyIds.add(localKeyId);
         break;
       case OID.safeContentsBag:
-        walkSafeContents(value, found, secrets, depth + 1);
+        walkSafeContents(value, walk, depth + 1);
         break;
       default:
         break; // CRL and secret bags carry nothing we need.
@@ -379,7 +552,17 @@ function walkSafeContents(safeContents: Asn1, found: Pkcs12Contents, secrets: Se
   }
 }
 
-function readPkcs12(der: Buffer, password: string): Pkcs12Contents {
+/** A SafeContents of the authenticated safe: in the clear, or encrypted (with its content absent, nothing). */
+type SafeContentsSource = { encrypted: false; safeContents: Asn1 } | { encrypted: true; encryption: Encryption; data: Buffer };
+
+interface Pfx {
+  authSafe: Buffer;
+  mac?: MacParameters;
+  sources: SafeContentsSource[];
+}
+
+/** Reads the PFX structure, bounding what it states, without deriving or decrypting anything. */
+function readPfx(der: Buffer): Pfx {
   const [versionNode, authSafeInfo, macData] = children(parseDer(der, 'the file'), 'the PFX');
   if (integerOf(versionNode, 'the PFX version') !== 3) throw malformed('the PFX version');
   const [contentType, content] = children(authSafeInfo, 'the PFX content');
@@ -389,35 +572,71 @@ function readPkcs12(der: Buffer, password: string): Pkcs12Contents {
   }
   if (type !== OID.data) throw malformed('the PFX content');
   const authSafe = octetsOf(explicit0(content, 'the PFX content'), 'the PFX content');
+  const mac = macData ? readMac(macData) : undefined;
 
-  // With a MAC the password is proven before anything is decrypted; without one, by decrypting (see above).
-  const bmp = macData ? verifyMac(macData, authSafe, password) : bmpPassword(password);
-  const secrets: Secrets = { password, bmp };
-  const keyCheckSecrets = macData ? undefined : secrets;
-
-  const found: Pkcs12Contents = { certificates: [], keyIds: new Set() };
-  for (const contentInfo of children(parseDer(authSafe, 'the authenticated safe'), 'the authenticated safe')) {
+  const contentInfos = children(parseDer(authSafe, 'the authenticated safe'), 'the authenticated safe');
+  if (contentInfos.length > MAX_SAFE_CONTENTS) {
+    throw new P12Problem(
+      `The push certificate file holds ${contentInfos.length} SafeContents; at most ${MAX_SAFE_CONTENTS} are supported (a push certificate file has 2)`,
+    );
+  }
+  const sources: SafeContentsSource[] = [];
+  for (const contentInfo of contentInfos) {
     const [infoType, infoContent] = children(contentInfo, 'a ContentInfo');
     const kind = oidOf(infoType, 'a ContentInfo');
     if (kind === OID.data) {
       const safeContents = octetsOf(explicit0(infoContent, 'a ContentInfo'), 'a ContentInfo');
-      walkSafeContents(parseDer(safeContents, 'a SafeContents'), found, keyCheckSecrets, 0);
+      sources.push({ encrypted: false, safeContents: parseDer(safeContents, 'a SafeContents') });
     } else if (kind === OID.encryptedData) {
       const [, encryptedContentInfo] = children(explicit0(infoContent, 'an EncryptedData'), 'an EncryptedData');
       const [, algorithm, encrypted] = children(encryptedContentInfo, 'an EncryptedContentInfo');
+      const encryption = readEncryption(algorithm, 'an encrypted SafeContents');
       if (!encrypted) continue; // content absent: nothing to read
-      const plain = decrypt(algorithm, octetsOf(encrypted, 'an EncryptedContentInfo', 0), secrets);
-      let safeContents: Asn1;
-      try {
-        safeContents = parseDer(plain, 'a decrypted SafeContents');
-      } catch {
-        // Without a MAC a wrong password can still unpad cleanly (about 1 in 256); the DER check catches it.
-        throw new P12Problem(WRONG_PASSWORD);
-      }
-      walkSafeContents(safeContents, found, keyCheckSecrets, 0);
+      sources.push({ encrypted: true, encryption, data: octetsOf(encrypted, 'an EncryptedContentInfo', 0) });
     } else {
       throw new P12Problem('The push certificate file holds content that is not supported (only data and password-encrypted data)');
     }
+  }
+  return { authSafe, mac, sources };
+}
+
+/**
+ * Everything the file states, bounded before the first key derivation: iteration counts (read by readPfx), the
+ * bags in the clear and the total work of the MAC, of the encrypted SafeContents and (without a MAC) of the keys.
+ */
+function planPkcs12(pfx: Pfx, password: string): void {
+  const plan = new Budget();
+  if (pfx.mac) plan.spend(macWork(pfx.mac, password));
+  for (const source of pfx.sources) {
+    if (source.encrypted) plan.spend(encryptionWork(source.encryption));
+    else walkSafeContents(source.safeContents, { budget: plan, decryptsKeys: !pfx.mac }, 0);
+  }
+}
+
+function readPkcs12(der: Buffer, password: string): Pkcs12Contents {
+  const pfx = readPfx(der);
+  planPkcs12(pfx, password);
+
+  // With a MAC the password is proven before anything is decrypted; without one, by decrypting (see above).
+  const budget = new Budget();
+  const bmp = pfx.mac ? verifyMac(pfx.mac, pfx.authSafe, password, budget) : bmpPassword(password);
+  const secrets: Secrets = { password, bmp };
+  const found: Pkcs12Contents = { certificates: [], keyIds: new Set() };
+  const walk: Walk = { budget, decryptsKeys: !pfx.mac, found, keySecrets: pfx.mac ? undefined : secrets };
+  for (const source of pfx.sources) {
+    if (!source.encrypted) {
+      walkSafeContents(source.safeContents, walk, 0);
+      continue;
+    }
+    const plain = decrypt(source.encryption, source.data, secrets, budget);
+    let safeContents: Asn1;
+    try {
+      safeContents = parseDer(plain, 'a decrypted SafeContents');
+    } catch {
+      // Without a MAC a wrong password can still unpad cleanly (about 1 in 256); the DER check catches it.
+      throw new P12Problem(WRONG_PASSWORD);
+    }
+    walkSafeContents(safeContents, walk, 0);
   }
   return found;
 }
@@ -485,22 +704,39 @@ const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0
 
 function decodeBase64(text: string): Buffer {
   const compact = typeof text === 'string' ? text.replace(/\s+/g, '') : '';
+  // Size first, on the text: nothing larger is even decoded.
+  if (compact.length > Math.ceil(MAX_P12_BYTES / 3) * 4) throw fileTooLarge(Math.floor((compact.length * 3) / 4));
   if (compact.length === 0 || !STRICT_BASE64.test(compact)) {
     throw new RuleViolationError('INVALID_P12', 'The push certificate file must be sent as base64 of a PKCS#12 (.p12) file');
   }
-  return Buffer.from(compact, 'base64');
+  const bytes = Buffer.from(compact, 'base64');
+  if (bytes.length > MAX_P12_BYTES) throw fileTooLarge(bytes.length);
+  return bytes;
+}
+
+function fileTooLarge(bytes: number): RuleViolationError {
+  return new RuleViolationError(
+    'INVALID_P12',
+    `The push certificate file is ${bytes.toLocaleString('en-US')} bytes; at most ${MAX_P12_BYTES.toLocaleString('en-US')} are supported (a push certificate file is a few kilobytes)`,
+  );
 }
 
 /**
  * Opens a PKCS#12 push certificate (legacy RC2/3DES + SHA-1 MAC, or modern AES + PBKDF2 + SHA-256 MAC) and
  * returns the certificate and its metadata only. 422 errors: INVALID_P12 (not base64, not PKCS#12, wrong
- * password, no certificate), NOT_A_PUSH_CERTIFICATE (no UID, or one not starting with com.apple.mgmt),
+ * password, no certificate; or a file over the limits above, refused before any key derivation: its size, an
+ * iteration count, its total key-derivation work, its SafeContents or bags), NOT_A_PUSH_CERTIFICATE (no UID, or one not starting with com.apple.mgmt),
  * CERTIFICATE_EXPIRED (notAfter before `now`). No message ever contains the password.
  */
 export async function openPushCertificate(p12Base64: string, password: string, now: Date): Promise<PushCertificateSummary> {
   const der = decodeBase64(p12Base64);
   let chosen: { der: Buffer; x509: X509Certificate };
   try {
+    if (typeof password === 'string' && password.length > MAX_PASSWORD_CHARACTERS) {
+      throw new P12Problem(
+        `The push certificate file could not be opened: the password is longer than ${MAX_PASSWORD_CHARACTERS.toLocaleString('en-US')} characters, which no PKCS#12 export uses`,
+      );
+    }
     const contents = readPkcs12(der, typeof password === 'string' ? password : '');
     if (contents.certificates.length === 0) {
       throw new P12Problem('The push certificate file holds no certificate (export the certificate with its key)');

@@ -57,7 +57,7 @@ beforeAll(() => {
     noUid: bench.exportPkcs12({ certificate: noUid, password: PASSWORD }),
     otherUid: bench.exportPkcs12({ certificate: otherUid, password: PASSWORD, legacy: true }),
     expired: bench.exportPkcs12({ certificate: expired, password: PASSWORD }),
-    // Just over the iteration bound (a CPU bomb would use far more); the MAC keeps openssl's default of 2048.
+    // Just over the iteration bound (a CPU bomb would use far more); openssl's -iter sets the MAC's count too.
     tooManyIterations: bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-iter', '1000001', '-keypbe', 'NONE'] }),
   };
 });
