@@ -15,6 +15,14 @@ export const IMAGING_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A stored PreStage or Autorun document: at most 32 KiB as serialized JSON (UTF-8 bytes of JSON.stringify). */
 export const MAX_IMAGING_DOCUMENT_BYTES = 32 * 1024;
 /**
+ * Deepest nesting of a stored document, the document object itself being level 1. PreStage and Autorun documents
+ * are a few levels deep. JSON.parse reads any depth, but everything that walks a document recursively does not:
+ * JSON.stringify (the canonical form stored) overflows the stack at a few thousand levels in Node, far fewer than
+ * the 1 MiB admin body can nest (hundreds of thousands), and so may the imaging clients that read it. 32 is
+ * DynamoDB's own bound on nested attributes, and far below any of these.
+ */
+export const MAX_IMAGING_DOCUMENT_DEPTH = 32;
+/**
  * At most this many PreStages. GET /imaging/prestages returns them all in one response, and a Lambda response is
  * at most 6 MB: 100 × 32 KiB stays well inside it.
  */
@@ -62,13 +70,39 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Checks a PreStage or Autorun body: a JSON object (400 INVALID_IMAGING_DOCUMENT otherwise) of at most 32 KiB once
- * serialized (413 PAYLOAD_TOO_LARGE otherwise). A PreStage may carry its own "id" only if it equals the path's
- * (compared as text), so that the list, which shows the path's id, never hides a different one.
+ * Whether a parsed JSON value nests objects and arrays more than `maxDepth` levels (a scalar is level 0, `{}` and
+ * `[]` level 1). Walks with its own stack, never recursion, so any depth JSON.parse produced is safe to check; it
+ * stops at the first container too deep.
+ */
+export function jsonNestingExceeds(value: unknown, maxDepth: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, parentDepth] = pending.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    const depth = parentDepth + 1;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) pending.push([child, depth]);
+    }
+  }
+  return false;
+}
+
+/**
+ * Checks a PreStage or Autorun body: a JSON object nested at most 32 levels deep (400 INVALID_IMAGING_DOCUMENT
+ * otherwise) of at most 32 KiB once serialized (413 PAYLOAD_TOO_LARGE otherwise). A PreStage may carry its own
+ * "id" only if it equals the path's (compared as text), so that the list, which shows the path's id, never hides a
+ * different one. The depth is checked first: both the id comparison and the serialization recurse.
  */
 export function parseImagingDocument(body: unknown, kind: ImagingDocumentKind, pathId: string): ParsedImagingDocument {
   if (!isPlainObject(body)) {
     throw new ValidationError('INVALID_IMAGING_DOCUMENT', `The body must be a JSON object (the ${kind === 'PRESTAGE' ? 'PreStage' : 'Autorun'} information to store)`);
+  }
+  if (jsonNestingExceeds(body, MAX_IMAGING_DOCUMENT_DEPTH)) {
+    throw new ValidationError(
+      'INVALID_IMAGING_DOCUMENT',
+      `The document nests objects and arrays more than ${MAX_IMAGING_DOCUMENT_DEPTH} levels deep (the document itself is level 1); at most ${MAX_IMAGING_DOCUMENT_DEPTH} are allowed`,
+    );
   }
   if (kind === 'PRESTAGE' && 'id' in body && String(body.id) !== pathId) {
     throw new ValidationError('INVALID_IMAGING_DOCUMENT', 'The PreStage\'s "id", when present, must equal the id in the path', 'id');

@@ -284,6 +284,44 @@ describe('admin: PreStages and Autorun information', () => {
   });
 });
 
+describe('admin: deeply nested documents are refused with 400, never a 500', () => {
+  // Raw bodies, as an attacker sends them: JSON.parse reads any depth, JSON.stringify (the stored form) does not.
+  /** `depth` objects, one in the other, around a number. */
+  const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  const arrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  const send = (path: string, body: string) => admin('PUT', path, { body, headers: { 'content-type': 'application/json' } });
+
+  it.each([
+    // 100,000 levels of {"a": …}: 600 KB, inside the 1 MiB admin body
+    ['a PreStage of objects 100,000 deep', '/admin/imaging/prestages/deep', objects(100_000)],
+    ['an Autorun document of objects 100,000 deep', '/admin/imaging/autorun/C02DEEP', objects(100_000)],
+    ['a PreStage holding arrays 200,000 deep', '/admin/imaging/prestages/deep', `{"steps":${arrays(200_000)}}`],
+    ['an Autorun document holding arrays 200,000 deep', '/admin/imaging/autorun/C02DEEP', `{"steps":${arrays(200_000)}}`],
+    // the PreStage's own id is compared with the path's: that comparison must not recurse into it either
+    ['a PreStage whose "id" is arrays 100,000 deep', '/admin/imaging/prestages/deep', `{"id":${arrays(100_000)}}`],
+    // 32 KiB of '[' is 32,768 levels: within the document size limit, still far too deep
+    ['an Autorun document holding 32 KiB of [', '/admin/imaging/autorun/C02DEEP', `{"s":${arrays(16 * 1024)}}`],
+    // one level over the bound
+    ['a PreStage 33 levels deep', '/admin/imaging/prestages/deep', objects(33)],
+  ])('refuses %s', async (_name, path, body) => {
+    expect(body.length).toBeLessThan(1024 * 1024);
+    const response = await send(path, body);
+    expect(response.status, response.text.slice(0, 200)).toBe(400);
+    expect(response.body).toEqual(errorBody('INVALID_IMAGING_DOCUMENT'));
+    expect(response.body.error.message).toMatch(/more than 32 levels deep/);
+  });
+
+  it('stores a document exactly 32 levels deep, and a refused deeper one leaves it as it was', async () => {
+    await createAccount('deep-reader');
+    const auth = basic('deep-reader', PASSWORD);
+    const stored = await send('/admin/imaging/autorun/C02LEVEL32', objects(32));
+    expect(stored.status, stored.text).toBe(201);
+    expect(await send('/admin/imaging/autorun/C02LEVEL32', objects(100_000))).toMatchObject({ status: 400 });
+    expect(await imaging('/imaging/autorun/C02LEVEL32', auth)).toMatchObject({ status: 200, body: JSON.parse(objects(32)) });
+    expect(await imaging('/imaging/autorun/C02DEEP', auth)).toMatchObject({ status: 404 });
+  });
+});
+
 describe('imaging login (requireImagingAuthentication true, the default)', () => {
   beforeAll(async () => {
     await createAccount('imager');

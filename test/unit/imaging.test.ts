@@ -10,11 +10,13 @@ import {
   isUsablePasswordHash,
   isValidImagingId,
   isValidUsername,
+  jsonNestingExceeds,
   LOGIN_FAILURE_WINDOW_MS,
   LOGIN_PENDING_TIMEOUT_MS,
   type LoginAttemptEntry,
   loginAttemptsExpiresAt,
   MAX_IMAGING_DOCUMENT_BYTES,
+  MAX_IMAGING_DOCUMENT_DEPTH,
   parseAccountBody,
   parseBasicAuthorization,
   parseImagingDocument,
@@ -502,5 +504,56 @@ describe('password hashing', () => {
     const verifier = new PasswordVerifier();
     const weird = await hashPassword('correct horse battery', { N: 1024, r: 8, p: 1, keylen: 16 });
     expect(await verifier.verify('correct horse battery', { ...weird, algorithm: 'other' as 'scrypt' })).toBe(false);
+  });
+});
+
+describe('parseImagingDocument: nesting depth (at most 32 levels, the document itself being level 1)', () => {
+  // Parsed with JSON.parse, as the admin function does, which reads any depth; JSON.stringify does not.
+  const nestedObject = (depth: number, leaf = '{}') => JSON.parse(`${'{"a":'.repeat(depth - 1)}${leaf}${'}'.repeat(depth - 1)}`);
+  /** A document whose "steps" holds arrays nested so that the whole is `depth` levels deep. */
+  const nestedArrays = (depth: number) => JSON.parse(`{"steps":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`);
+
+  it('measures depth without recursion: scalars 0, {} and [] 1, mixed containers counted alike', () => {
+    expect(jsonNestingExceeds('text', 0)).toBe(false);
+    expect(jsonNestingExceeds({}, 0)).toBe(true);
+    expect(jsonNestingExceeds({}, 1)).toBe(false);
+    expect(jsonNestingExceeds({ a: [{ b: [] }] }, 4)).toBe(false);
+    expect(jsonNestingExceeds({ a: [{ b: [] }] }, 3)).toBe(true);
+    // the deepest branch counts, wherever it is
+    expect(jsonNestingExceeds({ wide: Array.from({ length: 1000 }, () => ({})), deep: nestedObject(5) }, 5)).toBe(true);
+    expect(jsonNestingExceeds(nestedObject(1_000_000), 32)).toBe(true);
+  });
+
+  it.each([
+    ['objects', nestedObject],
+    ['arrays', nestedArrays],
+  ])('accepts %s nested exactly 32 levels deep', (_kind, make) => {
+    const document = make(MAX_IMAGING_DOCUMENT_DEPTH);
+    expect(MAX_IMAGING_DOCUMENT_DEPTH).toBe(32);
+    expect(parseImagingDocument(document, 'AUTORUN', 'C02').json).toBe(JSON.stringify(document));
+  });
+
+  it.each([
+    ['objects 33 levels deep', () => nestedObject(33)],
+    ['arrays 33 levels deep', () => nestedArrays(33)],
+    // 32 KiB of '[' inside a document: already past the point where JSON.stringify overflows
+    ['32 KiB of [ ([[[…]]])', () => nestedArrays(32 * 1024)],
+    // what fits in the 1 MiB admin body: 100,000 levels of {"a": …} are 600 KB
+    ['objects 100,000 levels deep', () => nestedObject(100_000, '1')],
+    ['arrays 100,000 levels deep', () => nestedArrays(100_000)],
+    // a deep value in the PreStage's own "id": comparing it with the path would recurse too (Array#toString)
+    ['an "id" 100,000 arrays deep', () => JSON.parse(`{"id":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)],
+  ])('refuses %s with 400 INVALID_IMAGING_DOCUMENT, not a stack overflow', (_name, make) => {
+    const document = make();
+    for (const kind of ['PRESTAGE', 'AUTORUN'] as const) {
+      const error = thrown(() => parseImagingDocument(document, kind, 'p1'));
+      expect(error).toMatchObject({ statusCode: 400, code: 'INVALID_IMAGING_DOCUMENT' });
+      expect(error.message).toMatch(/more than 32 levels deep/);
+    }
+  });
+
+  it('accepts wide, shallow documents of any breadth', () => {
+    const document = { packages: Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}` })) };
+    expect(parseImagingDocument(document, 'PRESTAGE', 'p1').sizeBytes).toBeLessThanOrEqual(MAX_IMAGING_DOCUMENT_BYTES);
   });
 });
