@@ -99,7 +99,7 @@ export interface CertificateProfile {
  */
 export function readCertificateProfile(der: Uint8Array): CertificateProfile {
   const { x509, schema, exact } = loadAsn1();
-  const certificate = schema.AsnParser.parse(der, exact.Certificate);
+  const certificate = schema.AsnParser.parse(der, x509.Certificate);
   const tbs = certificate.tbsCertificate;
   const extensions = [...(tbs.extensions ?? [])];
 
@@ -250,8 +250,6 @@ interface Asn1 {
   schema: typeof Asn1SchemaModule;
   /** Schemas that keep iPAddress as its octets (the library's own turns them into text and loses a bad mask). */
   exact: {
-    /** Certificate with the fields path validation never reads (serial, validity, key bits, signature) left raw. */
-    Certificate: typeof Asn1X509Module.Certificate;
     GeneralNames: new () => Asn1GeneralName[];
     NameConstraints: new () => ExactNameConstraints;
     /** ECParameters (RFC 5480) with only its namedCurve choice: explicit parameters do not parse. */
@@ -286,10 +284,10 @@ function loadBundled(id: string): unknown {
 }
 
 /**
- * The library's Certificate with what Node already reads left undecoded; GeneralName as the library declares it,
- * except that iPAddress stays an OCTET STRING, and the two containers that hold GeneralNames for path validation
- * (subjectAltName, nameConstraints) built on it; and the namedCurve choice of ECParameters, which the library does
- * not declare. Declared through the library's decorator functions, called directly.
+ * GeneralName as the library declares it, except that iPAddress stays an OCTET STRING, and the two containers that
+ * hold GeneralNames for path validation (subjectAltName, nameConstraints) built on it; and the namedCurve choice of
+ * ECParameters, which the library does not declare. Declared through the library's decorator functions, called
+ * directly.
  */
 function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1SchemaModule): Asn1['exact'] {
   const { AsnProp, AsnType, AsnTypeTypes, AsnPropTypes, AsnArray } = schema;
@@ -309,17 +307,6 @@ function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1Sche
   AsnProp({ type: ExactGeneralSubtrees, context: 0, optional: true, implicit: true })(ExactNameConstraintsSchema.prototype, 'permittedSubtrees');
   AsnProp({ type: ExactGeneralSubtrees, context: 1, optional: true, implicit: true })(ExactNameConstraintsSchema.prototype, 'excludedSubtrees');
 
-  // Node reads serial, validity, key and signature; decoding them again would only cost time (a third of a parse).
-  class LeanSubjectPublicKeyInfo extends x509.SubjectPublicKeyInfo {}
-  AsnProp({ type: AsnPropTypes.Any })(LeanSubjectPublicKeyInfo.prototype, 'subjectPublicKey');
-  class LeanTbsCertificate extends x509.TBSCertificate {}
-  AsnProp({ type: AsnPropTypes.Any })(LeanTbsCertificate.prototype, 'serialNumber');
-  AsnProp({ type: AsnPropTypes.Any })(LeanTbsCertificate.prototype, 'validity');
-  AsnProp({ type: LeanSubjectPublicKeyInfo })(LeanTbsCertificate.prototype, 'subjectPublicKeyInfo');
-  class LeanCertificate extends x509.Certificate {}
-  AsnProp({ type: LeanTbsCertificate })(LeanCertificate.prototype, 'tbsCertificate');
-  AsnProp({ type: AsnPropTypes.Any })(LeanCertificate.prototype, 'signatureValue');
-
   class NamedCurve {
     namedCurve = '';
   }
@@ -327,7 +314,6 @@ function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1Sche
   AsnType({ type: AsnTypeTypes.Choice })(NamedCurve);
 
   return {
-    Certificate: LeanCertificate,
     NamedCurve,
     GeneralNames: ExactGeneralNames as unknown as Asn1['exact']['GeneralNames'],
     NameConstraints: ExactNameConstraintsSchema as unknown as Asn1['exact']['NameConstraints'],
