@@ -19,6 +19,9 @@ import {
 import { call, callTls } from '../support/http.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
+/** What the proxy sends in X-Tollgate-Proxy-Secret (TRUSTED_PROXY_SECRET). */
+const PROXY_SECRET = 'the-proxy-secret-of-this-deployment-0123456789';
+
 let stack: LocalStack;
 let factory: CertificateFactory;
 let root: MadeCertificate;
@@ -38,7 +41,7 @@ beforeAll(async () => {
   const otherRoot = factory.makeRootCa({ cn: 'Someone Else Root', keyType: 'ec256' });
   strangerDevice = factory.makeDeviceCertificate(otherRoot, { cn: 'MAC-STRANGER', keyType: 'ec256' });
 
-  stack = await startTestStack({ params: { trustedClientCertHeader: 'X-Client-Cert' } });
+  stack = await startTestStack({ params: { trustedClientCertHeader: 'X-Client-Cert' }, trustedProxySecret: PROXY_SECRET });
   const store = new DynamoDbConfigStore(localDynamoDbClient(stack.dynamoDbEndpoint), stack.tableNames.ConfigTable);
   const changedAt = new Date().toISOString();
   await store.changeTrustItem({ sk: configSk.deviceCa, item: { certificates: parseDeviceCaBundle(root.pem) }, history: { actor: 'test', changedAt, changes: [] } });
@@ -118,12 +121,39 @@ describe('signed request (X-Device-Certificate + X-Device-Signature)', () => {
 });
 
 describe('trusted proxy header (TRUSTED_CLIENT_CERT_HEADER=X-Client-Cert)', () => {
+  const fromProxy = (certificateHeader: string, extra: Record<string, string> = {}) => ({
+    'content-type': 'application/json',
+    'x-client-cert': certificateHeader,
+    'x-tollgate-proxy-secret': PROXY_SECRET,
+    ...extra,
+  });
+
   it.each([
     ['nginx $ssl_client_escaped_cert', () => nginxEscapedPem(rsaDevice.pem)],
     ['the ALB form with + = / unescaped', () => albEscapedPem(rsaDevice.pem)],
     ['RFC 9440 :base64-DER:', () => rfc9440([rsaDevice])],
-  ])('accepts %s without a signature', async (_case, header) => {
-    const res = await call(`${stack.httpUrl}/checkin`, { body: body('MAC-RSA'), headers: { 'content-type': 'application/json', 'x-client-cert': header() } });
+  ])('accepts %s without a signature, from the proxy', async (_case, header) => {
+    const res = await call(`${stack.httpUrl}/checkin`, { body: body('MAC-RSA'), headers: fromProxy(header()) });
     expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ authenticated: true, violations: [] });
+  });
+
+  it.each([
+    // [case, headers an attacker sends with the device's PUBLIC certificate]
+    ['no proxy secret', { 'x-tollgate-proxy-secret': '' }],
+    ['a guessed proxy secret', { 'x-tollgate-proxy-secret': 'x'.repeat(PROXY_SECRET.length) }],
+    ['the secret with one character changed', { 'x-tollgate-proxy-secret': `${PROXY_SECRET.slice(0, -1)}X` }],
+  ])('ignores the header with %s: 403 CLIENT_CERT_MISSING, and the device is untouched', async (_case, secret) => {
+    const res = await call(`${stack.httpUrl}/checkin`, { body: body('MAC-RSA-PROXY'), headers: fromProxy(nginxEscapedPem(rsaDevice.pem), secret) });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ authenticated: false });
+    expect(codes(res)).toEqual(['CLIENT_CERT_MISSING']);
+  });
+
+  it('ignores a certificate header the client sent that the proxy appended to (comma-joined), even with the secret', async () => {
+    const appended = `${nginxEscapedPem(strangerDevice.pem)},${nginxEscapedPem(rsaDevice.pem)}`;
+    const res = await call(`${stack.httpUrl}/checkin`, { body: body('MAC-RSA'), headers: fromProxy(appended) });
+    expect(res.status).toBe(403);
+    expect(codes(res)).toEqual(['CLIENT_CERT_MISSING']);
   });
 });
