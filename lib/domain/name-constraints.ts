@@ -55,7 +55,7 @@ export function findNameConstraintViolation(
   for (const name of names) {
     if (!constrainedForms.has(name.form)) continue;
     if (!IMPLEMENTED_FORMS.has(name.form)) {
-      return `it carries a ${name.form} name, a form whose name constraints this verifier cannot judge`;
+      return `it carries a name of the form ${name.form}, whose name constraints this verifier cannot judge`;
     }
     const malformed = describeMalformedName(name);
     if (malformed) return `its ${name.form} ${malformed}, so name constraints cannot be judged`;

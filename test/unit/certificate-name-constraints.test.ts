@@ -108,7 +108,7 @@ describe('name constraints on the path', () => {
       'URI:https://mdm.example.com/device',
       undefined,
       ['CLIENT_CERT_UNTRUSTED'],
-      /it carries a uniformResourceIdentifier name, a form whose name constraints this verifier cannot judge/,
+      /it carries a name of the form uniformResourceIdentifier, whose name constraints this verifier cannot judge/,
     ],
     // …while a certificate with no URI name has nothing the constraint could speak about
     ['uri', 'DNS:mac.example.com', undefined, []],
