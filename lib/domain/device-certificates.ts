@@ -81,7 +81,7 @@ const EKU_NAMES: Record<string, string> = {
   '2.5.29.37.0': 'anyExtendedKeyUsage',
 };
 
-/** The outcome of building a path: the CAs found (leaf excluded), or why none would do. */
+/** The outcome of building a path: found, or why none would do. */
 type ChainOutcome =
   | { ok: true }
   | { ok: false; problem: string }
@@ -215,9 +215,9 @@ export class DeviceCertificateVerifier {
 
     // Trust: the leaf's profile, the path to a configured CA and the purpose together make one UNTRUSTED violation.
     const reasons = leafBreaks.map((broken) => broken.message);
-    const chain = this.checkChain(leaf, intermediates, identity.chainDer, check);
-    if (!chain.ok && 'problem' in chain) reasons.push(chain.problem);
     const purposeProblem = this.describePurposeProblem(leaf);
+    const chain = this.checkChain(leaf, intermediates, identity.chainDer, check, reasons.length === 0 && !purposeProblem);
+    if (!chain.ok && 'problem' in chain) reasons.push(chain.problem);
     if (purposeProblem) reasons.push(purposeProblem);
     if (reasons.length > 0) {
       violations.push({
@@ -304,7 +304,14 @@ export class DeviceCertificateVerifier {
       : `its extended key usage is ${names}, without ${requiredName}`;
   }
 
-  private checkChain(leaf: ParsedCertificate, intermediates: ParsedCertificate[], chainDer: Buffer[], check: PathCheck): ChainOutcome {
+  /** The path from the leaf to a configured CA; remembered only when `remember` (the leaf is otherwise trusted). */
+  private checkChain(
+    leaf: ParsedCertificate,
+    intermediates: ParsedCertificate[],
+    chainDer: Buffer[],
+    check: PathCheck,
+    remember: boolean,
+  ): ChainOutcome {
     if (this.anchorFingerprints.has(leaf.fingerprint)) {
       return { ok: false, problem: `it is the configured device CA certificate "${quoteSubject(leaf.subject)}", not a device certificate` };
     }
@@ -329,7 +336,7 @@ export class DeviceCertificateVerifier {
     };
     const path = this.extendPath([leaf], search);
     if (path) {
-      this.chainCache.set(key, path.slice(1));
+      if (remember) this.chainCache.set(key, path.slice(1));
       return { ok: true };
     }
     if (search.revokedCa) return { ok: false, revokedCa: search.revokedCa };

@@ -374,6 +374,8 @@ describe('DeviceCertificateVerifier: chain cache', () => {
     const verifier = newVerifier();
     expect(codes(verifier.verify(mtls(c.wrongCa), request()))).toEqual(['CLIENT_CERT_UNTRUSTED']);
     expect(codes(verifier.verify(mtls(c.viaIntermediate), request()))).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    // a valid path, but a leaf refused for its purpose: the path is not remembered either
+    expect(codes(verifier.verify(mtls(c.serverAuth), request()))).toEqual(['CLIENT_CERT_UNTRUSTED']);
     expect(verifier.cachedChainCount).toBe(0);
   });
 
