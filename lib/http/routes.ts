@@ -32,6 +32,7 @@ export const KNOWN_ROUTES: readonly string[] = [
   'DELETE /admin/imaging/autorun/{deviceId}',
   'GET /admin/devices',
   'GET /admin/devices/{deviceId}/decisions',
+  'GET /admin/unauthenticated-attempts',
   'GET /health',
 ];
 
