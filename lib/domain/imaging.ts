@@ -15,13 +15,13 @@ export const IMAGING_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A stored PreStage or Autorun document: at most 32 KiB as serialized JSON (UTF-8 bytes of JSON.stringify). */
 export const MAX_IMAGING_DOCUMENT_BYTES = 32 * 1024;
 /**
- * Deepest nesting of a stored document, the document object itself being level 1. PreStage and Autorun documents
- * are a few levels deep. JSON.parse reads any depth, but everything that walks a document recursively does not:
- * JSON.stringify (the canonical form stored) overflows the stack at a few thousand levels in Node, far fewer than
- * the 1 MiB admin body can nest (hundreds of thousands), and so may the imaging clients that read it. 32 is
- * DynamoDB's own bound on nested attributes, and far below any of these.
+ * Deepest nesting of a stored document, the document object itself being level 1. JSON.parse reads any depth, but
+ * everything that walks a document recursively does not: JSON.stringify (the canonical form stored) runs out of
+ * stack at a few thousand levels in Node, far fewer than the 1 MiB admin body can nest (hundreds of thousands), and
+ * so may the imaging clients that read it. PreStage and Autorun documents are a few levels deep, and, stored as
+ * text, need not fit DynamoDB's 32 levels of nested maps; 64 leaves them room and stays far below any of these.
  */
-export const MAX_IMAGING_DOCUMENT_DEPTH = 32;
+export const MAX_IMAGING_DOCUMENT_DEPTH = 64;
 /**
  * At most this many PreStages. GET /imaging/prestages returns them all in one response, and a Lambda response is
  * at most 6 MB: 100 × 32 KiB stays well inside it.
@@ -89,7 +89,7 @@ export function jsonNestingExceeds(value: unknown, maxDepth: number): boolean {
 }
 
 /**
- * Checks a PreStage or Autorun body: a JSON object nested at most 32 levels deep (400 INVALID_IMAGING_DOCUMENT
+ * Checks a PreStage or Autorun body: a JSON object nested at most 64 levels deep (400 INVALID_IMAGING_DOCUMENT
  * otherwise) of at most 32 KiB once serialized (413 PAYLOAD_TOO_LARGE otherwise). A PreStage may carry its own
  * "id" only if it equals the path's (compared as text), so that the list, which shows the path's id, never hides a
  * different one. The depth is checked first: both the id comparison and the serialization recurse.

@@ -99,7 +99,7 @@ describe('deeply nested JSON is a 4xx on every admin body, never a 500', () => {
     for (const [, deep] of deepValues) {
       const response = await admin('PUT', '/admin/imaging/prestages/deep', `{"steps":${deep}}`);
       expectContractError(response, 400, 'INVALID_IMAGING_DOCUMENT');
-      expect(response.body.error.message).toMatch(/more than 32 levels deep/);
+      expect(response.body.error.message).toMatch(/more than 64 levels deep/);
     }
   });
 

@@ -302,22 +302,22 @@ describe('admin: deeply nested documents are refused with 400, never a 500', () 
     // 32 KiB of '[' is 32,768 levels: within the document size limit, still far too deep
     ['an Autorun document holding 32 KiB of [', '/admin/imaging/autorun/C02DEEP', `{"s":${arrays(16 * 1024)}}`],
     // one level over the bound
-    ['a PreStage 33 levels deep', '/admin/imaging/prestages/deep', objects(33)],
+    ['a PreStage 65 levels deep', '/admin/imaging/prestages/deep', objects(65)],
   ])('refuses %s', async (_name, path, body) => {
     expect(body.length).toBeLessThan(1024 * 1024);
     const response = await send(path, body);
     expect(response.status, response.text.slice(0, 200)).toBe(400);
     expect(response.body).toEqual(errorBody('INVALID_IMAGING_DOCUMENT'));
-    expect(response.body.error.message).toMatch(/more than 32 levels deep/);
+    expect(response.body.error.message).toMatch(/more than 64 levels deep/);
   });
 
-  it('stores a document exactly 32 levels deep, and a refused deeper one leaves it as it was', async () => {
+  it('stores a document exactly 64 levels deep, and a refused deeper one leaves it as it was', async () => {
     await createAccount('deep-reader');
     const auth = basic('deep-reader', PASSWORD);
-    const stored = await send('/admin/imaging/autorun/C02LEVEL32', objects(32));
+    const stored = await send('/admin/imaging/autorun/C02LEVEL64', objects(64));
     expect(stored.status, stored.text).toBe(201);
-    expect(await send('/admin/imaging/autorun/C02LEVEL32', objects(100_000))).toMatchObject({ status: 400 });
-    expect(await imaging('/imaging/autorun/C02LEVEL32', auth)).toMatchObject({ status: 200, body: JSON.parse(objects(32)) });
+    expect(await send('/admin/imaging/autorun/C02LEVEL64', objects(100_000))).toMatchObject({ status: 400 });
+    expect(await imaging('/imaging/autorun/C02LEVEL64', auth)).toMatchObject({ status: 200, body: JSON.parse(objects(64)) });
     expect(await imaging('/imaging/autorun/C02DEEP', auth)).toMatchObject({ status: 404 });
   });
 });

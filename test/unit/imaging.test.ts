@@ -507,7 +507,7 @@ describe('password hashing', () => {
   });
 });
 
-describe('parseImagingDocument: nesting depth (at most 32 levels, the document itself being level 1)', () => {
+describe('parseImagingDocument: nesting depth (at most 64 levels, the document itself being level 1)', () => {
   // Parsed with JSON.parse, as the admin function does, which reads any depth; JSON.stringify does not.
   const nestedObject = (depth: number, leaf = '{}') => JSON.parse(`${'{"a":'.repeat(depth - 1)}${leaf}${'}'.repeat(depth - 1)}`);
   /** A document whose "steps" holds arrays nested so that the whole is `depth` levels deep. */
@@ -521,21 +521,21 @@ describe('parseImagingDocument: nesting depth (at most 32 levels, the document i
     expect(jsonNestingExceeds({ a: [{ b: [] }] }, 3)).toBe(true);
     // the deepest branch counts, wherever it is
     expect(jsonNestingExceeds({ wide: Array.from({ length: 1000 }, () => ({})), deep: nestedObject(5) }, 5)).toBe(true);
-    expect(jsonNestingExceeds(nestedObject(1_000_000), 32)).toBe(true);
+    expect(jsonNestingExceeds(nestedObject(1_000_000), 64)).toBe(true);
   });
 
   it.each([
     ['objects', nestedObject],
     ['arrays', nestedArrays],
-  ])('accepts %s nested exactly 32 levels deep', (_kind, make) => {
+  ])('accepts %s nested exactly 64 levels deep', (_kind, make) => {
     const document = make(MAX_IMAGING_DOCUMENT_DEPTH);
-    expect(MAX_IMAGING_DOCUMENT_DEPTH).toBe(32);
+    expect(MAX_IMAGING_DOCUMENT_DEPTH).toBe(64);
     expect(parseImagingDocument(document, 'AUTORUN', 'C02').json).toBe(JSON.stringify(document));
   });
 
   it.each([
-    ['objects 33 levels deep', () => nestedObject(33)],
-    ['arrays 33 levels deep', () => nestedArrays(33)],
+    ['objects 65 levels deep', () => nestedObject(65)],
+    ['arrays 65 levels deep', () => nestedArrays(65)],
     // 32 KiB of '[' inside a document: already past the point where JSON.stringify overflows
     ['32 KiB of [ ([[[…]]])', () => nestedArrays(32 * 1024)],
     // what fits in the 1 MiB admin body: 100,000 levels of {"a": …} are 600 KB
@@ -548,7 +548,7 @@ describe('parseImagingDocument: nesting depth (at most 32 levels, the document i
     for (const kind of ['PRESTAGE', 'AUTORUN'] as const) {
       const error = thrown(() => parseImagingDocument(document, kind, 'p1'));
       expect(error).toMatchObject({ statusCode: 400, code: 'INVALID_IMAGING_DOCUMENT' });
-      expect(error.message).toMatch(/more than 32 levels deep/);
+      expect(error.message).toMatch(/more than 64 levels deep/);
     }
   });
 
