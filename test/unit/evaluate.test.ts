@@ -1,72 +1,131 @@
 // evaluateCheckin: every rule of API.md §1's evaluation table, all violations reported, MONITOR vs ENFORCE.
+// Time is passed in. Each case names the whole list of violation codes it expects, so a rule that adds a stray
+// violation, or drops one, fails. Check-ins are parsed inside the tests, never while the tables are built.
 import { describe, expect, it } from 'vitest';
-import { type Checkin, parseCheckin } from '../../lib/domain/checkin.ts';
-import { type EvaluationContext, evaluateCheckin } from '../../lib/domain/evaluate.ts';
+import { parseCheckin } from '../../lib/domain/checkin.ts';
+import type { Finding } from '../../lib/domain/errors.ts';
+import { type DeviceCertificateCheck, type EvaluationContext, evaluateCheckin, isIdentityViolationCode } from '../../lib/domain/evaluate.ts';
 import type { RegisteredPackage } from '../../lib/domain/rules/package-checksums.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 
 const now = new Date('2026-11-25T18:06:03.120Z');
 const sha256 = (c: string) => c.repeat(64);
+const sha512 = (c: string) => c.repeat(128);
 
-function checkin(overrides: Record<string, unknown> = {}): Checkin {
+const REGISTERED: RegisteredPackage[] = [
+  { packageId: 'with-sha256', name: 'Office', checksum: { type: 'SHA_256', value: sha256('a') } },
+  { packageId: 'with-sha512', name: 'Xcode', checksum: { type: 'SHA_512', value: sha512('c') } },
+  { packageId: 'without-checksum', name: 'Fonts', checksum: null },
+];
+
+const NO_CERTIFICATE: DeviceCertificateCheck = {
+  way: 'NONE',
+  violations: [{ code: 'CLIENT_CERT_MISSING', message: 'The device presented no certificate; install its device certificate.' }],
+};
+
+/** A compliant check-in sent at `now`; override what the case is about. */
+function checkin(overrides: Record<string, unknown> = {}) {
   return parseCheckin({ checkinId: 'c-1', deviceId: 'D1', clientTime: now.toISOString(), serverCertificateVerified: true, ...overrides });
 }
 
 function context(settings: Partial<Settings> = {}, extra: Partial<EvaluationContext> = {}): EvaluationContext {
-  const packages = new Map<string, RegisteredPackage>([
-    ['with-sha256', { packageId: 'with-sha256', name: 'A', checksum: { type: 'SHA_256', value: sha256('a') } }],
-    ['without-checksum', { packageId: 'without-checksum', name: 'B', checksum: null }],
-  ]);
   return {
     settings: { ...DEFAULT_SETTINGS, ...settings } as Settings,
     settingsVersion: 4,
-    packages,
-    checkDeviceCertificate: () => ({ way: 'NONE', violations: [{ code: 'CLIENT_CERT_MISSING', message: 'The device presented no certificate; install its device certificate.' }] }),
+    packages: new Map(REGISTERED.map((p) => [p.packageId, p])),
+    checkDeviceCertificate: () => NO_CERTIFICATE,
     ...extra,
   };
 }
 
-const codes = (c: Checkin, ctx: EvaluationContext) => evaluateCheckin(c, ctx, now).violations.map((v) => v.code);
+const codesOf = (findings: Finding[]) => findings.map((f) => f.code);
 
 describe('clock skew', () => {
   it.each([
-    // [client offset from server in ms, limit in s, violated?]
-    ['exactly at the limit, ahead', 300_000, 300, false],
-    ['exactly at the limit, behind', -300_000, 300, false],
-    ['100 ms over, ahead', 300_100, 300, true],
-    ['412 s behind', -412_000, 300, true],
-    ['1 s ahead with a 1 s limit', 1000, 1, false],
-  ])('%s', (_case, offsetMs, limit, violated) => {
-    const c = checkin({ clientTime: new Date(now.getTime() + offsetMs).toISOString() });
-    expect(codes(c, context({ maxClockSkewSeconds: limit })).includes('CLOCK_SKEW_EXCEEDED')).toBe(violated);
+    // [case, server time, clientTime as the device sent it, maxClockSkewSeconds, violation codes]
+    ['in step', '2026-11-25T18:06:03.120Z', '2026-11-25T18:06:03.120Z', 300, []],
+    ['exactly at the limit, ahead', '2026-11-25T18:06:03.120Z', '2026-11-25T18:11:03.120Z', 300, []],
+    ['exactly at the limit, behind', '2026-11-25T18:06:03.120Z', '2026-11-25T18:01:03.120Z', 300, []],
+    ['100 ms over, ahead', '2026-11-25T18:06:03.120Z', '2026-11-25T18:11:03.220Z', 300, ['CLOCK_SKEW_EXCEEDED']],
+    ['100 ms over, behind', '2026-11-25T18:06:03.120Z', '2026-11-25T18:01:03.020Z', 300, ['CLOCK_SKEW_EXCEEDED']],
+    ['412 s behind', '2026-11-25T18:06:03.120Z', '2026-11-25T17:59:11.120Z', 300, ['CLOCK_SKEW_EXCEEDED']],
+    ['1 s ahead with a 1 s limit', '2026-11-25T18:06:03.120Z', '2026-11-25T18:06:04.120Z', 1, []],
+    ['2 s ahead with a 1 s limit', '2026-11-25T18:06:03.120Z', '2026-11-25T18:06:05.120Z', 1, ['CLOCK_SKEW_EXCEEDED']],
+    ['an hour ahead with a day allowed', '2026-11-25T18:06:03.120Z', '2026-11-25T19:06:03.120Z', 86400, []],
+    // The device's zone offset is read, not its local digits: each of these is in step with the server.
+    ['India, +05:30', '2026-11-25T18:06:03.120Z', '2026-11-25T23:36:03.120+05:30', 300, []],
+    ['Nepal, +05:45, already the next day', '2026-11-25T18:36:03.120Z', '2026-11-26T00:21:03.120+05:45', 300, []],
+    ['Newfoundland, -03:30', '2026-11-25T18:06:03.120Z', '2026-11-25T14:36:03.120-03:30', 300, []],
+    ['Kiribati, +14:00, the next day', '2026-11-25T18:06:03.120Z', '2026-11-26T08:06:03.120+14:00', 300, []],
+    ['Baker Island, -12:00', '2026-11-25T18:06:03.120Z', '2026-11-25T06:06:03.120-12:00', 300, []],
+    ['the last minute of a zone, +23:59', '2026-11-25T18:06:03.120Z', '2026-11-26T18:05:03.120+23:59', 300, []],
+    // India's local digits read as if they were UTC would be five and a half hours ahead.
+    ['UTC digits of an Indian clock', '2026-11-25T18:06:03.120Z', '2026-11-25T23:36:03.120Z', 300, ['CLOCK_SKEW_EXCEEDED']],
+    // December, the last hour of the day and the turn of the year are ordinary times.
+    ['New Year’s Eve, 23:59:59.9', '2026-12-31T23:59:59.900Z', '2026-12-31T23:59:59.900Z', 300, []],
+    ['a device already in the new year', '2026-12-31T23:59:00.000Z', '2027-01-01T00:03:00.000Z', 300, []],
+    ['a device a year behind', '2026-12-31T23:59:00.000Z', '2025-12-31T23:59:00.000Z', 300, ['CLOCK_SKEW_EXCEEDED']],
+    ['a leap second, read as the last instant of its minute', '2016-12-31T23:59:59.500Z', '2016-12-31T23:59:60Z', 1, []],
+    ['29 February', '2028-02-29T12:00:00.000Z', '2028-02-29T12:00:00.000Z', 300, []],
+  ])('%s', (_case, serverTime, clientTime, limit, expected) => {
+    const result = evaluateCheckin(checkin({ clientTime }), context({ maxClockSkewSeconds: limit }), new Date(serverTime));
+    expect(codesOf(result.violations)).toEqual(expected);
   });
 
-  it('reports the signed skew, device minus server, to one decimal, and reads zone offsets', () => {
-    // 18:13:15.5 in UTC+02:00 is 16:13:15.5Z: 6_887.62 s behind 18:06:03.12Z
-    const c = checkin({ clientTime: '2026-11-25T18:13:15.500+02:00' });
-    const [violation] = evaluateCheckin(c, context(), now).violations;
-    expect(violation).toEqual({
-      code: 'CLOCK_SKEW_EXCEEDED',
-      message: expect.stringContaining('behind'),
-      skewSeconds: -6767.6,
-      maxClockSkewSeconds: 300,
-    });
+  it.each([
+    // [case, clientTime, the violation: signed skew (device minus server, one decimal) and its sentence]
+    [
+      'behind, in another zone',
+      '2026-11-25T18:13:15.500+02:00',
+      -6767.6,
+      "The device clock is 6767.6 s behind the server's, more than the 300 s allowed; set the device to network time.",
+    ],
+    [
+      'ahead, 100 ms over',
+      '2026-11-25T18:11:03.220Z',
+      300.1,
+      "The device clock is 300.1 s ahead of the server's, more than the 300 s allowed; set the device to network time.",
+    ],
+    [
+      'behind, rounded to one decimal',
+      '2026-11-25T17:59:11.080Z',
+      -412,
+      "The device clock is 412.0 s behind the server's, more than the 300 s allowed; set the device to network time.",
+    ],
+  ])('reports the skew %s', (_case, clientTime, skewSeconds, message) => {
+    const result = evaluateCheckin(checkin({ clientTime }), context(), now);
+    expect(result.violations).toEqual([{ code: 'CLOCK_SKEW_EXCEEDED', message, skewSeconds, maxClockSkewSeconds: 300 }]);
+    expect(result.facts.skewSeconds).toBe(skewSeconds);
   });
 });
 
 describe('SSL certificate verification', () => {
   it.each([
-    // [policy, phase, device verified?, violated?]
-    ['ALWAYS', 'CHECKIN', false, true],
-    ['ALWAYS', 'ENROLLMENT', false, true],
-    ['ALWAYS', 'CHECKIN', true, false],
-    ['ALWAYS_EXCEPT_DURING_ENROLLMENT', 'CHECKIN', false, true],
-    ['ALWAYS_EXCEPT_DURING_ENROLLMENT', 'ENROLLMENT', false, false],
-    ['NEVER', 'CHECKIN', false, false],
-    ['NEVER', 'ENROLLMENT', false, false],
-  ] as const)('%s, phase %s, verified %s → violated %s', (policy, phase, verified, violated) => {
-    const c = checkin({ phase, serverCertificateVerified: verified });
-    expect(codes(c, context({ sslCertificateVerification: policy })).includes('SERVER_CERT_NOT_VERIFIED')).toBe(violated);
+    // [policy, phase, device verified?, violation codes]
+    ['ALWAYS', 'CHECKIN', false, ['SERVER_CERT_NOT_VERIFIED']],
+    ['ALWAYS', 'ENROLLMENT', false, ['SERVER_CERT_NOT_VERIFIED']],
+    ['ALWAYS', 'CHECKIN', true, []],
+    ['ALWAYS', 'ENROLLMENT', true, []],
+    ['ALWAYS_EXCEPT_DURING_ENROLLMENT', 'CHECKIN', false, ['SERVER_CERT_NOT_VERIFIED']],
+    ['ALWAYS_EXCEPT_DURING_ENROLLMENT', 'ENROLLMENT', false, []],
+    ['ALWAYS_EXCEPT_DURING_ENROLLMENT', 'CHECKIN', true, []],
+    ['NEVER', 'CHECKIN', false, []],
+    ['NEVER', 'ENROLLMENT', false, []],
+  ] as const)('%s, phase %s, verified %s → %j', (policy, phase, verified, expected) => {
+    const result = evaluateCheckin(checkin({ phase, serverCertificateVerified: verified }), context({ sslCertificateVerification: policy }), now);
+    expect(codesOf(result.violations)).toEqual(expected);
+  });
+
+  it.each([
+    // [policy, the sentence: when verification was required]
+    ['ALWAYS', "The device did not verify the server's SSL certificate, which is required on every connection; make the device trust the server certificate's issuer."],
+    [
+      'ALWAYS_EXCEPT_DURING_ENROLLMENT',
+      "The device did not verify the server's SSL certificate, which is required outside enrollment; make the device trust the server certificate's issuer.",
+    ],
+  ] as const)('says when %s requires verification', (policy, message) => {
+    const result = evaluateCheckin(checkin({ serverCertificateVerified: false }), context({ sslCertificateVerification: policy }), now);
+    expect(result.violations).toEqual([{ code: 'SERVER_CERT_NOT_VERIFIED', message }]);
   });
 });
 
@@ -75,81 +134,204 @@ describe('package checksums', () => {
   const bad = { type: 'SHA_256', value: sha256('b') };
   const md5 = { type: 'MD5', value: 'a'.repeat(32) };
   it.each([
-    // [policy, reported package, expected codes]
+    // [policy, reported package, violation codes (each names the package)]
     ['ALWAYS', { packageId: 'with-sha256', checksum: good }, []],
     ['ALWAYS', { packageId: 'with-sha256', checksum: { ...good, value: good.value.toUpperCase() } }, []],
     ['ALWAYS', { packageId: 'with-sha256', checksum: bad }, ['PACKAGE_CHECKSUM_MISMATCH']],
     ['ALWAYS', { packageId: 'with-sha256' }, ['PACKAGE_CHECKSUM_MISSING']],
+    ['ALWAYS', { packageId: 'with-sha256', checksum: null }, ['PACKAGE_CHECKSUM_MISSING']],
     ['ALWAYS', { packageId: 'with-sha256', checksum: md5 }, ['PACKAGE_CHECKSUM_MISSING']],
+    ['ALWAYS', { packageId: 'with-sha512', checksum: { type: 'SHA_512', value: sha512('c') } }, []],
+    ['ALWAYS', { packageId: 'with-sha512', checksum: good }, ['PACKAGE_CHECKSUM_MISSING']],
     ['ALWAYS', { packageId: 'without-checksum', checksum: good }, ['PACKAGE_CHECKSUM_UNAVAILABLE']],
+    ['ALWAYS', { packageId: 'without-checksum' }, ['PACKAGE_CHECKSUM_UNAVAILABLE']],
     ['ALWAYS', { packageId: 'unregistered', checksum: good }, ['PACKAGE_CHECKSUM_UNAVAILABLE']],
+    ['WHEN_CHECKSUM_PRESENT', { packageId: 'with-sha256', checksum: good }, []],
     ['WHEN_CHECKSUM_PRESENT', { packageId: 'with-sha256', checksum: bad }, ['PACKAGE_CHECKSUM_MISMATCH']],
     ['WHEN_CHECKSUM_PRESENT', { packageId: 'with-sha256' }, ['PACKAGE_CHECKSUM_MISSING']],
+    ['WHEN_CHECKSUM_PRESENT', { packageId: 'with-sha256', checksum: md5 }, ['PACKAGE_CHECKSUM_MISSING']],
     ['WHEN_CHECKSUM_PRESENT', { packageId: 'without-checksum' }, []],
     ['WHEN_CHECKSUM_PRESENT', { packageId: 'unregistered' }, []],
     ['NEVER', { packageId: 'with-sha256', checksum: bad }, []],
+    ['NEVER', { packageId: 'with-sha256' }, []],
     ['NEVER', { packageId: 'unregistered' }, []],
   ] as const)('%s with %j → %j', (policy, reported, expected) => {
     const result = evaluateCheckin(checkin({ packages: [reported] }), context({ packageValidation: policy }), now);
-    expect(result.violations.map((v) => v.code)).toEqual(expected);
-    for (const v of result.violations) expect(v.packageId).toBe(reported.packageId);
+    expect(result.violations.map(({ code, packageId }) => ({ code, packageId }))).toEqual(expected.map((code) => ({ code, packageId: reported.packageId })));
+  });
+
+  it('judges each reported package on its own, in the order reported', () => {
+    const packages = [
+      { packageId: 'with-sha256', checksum: good },
+      { packageId: 'unregistered', checksum: good },
+      { packageId: 'with-sha512', checksum: { type: 'SHA_512', value: sha512('d') } },
+      { packageId: 'without-checksum' },
+    ];
+    const result = evaluateCheckin(checkin({ packages }), context({ packageValidation: 'ALWAYS' }), now);
+    expect(result.violations.map(({ code, packageId }) => [code, packageId])).toEqual([
+      ['PACKAGE_CHECKSUM_UNAVAILABLE', 'unregistered'],
+      ['PACKAGE_CHECKSUM_MISMATCH', 'with-sha512'],
+      ['PACKAGE_CHECKSUM_UNAVAILABLE', 'without-checksum'],
+    ]);
+  });
+
+  it('has nothing to say about a check-in that reports no packages', () => {
+    expect(evaluateCheckin(checkin(), context({ packageValidation: 'ALWAYS' }), now).violations).toEqual([]);
+  });
+
+  it.each([
+    // [reported package, the whole violation]
+    [
+      { packageId: 'unregistered', checksum: good },
+      {
+        code: 'PACKAGE_CHECKSUM_UNAVAILABLE',
+        message: 'Package "unregistered" has no registered checksum, and every package must be validated; register its checksum or remove it from the device.',
+        packageId: 'unregistered',
+      },
+    ],
+    [
+      { packageId: 'with-sha512', checksum: good },
+      {
+        code: 'PACKAGE_CHECKSUM_MISSING',
+        message: 'The device reported no SHA_512 checksum for package "with-sha512"; it must compute one after download.',
+        packageId: 'with-sha512',
+      },
+    ],
+    [
+      { packageId: 'with-sha256', checksum: bad },
+      {
+        code: 'PACKAGE_CHECKSUM_MISMATCH',
+        message:
+          'The SHA_256 checksum of package "with-sha256" on the device does not match the registered one; the download is corrupt or was altered, so download it again.',
+        packageId: 'with-sha256',
+      },
+    ],
+  ])('names the package and what to do: %j', (reported, violation) => {
+    expect(evaluateCheckin(checkin({ packages: [reported] }), context({ packageValidation: 'ALWAYS' }), now).violations).toEqual([violation]);
   });
 });
 
 describe('certificate-based authentication', () => {
-  it('runs the certificate check only when the setting is on, and records the identity', () => {
+  const expired: DeviceCertificateCheck = {
+    way: 'MTLS',
+    fingerprint: 'ab',
+    violations: [{ code: 'CLIENT_CERT_EXPIRED', message: 'Expired.', fingerprint: 'ab' }],
+  };
+  const valid: DeviceCertificateCheck = { way: 'SIGNED_REQUEST', fingerprint: 'cd', violations: [] };
+  it.each([
+    // [case, setting on?, what the certificate check finds, violation codes, authenticated, identity recorded]
+    ['off: the certificate is not looked at', false, expired, [], undefined, undefined],
+    ['on, an expired certificate', true, expired, ['CLIENT_CERT_EXPIRED'], false, { way: 'MTLS', fingerprint: 'ab' }],
+    ['on, no certificate', true, NO_CERTIFICATE, ['CLIENT_CERT_MISSING'], false, { way: 'NONE', fingerprint: undefined }],
+    ['on, a valid signed request', true, valid, [], true, { way: 'SIGNED_REQUEST', fingerprint: 'cd' }],
+  ] as const)('%s', (_case, on, check, expected, authenticated, identity) => {
     let calls = 0;
-    const extra = {
-      checkDeviceCertificate: () => {
-        calls += 1;
-        return { way: 'MTLS', fingerprint: 'ab', violations: [{ code: 'CLIENT_CERT_EXPIRED', message: 'Expired.', fingerprint: 'ab' }] };
-      },
+    const checkDeviceCertificate = () => {
+      calls += 1;
+      return check;
     };
-    expect(codes(checkin(), context({}, extra))).toEqual([]);
-    expect(calls).toBe(0);
-    const result = evaluateCheckin(checkin(), context({ certificateBasedAuthentication: true }, extra), now);
-    expect(result.violations.map((v) => v.code)).toEqual(['CLIENT_CERT_EXPIRED']);
-    expect(result.facts.identity).toEqual({ way: 'MTLS', fingerprint: 'ab' });
-    expect(calls).toBe(1);
+    const result = evaluateCheckin(checkin(), context({ certificateBasedAuthentication: on }, { checkDeviceCertificate }), now);
+    expect(codesOf(result.violations)).toEqual(expected);
+    expect(result.authenticated).toBe(authenticated);
+    expect(result.facts.identity).toEqual(identity);
+    expect(calls).toBe(on ? 1 : 0);
+  });
+
+  it.each([
+    // [code, an identity violation (never exempted; the request did not prove it is the device)?]
+    ['CLIENT_CERT_MISSING', true],
+    ['CLIENT_CERT_REVOKED', true],
+    ['CLIENT_SIGNATURE_INVALID', true],
+    ['CLIENT_SIGNATURE_MISSING', true],
+    ['CLOCK_SKEW_EXCEEDED', false],
+    ['SERVER_CERT_NOT_VERIFIED', false],
+    ['PACKAGE_CHECKSUM_MISMATCH', false],
+    ['PUSH_TOPIC_MISMATCH', false],
+    ['CLIENT_CERTIFICATE_X', false],
+    ['NOT_CLIENT_CERT_MISSING', false],
+  ])('%s is an identity violation: %s', (code, identity) => {
+    expect(isIdentityViolationCode(code)).toBe(identity);
   });
 });
 
 describe('push topic', () => {
   it.each([
-    // [pushNotifications, reported topic, certificate topic, warned?]
-    [true, 'com.apple.mgmt.other', 'com.apple.mgmt.ours', true],
-    [true, 'com.apple.mgmt.ours', 'com.apple.mgmt.ours', false],
-    [true, undefined, 'com.apple.mgmt.ours', false],
-    [false, 'com.apple.mgmt.other', 'com.apple.mgmt.ours', false],
-  ])('push %s, device %s, certificate %s → warning %s', (push, reported, certificateTopic, warned) => {
+    // [pushNotifications, reported topic, push certificate's topic, warning codes]
+    [true, 'com.apple.mgmt.other', 'com.apple.mgmt.ours', ['PUSH_TOPIC_MISMATCH']],
+    [true, 'com.apple.mgmt.ours', 'com.apple.mgmt.ours', []],
+    [true, undefined, 'com.apple.mgmt.ours', []],
+    // no push certificate stored: nothing to compare with
+    [true, 'com.apple.mgmt.other', undefined, []],
+    [false, 'com.apple.mgmt.other', 'com.apple.mgmt.ours', []],
+  ])('push %s, device %s, certificate %s → %j', (push, reported, certificateTopic, expected) => {
     const result = evaluateCheckin(checkin({ pushTopic: reported }), context({ pushNotifications: push }, { pushCertificateTopic: certificateTopic }), now);
-    expect(result.warnings.map((w) => w.code)).toEqual(warned ? ['PUSH_TOPIC_MISMATCH'] : []);
+    expect(codesOf(result.warnings)).toEqual(expected);
     // a warning never blocks
+    expect(result.violations).toEqual([]);
     expect(result.decision).toBe('ACCEPT');
+  });
+
+  it('names both topics and what to do', () => {
+    const result = evaluateCheckin(
+      checkin({ pushTopic: 'com.apple.mgmt.other' }),
+      context({ pushNotifications: true }, { pushCertificateTopic: 'com.apple.mgmt.ours' }),
+      now,
+    );
+    expect(result.warnings).toEqual([
+      {
+        code: 'PUSH_TOPIC_MISMATCH',
+        message:
+          'The device is enrolled with push topic "com.apple.mgmt.other" but the push certificate\'s topic is "com.apple.mgmt.ours"; re-enroll the device so it can receive push notifications.',
+        pushTopic: 'com.apple.mgmt.other',
+        expectedPushTopic: 'com.apple.mgmt.ours',
+      },
+    ]);
   });
 });
 
 describe('decision', () => {
-  const failing = checkin({
-    clientTime: '2026-11-25T19:00:00Z',
-    serverCertificateVerified: false,
-    packages: [{ packageId: 'with-sha256', checksum: { type: 'SHA_256', value: sha256('b') } }],
+  /** Breaks three rules under the defaults (four with certificate-based authentication on). */
+  const failing = () =>
+    checkin({
+      clientTime: '2026-11-25T19:00:00Z',
+      serverCertificateVerified: false,
+      packages: [{ packageId: 'with-sha256', checksum: { type: 'SHA_256', value: sha256('b') } }],
+    });
+
+  it('reports every violation, not only the first, in the order of the evaluation table, and blocks in ENFORCE mode', () => {
+    const result = evaluateCheckin(failing(), context({ certificateBasedAuthentication: true }), now);
+    expect(codesOf(result.violations)).toEqual(['CLOCK_SKEW_EXCEEDED', 'CLIENT_CERT_MISSING', 'SERVER_CERT_NOT_VERIFIED', 'PACKAGE_CHECKSUM_MISMATCH']);
+    expect(result).toMatchObject({ decision: 'BLOCK', enforced: true, authenticated: false, settingsVersion: 4, evaluatedAt: now.toISOString() });
   });
 
-  it('reports every violation, not only the first, and blocks in ENFORCE mode', () => {
-    const result = evaluateCheckin(failing, context({ certificateBasedAuthentication: true }), now);
-    expect(result.violations.map((v) => v.code)).toEqual(['CLOCK_SKEW_EXCEEDED', 'CLIENT_CERT_MISSING', 'SERVER_CERT_NOT_VERIFIED', 'PACKAGE_CHECKSUM_MISMATCH']);
-    expect(result).toMatchObject({ decision: 'BLOCK', enforced: true, settingsVersion: 4, evaluatedAt: now.toISOString() });
+  it('blocks for a single violation', () => {
+    const result = evaluateCheckin(checkin({ serverCertificateVerified: false }), context(), now);
+    expect(codesOf(result.violations)).toEqual(['SERVER_CERT_NOT_VERIFIED']);
+    expect(result).toMatchObject({ decision: 'BLOCK', enforced: true });
   });
 
   it('accepts with the violations listed in MONITOR mode', () => {
-    const result = evaluateCheckin(failing, context({ mode: 'MONITOR' }), now);
+    const result = evaluateCheckin(failing(), context({ mode: 'MONITOR' }), now);
     expect(result).toMatchObject({ decision: 'ACCEPT', enforced: false });
-    expect(result.violations).toHaveLength(3);
+    expect(codesOf(result.violations)).toEqual(['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED', 'PACKAGE_CHECKSUM_MISMATCH']);
+  });
+
+  it('accepts a compliant check-in in MONITOR mode, not enforced', () => {
+    const result = evaluateCheckin(checkin(), context({ mode: 'MONITOR' }), now);
+    expect(result).toMatchObject({ decision: 'ACCEPT', enforced: false, violations: [], warnings: [] });
   });
 
   it('accepts a compliant check-in and records the facts it was judged on', () => {
-    const result = evaluateCheckin(checkin({ phase: 'ENROLLMENT', pushTopic: 't' }), context(), now);
+    const result = evaluateCheckin(
+      checkin({
+        clientTime: '2026-11-25T23:36:04.620+05:30',
+        phase: 'ENROLLMENT',
+        pushTopic: 't',
+        packages: [{ packageId: 'with-sha256', checksum: { type: 'SHA_256', value: sha256('a') } }, { packageId: 'unregistered' }],
+      }),
+      context(),
+      now,
+    );
     expect(result).toEqual({
       decision: 'ACCEPT',
       enforced: true,
@@ -158,21 +340,15 @@ describe('decision', () => {
       settingsVersion: 4,
       evaluatedAt: '2026-11-25T18:06:03.120Z',
       facts: {
-        clientTime: '2026-11-25T18:06:03.120Z',
+        clientTime: '2026-11-25T23:36:04.620+05:30',
         serverTime: '2026-11-25T18:06:03.120Z',
-        skewSeconds: 0,
+        skewSeconds: 1.5,
         phase: 'ENROLLMENT',
         serverCertificateVerified: true,
-        packages: [],
+        packages: [{ packageId: 'with-sha256', checksumType: 'SHA_256' }, { packageId: 'unregistered', checksumType: undefined }],
         pushTopic: 't',
         identity: undefined,
       },
     });
-  });
-
-  it('gives every violation a sentence a person can act on', () => {
-    for (const v of evaluateCheckin(failing, context({ certificateBasedAuthentication: true }), now).violations) {
-      expect(v.message).toMatch(/^[A-Z].{20,}[.]$/);
-    }
   });
 });
