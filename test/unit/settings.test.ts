@@ -1,13 +1,14 @@
 // The settings document: defaults, strict shape (400), semantic rules (422), merge patch and diff.
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../lib/domain/errors.ts';
 import {
   applyMergePatch,
+  assertSettingsRules,
   DEFAULT_SETTINGS,
   diffSettings,
   findSettingsRuleProblems,
   parseSettingsDocument,
   type Settings,
+  settingsFieldKind,
   type TrustFacts,
 } from '../../lib/domain/settings.ts';
 
@@ -32,32 +33,58 @@ describe('DEFAULT_SETTINGS', () => {
 });
 
 describe('parseSettingsDocument', () => {
-  it('accepts a whole document', () => {
-    expect(parseSettingsDocument(defaults())).toEqual(DEFAULT_SETTINGS);
+  it('accepts a whole document, as a copy that shares no list with the input', () => {
+    const input = defaults();
+    const parsed = parseSettingsDocument(input);
+    expect(parsed).toEqual(DEFAULT_SETTINGS);
+    input.certificateExpiryAlertDays.push(3);
+    expect(parsed.certificateExpiryAlertDays).toEqual([60, 30, 14, 7, 1]);
   });
 
   it.each([
-    ['an unknown field', { ...defaults(), extra: 1 }, 'extra'],
-    ['a field named like an object property', { ...defaults(), constructor: 5 }, 'constructor'],
-    ['a field named toString', { ...defaults(), toString: 'x' }, 'toString'],
-    ['a missing field', { ...defaults(), mode: undefined }, 'mode'],
-    ['a boolean as a string', { ...defaults(), pushNotifications: 'true' }, 'pushNotifications'],
-    ['an unknown enum value', { ...defaults(), sslCertificateVerification: 'SOMETIMES' }, 'sslCertificateVerification'],
-    ['a number as a string', { ...defaults(), maxClockSkewSeconds: '300' }, 'maxClockSkewSeconds'],
-    ['alert days as a number', { ...defaults(), certificateExpiryAlertDays: 30 }, 'certificateExpiryAlertDays'],
-    ['alert days with a string', { ...defaults(), certificateExpiryAlertDays: [30, '7'] }, 'certificateExpiryAlertDays'],
-  ])('refuses %s with 400 naming %s', (_case, document, field) => {
+    // [case, document (sent as JSON), field named, message]
+    ['an unknown field', { ...defaults(), extra: 1 }, 'extra', 'Unknown setting "extra"'],
+    ['a field named like an object property', { ...defaults(), constructor: 5 }, 'constructor', 'Unknown setting "constructor"'],
+    ['a field named toString', { ...defaults(), toString: 'x' }, 'toString', 'Unknown setting "toString"'],
+    ['a missing field', { ...defaults(), mode: undefined }, 'mode', 'mode is required'],
+    ['a null field', { ...defaults(), mode: null }, 'mode', 'mode must be one of ENFORCE, MONITOR'],
+    ['a boolean as a string', { ...defaults(), pushNotifications: 'true' }, 'pushNotifications', 'pushNotifications must be true or false'],
+    ['a boolean as a number', { ...defaults(), requireImagingAuthentication: 1 }, 'requireImagingAuthentication', 'requireImagingAuthentication must be true or false'],
+    ['an unknown enum value', { ...defaults(), sslCertificateVerification: 'SOMETIMES' }, 'sslCertificateVerification', 'sslCertificateVerification must be one of ALWAYS, ALWAYS_EXCEPT_DURING_ENROLLMENT, NEVER'],
+    ['an enum value in lower case', { ...defaults(), packageValidation: 'always' }, 'packageValidation', 'packageValidation must be one of ALWAYS, WHEN_CHECKSUM_PRESENT, NEVER'],
+    ['a number as a string', { ...defaults(), maxClockSkewSeconds: '300' }, 'maxClockSkewSeconds', 'maxClockSkewSeconds must be a number'],
+    ['a number as a list', { ...defaults(), maxClockSkewSeconds: [300] }, 'maxClockSkewSeconds', 'maxClockSkewSeconds must be a number'],
+    ['alert days as a number', { ...defaults(), certificateExpiryAlertDays: 30 }, 'certificateExpiryAlertDays', 'certificateExpiryAlertDays must be an array of numbers'],
+    ['alert days with a string', { ...defaults(), certificateExpiryAlertDays: [30, '7'] }, 'certificateExpiryAlertDays', 'certificateExpiryAlertDays must be an array of numbers'],
+    ['alert days with a null', { ...defaults(), certificateExpiryAlertDays: [30, null] }, 'certificateExpiryAlertDays', 'certificateExpiryAlertDays must be an array of numbers'],
+  ])('refuses %s with 400 naming %s', (_case, document, field, message) => {
     const input = JSON.parse(JSON.stringify(document));
-    try {
-      parseSettingsDocument(input);
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toMatchObject({ statusCode: 400, code: 'INVALID_SETTINGS', field });
-    }
+    expect(() => parseSettingsDocument(input)).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_SETTINGS', field, message }));
   });
 
-  it('refuses a non-object', () => {
-    expect(() => parseSettingsDocument([])).toThrow(HttpError);
+  it.each([
+    // [case, body]
+    ['a list', []],
+    ['a list of settings', [defaults()]],
+    ['null', null],
+    ['a string', 'ENFORCE'],
+    ['a number', 300],
+  ])('refuses %s as a whole: the settings must be a JSON object', (_case, body) => {
+    expect(() => parseSettingsDocument(body)).toThrow(
+      expect.objectContaining({ statusCode: 400, code: 'INVALID_SETTINGS', field: undefined, message: 'The settings must be a JSON object' }),
+    );
+  });
+
+  it.each([
+    // [field, how the CLI should read a value for it]
+    ['mode', { type: 'enum', values: ['ENFORCE', 'MONITOR'] }],
+    ['pushNotifications', { type: 'boolean' }],
+    ['maxClockSkewSeconds', { type: 'number' }],
+    ['certificateExpiryAlertDays', { type: 'number[]' }],
+    ['constructor', undefined],
+    ['unknown', undefined],
+  ])('settingsFieldKind(%s)', (field, kind) => {
+    expect(settingsFieldKind(field)).toEqual(kind);
   });
 });
 
@@ -65,34 +92,86 @@ describe('findSettingsRuleProblems', () => {
   const future = '2027-06-01T00:00:00.000Z';
   const past = '2026-01-01T00:00:00.000Z';
   it.each<[string, Partial<Settings>, TrustFacts, string[]]>([
+    // [case, settings changed from the defaults, stored trust material, fields with a problem]
     // sslCertificateVerification ALWAYS needs a server certificate devices can verify
     ['ALWAYS with a self-signed server certificate', { sslCertificateVerification: 'ALWAYS' }, { deviceCaCount: 0, serverCertificateSelfSigned: true }, ['sslCertificateVerification']],
     ['ALWAYS with a CA-issued server certificate', { sslCertificateVerification: 'ALWAYS' }, { deviceCaCount: 0, serverCertificateSelfSigned: false }, []],
+    ['ALWAYS without a stored server certificate', { sslCertificateVerification: 'ALWAYS' }, noTrust, []],
     ['ALWAYS_EXCEPT_DURING_ENROLLMENT with a self-signed one', {}, { deviceCaCount: 0, serverCertificateSelfSigned: true }, []],
+    ['NEVER with a self-signed one', { sslCertificateVerification: 'NEVER' }, { deviceCaCount: 0, serverCertificateSelfSigned: true }, []],
     // push notifications need a stored, unexpired push certificate
     ['push without a certificate', { pushNotifications: true }, noTrust, ['pushNotifications']],
     ['push with an expired certificate', { pushNotifications: true }, { deviceCaCount: 0, pushCertificateNotAfter: past }, ['pushNotifications']],
+    ['push with a certificate expiring this instant', { pushNotifications: true }, { deviceCaCount: 0, pushCertificateNotAfter: now.toISOString() }, ['pushNotifications']],
+    ['push with a certificate valid one more second', { pushNotifications: true }, { deviceCaCount: 0, pushCertificateNotAfter: '2026-11-25T18:00:01.000Z' }, []],
     ['push with a valid certificate', { pushNotifications: true }, { deviceCaCount: 0, pushCertificateNotAfter: future }, []],
+    ['push off, without a certificate', { pushNotifications: false }, noTrust, []],
     // certificate-based authentication needs a device CA
     ['certificate auth without a CA', { certificateBasedAuthentication: true }, noTrust, ['certificateBasedAuthentication']],
     ['certificate auth with a CA', { certificateBasedAuthentication: true }, { deviceCaCount: 1 }, []],
+    ['certificate auth with three CAs', { certificateBasedAuthentication: true }, { deviceCaCount: 3 }, []],
     // ranges
+    ['skew -1', { maxClockSkewSeconds: -1 }, noTrust, ['maxClockSkewSeconds']],
     ['skew 0', { maxClockSkewSeconds: 0 }, noTrust, ['maxClockSkewSeconds']],
     ['skew 1', { maxClockSkewSeconds: 1 }, noTrust, []],
     ['skew 86400', { maxClockSkewSeconds: 86400 }, noTrust, []],
     ['skew 86401', { maxClockSkewSeconds: 86401 }, noTrust, ['maxClockSkewSeconds']],
     ['skew 2.5', { maxClockSkewSeconds: 2.5 }, noTrust, ['maxClockSkewSeconds']],
     ['no alert days', { certificateExpiryAlertDays: [] }, noTrust, ['certificateExpiryAlertDays']],
+    ['one alert day', { certificateExpiryAlertDays: [7] }, noTrust, []],
+    ['10 alert days', { certificateExpiryAlertDays: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }, noTrust, []],
     ['11 alert days', { certificateExpiryAlertDays: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] }, noTrust, ['certificateExpiryAlertDays']],
     ['duplicate alert days', { certificateExpiryAlertDays: [7, 7] }, noTrust, ['certificateExpiryAlertDays']],
     ['alert day 366', { certificateExpiryAlertDays: [366] }, noTrust, ['certificateExpiryAlertDays']],
+    ['alert day -1', { certificateExpiryAlertDays: [30, -1] }, noTrust, ['certificateExpiryAlertDays']],
+    ['alert day 1.5', { certificateExpiryAlertDays: [30, 1.5] }, noTrust, ['certificateExpiryAlertDays']],
+    ['one good alert day and one out of range', { certificateExpiryAlertDays: [7, 400] }, noTrust, ['certificateExpiryAlertDays']],
     ['alert day 0 and 365', { certificateExpiryAlertDays: [0, 365] }, noTrust, []],
     // several rules broken at once are all reported
     ['three rules at once', { certificateBasedAuthentication: true, pushNotifications: true, maxClockSkewSeconds: -1 }, noTrust, ['pushNotifications', 'certificateBasedAuthentication', 'maxClockSkewSeconds']],
   ])('%s', (_case, change, trust, fields) => {
     const problems = findSettingsRuleProblems({ ...defaults(), ...change }, trust, now);
     expect(problems.map((p) => p.field)).toEqual(fields);
-    for (const p of problems) expect(p.message.length).toBeGreaterThan(20);
+  });
+
+  it('says, for each broken rule, what to do about it', () => {
+    const everything: Settings = {
+      ...defaults(),
+      sslCertificateVerification: 'ALWAYS',
+      pushNotifications: true,
+      certificateBasedAuthentication: true,
+      maxClockSkewSeconds: 0,
+      certificateExpiryAlertDays: [],
+    };
+    expect(findSettingsRuleProblems(everything, { deviceCaCount: 0, serverCertificateSelfSigned: true }, now)).toEqual([
+      {
+        field: 'sslCertificateVerification',
+        message:
+          'The stored server certificate is self-signed, so devices cannot verify it during enrollment; use ALWAYS_EXCEPT_DURING_ENROLLMENT or upload a CA-issued server certificate',
+      },
+      { field: 'pushNotifications', message: 'Push notifications need a push certificate; upload one first' },
+      { field: 'certificateBasedAuthentication', message: 'Certificate-based authentication needs at least one device CA certificate; upload the device CA first' },
+      { field: 'maxClockSkewSeconds', message: 'maxClockSkewSeconds must be an integer from 1 to 86400' },
+      { field: 'certificateExpiryAlertDays', message: 'certificateExpiryAlertDays must be 1 to 10 distinct integers from 0 to 365' },
+    ]);
+    expect(findSettingsRuleProblems({ ...defaults(), pushNotifications: true }, { deviceCaCount: 0, pushCertificateNotAfter: past }, now)).toEqual([
+      { field: 'pushNotifications', message: 'The stored push certificate has expired; upload a renewed one first' },
+    ]);
+  });
+});
+
+describe('assertSettingsRules', () => {
+  it('refuses settings that break a rule with 422, every broken rule in details, and lets good ones pass', () => {
+    const broken = { ...defaults(), certificateBasedAuthentication: true, maxClockSkewSeconds: 0 };
+    expect(() => assertSettingsRules(broken, noTrust, now)).toThrow(
+      expect.objectContaining({
+        statusCode: 422,
+        code: 'INVALID_SETTINGS',
+        message: 'The settings break the rules listed in details; nothing was changed',
+        details: findSettingsRuleProblems(broken, noTrust, now),
+      }),
+    );
+    expect(() => assertSettingsRules(defaults(), noTrust, now)).not.toThrow();
   });
 });
 
