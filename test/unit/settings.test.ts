@@ -57,7 +57,7 @@ describe('parseSettingsDocument', () => {
     ['alert days as a number', { ...defaults(), certificateExpiryAlertDays: 30 }, 'certificateExpiryAlertDays', 'certificateExpiryAlertDays must be an array of numbers'],
     ['alert days with a string', { ...defaults(), certificateExpiryAlertDays: [30, '7'] }, 'certificateExpiryAlertDays', 'certificateExpiryAlertDays must be an array of numbers'],
     ['alert days with a null', { ...defaults(), certificateExpiryAlertDays: [30, null] }, 'certificateExpiryAlertDays', 'certificateExpiryAlertDays must be an array of numbers'],
-  ])('refuses %s with 400 naming %s', (_case, document, field, message) => {
+  ])('refuses %s with 400', (_case, document, field, message) => {
     const input = JSON.parse(JSON.stringify(document));
     expect(() => parseSettingsDocument(input)).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_SETTINGS', field, message }));
   });
