@@ -113,9 +113,24 @@ describe('listDevices', () => {
       checkinId: 's-1',
       settingsVersion: 1,
     });
-    const accepted = await store.listDevices('ACCEPTED', 1);
-    expect(accepted.items[0].deviceId).toBe('S2');
-    expect(accepted.nextToken).toBeDefined();
-    await expect(store.listDevices('BLOCKED', 1, accepted.nextToken)).rejects.toMatchObject({ statusCode: 400 });
+    // One device per page, following each nextToken to the end: every accepted device of this file once, most
+    // recent first (REC1 and REC3 share a time; REC4 is whichever of its concurrent retries was recorded).
+    const pages: Awaited<ReturnType<typeof store.listDevices>>['items'][] = [];
+    let token: string | undefined;
+    do {
+      const page = await store.listDevices('ACCEPTED', 1, token);
+      pages.push(page.items);
+      token = page.nextToken;
+    } while (token !== undefined && pages.length < 10);
+    const accepted = pages.flat();
+    // DynamoDB cannot know that the fifth device was the last one, so an empty sixth page may end the listing.
+    expect(pages.map((items) => items.length).join(' ')).toMatch(/^1 1 1 1 1( 0)?$/);
+    expect(accepted.slice(0, 1).map((d) => d.deviceId)).toEqual(['S2']);
+    expect(accepted.map((d) => d.deviceId).sort()).toEqual(['PAGED', 'REC1', 'REC3', 'REC4', 'S2']);
+    const times = accepted.map((d) => d.lastCheckinAt);
+    expect(times).toEqual([...times].sort().reverse());
+    // a token is bound to the listing it came from
+    const first = await store.listDevices('ACCEPTED', 1);
+    await expect(store.listDevices('BLOCKED', 1, first.nextToken)).rejects.toMatchObject({ statusCode: 400 });
   });
 });
