@@ -207,10 +207,21 @@ describe('certExpiryScan', () => {
     const outcomes = await Promise.allSettled([scanner(seeded, shared.publisher, at(0))(), scanner(seeded, shared.publisher, at(0))()]);
     expect(summary(shared.published)).toHaveLength(5);
     expect(new Set(shared.published.map((a) => a.message.alertId)).size).toBe(5);
-    // A scan that met the other's claims says so (Lambda would retry it, and the retry finds them sent).
-    for (const outcome of outcomes) {
-      if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(ExpiryScanError);
-    }
+    // Each scan either finished or, having met the other's claims, says so with an ExpiryScanError listing them as
+    // busy (Lambda would retry it, and the retry finds them sent). Nothing failed; each alert was sent by one scan.
+    const summaries = outcomes.map((outcome) =>
+      outcome.status === 'fulfilled' ? { ...outcome.value, failed: [], busy: [] } : (outcome.reason as InstanceType<typeof ExpiryScanError>).summary,
+    );
+    const ending = (outcome: PromiseSettledResult<unknown>) =>
+      outcome.status === 'fulfilled' ? 'finished' : outcome.reason instanceof ExpiryScanError ? 'left claims to the other' : outcome.reason;
+    expect(outcomes.map(ending)).toEqual(summaries.map((s) => (s.busy.length === 0 ? 'finished' : 'left claims to the other')));
+    expect(summaries.flatMap((s) => s.failed)).toEqual([]);
+    const sentBy = summaries.map((s) => s.alerted.map((a) => a.alertId));
+    expect([...sentBy[0], ...sentBy[1]].sort()).toEqual(shared.published.map((a) => a.message.alertId).sort());
+    // what one scan found busy, the other sent
+    const key = (a: { kind: string; type: string; sha256: string }) => `${a.kind} ${a.type} ${a.sha256}`;
+    expect(summaries[0].busy.map(key).filter((k) => !summaries[1].alerted.map(key).includes(k))).toEqual([]);
+    expect(summaries[1].busy.map(key).filter((k) => !summaries[0].alerted.map(key).includes(k))).toEqual([]);
     const after = recordingPublisher();
     expect(await scanner(seeded, after.publisher, at(2 * 60_000))()).toEqual({ checked: 6, alerted: [] });
   });
