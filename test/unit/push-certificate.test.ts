@@ -19,48 +19,60 @@ let bench: OpensslWorkbench;
 let key: KeyFile;
 let push: MadeCertificate;
 let sha256: string;
-let files: Record<string, string>;
 
 beforeAll(() => {
   bench = OpensslWorkbench.create();
   key = bench.makeKey();
-  const ecKey = bench.makeKey('ec256');
-  const dates = { notBefore: NOT_BEFORE, notAfter: NOT_AFTER };
-  push = bench.makeCertificate({ subject: pushSubject(UUID), key, ...dates });
+  push = bench.makeCertificate({ subject: pushSubject(UUID), key, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
   sha256 = bench.inspect(push).sha256;
-  const noUid = bench.makeCertificate({ subject: pushSubject(UUID, { uid: null }), key, ...dates });
-  const otherUid = bench.makeCertificate({ subject: pushSubject(UUID, { uid: 'com.example.push' }), key, ...dates });
-  const expired = bench.makeCertificate({
-    subject: pushSubject(UUID),
-    key,
-    notBefore: new Date('2020-01-01T00:00:00Z'),
-    notAfter: new Date('2021-01-01T00:00:00Z'),
-  });
-  const appleCa = bench.makeCertificate({ subject: '/CN=Apple Application Integration 2 CA/O=Apple Inc./C=US', key: ecKey, ca: true });
-  const decoy = bench.makeCertificate({ subject: '/CN=not the push certificate', key: ecKey, issuer: appleCa });
-  // A push certificate that is itself CA:TRUE, paired with the key: only localKeyId pairing picks it over the decoy.
-  const pushMarkedCa = bench.makeCertificate({ subject: pushSubject(UUID), key, ca: true, ...dates });
-
-  files = {
-    modern: bench.exportPkcs12({ certificate: push, password: PASSWORD }),
-    legacy: bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true }),
-    modernWithChain: bench.exportPkcs12({ certificate: push, password: PASSWORD, chain: [appleCa] }),
-    modernNonAscii: bench.exportPkcs12({ certificate: push, password: NON_ASCII_PASSWORD }),
-    legacyNonAscii: bench.exportPkcs12({ certificate: push, password: NON_ASCII_PASSWORD, legacy: true }),
-    modernNoMac: bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-nomac'] }),
-    legacyNoMac: bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true, extraArgs: ['-nomac'] }),
-    mixed: bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'AES-128-CBC', '-macalg', 'sha512'] }),
-    emptyPassword: bench.exportPkcs12({ certificate: push, password: '' }),
-    caFirstNoKey: bench.exportPkcs12({ certificate: appleCa, chain: [push], noKey: true, password: PASSWORD }),
-    pairedByKeyId: bench.exportPkcs12({ certificate: pushMarkedCa, chain: [decoy], password: PASSWORD }),
-    keyOnly: bench.exportPkcs12({ keyOnly: key, password: PASSWORD }),
-    noUid: bench.exportPkcs12({ certificate: noUid, password: PASSWORD }),
-    otherUid: bench.exportPkcs12({ certificate: otherUid, password: PASSWORD, legacy: true }),
-    expired: bench.exportPkcs12({ certificate: expired, password: PASSWORD }),
-    // Just over the iteration bound (a CPU bomb would use far more); openssl's -iter sets the MAC's count too.
-    tooManyIterations: bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-iter', '1000001', '-keypbe', 'NONE'] }),
-  };
 });
+
+/** Each PKCS#12 file (base64) and how openssl makes it; made on first use, so a test pays only for its own files. */
+const recipes = {
+  modern: () => bench.exportPkcs12({ certificate: push, password: PASSWORD }),
+  legacy: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true }),
+  modernWithChain: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, chain: [appleCa()] }),
+  modernNonAscii: () => bench.exportPkcs12({ certificate: push, password: NON_ASCII_PASSWORD }),
+  legacyNonAscii: () => bench.exportPkcs12({ certificate: push, password: NON_ASCII_PASSWORD, legacy: true }),
+  modernNoMac: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-nomac'] }),
+  legacyNoMac: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true, extraArgs: ['-nomac'] }),
+  mixed: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'AES-128-CBC', '-macalg', 'sha512'] }),
+  emptyPassword: () => bench.exportPkcs12({ certificate: push, password: '' }),
+  caFirstNoKey: () => bench.exportPkcs12({ certificate: appleCa(), chain: [push], noKey: true, password: PASSWORD }),
+  // A push certificate that is itself CA:TRUE, paired with the key: only localKeyId pairing picks it over the decoy.
+  pairedByKeyId: () => {
+    const pushMarkedCa = bench.makeCertificate({ subject: pushSubject(UUID), key, ca: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    const decoy = bench.makeCertificate({ subject: '/CN=not the push certificate', key: ecKey(), issuer: appleCa() });
+    return bench.exportPkcs12({ certificate: pushMarkedCa, chain: [decoy], password: PASSWORD });
+  },
+  keyOnly: () => bench.exportPkcs12({ keyOnly: key, password: PASSWORD }),
+  noUid: () => {
+    const noUid = bench.makeCertificate({ subject: pushSubject(UUID, { uid: null }), key, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    return bench.exportPkcs12({ certificate: noUid, password: PASSWORD });
+  },
+  otherUid: () => {
+    const otherUid = bench.makeCertificate({ subject: pushSubject(UUID, { uid: 'com.example.push' }), key, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    return bench.exportPkcs12({ certificate: otherUid, password: PASSWORD, legacy: true });
+  },
+  expired: () => {
+    const dates = { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') };
+    return bench.exportPkcs12({ certificate: bench.makeCertificate({ subject: pushSubject(UUID), key, ...dates }), password: PASSWORD });
+  },
+  // Just over the iteration bound (a CPU bomb would use far more); openssl's -iter sets the MAC's count too.
+  tooManyIterations: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-iter', '1000001', '-keypbe', 'NONE'] }),
+} satisfies Record<string, () => string>;
+
+const made = new Map<string, string>();
+function file(name: keyof typeof recipes): string {
+  if (!made.has(name)) made.set(name, recipes[name]());
+  return made.get(name)!;
+}
+
+let appleCaCertificate: MadeCertificate | undefined;
+let ecKeyFile: KeyFile | undefined;
+const ecKey = () => (ecKeyFile ??= bench.makeKey('ec256'));
+const appleCa = () =>
+  (appleCaCertificate ??= bench.makeCertificate({ subject: '/CN=Apple Application Integration 2 CA/O=Apple Inc./C=US', key: ecKey(), ca: true }));
 
 afterAll(() => bench?.cleanup());
 
@@ -95,8 +107,8 @@ describe('openPushCertificate', () => {
     ['emptyPassword', ''],
     // no key: the first non-CA certificate is the push certificate
     ['caFirstNoKey', PASSWORD],
-  ])('opens %s', async (file, password) => {
-    const summary = await openPushCertificate(files[file], password, NOW);
+  ] as const)('opens %s', async (name, password) => {
+    const summary = await openPushCertificate(file(name), password, NOW);
     const expected: PushCertificateSummary = {
       pem: push.pem,
       topic: TOPIC,
@@ -112,13 +124,13 @@ describe('openPushCertificate', () => {
   });
 
   it('picks the certificate whose localKeyId matches a key even when a non-CA certificate follows it', async () => {
-    const summary = await openPushCertificate(files.pairedByKeyId, PASSWORD, NOW);
+    const summary = await openPushCertificate(file('pairedByKeyId'), PASSWORD, NOW);
     expect(summary.topic).toBe(TOPIC);
     expect(summary.sha256).not.toBe(sha256); // the CA-flagged twin, not `push`
   });
 
   it('counts days from the given clock', async () => {
-    const summary = await openPushCertificate(files.modern, PASSWORD, new Date('2035-02-28T08:30:00Z'));
+    const summary = await openPushCertificate(file('modern'), PASSWORD, new Date('2035-02-28T08:30:00Z'));
     expect(summary.daysRemaining).toBe(1);
   });
 
@@ -141,8 +153,8 @@ describe('openPushCertificate', () => {
     ['tooManyIterations', PASSWORD, 'INVALID_P12', /asks for 1000001 key-derivation iterations; 1 to 1,000,000 are supported/],
     // expired in 2021 (real clock is irrelevant: NOW is 2025)
     ['expired', PASSWORD, 'CERTIFICATE_EXPIRED', /expired at 2021-01-01T00:00:00\.000Z/],
-  ])('rejects %s with password %j → %s', async (file, password, code, message) => {
-    const error = await rejection(openPushCertificate(files[file], password, NOW));
+  ] as const)('rejects %s with password %j → %s', async (name, password, code, message) => {
+    const error = await rejection(openPushCertificate(file(name), password, NOW));
     expect(error.statusCode).toBe(422);
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
@@ -152,7 +164,7 @@ describe('openPushCertificate', () => {
 
   it('rejects the wrong password without echoing it, in any form', async () => {
     const secret = 'hunter2-SECRET-do-not-log';
-    const error = await rejection(openPushCertificate(files.modern, secret, NOW));
+    const error = await rejection(openPushCertificate(file('modern'), secret, NOW));
     expect(error.code).toBe('INVALID_P12');
     const everything = JSON.stringify({ ...error, message: error.message, stack: error.stack });
     expect(everything).not.toContain(secret);
@@ -160,9 +172,9 @@ describe('openPushCertificate', () => {
   });
 
   it('rejects a certificate that expired a millisecond ago, and accepts it at the instant of expiry', async () => {
-    const atExpiry = await openPushCertificate(files.modern, PASSWORD, NOT_AFTER);
+    const atExpiry = await openPushCertificate(file('modern'), PASSWORD, NOT_AFTER);
     expect(atExpiry.daysRemaining).toBe(0);
-    const error = await rejection(openPushCertificate(files.modern, PASSWORD, new Date(NOT_AFTER.getTime() + 1)));
+    const error = await rejection(openPushCertificate(file('modern'), PASSWORD, new Date(NOT_AFTER.getTime() + 1)));
     expect(error.code).toBe('CERTIFICATE_EXPIRED');
   });
 
@@ -176,10 +188,10 @@ describe('openPushCertificate', () => {
     // base64 of a certificate (DER), not a PKCS#12
     ['a bare certificate', () => push.pem.replace(/-----[^-]+-----|\n/g, '')],
     // truncated file
-    ['truncated', () => files.modern.slice(0, Math.floor(files.modern.length / 2 / 4) * 4)],
+    ['truncated', () => file('modern').slice(0, Math.floor(file('modern').length / 2 / 4) * 4)],
     // one flipped byte in the middle: the MAC no longer matches
     ['corrupted', () => {
-      const bytes = Buffer.from(files.modern, 'base64');
+      const bytes = Buffer.from(file('modern'), 'base64');
       bytes[Math.floor(bytes.length / 2)] ^= 0xff;
       return bytes.toString('base64');
     }],
@@ -191,7 +203,7 @@ describe('openPushCertificate', () => {
   });
 
   it('accepts base64 wrapped in lines (as `base64` prints it)', async () => {
-    const wrapped = files.legacy.replace(/.{76}/g, '$&\n');
+    const wrapped = file('legacy').replace(/.{76}/g, '$&\n');
     expect((await openPushCertificate(wrapped, PASSWORD, NOW)).topic).toBe(TOPIC);
   });
 });
