@@ -254,6 +254,8 @@ interface Asn1 {
     NameConstraints: new () => ExactNameConstraints;
     /** ECParameters (RFC 5480) with only its namedCurve choice: explicit parameters do not parse. */
     NamedCurve: new () => { namedCurve: string };
+    /** Ecdsa-Sig-Value (RFC 5480 / X9.62): the two INTEGERs as their content octets. */
+    EcdsaSignature: new () => { r: ArrayBuffer; s: ArrayBuffer };
   };
 }
 
@@ -269,6 +271,49 @@ let asn1: Asn1 | undefined;
  * loaded on first use. `require` with a literal lets esbuild bundle it as a module that runs when first required;
  * where `require` does not exist (ESM under tsx or vitest), Node's own loader reads it from node_modules.
  */
+/** ECDSA signature algorithms (RFC 5758 and ecdsa-with-SHA1): their signatures have two valid encodings each. */
+const ECDSA_SIGNATURE_ALGORITHMS = new Set(['1.2.840.10045.4.1', '1.2.840.10045.4.3.1', '1.2.840.10045.4.3.2', '1.2.840.10045.4.3.3', '1.2.840.10045.4.3.4']);
+
+/** Group orders of the curves a configured CA key may be on (key policy: P-256, P-384). */
+const CA_CURVE_ORDERS = [
+  BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
+  BigInt('0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'),
+];
+
+/**
+ * The other encodings of the same signed certificate: an ECDSA signature (r, s) is equally valid as (r, n − s), so
+ * anyone can turn a certificate into a byte-different twin with the same contents and a different SHA-256. Returns
+ * the twins for the curve orders a CA may use (the issuer's curve is not in the certificate), or nothing when the
+ * certificate is not ECDSA-signed or does not re-encode to the same bytes. Revocation by fingerprint checks them too.
+ */
+export function signatureEncodingTwins(der: Uint8Array): Buffer[] {
+  const { x509, schema, exact } = loadAsn1();
+  const certificate = schema.AsnParser.parse(der, x509.Certificate);
+  if (!ECDSA_SIGNATURE_ALGORITHMS.has(certificate.signatureAlgorithm.algorithm)) return [];
+  if (!Buffer.from(schema.AsnSerializer.serialize(certificate)).equals(Buffer.from(der))) return [];
+  const signature = schema.AsnParser.parse(certificate.signatureValue, exact.EcdsaSignature);
+  const s = BigInt(`0x${Buffer.from(signature.s).toString('hex') || '0'}`);
+  const twins: Buffer[] = [];
+  for (const order of CA_CURVE_ORDERS) {
+    if (s <= 0n || s >= order) continue;
+    const twin = new exact.EcdsaSignature();
+    twin.r = signature.r;
+    twin.s = unsignedIntegerBytes(order - s);
+    certificate.signatureValue = schema.AsnSerializer.serialize(twin);
+    twins.push(Buffer.from(schema.AsnSerializer.serialize(certificate)));
+  }
+  return twins;
+}
+
+/** A positive INTEGER's content octets: big-endian, with a leading zero when the high bit is set. */
+function unsignedIntegerBytes(value: bigint): ArrayBuffer {
+  let hex = value.toString(16);
+  if (hex.length % 2 === 1) hex = `0${hex}`;
+  if (Number.parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`;
+  const bytes = Buffer.from(hex, 'hex');
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+}
+
 function loadAsn1(): Asn1 {
   if (asn1) return asn1;
   const load = (id: string): unknown => (typeof require === 'function' ? loadBundled(id) : createModuleRequire(import.meta.url)(id));
@@ -313,8 +358,16 @@ function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1Sche
   AsnProp({ type: AsnPropTypes.ObjectIdentifier })(NamedCurve.prototype, 'namedCurve');
   AsnType({ type: AsnTypeTypes.Choice })(NamedCurve);
 
+  class EcdsaSignature {
+    r = new ArrayBuffer(0);
+    s = new ArrayBuffer(0);
+  }
+  AsnProp({ type: AsnPropTypes.Integer, converter: schema.AsnIntegerArrayBufferConverter })(EcdsaSignature.prototype, 'r');
+  AsnProp({ type: AsnPropTypes.Integer, converter: schema.AsnIntegerArrayBufferConverter })(EcdsaSignature.prototype, 's');
+
   return {
     NamedCurve,
+    EcdsaSignature,
     GeneralNames: ExactGeneralNames as unknown as Asn1['exact']['GeneralNames'],
     NameConstraints: ExactNameConstraintsSchema as unknown as Asn1['exact']['NameConstraints'],
   };

@@ -3,7 +3,7 @@
 // pathLenConstraint and name constraints. Signatures are checked by the caller with Node's native X509Certificate.
 
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { EXTENSION, readCertificateProfile, type CertificateProfile } from './certificate-extensions.ts';
+import { EXTENSION, readCertificateProfile, signatureEncodingTwins, type CertificateProfile } from './certificate-extensions.ts';
 import {
   constrainedNamesOf,
   describeMalformedConstraints,
@@ -72,6 +72,7 @@ export class ParsedCertificate {
   private profileRead?: { profile?: CertificateProfile };
   private caBreaks?: CaRuleBreak[];
   private leafBreaks?: LeafRuleBreak[];
+  private revocationNames?: string[];
 
   private constructor(
     readonly x509: X509Certificate,
@@ -87,10 +88,15 @@ export class ParsedCertificate {
     this.keyProblem = describeKeyProblem(x509.publicKey);
   }
 
-  /** Undefined when Node cannot read the bytes (or PEM) as a certificate with a usable key and dates. */
+  /**
+   * Undefined when Node cannot read the bytes (or PEM) as a certificate with a usable key and dates, or when the
+   * bytes hold more than the certificate: Node ignores what follows the DER, and a trailing byte would give the same
+   * certificate another fingerprint, past a revocation.
+   */
   static parse(input: Buffer | string, knownFingerprint?: string): ParsedCertificate | undefined {
     try {
       const x509 = new X509Certificate(input);
+      if (typeof input !== 'string' && !x509.raw.equals(input)) return undefined;
       const notBefore = certificateDate(x509, 'validFrom');
       const notAfter = certificateDate(x509, 'validTo');
       if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) return undefined;
@@ -110,6 +116,23 @@ export class ParsedCertificate {
       }
     }
     return this.profileRead.profile;
+  }
+
+  /**
+   * The fingerprints a revocation of this certificate may have been written with: its own, and those of its
+   * signature-encoding twins (an ECDSA signature is as valid with s as with n − s). Computed on first use.
+   */
+  get revocationFingerprints(): readonly string[] {
+    if (!this.revocationNames) {
+      let twins: Buffer[] = [];
+      try {
+        twins = signatureEncodingTwins(this.x509.raw);
+      } catch {
+        // not readable by the ASN.1 library: its own fingerprint is all there is
+      }
+      this.revocationNames = [this.fingerprint, ...twins.map(sha256Fingerprint)];
+    }
+    return this.revocationNames;
   }
 
   /** Subject and issuer are the same name (RFC 5280: such a CA does not count towards pathLenConstraint). */

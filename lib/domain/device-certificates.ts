@@ -70,6 +70,11 @@ const MAX_PATH_CAS = 8;
  */
 const MAX_SIGNATURE_CHECKS = 100;
 const MAX_ISSUER_CANDIDATES = 2_000;
+/**
+ * Partial paths one search may extend. Cached issuer checks make each step cheap, but CAs that share a name and a key
+ * can be combined in factorially many orders (nine of them: ~260,000 paths); a real chain needs a handful.
+ */
+const MAX_PATH_STEPS = 256;
 
 const EKU_NAMES: Record<string, string> = {
   '1.3.6.1.5.5.7.3.1': 'serverAuth',
@@ -98,6 +103,7 @@ interface PathSearch {
   issuedBy: Map<string, boolean>;
   signatureChecksLeft: number;
   issuerCandidatesLeft: number;
+  pathStepsLeft: number;
   gaveUp: boolean;
 }
 
@@ -265,7 +271,7 @@ export class DeviceCertificateVerifier {
     }
 
     // Revocation: of the leaf, or of a CA on the only path(s) that would otherwise have been valid.
-    if (this.revoked.has(fingerprint)) {
+    if (this.isRevoked(leaf)) {
       violations.push({
         code: 'CLIENT_CERT_REVOKED',
         message: `The device certificate with SHA-256 fingerprint ${fingerprint} has been revoked; issue the device a new certificate.`,
@@ -291,6 +297,12 @@ export class DeviceCertificateVerifier {
     }
 
     return { violations, fingerprint };
+  }
+
+  /** Revoked under its own fingerprint or a signature-encoding twin's (no revocations: no twins computed). */
+  private isRevoked(cert: ParsedCertificate): boolean {
+    if (this.revoked.size === 0) return false;
+    return cert.revocationFingerprints.some((fingerprint) => this.revoked.has(fingerprint));
   }
 
   private describePurposeProblem(leaf: ParsedCertificate): string | undefined {
@@ -320,7 +332,7 @@ export class DeviceCertificateVerifier {
     const key = chainDer.length === 1 ? leaf.fingerprint : hashChain(chainDer);
     const cached = this.chainCache.get(key);
     if (cached) {
-      const stillValid = cached.every((ca) => !this.revoked.has(ca.fingerprint) && describeValidityProblem(ca, '', check) === undefined);
+      const stillValid = cached.every((ca) => !this.isRevoked(ca) && describeValidityProblem(ca, '', check) === undefined);
       if (stillValid) return { ok: true };
       this.chainCache.delete(key); // a CA of the remembered path is outside its validity now: search again
     }
@@ -332,6 +344,7 @@ export class DeviceCertificateVerifier {
       issuedBy: new Map(),
       signatureChecksLeft: MAX_SIGNATURE_CHECKS,
       issuerCandidatesLeft: MAX_ISSUER_CANDIDATES,
+      pathStepsLeft: MAX_PATH_STEPS,
       gaveUp: false,
     };
     const path = this.extendPath([leaf], search);
@@ -357,6 +370,11 @@ export class DeviceCertificateVerifier {
    * certificate appears at most once per path, which ends cycles.
    */
   private extendPath(path: ParsedCertificate[], search: PathSearch): ParsedCertificate[] | undefined {
+    if (search.pathStepsLeft <= 0) {
+      this.giveUp(search);
+      return undefined;
+    }
+    search.pathStepsLeft -= 1;
     const cert = path[path.length - 1];
     for (const anchor of this.anchors) {
       if (!this.isIssuedBy(cert, anchor, search, 'configured')) continue;
@@ -366,7 +384,7 @@ export class DeviceCertificateVerifier {
         search.problems.push(problem);
         continue;
       }
-      const revokedCa = candidate.slice(1).find((ca) => this.revoked.has(ca.fingerprint)) ?? this.findRevokedIssuerOf(anchor);
+      const revokedCa = candidate.slice(1).find((ca) => this.isRevoked(ca)) ?? this.findRevokedIssuerOf(anchor);
       if (revokedCa) {
         search.revokedCa ??= revokedCa;
         continue;
@@ -412,7 +430,7 @@ export class DeviceCertificateVerifier {
   private searchRevokedIssuer(cert: ParsedCertificate, visited: Set<string>): ParsedCertificate | undefined {
     for (const issuer of this.anchors) {
       if (visited.has(issuer.fingerprint) || !issuedAndSigned(cert, issuer)) continue;
-      if (this.revoked.has(issuer.fingerprint)) return issuer;
+      if (this.isRevoked(issuer)) return issuer;
       visited.add(issuer.fingerprint);
       const above = this.searchRevokedIssuer(issuer, visited);
       if (above) return above;

@@ -2,7 +2,9 @@
 // pathLenConstraint, critical extensions, the CA key policy, revoked CAs, configured CAs stored before the rules,
 // attackers' chains and the chain cache.
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { X509Certificate } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signatureEncodingTwins } from '../../lib/domain/certificate-extensions.ts';
 import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
 import type { PresentedIdentity } from '../../lib/domain/device-identity.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
@@ -425,5 +427,58 @@ describe('attackers', () => {
     // the other root is presented as if it were an intermediate: it is a CA, but nothing configured issued it
     const result = verifierFor([c.root]).verify(mtls([c.leafViaCross, c.crossDeadEnd, c.otherRoot]), request());
     expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+  });
+});
+
+/** The byte-different twin of an ECDSA-signed certificate (s → n − s) that still verifies with its issuer's key. */
+function signatureTwin(cert: MadeCertificate, issuer: MadeCertificate): Buffer {
+  const issuerKey = new X509Certificate(issuer.der).publicKey;
+  const twins = signatureEncodingTwins(cert.der).filter((der) => new X509Certificate(der).verify(issuerKey));
+  expect(twins).toHaveLength(1);
+  expect(twins[0].equals(cert.der)).toBe(false);
+  return twins[0];
+}
+
+describe('attackers: the same certificate in other bytes', () => {
+  const presented = (...ders: Buffer[]): PresentedIdentity => ({ way: 'MTLS', chainDer: ders });
+
+  it('refuses a certificate with bytes after its DER (Node would read it, with another fingerprint)', () => {
+    const padded = Buffer.concat([c.leafViaInter.der, Buffer.from([0])]);
+    const result = verifierFor([c.root], { revoked: [c.leafViaInter.fingerprint] }).verify(presented(padded, c.inter.der), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_INVALID']);
+    const paddedIntermediate = Buffer.concat([c.inter.der, Buffer.from([0])]);
+    expect(codes(verifierFor([c.root]).verify(presented(c.leafViaInter.der, paddedIntermediate), request()))).toEqual(['CLIENT_CERT_INVALID']);
+  });
+
+  it('still finds a revoked device certificate presented with its ECDSA signature as (r, n − s)', () => {
+    const twin = signatureTwin(c.leafViaInter, c.inter);
+    const result = verifierFor([c.root], { revoked: [c.leafViaInter.fingerprint] }).verify(presented(twin, c.inter.der), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_REVOKED']);
+  });
+
+  it('still finds a revoked intermediate presented as its signature twin', () => {
+    const twin = signatureTwin(c.inter, c.root);
+    const result = verifierFor([c.root], { revoked: [c.inter.fingerprint] }).verify(presented(c.leafViaInter.der, twin), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_REVOKED']);
+  });
+
+  it('still finds a revoked stored CA when its signature twin is presented beside it', () => {
+    const twin = signatureTwin(c.inter, c.root);
+    const result = verifierFor([c.root, c.inter], { revoked: [c.inter.fingerprint] }).verify(presented(c.leafViaInter.der, twin), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_REVOKED']);
+  });
+});
+
+describe('attackers: work', () => {
+  it('bounds the path search over CAs that share a name and a key, whatever order they could be chained in', () => {
+    const key = factory.makeKey('ec256');
+    const root = factory.makeRootCa({ cn: 'Ambiguous CA', key, ...CA_DATES });
+    const twins = Array.from({ length: 9 }, () => factory.makeIntermediateCa(root, { cn: 'Ambiguous CA', key, ...CA_DATES }));
+    const leaf = factory.makeDeviceCertificate(twins[0], { cn: DEVICE, ...LEAF_DATES });
+    const verifier = verifierFor([c.root]);
+    const extendPath = vi.spyOn(verifier as unknown as { extendPath: (...args: unknown[]) => unknown }, 'extendPath');
+    const result = verifier.verify(mtls([leaf, ...twins]), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(extendPath.mock.calls.length).toBeLessThanOrEqual(257); // 256 steps, and the call that finds none left
   });
 });
