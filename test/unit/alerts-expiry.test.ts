@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   assessExpiry,
   certificateAlert,
+  certificateDaysRemaining,
   expiryAlertMark,
   MAX_SUBJECT_LENGTH,
+  nonconformingAlertMark,
+  nonconformingCaAlert,
   stableAlertId,
   type WatchedCertificate,
 } from '../../lib/domain/alerts.ts';
@@ -50,6 +53,11 @@ describe('assessExpiry', () => {
     });
   });
 
+  it('refuses to guess about a notAfter that is not a timestamp', () => {
+    expect(() => certificateDaysRemaining('soon', NOW)).toThrow(new RangeError('not a timestamp: soon'));
+    expect(() => assessExpiry({ notAfter: '' }, THRESHOLDS, NOW)).toThrow(RangeError);
+  });
+
   it('honours a threshold of 0 and unsorted, duplicated settings', () => {
     expect(assessExpiry({ notAfter: notAfterIn(0) }, [0, 5], NOW)).toMatchObject({ threshold: 0, crossed: [5, 0] });
     expect(assessExpiry({ notAfter: notAfterIn(3) }, [7, 90, 7], NOW)).toMatchObject({ threshold: 7, crossed: [90, 7] });
@@ -90,7 +98,8 @@ describe('certificateAlert', () => {
     { days: 1, severity: 'high', subject: 'Device CA certificate Device Root expires in 1 day' },
     { days: 0, severity: 'high', subject: 'Device CA certificate Device Root expires within 24 hours' },
   ])('$days days: $severity', ({ days, severity, subject }) => {
-    const ca: WatchedCertificate = { kind: 'DEVICE_CA', subject: 'CN=Device Root, O=Acme', notAfter: notAfterIn(days), sha256: 'b'.repeat(64) };
+    // A topic on anything but a push certificate is neither its name nor part of the alert.
+    const ca: WatchedCertificate = { kind: 'DEVICE_CA', subject: 'CN=Device Root, O=Acme', topic: 'com.apple.mgmt.stray', notAfter: notAfterIn(days), sha256: 'b'.repeat(64) };
     const alert = certificateAlert(ca, assessExpiry(ca, THRESHOLDS, NOW) as never, NOW);
     expect(alert.severity).toBe(severity);
     expect(alert.subject).toBe(subject);
@@ -105,7 +114,12 @@ describe('certificateAlert', () => {
       type: 'CERTIFICATE_EXPIRED',
       severity: 'critical',
       subject: `Server certificate tollgate.example.com expired on ${server.notAfter.slice(0, 10)}`,
-      message: { type: 'CERTIFICATE_EXPIRED', certificate: { kind: 'SERVER', daysRemaining: -3, sha256: server.sha256 } },
+      message: {
+        type: 'CERTIFICATE_EXPIRED',
+        alertId: stableAlertId(['CERTIFICATE_EXPIRED', server.sha256, '2026-11-25']),
+        occurredAt: NOW.toISOString(),
+        certificate: { kind: 'SERVER', subject: 'CN=tollgate.example.com', notAfter: server.notAfter, daysRemaining: -3, sha256: server.sha256 },
+      },
     });
     const laterSameDay = new Date(NOW.getTime() + 3_600_000);
     const nextDay = new Date(NOW.getTime() + DAY);
@@ -119,5 +133,55 @@ describe('certificateAlert', () => {
     const alert = certificateAlert(ca, assessExpiry(ca, THRESHOLDS, NOW) as never, NOW);
     expect(alert.subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
     expect(alert.subject).toMatch(/^Device CA certificate O=Very Long .*\.\.\. expires in 3 days$/);
+  });
+});
+
+describe('how an alert names the certificate', () => {
+  it.each([
+    // [kind, subject, topic, the name in the subject line]
+    ['PUSH', 'UID=com.apple.mgmt.External.1, CN=APSP:1', 'com.apple.mgmt.External.1', 'com.apple.mgmt.External.1'],
+    ['PUSH', 'UID=com.apple.mgmt.External.1, CN=APSP:1', undefined, 'APSP:1'],
+    ['DEVICE_CA', 'CN=Device Root, O=Acme', undefined, 'Device Root'],
+    ['DEVICE_CA', 'O=Acme, CN=Device Root', undefined, 'Device Root'],
+    ['DEVICE_CA', 'O=Acme,CN=Device Root', undefined, 'Device Root'],
+    ['DEVICE_CA', 'UID=42+CN=Device Root, O=Acme', undefined, 'Device Root'],
+    ['DEVICE_CA', 'UID=42 + CN=Device Root', undefined, 'Device Root'],
+    ['DEVICE_CA', 'CN=Acme\\, Inc. Root, O=Acme', undefined, 'Acme, Inc. Root'],
+    ['DEVICE_CA', 'CN= Spaced Root , O=Acme', undefined, 'Spaced Root'],
+    // no usable common name: the whole subject, or the fingerprint when there is not even a subject
+    ['DEVICE_CA', 'CN=, O=Acme', undefined, 'CN=, O=Acme'],
+    ['DEVICE_CA', 'O=Acme, OCN=Not a common name', undefined, 'O=Acme, OCN=Not a common name'],
+    ['SERVER', '', undefined, 'eeeeeeeeeeeeeeee'],
+  ] as const)('%s %j (topic %s) → %s', (kind, subject, topic, name) => {
+    const certificate: WatchedCertificate = { kind, subject, topic, notAfter: notAfterIn(3), sha256: 'e'.repeat(64) };
+    const label = { PUSH: 'Push certificate', DEVICE_CA: 'Device CA certificate', SERVER: 'Server certificate' }[kind];
+    expect(certificateAlert(certificate, assessExpiry(certificate, THRESHOLDS, NOW) as never, NOW).subject).toBe(`${label} ${name} expires in 3 days`);
+  });
+});
+
+describe('CERTIFICATE_NONCONFORMING', () => {
+  const ca = { subject: 'CN=Legacy Root, O=Acme', sha256: 'f'.repeat(64) };
+
+  it('names the CA and the rule it breaks; high; one alert per CA, rule and UTC day', () => {
+    expect(nonconformingCaAlert(ca, 'basic-constraints-critical', NOW)).toEqual({
+      type: 'CERTIFICATE_NONCONFORMING',
+      severity: 'high',
+      subject: 'Device CA certificate Legacy Root breaks basic-constraints-critical',
+      message: {
+        type: 'CERTIFICATE_NONCONFORMING',
+        alertId: stableAlertId(['CERTIFICATE_NONCONFORMING', ca.sha256, 'basic-constraints-critical', '2026-11-25']),
+        occurredAt: NOW.toISOString(),
+        certificate: { kind: 'DEVICE_CA', subject: ca.subject, sha256: ca.sha256 },
+        rule: 'basic-constraints-critical',
+      },
+    });
+    const idAt = (now: Date) => nonconformingCaAlert(ca, 'basic-constraints-critical', now).message.alertId;
+    expect(idAt(new Date(NOW.getTime() + 3_600_000))).toBe(idAt(NOW));
+    expect(idAt(new Date(NOW.getTime() + DAY))).not.toBe(idAt(NOW));
+  });
+
+  it('is remembered per rule and UTC day', () => {
+    expect(nonconformingAlertMark('basic-constraints-critical', NOW)).toBe('NONCONFORMING#basic-constraints-critical#2026-11-25');
+    expect(nonconformingAlertMark('key-usage', new Date('2026-12-31T23:59:59.999Z'))).toBe('NONCONFORMING#key-usage#2026-12-31');
   });
 });

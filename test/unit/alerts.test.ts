@@ -9,6 +9,7 @@ import {
   readDeviceStatusImage,
   stableAlertId,
   summarizeViolation,
+  truncateText,
 } from '../../lib/domain/alerts.ts';
 import type { Finding } from '../../lib/domain/errors.ts';
 
@@ -58,6 +59,8 @@ describe('deviceStatusAlert: the transition table', () => {
     { name: 'block → other block (code added)', old: item('BLOCKED', [SKEW], 'c-1'), now: item('BLOCKED', [SKEW, SERVER], 'c-2'), type: 'DEVICE_BLOCKED' },
     { name: 'block → other block (code replaced)', old: item('BLOCKED', [SKEW], 'c-1'), now: item('BLOCKED', [MISMATCH], 'c-2'), type: 'DEVICE_BLOCKED' },
     { name: 'block → other block (code removed)', old: item('BLOCKED', [SKEW, SERVER], 'c-1'), now: item('BLOCKED', [SERVER], 'c-2'), type: 'DEVICE_BLOCKED' },
+    // One of two codes replaced: as many codes as before, some the same, but another set.
+    { name: 'block → other block (one of two codes replaced)', old: item('BLOCKED', [SKEW, SERVER], 'c-1'), now: item('BLOCKED', [SKEW, MISMATCH], 'c-2'), type: 'DEVICE_BLOCKED' },
     { name: 'block → accept', old: item('BLOCKED', [SKEW], 'c-1'), now: item('ACCEPTED', [], 'c-2'), type: 'DEVICE_RECOVERED' },
     { name: 'accept → accept', old: item('ACCEPTED', [], 'c-1'), now: item('ACCEPTED', [], 'c-2'), type: undefined },
     // MONITOR mode: violations listed, decision ACCEPT, status ACCEPTED: never a block alert.
@@ -119,12 +122,35 @@ describe('alert messages', () => {
     expect(stableAlertId(['DEVICE_BLOCKED', 'a#b', 'c'])).not.toBe(stableAlertId(['DEVICE_BLOCKED', 'a', 'b#c']));
   });
 
-  it('reads items without violationCodes (derived from violations) and ignores items it does not understand', () => {
-    const { violationCodes: _codes, ...legacy } = item('BLOCKED', [SERVER, SKEW, SKEW], 'c-1');
-    expect(readDeviceStatusImage(legacy)?.violationCodes).toEqual(['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED']);
-    expect(readDeviceStatusImage({ deviceId: 'x', status: 'PENDING', checkinId: 'c' })).toBeUndefined();
-    expect(readDeviceStatusImage({ status: 'BLOCKED', checkinId: 'c' })).toBeUndefined();
-    expect(readDeviceStatusImage(undefined)).toBeUndefined();
+  it.each([
+    // [case, the item as the stream carries it, what is read]
+    [
+      'an item without violationCodes: derived from violations, sorted, once each',
+      { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: '2026-11-25T18:06:03.120Z', violations: [SERVER, SKEW, SKEW] },
+      { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: '2026-11-25T18:06:03.120Z', violations: [SERVER, SKEW, SKEW], violationCodes: ['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED'] },
+    ],
+    [
+      'violationCodes as written, without anything that is not a code',
+      { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 'x', violations: [SKEW], violationCodes: ['SERVER_CERT_NOT_VERIFIED', 7, null] },
+      { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 'x', violations: [SKEW], violationCodes: ['SERVER_CERT_NOT_VERIFIED'] },
+    ],
+    [
+      'violations that are not findings are left out',
+      { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 'x', violations: [SKEW, null, 'SERVER', { message: 'no code' }, { code: 5 }] },
+      { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 'x', violations: [SKEW], violationCodes: ['CLOCK_SKEW_EXCEEDED'] },
+    ],
+    [
+      'an accepted item without violations or time',
+      { deviceId: 'D1', status: 'ACCEPTED', checkinId: 'c-1', violations: 'none', lastCheckinAt: 1764093963 },
+      { deviceId: 'D1', status: 'ACCEPTED', checkinId: 'c-1', lastCheckinAt: '', violations: [], violationCodes: [] },
+    ],
+    ['an unknown status', { deviceId: 'D1', status: 'PENDING', checkinId: 'c-1' }, undefined],
+    ['no deviceId', { status: 'BLOCKED', checkinId: 'c-1' }, undefined],
+    ['no checkinId', { deviceId: 'D1', status: 'BLOCKED' }, undefined],
+    ['a numeric checkinId', { deviceId: 'D1', status: 'BLOCKED', checkinId: 1 }, undefined],
+    ['no item', undefined, undefined],
+  ])('reads %s', (_case, raw, expected) => {
+    expect(readDeviceStatusImage(raw as Record<string, unknown> | undefined)).toEqual(expected);
   });
 });
 
@@ -165,17 +191,67 @@ describe('subjects', () => {
     expect(composeSubject('CA ', '東京 CA')).toBe('CA ?? CA');
   });
 
-  it('has a few words for every violation code of API.md', () => {
-    const codes = [
-      'CLOCK_SKEW_EXCEEDED', 'CLIENT_CERT_MISSING', 'CLIENT_CERT_INVALID', 'CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_EXPIRED',
-      'CLIENT_CERT_NOT_YET_VALID', 'CLIENT_CERT_DEVICE_MISMATCH', 'CLIENT_CERT_REVOKED', 'CLIENT_SIGNATURE_MISSING',
-      'CLIENT_SIGNATURE_INVALID', 'SERVER_CERT_NOT_VERIFIED', 'PACKAGE_CHECKSUM_UNAVAILABLE', 'PACKAGE_CHECKSUM_MISSING',
-      'PACKAGE_CHECKSUM_MISMATCH',
-    ];
-    for (const code of codes) {
-      const words = summarizeViolation({ code, message: 'm', packageId: 'pkg', skewSeconds: 1, maxClockSkewSeconds: 1 });
-      expect(words).not.toBe(code.toLowerCase().replace(/_/g, ' '));
-      expect(words.length).toBeLessThan(50);
-    }
+  it.each([
+    // [violation, the few words for it in a subject line]
+    [{ code: 'CLOCK_SKEW_EXCEEDED', skewSeconds: -412.04, maxClockSkewSeconds: 300 }, 'clock skew 412 s > 300 s'],
+    [{ code: 'CLOCK_SKEW_EXCEEDED', maxClockSkewSeconds: 300 }, 'clock skew ? s > 300 s'],
+    [{ code: 'CLOCK_SKEW_EXCEEDED', skewSeconds: Number.POSITIVE_INFINITY, maxClockSkewSeconds: '300' }, 'clock skew ? s > ? s'],
+    [{ code: 'CLIENT_CERT_MISSING' }, 'no client certificate'],
+    [{ code: 'CLIENT_CERT_INVALID' }, 'unreadable client certificate'],
+    [{ code: 'CLIENT_CERT_UNTRUSTED' }, 'untrusted client certificate'],
+    [{ code: 'CLIENT_CERT_EXPIRED' }, 'client certificate expired'],
+    [{ code: 'CLIENT_CERT_NOT_YET_VALID' }, 'client certificate not yet valid'],
+    [{ code: 'CLIENT_CERT_DEVICE_MISMATCH' }, 'client certificate of another device'],
+    [{ code: 'CLIENT_CERT_REVOKED' }, 'client certificate revoked'],
+    [{ code: 'CLIENT_SIGNATURE_MISSING' }, 'request signature missing'],
+    [{ code: 'CLIENT_SIGNATURE_INVALID' }, 'invalid request signature'],
+    [{ code: 'SERVER_CERT_NOT_VERIFIED' }, 'server certificate not verified'],
+    [{ code: 'PACKAGE_CHECKSUM_UNAVAILABLE', packageId: 'office' }, 'no checksum registered for package office'],
+    [{ code: 'PACKAGE_CHECKSUM_MISSING', packageId: 'office' }, 'no checksum reported for package office'],
+    [{ code: 'PACKAGE_CHECKSUM_MISMATCH', packageId: 'office' }, 'checksum mismatch for package office'],
+    [{ code: 'PACKAGE_CHECKSUM_MISMATCH' }, 'checksum mismatch for package'],
+    [{ code: 'SOMETHING_NEW' }, 'something new'],
+    [{ code: undefined }, 'violation'],
+  ])('summarizes %j as "%s"', (violation, words) => {
+    expect(summarizeViolation({ message: 'm', ...violation } as Finding)).toBe(words);
+  });
+
+  it('says only "blocked" when the status item lists no violations', () => {
+    expect(deviceBlockedSubject('C02XK1JHJG5J', [])).toBe('Device C02XK1JHJG5J blocked');
+  });
+});
+
+describe('composeSubject', () => {
+  /** Heads that leave, with the tail " and 2 more", exactly 12 and 11 characters for the middle. */
+  const headLeaving12 = `Device CA certificate ${'H'.repeat(53)} `;
+  const headLeaving11 = `Device CA certificate ${'H'.repeat(54)} `;
+  it.each([
+    // [case, head, middle, tail, subject]
+    ['whole when it fits', 'Device CA certificate ', 'Device Root', 'expires in 3 days', 'Device CA certificate Device Root expires in 3 days'],
+    ['trimmed and with single spaces', '  Server  certificate ', 'tollgate  example ', '  expired on 2026-11-25  ', 'Server certificate tollgate example expired on 2026-11-25'],
+    ['exactly 99 characters, kept whole', 'Head ', 'm'.repeat(94), '', `Head ${'m'.repeat(94)}`],
+    ['100 characters: the middle is cut', 'Head ', 'm'.repeat(95), '', `Head ${'m'.repeat(91)}...`],
+    ['the tail is kept whole when the middle is cut', 'Head ', 'm'.repeat(120), 'and 2 more', `Head ${'m'.repeat(80)}... and 2 more`],
+    ['12 characters left for the middle: the middle is cut', headLeaving12, 'middle part is long', 'and 2 more', `${headLeaving12}middle pa... and 2 more`],
+    ['11 left: too few for a name, the line is cut', headLeaving11, 'middle part is long', 'and 2 more', `${headLeaving11}middle part is long...`],
+  ])('%s', (_case, head, middle, tail, subject) => {
+    const composed = composeSubject(head, middle, tail);
+    expect(composed).toBe(subject);
+    expect(composed.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
+  });
+});
+
+describe('truncateText', () => {
+  it.each([
+    // [text, at most this many characters, result]
+    ['abcde', 5, 'abcde'],
+    ['abcdef', 5, 'ab...'],
+    ['abcdef', 4, 'a...'],
+    ['abcdef', 3, 'abc'],
+    ['abcdef', 2, 'ab'],
+    ['ab   cdefgh', 6, 'ab...'],
+    ['😀😀😀😀😀😀', 5, '😀😀...'],
+  ])('cuts %j to %i characters: %j', (text, max, result) => {
+    expect(truncateText(text, max)).toBe(result);
   });
 });
