@@ -3,6 +3,7 @@
 // pathLenConstraint and name constraints. Signatures are checked by the caller with Node's native X509Certificate.
 
 import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { MAX_QUOTED_LENGTH, quoteUntrusted } from './quote.ts';
 import { EXTENSION, readCertificateProfile, signatureEncodingTwins, type CertificateProfile } from './certificate-extensions.ts';
 import {
   constrainedNamesOf,
@@ -361,20 +362,15 @@ export function describeKeyProblem(key: KeyObject): string | undefined {
 
 // ---- names in messages ----
 
-/** Control, format, separator, private-use, surrogate and unassigned characters: none of them is printable. */
-const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\p{Zl}\p{Zp}]/gu;
-
 /** Longest excerpt of a certificate name that a message may quote (API.md: attacker-made names write no prose). */
-export const MAX_QUOTED_NAME = 64;
+export const MAX_QUOTED_NAME = MAX_QUOTED_LENGTH;
 
 /**
  * A certificate's subject (or any name from it) as a message may quote it: printable characters only, at most 64 of
  * them (then "…"), "(empty subject)" for an empty one. Never put a certificate's text in a message any other way.
  */
 export function quoteSubject(name: string): string {
-  const printable = [...name.replace(NOT_PRINTABLE, '')];
-  if (printable.length === 0) return '(empty subject)';
-  return printable.length > MAX_QUOTED_NAME ? `${printable.slice(0, MAX_QUOTED_NAME).join('')}…` : printable.join('');
+  return quoteUntrusted(name, '(empty subject)');
 }
 
 // ---- Node's text forms ----
