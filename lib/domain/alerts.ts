@@ -1,11 +1,19 @@
 // Alerts (API.md §4), pure: which device-status transition raises which alert, certificate expiry thresholds, and
 // the SNS message, subject and attributes of each. No I/O, no clock: callers pass `now`.
 import { createHash } from 'node:crypto';
-import type { AlertMessage } from '../ports.ts';
 import type { Finding } from './errors.ts';
 
 export type AlertType = 'DEVICE_BLOCKED' | 'DEVICE_RECOVERED' | 'CERTIFICATE_EXPIRING' | 'CERTIFICATE_EXPIRED' | 'CERTIFICATE_NONCONFORMING';
-export type AlertSeverity = AlertMessage['severity'];
+export type AlertSeverity = 'info' | 'warning' | 'high' | 'critical';
+
+/** One SNS alert (API.md §4). */
+export interface AlertMessage {
+  subject: string;
+  type: string;
+  severity: AlertSeverity;
+  /** The JSON document sent as Message: type, alertId, occurredAt and the type's fields. */
+  message: Record<string, unknown> & { type: string; alertId: string; occurredAt: string };
+}
 
 /**
  * SNS refuses a Subject of 100 characters or more ("less than 100 characters long"); API.md says ≤ 100.

@@ -1,4 +1,5 @@
-// Error classes shared by every layer. HTTP mapping happens once, in lib/http/errors.ts.
+// Errors of the domain and the use cases, each with the status and public code it is answered with; lib/http/errors.ts
+// turns them (and the ports' errors) into responses, in one place.
 
 export interface FieldProblem {
   field: string;
@@ -59,14 +60,11 @@ export class ConflictError extends HttpError {
   }
 }
 
-/** The store (DynamoDB) could not be reached or refused to serve: 503 with Retry-After. */
-export class StoreUnavailableError extends HttpError {
-  override name = 'StoreUnavailableError';
-  constructor(cause?: unknown, retryAfterSeconds = 1) {
-    super(503, 'UNAVAILABLE', 'The store is unavailable; retry shortly', {
-      headers: { 'Retry-After': String(retryAfterSeconds) },
-      cause,
-    });
+/** A change's precondition (If-Match) does not hold: 412, nothing changed. */
+export class PreconditionFailedError extends HttpError {
+  override name = 'PreconditionFailedError';
+  constructor(message: string) {
+    super(412, 'PRECONDITION_FAILED', message);
   }
 }
 

@@ -1,0 +1,137 @@
+// Settings and trust material: the settings document, the device CA set, the server and push certificates, the
+// registered packages, the revocations, and the history of their changes. Written only through commit().
+import type { RegisteredPackage } from '../domain/rules/package-checksums.ts';
+import type { FieldChange, Settings } from '../domain/settings.ts';
+
+export interface StoredSettings {
+  settings: Settings;
+  /** Counts changes of the settings document; a fresh installation is at 1. */
+  version: number;
+  updatedAt: string | null;
+  updatedBy: string | null;
+}
+
+/** A certificate kept as trust material: public parts only, never a key. */
+export interface StoredCertificate {
+  pem: string;
+  subject: string;
+  issuer?: string;
+  notBefore?: string;
+  notAfter: string;
+  sha256: string;
+  selfSigned?: boolean;
+  /** Push certificates: the APNs topic. */
+  topic?: string;
+}
+
+export interface RevocationRecord {
+  sha256: string;
+  reason: string;
+  revokedAt: string;
+  revokedBy: string;
+}
+
+export interface PackageRecord extends RegisteredPackage {
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/** Everything a check-in is judged against, read in one go. */
+export interface ConfigSnapshot extends StoredSettings {
+  deviceCas: StoredCertificate[];
+  serverCertificate?: StoredCertificate;
+  pushCertificate?: StoredCertificate;
+  packages: Map<string, PackageRecord>;
+  revocations: Map<string, RevocationRecord>;
+}
+
+/** One line of the settings and trust-material history. */
+export interface HistoryEntry {
+  /** The settings version in force after the change (a trust change leaves it as it was). */
+  version: number;
+  changedAt: string;
+  actor: string;
+  changes: FieldChange[];
+}
+
+/** Every read sees every commit that returned before it began (strongly consistent). */
+export interface SettingsReader {
+  /** The stored document, or version 1 with the defaults on a fresh installation. */
+  getSettings(): Promise<StoredSettings>;
+}
+
+export interface ConfigReader {
+  loadSnapshot(): Promise<ConfigSnapshot>;
+}
+
+export interface TrustMaterialReader {
+  /** Undefined when no device CA set was ever stored. */
+  getDeviceCas(): Promise<StoredCertificate[] | undefined>;
+  getServerCertificate(): Promise<StoredCertificate | undefined>;
+  getPushCertificate(): Promise<StoredCertificate | undefined>;
+}
+
+export interface CatalogReader {
+  getPackage(packageId: string): Promise<PackageRecord | undefined>;
+  /** Ordered by packageId. */
+  listPackages(): Promise<PackageRecord[]>;
+  getRevocation(sha256: string): Promise<RevocationRecord | undefined>;
+  /** Ordered by fingerprint. */
+  listRevocations(): Promise<RevocationRecord[]>;
+}
+
+export interface HistoryReader {
+  /** The newest `limit` lines, newest first (lines of the same millisecond: the higher version first). */
+  listHistory(limit: number): Promise<HistoryEntry[]>;
+}
+
+/** What one commit writes: one thing, replaced whole, or removed (null). */
+export type ConfigChange =
+  | { kind: 'SETTINGS'; stored: StoredSettings }
+  | { kind: 'DEVICE_CAS'; certificates: StoredCertificate[] }
+  | { kind: 'SERVER_CERTIFICATE'; certificate: StoredCertificate }
+  | { kind: 'PUSH_CERTIFICATE'; certificate: StoredCertificate | null }
+  | { kind: 'PACKAGE'; packageId: string; record: PackageRecord | null }
+  | { kind: 'REVOCATION'; sha256: string; record: RevocationRecord | null };
+
+/**
+ * What must still be true when the commit lands, each as the writer read it (optimistic concurrency: a change
+ * whose validity depends on what was read is refused if any of it changed meanwhile). Omitted: no condition.
+ */
+export interface ConfigExpectation {
+  /** The settings document is at this version (1 also matches a fresh installation, where nothing is stored). */
+  settingsVersion?: number;
+  /** A device CA set is stored (true) or none ever was (false). */
+  deviceCasStored?: boolean;
+  /** The stored server certificate has this SHA-256; null: none is stored. */
+  serverCertificate?: string | null;
+  /** The stored push certificate has this SHA-256; null: none is stored. */
+  pushCertificate?: string | null;
+  /** This package is registered (true) or not (false). */
+  package?: { packageId: string; stored: boolean };
+  /** This fingerprint is revoked (true) or not (false). */
+  revocation?: { sha256: string; stored: boolean };
+}
+
+export interface ConfigCommit {
+  change: ConfigChange;
+  expect?: ConfigExpectation;
+  /** Written with the change, atomically: both or neither. */
+  history: HistoryEntry;
+}
+
+export type CommitOutcome =
+  | { ok: true }
+  /**
+   * Nothing was written. EXPECTATION_FAILED: something read has changed since; CONCURRENT_CHANGE: another commit was
+   * writing the same things at that moment. Either way, read again and decide again.
+   */
+  | { ok: false; reason: 'EXPECTATION_FAILED' | 'CONCURRENT_CHANGE' };
+
+export interface ConfigWriter {
+  /** Writes the change and its history line atomically if every expectation holds; never throws for one that fails. */
+  commit(commit: ConfigCommit): Promise<CommitOutcome>;
+}
+
+/** The whole config store, as an adapter provides it; each use case takes only the parts it needs. */
+export interface ConfigStore extends SettingsReader, ConfigReader, TrustMaterialReader, CatalogReader, HistoryReader, ConfigWriter {}

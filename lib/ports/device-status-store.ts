@@ -1,0 +1,24 @@
+// The latest decision of each device (written with the decision by DecisionWriter.record), listed by status.
+import type { Finding } from '../domain/errors.ts';
+import type { Decision } from '../domain/evaluate.ts';
+import type { Page } from './page.ts';
+
+export type DeviceStatus = 'BLOCKED' | 'ACCEPTED';
+
+export interface DeviceStatusRecord {
+  deviceId: string;
+  status: DeviceStatus;
+  decision: Decision;
+  violations: Finding[];
+  lastCheckinAt: string;
+  checkinId: string;
+  settingsVersion: number;
+}
+
+export interface DeviceStatusStore {
+  /**
+   * Devices whose latest decision has this status, most recent check-in first.
+   * Throws InvalidPageTokenError for a token it did not give out for this status.
+   */
+  listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>>;
+}
