@@ -1,6 +1,7 @@
 // SNS adapter: publishes one alert (API.md §4) as one message to the alert topic.
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { AlertMessage, AlertPublisher } from '../ports.ts';
+import type { AlertMessage } from '../domain/alerts.ts';
+import type { AlertPublisher } from '../ports/alert-publisher.ts';
 
 /** Publishing failed (SNS unreachable, throttled or refusing); the caller retries later. */
 export class AlertPublishError extends Error {

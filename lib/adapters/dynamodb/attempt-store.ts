@@ -2,10 +2,11 @@
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
-import type { Page, UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../../ports.ts';
+import type { UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../../ports/attempt-store.ts';
+import type { Page } from '../../ports/page.ts';
 import { callStore } from './client.ts';
 import { decisionKey } from './keys.ts';
-import { decodePageToken, encodePageToken } from './pagination.ts';
+import { decodeStartKey, encodeStartKey } from './pagination.ts';
 
 /** API.md §1: attempts are kept 7 days. */
 export const ATTEMPT_RETENTION_SECONDS = 7 * 86400;
@@ -40,7 +41,7 @@ export class DynamoDbUnauthenticatedAttemptStore implements UnauthenticatedAttem
   async list(window: { since: Date; now: Date }, limit: number, nextToken?: string): Promise<Page<UnauthenticatedAttempt>> {
     const sinceIso = window.since.toISOString();
     const days = dayPartitions(window.since, window.now);
-    const start = decodePageToken(nextToken, ['pk', 'sk'], (key) => days.includes(key.pk));
+    const start = decodeStartKey(nextToken, ['pk', 'sk'], (key) => days.includes(key.pk));
     let dayIndex = start ? days.indexOf(start.pk.S as string) : 0;
     let exclusiveStart = start?.sk.S === PARTITION_TOP ? undefined : start;
     const items: UnauthenticatedAttempt[] = [];
@@ -61,7 +62,7 @@ export class DynamoDbUnauthenticatedAttemptStore implements UnauthenticatedAttem
       );
       for (const raw of result.Items ?? []) items.push(toAttempt(unmarshall(raw)));
       if (result.LastEvaluatedKey) {
-        if (items.length >= limit) return { items, nextToken: encodePageToken(result.LastEvaluatedKey) };
+        if (items.length >= limit) return { items, nextToken: encodeStartKey(result.LastEvaluatedKey) };
         exclusiveStart = result.LastEvaluatedKey;
         continue;
       }
@@ -69,7 +70,7 @@ export class DynamoDbUnauthenticatedAttemptStore implements UnauthenticatedAttem
       exclusiveStart = undefined;
     }
     const more = items.length >= limit && dayIndex < days.length;
-    return { items, nextToken: more ? encodePageToken({ pk: { S: days[dayIndex] }, sk: { S: PARTITION_TOP } }) : undefined };
+    return { items, nextToken: more ? encodeStartKey({ pk: { S: days[dayIndex] }, sk: { S: PARTITION_TOP } }) : undefined };
   }
 }
 

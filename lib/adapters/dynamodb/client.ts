@@ -1,7 +1,7 @@
-// Builds the DynamoDB client and turns SDK failures into the errors the HTTP layer understands.
+// Builds the DynamoDB client and turns SDK failures into the port's StoreUnavailableError.
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { StoreUnavailableError } from '../../domain/errors.ts';
+import { StoreUnavailableError } from '../../ports/errors.ts';
 
 /**
  * Short timeouts: a check-in must fail fast with 503 rather than hang while DynamoDB is unreachable or stalled.
@@ -39,7 +39,7 @@ export function isStoreUnavailable(error: unknown): boolean {
   return false;
 }
 
-/** Runs one store call; unavailability becomes StoreUnavailableError (503), anything else is rethrown. */
+/** Runs one store call; unavailability becomes StoreUnavailableError, anything else is rethrown. */
 export async function callStore<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();

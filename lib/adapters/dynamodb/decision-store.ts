@@ -1,4 +1,5 @@
-// DynamoDB adapter for decisions, the idempotency records of check-ins, and the current status of each device.
+// DynamoDB adapter for decisions, the idempotency records of check-ins, and (written with them) the current status
+// of each device. The check-in writes (DynamoDbDecisionStore); admins only read (DynamoDbDecisionReader).
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -9,21 +10,14 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type {
-  DecisionRecord,
-  DecisionStore,
-  DeviceStatus,
-  DeviceStatusRecord,
-  DeviceStatusStore,
-  Page,
-  RecordedResponse,
-  RecordOutcome,
-  ReplayBinding,
-} from '../../ports.ts';
-import { StoreUnavailableError } from '../../domain/errors.ts';
+import type { DecisionReader, DecisionRecord, DecisionWriter, RecordedResponse, RecordOutcome, ReplayBinding } from '../../ports/decision-store.ts';
+import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore } from '../../ports/device-status-store.ts';
+import { StoreUnavailableError } from '../../ports/errors.ts';
+import type { Page } from '../../ports/page.ts';
 import { callStore } from './client.ts';
-import { decisionKey, DEVICE_STATUS_INDEX } from './keys.ts';
-import { decodePageToken, encodePageToken } from './pagination.ts';
+import { DynamoDbDeviceStatusStore } from './device-status-store.ts';
+import { decisionKey } from './keys.ts';
+import { decodeStartKey, encodeStartKey } from './pagination.ts';
 
 export interface DecisionTables {
   decisionsTable: string;
@@ -34,11 +28,51 @@ export interface DecisionTables {
 
 const DECISION_FIELDS = ['checkinId', 'deviceId', 'decision', 'enforced', 'violations', 'warnings', 'facts', 'settingsVersion', 'evaluatedAt', 'statusCode'] as const;
 
-export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
+/** Reads a device's decisions (the decisions table). */
+export class DynamoDbDecisionReader implements DecisionReader {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly decisionsTable: string,
+  ) {}
+
+  /** A device's decisions, newest first. */
+  async listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>> {
+    const pk = decisionKey.devicePk(deviceId);
+    const startKey = decodeStartKey(nextToken, ['pk', 'sk'], (key) => key.pk === pk);
+    const result = await callStore(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.decisionsTable,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ScanIndexForward: false,
+          Limit: limit,
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    const items = (result.Items ?? []).map((raw) => {
+      const item = unmarshall(raw);
+      const record: Record<string, unknown> = {};
+      for (const field of DECISION_FIELDS) if (item[field] !== undefined) record[field] = item[field];
+      return record as unknown as DecisionRecord;
+    });
+    return { items, nextToken: encodeStartKey(result.LastEvaluatedKey) };
+  }
+}
+
+/** The check-in's store: records decisions with their status and answer; reads as the reader and status store do. */
+export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, DeviceStatusStore {
+  private readonly reader: DynamoDbDecisionReader;
+  private readonly statuses: DynamoDbDeviceStatusStore;
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tables: DecisionTables,
-  ) {}
+  ) {
+    this.reader = new DynamoDbDecisionReader(client, tables.decisionsTable);
+    this.statuses = new DynamoDbDeviceStatusStore(client, tables.deviceStatusTable);
+  }
 
   async record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome> {
     const writes = buildRecordTransaction(this.tables, decision, response, binding);
@@ -70,6 +104,14 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
     }
   }
 
+  listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>> {
+    return this.reader.listDecisions(deviceId, limit, nextToken);
+  }
+
+  listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>> {
+    return this.statuses.listDevices(status, limit, nextToken);
+  }
+
   private async readCheckin(checkinId: string): Promise<Record<string, unknown> | undefined> {
     const result = await callStore(() =>
       this.client.send(
@@ -81,55 +123,6 @@ export class DynamoDbDecisionStore implements DecisionStore, DeviceStatusStore {
       ),
     );
     return result.Item ? unmarshall(result.Item) : undefined;
-  }
-
-  /** A device's decisions, newest first. */
-  async listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>> {
-    const pk = decisionKey.devicePk(deviceId);
-    const startKey = decodePageToken(nextToken, ['pk', 'sk'], (key) => key.pk === pk);
-    const result = await callStore(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tables.decisionsTable,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ScanIndexForward: false,
-          Limit: limit,
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
-    const items = (result.Items ?? []).map((raw) => {
-      const item = unmarshall(raw);
-      const record: Record<string, unknown> = {};
-      for (const field of DECISION_FIELDS) if (item[field] !== undefined) record[field] = item[field];
-      return record as unknown as DecisionRecord;
-    });
-    return { items, nextToken: encodePageToken(result.LastEvaluatedKey) };
-  }
-
-  /** Devices whose latest decision has the given status, most recent check-in first (byStatus index, no scan). */
-  async listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>> {
-    const startKey = decodePageToken(nextToken, ['deviceId', 'status', 'lastCheckinAt'], (key) => key.status === status);
-    const result = await callStore(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tables.deviceStatusTable,
-          IndexName: DEVICE_STATUS_INDEX,
-          KeyConditionExpression: '#status = :status',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': { S: status } },
-          ScanIndexForward: false,
-          Limit: limit,
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
-    const items = (result.Items ?? []).map((raw) => {
-      const { violationCodes: _codes, ...record } = unmarshall(raw);
-      return record as DeviceStatusRecord;
-    });
-    return { items, nextToken: encodePageToken(result.LastEvaluatedKey) };
   }
 }
 

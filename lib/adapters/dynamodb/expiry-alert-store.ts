@@ -10,48 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type ClaimOutcome, DEFAULT_CLAIM_LEASE_MS, type ExpiryAlertStore, type ExpiryClaim, type ExpiryMark } from '../../ports/expiry-alert-store.ts';
 import { callStore } from './client.ts';
-
-export const EXPIRY_ALERT_PK = 'EXPIRY_ALERT';
-
-export type ExpiryMarkState = 'SENDING' | 'SENT' | 'SUPERSEDED';
-
-export interface ExpiryMark {
-  state: ExpiryMarkState;
-  alertId?: string;
-  /** Epoch ms; SENDING only. */
-  leaseUntil?: number;
-}
-
-/** A claim held by this scan on one mark; hand it back to confirm() or release(). */
-export interface ExpiryClaim {
-  sha256: string;
-  mark: string;
-  token: string;
-}
-
-export type ClaimOutcome =
-  | { outcome: 'CLAIMED'; claim: ExpiryClaim }
-  /** Alerted before (SENT or SUPERSEDED): nothing to do. */
-  | { outcome: 'DONE' }
-  /** Another scan holds a live claim: it is publishing this alert now (or died, and the claim lapses soon). */
-  | { outcome: 'BUSY' };
-
-/** The port the expiry scan needs. */
-export interface ExpiryAlertStore {
-  /**
-   * Claims the mark for publishing unless it is settled or claimed by a live scan.
-   * `expiresAt` (epoch seconds) is when DynamoDB TTL may forget the mark.
-   */
-  claim(input: { sha256: string; mark: string; alertId: string; now: Date; expiresAt: number }): Promise<ClaimOutcome>;
-  /** Remembers the claimed mark as SENT, and `superseded` marks of the same certificate as SUPERSEDED. */
-  confirm(claim: ExpiryClaim, input: { sentAt: Date; superseded: string[]; expiresAt: number }): Promise<void>;
-  /** Forgets the claim after a failed publish, so that the alert is sent on the next run. */
-  release(claim: ExpiryClaim): Promise<void>;
-}
-
-/** Longer than the scan function's timeout (60 s): no live scan can still hold a claim this old. */
-export const DEFAULT_CLAIM_LEASE_MS = 90_000;
+import { EXPIRY_ALERT_PK } from './keys.ts';
 
 function isConditionFailed(error: unknown): boolean {
   return (error as { name?: string })?.name === 'ConditionalCheckFailedException';

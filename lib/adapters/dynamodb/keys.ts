@@ -3,7 +3,8 @@
 // Config table (pk, sk): everything admins manage.
 //   pk CONFIG      sk SETTINGS | DEVICE_CA | SERVER_CERTIFICATE | PUSH_CERTIFICATE | PACKAGE#<id> | REVOCATION#<sha256>
 //                  (one Query of this partition loads all a check-in is judged against)
-//   pk HISTORY     sk <changedAt>#<random>                       the settings and trust-material history
+//   pk HISTORY     sk <changedAt>#<version, 12 digits>#<random>  the settings and trust-material history (lines
+//                  written before the version was part of the key have sk <changedAt>#<random>; read alike)
 //   pk IMAGING_ACCOUNT / PRESTAGE / AUTORUN, sk <name or id>      imaging information
 //   pk LOGIN_FAILURES sk <username>                               imaging login attempts, reserved before each check (TTL)
 //   pk EXPIRY_ALERT   sk <sha256>#<threshold or day>              certificate expiry alerts already sent
@@ -17,6 +18,23 @@
 
 export const CONFIG_PK = 'CONFIG';
 export const HISTORY_PK = 'HISTORY';
+export const EXPIRY_ALERT_PK = 'EXPIRY_ALERT';
+
+/** The imaging partitions: one per kind of imaging item, and the login attempt records. */
+export const IMAGING_PK = {
+  account: 'IMAGING_ACCOUNT',
+  PRESTAGE: 'PRESTAGE',
+  AUTORUN: 'AUTORUN',
+  loginFailures: 'LOGIN_FAILURES',
+} as const;
+
+/**
+ * A history line's sort key: time first (newest-first listing), then the settings version in force, so that two
+ * lines of the same millisecond list in the order they were made; the random part keeps two such lines apart.
+ */
+export function historySk(changedAt: string, version: number, unique: string): string {
+  return `${changedAt}#${String(version).padStart(12, '0')}#${unique}`;
+}
 
 export const configSk = {
   settings: 'SETTINGS',
@@ -25,6 +43,8 @@ export const configSk = {
   pushCertificate: 'PUSH_CERTIFICATE',
   package: (packageId: string) => `PACKAGE#${packageId}`,
   revocation: (sha256: string) => `REVOCATION#${sha256}`,
+  packagePrefix: 'PACKAGE#',
+  revocationPrefix: 'REVOCATION#',
 } as const;
 
 export const decisionKey = {
