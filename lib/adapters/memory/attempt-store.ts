@@ -1,6 +1,7 @@
 // In-memory UnauthenticatedAttemptStore: the DynamoDB adapter's behaviour (the shared contract suite proves it).
-import type { Page, UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../../ports.ts';
-import { decodePageToken, encodePageToken } from '../dynamodb/pagination.ts';
+import type { UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../../ports/attempt-store.ts';
+import type { Page } from '../../ports/page.ts';
+import { decodePageToken, encodePageToken } from '../page-token.ts';
 
 export class InMemoryUnauthenticatedAttemptStore implements UnauthenticatedAttemptStore {
   private readonly attempts: { attempt: UnauthenticatedAttempt; position: string }[] = [];
@@ -18,12 +19,12 @@ export class InMemoryUnauthenticatedAttemptStore implements UnauthenticatedAttem
     const newestFirst = this.attempts
       .filter(({ attempt }) => attempt.at >= since)
       .sort((a, b) => b.position.localeCompare(a.position))
-      .filter(({ position }) => start === undefined || position < (start.position.S as string));
+      .filter(({ position }) => start === undefined || position < start.position);
     const page = newestFirst.slice(0, limit);
     const last = page.at(-1);
     return {
       items: page.map(({ attempt }) => structuredClone(attempt)),
-      nextToken: newestFirst.length > limit && last ? encodePageToken({ position: { S: last.position } }) : undefined,
+      nextToken: newestFirst.length > limit && last ? encodePageToken({ position: last.position }) : undefined,
     };
   }
 }

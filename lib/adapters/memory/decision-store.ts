@@ -1,38 +1,15 @@
-// In-memory DecisionStore and DeviceStatusStore: same behaviour as the DynamoDB adapter (the shared contract
-// suite in test/contract proves it), for fast unit tests of the services.
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type {
-  DecisionRecord,
-  DecisionStore,
-  DeviceStatus,
-  DeviceStatusRecord,
-  DeviceStatusStore,
-  Page,
-  RecordedResponse,
-  RecordOutcome,
-  ReplayBinding,
-} from '../../ports.ts';
-import { decisionKey } from '../dynamodb/keys.ts';
-import { decodePageToken, encodePageToken } from '../dynamodb/pagination.ts';
+// In-memory DecisionWriter, DecisionReader and DeviceStatusStore: same behaviour as the DynamoDB adapters (the
+// shared contract suites in test/contract prove it), for fast unit tests of the services.
+import type { DecisionReader, DecisionRecord, DecisionWriter, RecordedResponse, RecordOutcome, ReplayBinding } from '../../ports/decision-store.ts';
+import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore } from '../../ports/device-status-store.ts';
+import type { Page } from '../../ports/page.ts';
+import { decodePageToken } from '../page-token.ts';
+import { pageAfter } from './paging.ts';
 
-function pageAfter<T>(sorted: T[], keyOf: (item: T) => Record<string, string>, limit: number, start: Record<string, AttributeValue> | undefined): Page<T> {
-  let from = 0;
-  if (start) {
-    const wanted = JSON.stringify(Object.fromEntries(Object.entries(start).map(([k, v]) => [k, v.S])));
-    const index = sorted.findIndex((item) => JSON.stringify(sortKeys(keyOf(item))) === JSON.stringify(sortKeys(JSON.parse(wanted))));
-    from = index + 1;
-  }
-  const items = sorted.slice(from, from + limit);
-  const more = from + limit < sorted.length;
-  const last = items.at(-1);
-  return { items, nextToken: more && last ? encodePageToken(Object.fromEntries(Object.entries(keyOf(last)).map(([k, v]) => [k, { S: v }]))) : undefined };
-}
+/** A decision's position in its device's list: time, then checkinId (as the DynamoDB sort key). */
+const position = (d: DecisionRecord) => `${d.evaluatedAt}#${d.checkinId}`;
 
-function sortKeys(record: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-export class InMemoryDecisionStore implements DecisionStore, DeviceStatusStore {
+export class InMemoryDecisionStore implements DecisionWriter, DecisionReader, DeviceStatusStore {
   private readonly answers = new Map<string, { deviceId: string; fingerprint?: string; response: RecordedResponse }>();
   private readonly decisions = new Map<string, DecisionRecord[]>();
   private readonly statuses = new Map<string, DeviceStatusRecord>();
@@ -64,12 +41,9 @@ export class InMemoryDecisionStore implements DecisionStore, DeviceStatusStore {
   }
 
   async listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>> {
-    const pk = decisionKey.devicePk(deviceId);
-    const start = decodePageToken(nextToken, ['pk', 'sk'], (key) => key.pk === pk);
-    const sorted = [...(this.decisions.get(deviceId) ?? [])].sort((a, b) =>
-      decisionKey.decisionSk(b.evaluatedAt, b.checkinId).localeCompare(decisionKey.decisionSk(a.evaluatedAt, a.checkinId)),
-    );
-    return pageAfter(sorted, (d) => ({ pk, sk: decisionKey.decisionSk(d.evaluatedAt, d.checkinId) }), limit, start);
+    const start = decodePageToken(nextToken, ['deviceId', 'position'], (key) => key.deviceId === deviceId);
+    const sorted = [...(this.decisions.get(deviceId) ?? [])].sort((a, b) => position(b).localeCompare(position(a)));
+    return pageAfter(sorted, (d) => ({ deviceId, position: position(d) }), limit, start);
   }
 
   async listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>> {

@@ -1,0 +1,145 @@
+// In-memory ConfigStore: the DynamoDB adapter's behaviour (the shared contract suite proves it), for fast tests of
+// the admin services. A commit runs to its end before any other call, as a DynamoDB transaction is atomic.
+import type {
+  CommitOutcome,
+  ConfigChange,
+  ConfigCommit,
+  ConfigExpectation,
+  ConfigSnapshot,
+  ConfigStore,
+  HistoryEntry,
+  PackageRecord,
+  RevocationRecord,
+  StoredCertificate,
+  StoredSettings,
+} from '../../ports/config-store.ts';
+import { freshSettings } from '../fresh-settings.ts';
+
+export class InMemoryConfigStore implements ConfigStore {
+  private settings?: StoredSettings;
+  private deviceCas?: StoredCertificate[];
+  private serverCertificate?: StoredCertificate;
+  private pushCertificate?: StoredCertificate;
+  private readonly packages = new Map<string, PackageRecord>();
+  private readonly revocations = new Map<string, RevocationRecord>();
+  /** Each line with its position: time, version, then the order lines were written. */
+  private readonly history: { entry: HistoryEntry; position: string }[] = [];
+
+  async loadSnapshot(): Promise<ConfigSnapshot> {
+    return structuredClone({
+      ...(this.settings ?? freshSettings()),
+      deviceCas: this.deviceCas ?? [],
+      serverCertificate: this.serverCertificate,
+      pushCertificate: this.pushCertificate,
+      packages: new Map([...this.packages].sort(([a], [b]) => compare(a, b))),
+      revocations: new Map([...this.revocations].sort(([a], [b]) => compare(a, b))),
+    });
+  }
+
+  async getSettings(): Promise<StoredSettings> {
+    return structuredClone(this.settings ?? freshSettings());
+  }
+
+  async getDeviceCas(): Promise<StoredCertificate[] | undefined> {
+    return structuredClone(this.deviceCas);
+  }
+
+  async getServerCertificate(): Promise<StoredCertificate | undefined> {
+    return structuredClone(this.serverCertificate);
+  }
+
+  async getPushCertificate(): Promise<StoredCertificate | undefined> {
+    return structuredClone(this.pushCertificate);
+  }
+
+  async getPackage(packageId: string): Promise<PackageRecord | undefined> {
+    return structuredClone(this.packages.get(packageId));
+  }
+
+  async listPackages(): Promise<PackageRecord[]> {
+    return structuredClone([...this.packages.values()].sort((a, b) => compare(a.packageId, b.packageId)));
+  }
+
+  async getRevocation(sha256: string): Promise<RevocationRecord | undefined> {
+    return structuredClone(this.revocations.get(sha256));
+  }
+
+  async listRevocations(): Promise<RevocationRecord[]> {
+    return structuredClone([...this.revocations.values()].sort((a, b) => compare(a.sha256, b.sha256)));
+  }
+
+  async listHistory(limit: number): Promise<HistoryEntry[]> {
+    const newestFirst = [...this.history].sort((a, b) => compare(b.position, a.position));
+    return structuredClone(newestFirst.slice(0, limit).map(({ entry }) => entry));
+  }
+
+  async commit(commit: ConfigCommit): Promise<CommitOutcome> {
+    if (!this.holds(commit.expect ?? {})) return { ok: false, reason: 'EXPECTATION_FAILED' };
+    this.apply(structuredClone(commit.change));
+    this.appendHistory(commit.history);
+    return { ok: true };
+  }
+
+  /**
+   * Adds a history line for a change kept outside this store (imaging accounts and documents), at the settings
+   * version in force, as the DynamoDB imaging adapter writes it into the same history.
+   */
+  recordHistory(line: Omit<HistoryEntry, 'version'>): void {
+    this.appendHistory({ version: (this.settings ?? freshSettings()).version, ...line });
+  }
+
+  /** The settings version in force, for adapters that guard a change of theirs on it. */
+  settingsVersion(): number {
+    return (this.settings ?? freshSettings()).version;
+  }
+
+  private appendHistory(entry: HistoryEntry): void {
+    const position = `${entry.changedAt}#${String(entry.version).padStart(12, '0')}#${String(this.history.length).padStart(12, '0')}`;
+    this.history.push({ entry: structuredClone(entry), position });
+  }
+
+  private holds(expect: ConfigExpectation): boolean {
+    const sha = (certificate: StoredCertificate | undefined) => certificate?.sha256 ?? null;
+    return (
+      (expect.settingsVersion === undefined || expect.settingsVersion === this.settingsVersion()) &&
+      (expect.deviceCasStored === undefined || expect.deviceCasStored === (this.deviceCas !== undefined)) &&
+      (expect.serverCertificate === undefined || expect.serverCertificate === sha(this.serverCertificate)) &&
+      (expect.pushCertificate === undefined || expect.pushCertificate === sha(this.pushCertificate)) &&
+      (expect.package === undefined || expect.package.stored === this.packages.has(expect.package.packageId)) &&
+      (expect.revocation === undefined || expect.revocation.stored === this.revocations.has(expect.revocation.sha256))
+    );
+  }
+
+  private apply(change: ConfigChange): void {
+    switch (change.kind) {
+      case 'SETTINGS':
+        this.settings = change.stored;
+        return;
+      case 'DEVICE_CAS':
+        this.deviceCas = change.certificates;
+        return;
+      case 'SERVER_CERTIFICATE':
+        this.serverCertificate = change.certificate;
+        return;
+      case 'PUSH_CERTIFICATE':
+        this.pushCertificate = change.certificate ?? undefined;
+        return;
+      case 'PACKAGE':
+        setOrDelete(this.packages, change.packageId, change.record);
+        return;
+      case 'REVOCATION':
+        setOrDelete(this.revocations, change.sha256, change.record);
+        return;
+    }
+  }
+}
+
+function setOrDelete<T>(map: Map<string, T>, key: string, value: T | null): void {
+  if (value === null) map.delete(key);
+  else map.set(key, value);
+}
+
+/** Byte order, as DynamoDB sorts string keys (localeCompare would not). */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
