@@ -1,5 +1,5 @@
-// The security settings document: its type, the defaults of a fresh installation, and its validation rules.
-import { type FieldProblem, RuleViolationError, ValidationError } from './errors.ts';
+// The security settings document: its type, the defaults of a fresh installation, its shape, merge patch and diff.
+import { ValidationError } from './errors.ts';
 
 export const SSL_VERIFICATION_VALUES = ['ALWAYS', 'ALWAYS_EXCEPT_DURING_ENROLLMENT', 'NEVER'] as const;
 export const PACKAGE_VALIDATION_VALUES = ['ALWAYS', 'WHEN_CHECKSUM_PRESENT', 'NEVER'] as const;
@@ -97,62 +97,9 @@ export function parseSettingsDocument(input: unknown): Settings {
   return settings as unknown as Settings;
 }
 
-/** What the semantic rules need to know about the stored trust material. */
-export interface TrustFacts {
-  deviceCaCount: number;
-  serverCertificateSelfSigned?: boolean;
-  /** RFC 3339 notAfter of the stored push certificate, if any. */
-  pushCertificateNotAfter?: string;
-}
-
-/** The semantic rules of API.md §3; returns one problem per broken rule (empty when the document is acceptable). */
-export function findSettingsRuleProblems(settings: Settings, trust: TrustFacts, now: Date): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  if (settings.sslCertificateVerification === 'ALWAYS' && trust.serverCertificateSelfSigned === true) {
-    problems.push({
-      field: 'sslCertificateVerification',
-      message:
-        'The stored server certificate is self-signed, so devices cannot verify it during enrollment; use ALWAYS_EXCEPT_DURING_ENROLLMENT or upload a CA-issued server certificate',
-    });
-  }
-  if (settings.pushNotifications) {
-    if (trust.pushCertificateNotAfter === undefined) {
-      problems.push({ field: 'pushNotifications', message: 'Push notifications need a push certificate; upload one first' });
-    } else if (Date.parse(trust.pushCertificateNotAfter) <= now.getTime()) {
-      problems.push({ field: 'pushNotifications', message: 'The stored push certificate has expired; upload a renewed one first' });
-    }
-  }
-  if (settings.certificateBasedAuthentication && trust.deviceCaCount < 1) {
-    problems.push({
-      field: 'certificateBasedAuthentication',
-      message: 'Certificate-based authentication needs at least one device CA certificate; upload the device CA first',
-    });
-  }
-  const skew = settings.maxClockSkewSeconds;
-  if (!Number.isInteger(skew) || skew < 1 || skew > 86400) {
-    problems.push({ field: 'maxClockSkewSeconds', message: 'maxClockSkewSeconds must be an integer from 1 to 86400' });
-  }
-  const days = settings.certificateExpiryAlertDays;
-  if (
-    days.length < 1 ||
-    days.length > 10 ||
-    new Set(days).size !== days.length ||
-    !days.every((d) => Number.isInteger(d) && d >= 0 && d <= 365)
-  ) {
-    problems.push({
-      field: 'certificateExpiryAlertDays',
-      message: 'certificateExpiryAlertDays must be 1 to 10 distinct integers from 0 to 365',
-    });
-  }
-  return problems;
-}
-
-export function assertSettingsRules(settings: Settings, trust: TrustFacts, now: Date): void {
-  const problems = findSettingsRuleProblems(settings, trust, now);
-  if (problems.length > 0) {
-    throw new RuleViolationError('INVALID_SETTINGS', 'The settings break the rules listed in details; nothing was changed', problems);
-  }
-}
+// The semantic rules of API.md §3 (what each setting requires of its value and of the trust material) live in
+// settings-requirements.ts, their one home; re-exported here with the document they judge.
+export { assertSettingsRules, findSettingsRuleProblems, type TrustFacts } from './settings-requirements.ts';
 
 /** RFC 7396 JSON merge patch. */
 export function applyMergePatch(target: unknown, patch: unknown): unknown {
