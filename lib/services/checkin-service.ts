@@ -5,7 +5,9 @@ import { parseCheckin } from '../domain/checkin.ts';
 import { extractDeviceIdentity, type IgnoredProxyHeaderReason, type TrustedProxy } from '../domain/device-identity.ts';
 import { ConflictError } from '../domain/errors.ts';
 import { type Evaluation, evaluateCheckin, isIdentityViolationCode } from '../domain/evaluate.ts';
-import type { Clock, DecisionStore, UnauthenticatedAttemptStore } from '../ports.ts';
+import type { UnauthenticatedAttemptStore } from '../ports/attempt-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DecisionWriter } from '../ports/decision-store.ts';
 import type { PolicyCache } from './policy-cache.ts';
 
 export interface CheckinRequest {
@@ -34,7 +36,7 @@ export interface CheckinAnswer {
 
 export interface CheckinServiceDeps {
   policies: PolicyCache;
-  decisions: DecisionStore;
+  decisions: DecisionWriter;
   attempts: UnauthenticatedAttemptStore;
   clock: Clock;
   trustedProxy?: TrustedProxy;

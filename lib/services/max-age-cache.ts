@@ -1,5 +1,5 @@
 // A per-container value reloaded once it is maxAgeMs old; concurrent callers share one load; failures are not kept.
-import type { Clock } from '../ports.ts';
+import type { Clock } from '../ports/clock.ts';
 
 /** A newly enabled requirement must take effect quickly: settings and trust material are never served older. */
 export const MAX_POLICY_AGE_MS = 5000;

@@ -1,7 +1,8 @@
 // What check-ins are judged against, per container: reloaded at most every 5 s; the certificate verifier is rebuilt
 // only when the device CA set or the revocations change (so its chain cache survives ordinary reloads).
 import { DeviceCertificateVerifier } from '../domain/device-certificates.ts';
-import type { Clock, ConfigReader, ConfigSnapshot } from '../ports.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { ConfigReader, ConfigSnapshot } from '../ports/config-store.ts';
 import { MAX_POLICY_AGE_MS, MaxAgeCache } from './max-age-cache.ts';
 
 export interface CheckinPolicy {

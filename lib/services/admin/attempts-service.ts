@@ -1,5 +1,7 @@
 // Admin reads of unauthenticated check-in attempts (API.md §1): the last 7 days, newest first.
-import type { Clock, Page, UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../../ports.ts';
+import type { UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../../ports/attempt-store.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { Page } from '../../ports/page.ts';
 
 /** API.md §1: attempts are kept, and listed, for 7 days. */
 export const ATTEMPT_WINDOW_MS = 7 * 86_400_000;

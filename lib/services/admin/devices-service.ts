@@ -1,7 +1,7 @@
-// Admin reads of decisions: devices by their latest status (byStatus index, never a scan) and one device's decisions.
-import { ValidationError } from '../../domain/errors.ts';
-import type { DecisionRecord, DecisionStore, DeviceStatus, DeviceStatusStore, Page } from '../../ports.ts';
-import { INVALID_REQUEST } from './request.ts';
+// Admin reads of decisions: devices by their latest status (never a scan) and one device's decisions.
+import type { DecisionReader, DecisionRecord } from '../../ports/decision-store.ts';
+import type { DeviceStatus, DeviceStatusStore } from '../../ports/device-status-store.ts';
+import type { Page } from '../../ports/page.ts';
 
 export interface DeviceSummary {
   deviceId: string;
@@ -11,23 +11,15 @@ export interface DeviceSummary {
   checkinId: string;
 }
 
-const STATUSES: readonly DeviceStatus[] = ['BLOCKED', 'ACCEPTED'];
-
-/** `status` is required: the index is per status, and "blocked devices" is the question admins ask. */
-export function parseDeviceStatus(value: string | undefined): DeviceStatus {
-  if (value === undefined || value === '') {
-    throw new ValidationError(INVALID_REQUEST, 'status is required: BLOCKED or ACCEPTED', 'status');
-  }
-  if (!(STATUSES as readonly string[]).includes(value)) throw new ValidationError(INVALID_REQUEST, 'status must be BLOCKED or ACCEPTED', 'status');
-  return value as DeviceStatus;
-}
-
 export class AdminDevicesService {
-  constructor(private readonly store: DecisionStore & DeviceStatusStore) {}
+  constructor(
+    private readonly decisions: DecisionReader,
+    private readonly statuses: DeviceStatusStore,
+  ) {}
 
   /** Devices whose latest decision has this status, most recent check-in first. */
   async listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceSummary>> {
-    const page = await this.store.listDevices(status, limit, nextToken);
+    const page = await this.statuses.listDevices(status, limit, nextToken);
     return {
       items: page.items.map(({ deviceId, decision, violations, lastCheckinAt, checkinId }) => ({ deviceId, decision, violations, lastCheckinAt, checkinId })),
       nextToken: page.nextToken,
@@ -36,6 +28,6 @@ export class AdminDevicesService {
 
   /** A device's recorded decisions, newest first (an unknown device has none: an empty page, not 404). */
   listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>> {
-    return this.store.listDecisions(deviceId, limit, nextToken);
+    return this.decisions.listDecisions(deviceId, limit, nextToken);
   }
 }

@@ -1,11 +1,18 @@
-// Optimistic concurrency for admin changes: read, validate, write under conditions on what was read; retry on a race.
-import type { ConfigCommit, DynamoDbConfigStore } from '../../adapters/dynamodb/config-store.ts';
-import { ConflictError } from '../../domain/errors.ts';
-import { configSk } from '../../adapters/dynamodb/keys.ts';
-import type { StoredCertificate, StoredSettings } from '../../ports.ts';
-import type { TrustFacts } from '../../domain/settings.ts';
+// Optimistic concurrency for admin changes: read, decide, commit under expectations on what was read; when someone
+// else changed any of it meanwhile, read and decide again.
+import type { TrustFacts, TrustItem } from '../../domain/settings-requirements.ts';
+import type {
+  ConfigCommit,
+  ConfigExpectation,
+  ConfigWriter,
+  SettingsReader,
+  StoredCertificate,
+  StoredSettings,
+  TrustMaterialReader,
+} from '../../ports/config-store.ts';
+import { ConcurrentModificationError } from '../../ports/errors.ts';
 
-/** What one attempt decided: write this (and answer `result` if it lands), or answer without writing. */
+/** What one attempt decided: commit this (and answer `result` if it lands), or answer without writing. */
 export type Plan<T> = { commit: ConfigCommit; result: T } | { unchanged: T };
 
 /**
@@ -20,22 +27,22 @@ function pause(attempt: number): Promise<void> {
 }
 
 /**
- * Runs `plan` (which reads the current state and throws the HTTP error of a rule it breaks) and commits its write;
- * when a guard fails because someone else changed what it read, plans again from a fresh read. A stale If-Match,
- * a deleted item or a newly broken rule therefore surfaces as the plan's own error on the next round.
+ * Runs `plan` (which reads the current state and throws the error of a rule it breaks) and commits what it decided;
+ * when an expectation fails because someone else changed what it read, plans again from a fresh read. A stale
+ * If-Match, a deleted item or a newly broken rule therefore surfaces as the plan's own error on the next round.
  */
-export async function commitOptimistically<T>(store: DynamoDbConfigStore, plan: () => Promise<Plan<T>>): Promise<T> {
+export async function commitOptimistically<T>(store: ConfigWriter, plan: () => Promise<Plan<T>>): Promise<T> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const next = await plan();
     if ('unchanged' in next) return next.unchanged;
-    const outcome = await store.commitConfigChange(next.commit);
+    const outcome = await store.commit(next.commit);
     if (outcome.ok) return next.result;
     await pause(attempt);
   }
-  throw new ConflictError('CONCURRENT_MODIFICATION', 'Others changed the same configuration at the same moment; read it again and retry');
+  throw new ConcurrentModificationError('Others changed the same configuration at the same moment; read it again and retry');
 }
 
-/** The settings and the trust material their rules depend on, read consistently item by item. */
+/** The settings and the trust material their rules depend on, each read consistently. */
 export interface ConfigState {
   stored: StoredSettings;
   deviceCas: StoredCertificate[] | undefined;
@@ -43,19 +50,14 @@ export interface ConfigState {
   pushCertificate: StoredCertificate | undefined;
 }
 
-export async function readConfigState(store: DynamoDbConfigStore): Promise<ConfigState> {
-  const [stored, deviceCa, server, push] = await Promise.all([
+export async function readConfigState(store: SettingsReader & TrustMaterialReader): Promise<ConfigState> {
+  const [stored, deviceCas, serverCertificate, pushCertificate] = await Promise.all([
     store.getSettings(),
-    store.getConfigItem(configSk.deviceCa),
-    store.getConfigItem(configSk.serverCertificate),
-    store.getConfigItem(configSk.pushCertificate),
+    store.getDeviceCas(),
+    store.getServerCertificate(),
+    store.getPushCertificate(),
   ]);
-  return {
-    stored,
-    deviceCas: deviceCa?.certificates as StoredCertificate[] | undefined,
-    serverCertificate: server?.certificate as StoredCertificate | undefined,
-    pushCertificate: push?.certificate as StoredCertificate | undefined,
-  };
+  return { stored, deviceCas, serverCertificate, pushCertificate };
 }
 
 export function trustFactsOf(state: ConfigState): TrustFacts {
@@ -66,12 +68,14 @@ export function trustFactsOf(state: ConfigState): TrustFacts {
   };
 }
 
-/** Guard on the SETTINGS item being still at the version read (trust changes: their rules and history read it). */
-export function settingsUnchanged(stored: StoredSettings): NonNullable<ConfigCommit['checks']>[number] {
-  return { sk: configSk.settings, expect: { kind: 'SETTINGS_VERSION', version: stored.version } };
-}
-
-/** Expectation that a certificate item is still the one read (or still absent). */
-export function certificateUnchanged(certificate: StoredCertificate | undefined) {
-  return certificate ? ({ kind: 'CERTIFICATE', sha256: certificate.sha256 } as const) : ({ kind: 'ABSENT' } as const);
+/** The expectation that a trust item is still as it was read. */
+export function asRead(state: ConfigState, item: TrustItem): ConfigExpectation {
+  switch (item) {
+    case 'deviceCas':
+      return { deviceCasStored: state.deviceCas !== undefined };
+    case 'serverCertificate':
+      return { serverCertificate: state.serverCertificate?.sha256 ?? null };
+    case 'pushCertificate':
+      return { pushCertificate: state.pushCertificate?.sha256 ?? null };
+  }
 }

@@ -1,48 +1,13 @@
 // Admin use cases for registered packages and their expected checksums (what packageValidation checks against).
-import type { DynamoDbConfigStore } from '../../adapters/dynamodb/config-store.ts';
-import { configSk } from '../../adapters/dynamodb/keys.ts';
-import { CHECKSUM_HEX_LENGTH, CHECKSUM_TYPES, type Checksum, type ChecksumType } from '../../domain/checkin.ts';
-import { NotFoundError, ValidationError } from '../../domain/errors.ts';
-import type { Clock, PackageRecord } from '../../ports.ts';
-import { commitOptimistically, settingsUnchanged } from './optimistic.ts';
-import { INVALID_REQUEST, isPlainObject, readObjectBody, requireText } from './request.ts';
-
-export const MAX_PACKAGE_NAME_LENGTH = 256;
+import type { Checksum } from '../../domain/checkin.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { CatalogReader, ConfigWriter, PackageRecord, SettingsReader } from '../../ports/config-store.ts';
+import { commitOptimistically } from './optimistic.ts';
 
 export interface PackageInput {
   name: string;
   checksum: Checksum | null;
-}
-
-/** The body of PUT /admin/packages/{packageId}: `{ name, checksum: { type, value } | null }` (checksum may be left out: null). */
-export function parsePackageBody(json: unknown): PackageInput {
-  const body = readObjectBody(json, ['name', 'checksum']);
-  const name = requireText(body, 'name', MAX_PACKAGE_NAME_LENGTH);
-  const raw = body.checksum;
-  if (raw === undefined || raw === null) return { name, checksum: null };
-  if (!isPlainObject(raw)) throw new ValidationError(INVALID_REQUEST, 'checksum must be an object with type and value, or null', 'checksum');
-  for (const key of Object.keys(raw)) {
-    if (key !== 'type' && key !== 'value') throw new ValidationError(INVALID_REQUEST, `Unknown field "checksum.${key}"; expected type and value`, `checksum.${key}`);
-  }
-  const { type, value } = raw;
-  if (typeof type !== 'string' || !(CHECKSUM_TYPES as readonly string[]).includes(type)) {
-    throw new ValidationError(INVALID_REQUEST, `checksum.type must be one of ${CHECKSUM_TYPES.join(', ')}`, 'checksum.type');
-  }
-  const length = CHECKSUM_HEX_LENGTH[type as ChecksumType];
-  if (typeof value !== 'string' || value.length !== length || !/^[0-9a-fA-F]+$/.test(value)) {
-    throw new ValidationError(INVALID_REQUEST, `checksum.value must be ${length} hexadecimal digits for ${type}`, 'checksum.value');
-  }
-  return { name, checksum: { type: type as ChecksumType, value: value.toLowerCase() } };
-}
-
-function toRecord(item: Record<string, unknown>): PackageRecord {
-  return {
-    packageId: item.packageId as string,
-    name: item.name as string,
-    checksum: (item.checksum as Checksum | null | undefined) ?? null,
-    updatedAt: item.updatedAt as string,
-    updatedBy: item.updatedBy as string,
-  };
 }
 
 /**
@@ -63,18 +28,19 @@ function sameRegistration(a: PackageInput, b: PackageInput): boolean {
   );
 }
 
-export class AdminPackagesService {
-  constructor(private readonly store: DynamoDbConfigStore) {}
+export type PackagesStore = SettingsReader & CatalogReader & ConfigWriter;
 
-  async list(): Promise<PackageRecord[]> {
-    const items = await this.store.listConfigItems('PACKAGE#');
-    return items.map(toRecord).sort((a, b) => (a.packageId < b.packageId ? -1 : a.packageId > b.packageId ? 1 : 0));
+export class AdminPackagesService {
+  constructor(private readonly store: PackagesStore) {}
+
+  list(): Promise<PackageRecord[]> {
+    return this.store.listPackages();
   }
 
   async get(packageId: string): Promise<PackageRecord> {
-    const item = await this.store.getConfigItem(configSk.package(packageId));
-    if (!item) throw new NotFoundError(`No package "${packageId}" is registered`);
-    return toRecord(item);
+    const record = await this.store.getPackage(packageId);
+    if (!record) throw new NotFoundError(`No package "${packageId}" is registered`);
+    return record;
   }
 
   /**
@@ -82,45 +48,34 @@ export class AdminPackagesService {
    * History field `packages`, values from packageHistoryValue.
    */
   put(packageId: string, input: PackageInput, context: { actor: string; clock: Clock }): Promise<{ record: PackageRecord; created: boolean }> {
-    const sk = configSk.package(packageId);
     return commitOptimistically<{ record: PackageRecord; created: boolean }>(this.store, async () => {
-      const [stored, item] = await Promise.all([this.store.getSettings(), this.store.getConfigItem(sk)]);
-      const current = item ? toRecord(item) : undefined;
-      const now = context.clock.now();
+      const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getPackage(packageId)]);
       if (current && sameRegistration(current, input)) return { unchanged: { record: current, created: false } };
-      const record: PackageRecord = { packageId, name: input.name, checksum: input.checksum, updatedAt: now.toISOString(), updatedBy: context.actor };
+      const now = context.clock.now().toISOString();
+      const record: PackageRecord = { packageId, name: input.name, checksum: input.checksum, updatedAt: now, updatedBy: context.actor };
+      const changes = [{ field: 'packages', from: packageHistoryValue(packageId, current), to: packageHistoryValue(packageId, input) }];
       return {
         result: { record, created: !current },
         commit: {
-          write: { sk, item: { ...record }, expect: current ? { kind: 'PRESENT' } : { kind: 'ABSENT' } },
-          checks: [settingsUnchanged(stored)],
-          history: {
-            version: stored.version,
-            changedAt: record.updatedAt,
-            actor: context.actor,
-            changes: [{ field: 'packages', from: packageHistoryValue(packageId, current), to: packageHistoryValue(packageId, input) }],
-          },
+          change: { kind: 'PACKAGE', packageId, record },
+          expect: { settingsVersion: stored.version, package: { packageId, stored: current !== undefined } },
+          history: { version: stored.version, changedAt: now, actor: context.actor, changes },
         },
       };
     });
   }
 
   delete(packageId: string, context: { actor: string; clock: Clock }): Promise<void> {
-    const sk = configSk.package(packageId);
     return commitOptimistically(this.store, async () => {
-      const [stored, item] = await Promise.all([this.store.getSettings(), this.store.getConfigItem(sk)]);
-      if (!item) throw new NotFoundError(`No package "${packageId}" is registered`);
+      const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getPackage(packageId)]);
+      if (!current) throw new NotFoundError(`No package "${packageId}" is registered`);
+      const changes = [{ field: 'packages', from: packageHistoryValue(packageId, current), to: null }];
       return {
         result: undefined,
         commit: {
-          write: { sk, expect: { kind: 'PRESENT' } },
-          checks: [settingsUnchanged(stored)],
-          history: {
-            version: stored.version,
-            changedAt: context.clock.now().toISOString(),
-            actor: context.actor,
-            changes: [{ field: 'packages', from: packageHistoryValue(packageId, toRecord(item)), to: null }],
-          },
+          change: { kind: 'PACKAGE', packageId, record: null },
+          expect: { settingsVersion: stored.version, package: { packageId, stored: true } },
+          history: { version: stored.version, changedAt: context.clock.now().toISOString(), actor: context.actor, changes },
         },
       };
     });

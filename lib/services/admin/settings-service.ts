@@ -1,35 +1,11 @@
 // Admin use cases for the settings document: read, replace (PUT), merge-patch (PATCH), and the history.
-import { PreconditionFailedError, type ConfigCommit, type DynamoDbConfigStore } from '../../adapters/dynamodb/config-store.ts';
-import { configSk } from '../../adapters/dynamodb/keys.ts';
-import { type FieldProblem, HttpError, RuleViolationError, ValidationError } from '../../domain/errors.ts';
-import {
-  applyMergePatch,
-  DEFAULT_SETTINGS,
-  diffSettings,
-  findSettingsRuleProblems,
-  parseSettingsDocument,
-  SETTINGS_FIELDS,
-  type Settings,
-} from '../../domain/settings.ts';
-import type { Clock, HistoryEntry, StoredSettings } from '../../ports.ts';
-import { commitOptimistically, type ConfigState, readConfigState, trustFactsOf, certificateUnchanged } from './optimistic.ts';
-import { isPlainObject, matchesVersion, type VersionPrecondition } from './request.ts';
-
-/**
- * Rules that depend on stored trust material: they are enforced when a change turns the setting on (or to ALWAYS),
- * not against a setting left as it was. Otherwise a push certificate that expired on its own would make every
- * unrelated change (say maxClockSkewSeconds during an incident) fail until push notifications are turned off.
- */
-const TRUST_DEPENDENT_FIELDS = new Set<string>(['sslCertificateVerification', 'pushNotifications', 'certificateBasedAuthentication']);
-
-/** 412 for an If-Match that named the version only as a weak tag, which never matches (RFC 9110 §13.1.1). */
-function weakPreconditionFailed(currentVersion: number): HttpError {
-  return new HttpError(
-    412,
-    'PRECONDITION_FAILED',
-    `If-Match is compared strongly, so a weak tag (W/"…") never matches; the settings (now at version ${currentVersion}) were not changed: read them again and send their ETag as given, such as "${currentVersion}"`,
-  );
-}
+import { PreconditionFailedError, ValidationError } from '../../domain/errors.ts';
+import { assertSettingsRules, trustItemsReliedOn } from '../../domain/settings-requirements.ts';
+import { applyMergePatch, DEFAULT_SETTINGS, diffSettings, parseSettingsDocument, SETTINGS_FIELDS, type Settings } from '../../domain/settings.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { ConfigWriter, HistoryEntry, HistoryReader, SettingsReader, StoredSettings, TrustMaterialReader } from '../../ports/config-store.ts';
+import { asRead, commitOptimistically, readConfigState, trustFactsOf } from './optimistic.ts';
+import { matchesVersion, type VersionPrecondition } from './precondition.ts';
 
 export interface SettingsChange {
   precondition?: VersionPrecondition;
@@ -38,8 +14,20 @@ export interface SettingsChange {
   clock: Clock;
 }
 
+export type SettingsStore = SettingsReader & TrustMaterialReader & HistoryReader & ConfigWriter;
+
+function preconditionFailed(precondition: VersionPrecondition | undefined, currentVersion: number): PreconditionFailedError {
+  if (precondition?.weakTags) {
+    // A weak tag never matches (RFC 9110 §13.1.1): say so, or the client would retry with the same header forever.
+    return new PreconditionFailedError(
+      `If-Match is compared strongly, so a weak tag (W/"…") never matches; the settings (now at version ${currentVersion}) were not changed: read them again and send their ETag as given, such as "${currentVersion}"`,
+    );
+  }
+  return new PreconditionFailedError(`The settings are at version ${currentVersion}, not the version in If-Match; read them again and retry`);
+}
+
 export class AdminSettingsService {
-  constructor(private readonly store: DynamoDbConfigStore) {}
+  constructor(private readonly store: SettingsStore) {}
 
   get(): Promise<StoredSettings> {
     return this.store.getSettings();
@@ -62,63 +50,32 @@ export class AdminSettingsService {
   }
 
   /**
-   * Read-modify-write under a condition on the version read. With If-Match, a version other than the one named is
-   * 412 (also when a concurrent writer wins the race); without it, a lost race is retried on the new version.
-   * A document equal to the stored one is answered as stored: same version, no history entry.
+   * Read-modify-write under an expectation on the version read. With If-Match, a version other than the one named
+   * is 412 (also when a concurrent writer wins the race); without it, a lost race is retried on the new version.
+   * A document equal to the stored one is answered as stored: same version, no history entry. The trust items the
+   * new document's rules were judged on must still be as read when the write lands.
    */
   private write(compute: (current: Settings) => Settings, change: SettingsChange): Promise<StoredSettings> {
     return commitOptimistically<StoredSettings>(this.store, async () => {
       const state = await readConfigState(this.store);
       const { stored } = state;
-      if (!matchesVersion(change.precondition, stored.version)) {
-        if (change.precondition?.weakTags) throw weakPreconditionFailed(stored.version);
-        throw new PreconditionFailedError(stored.version);
-      }
+      if (!matchesVersion(change.precondition, stored.version)) throw preconditionFailed(change.precondition, stored.version);
       const next = compute(stored.settings);
       const changes = diffSettings(stored.settings, next);
       if (changes.length === 0) return { unchanged: stored };
 
-      const changed = new Set(changes.map((c) => c.field));
       const now = change.clock.now();
-      const problems: FieldProblem[] = findSettingsRuleProblems(next, trustFactsOf(state), now).filter(
-        (problem) => !TRUST_DEPENDENT_FIELDS.has(problem.field) || changed.has(problem.field),
-      );
-      if (problems.length > 0) {
-        throw new RuleViolationError('INVALID_SETTINGS', 'The settings break the rules listed in details; nothing was changed', problems);
-      }
-
+      assertSettingsRules(next, trustFactsOf(state), now, new Set(changes.map((c) => c.field)));
       const saved: StoredSettings = { settings: next, version: stored.version + 1, updatedAt: now.toISOString(), updatedBy: change.actor };
-      const commit: ConfigCommit = {
-        write: {
-          sk: configSk.settings,
-          item: { ...saved },
-          expect: { kind: 'SETTINGS_VERSION', version: stored.version },
-        },
-        checks: trustGuards(next, state),
-        history: { version: saved.version, changedAt: saved.updatedAt!, actor: change.actor, changes },
-      };
-      return { commit, result: saved };
+      const expect = Object.assign({ settingsVersion: stored.version }, ...trustItemsReliedOn(next).map((item) => asRead(state, item)));
+      const history = { version: saved.version, changedAt: now.toISOString(), actor: change.actor, changes };
+      return { commit: { change: { kind: 'SETTINGS', stored: saved }, expect, history }, result: saved };
     });
   }
 }
 
-/** The trust items the new document's rules were judged on must still be as read when the write lands. */
-function trustGuards(next: Settings, state: ConfigState): NonNullable<ConfigCommit['checks']> {
-  const checks: NonNullable<ConfigCommit['checks']> = [];
-  if (next.sslCertificateVerification === 'ALWAYS') {
-    checks.push({ sk: configSk.serverCertificate, expect: certificateUnchanged(state.serverCertificate) });
-  }
-  if (next.pushNotifications) {
-    checks.push({ sk: configSk.pushCertificate, expect: certificateUnchanged(state.pushCertificate) });
-  }
-  if (next.certificateBasedAuthentication) {
-    checks.push({ sk: configSk.deviceCa, expect: state.deviceCas ? { kind: 'PRESENT' } : { kind: 'ABSENT' } });
-  }
-  return checks;
-}
-
 function checkPatchShape(patch: unknown): void {
-  if (!isPlainObject(patch)) {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     throw new ValidationError('INVALID_SETTINGS', 'A merge patch of the settings must be a JSON object of the settings to change');
   }
   for (const [field, value] of Object.entries(patch)) {

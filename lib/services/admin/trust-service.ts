@@ -1,12 +1,12 @@
 // Admin use cases for certificates: the device CA set, the server certificate and the APNs push certificate.
-import { findDeviceCaNonconformance, type RuleBreak } from '../../domain/certificate-path.ts';
 import { X509Certificate } from 'node:crypto';
-import type { DynamoDbConfigStore } from '../../adapters/dynamodb/config-store.ts';
-import { configSk } from '../../adapters/dynamodb/keys.ts';
-import { ConflictError, NotFoundError, RuleViolationError } from '../../domain/errors.ts';
+import { findDeviceCaNonconformance, type RuleBreak } from '../../domain/certificate-path.ts';
+import { NotFoundError } from '../../domain/errors.ts';
+import { checkTrustChange, type TrustItem } from '../../domain/settings-requirements.ts';
 import { daysRemaining, describeServerCertificate, formatDistinguishedName, parseDeviceCaBundle } from '../../domain/trust-material.ts';
-import type { Clock, StoredCertificate } from '../../ports.ts';
-import { certificateUnchanged, commitOptimistically, readConfigState, settingsUnchanged } from './optimistic.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { ConfigChange, ConfigWriter, SettingsReader, StoredCertificate, TrustMaterialReader } from '../../ports/config-store.ts';
+import { asRead, type ConfigState, commitOptimistically, type Plan, readConfigState, trustFactsOf } from './optimistic.ts';
 
 export interface DeviceCaView {
   /**
@@ -39,6 +39,8 @@ export interface TrustChangeContext {
   clock: Clock;
 }
 
+export type TrustStore = SettingsReader & TrustMaterialReader & ConfigWriter;
+
 function viewDeviceCas(certificates: StoredCertificate[] | undefined): DeviceCaView {
   return {
     certificates: (certificates ?? []).map(({ pem, subject, notAfter, sha256 }) => {
@@ -69,12 +71,42 @@ function viewPushCertificate(certificate: StoredCertificate, now: Date): PushCer
   };
 }
 
+/** The trust facts after replacing (or removing) one item, for the rules of settings-requirements.ts. */
+function factsAfter(state: ConfigState, item: TrustItem, certificates: readonly StoredCertificate[]) {
+  const facts = trustFactsOf(state);
+  if (item === 'deviceCas') return { ...facts, deviceCaCount: certificates.length };
+  if (item === 'serverCertificate') return { ...facts, serverCertificateSelfSigned: certificates[0]?.selfSigned };
+  return { ...facts, pushCertificateNotAfter: certificates[0]?.notAfter };
+}
+
+/**
+ * The plan of one trust change: refused if the settings in force rely on the item and the change would leave their
+ * rule unmet; otherwise committed with its history line, expecting the item and the settings version as read (the
+ * history line carries that version, which a trust change does not move).
+ */
+function planTrustChange<T>(
+  state: ConfigState,
+  context: TrustChangeContext,
+  change: { item: TrustItem; to: readonly StoredCertificate[]; commit: ConfigChange; history: { field: string; from: unknown; to: unknown } },
+  result: T,
+): Plan<T> {
+  const now = context.clock.now();
+  checkTrustChange(state.stored.settings, change.item, factsAfter(state, change.item, change.to), now);
+  return {
+    result,
+    commit: {
+      change: change.commit,
+      expect: { settingsVersion: state.stored.version, ...asRead(state, change.item) },
+      history: { version: state.stored.version, changedAt: now.toISOString(), actor: context.actor, changes: [change.history] },
+    },
+  };
+}
+
 export class AdminTrustService {
-  constructor(private readonly store: DynamoDbConfigStore) {}
+  constructor(private readonly store: TrustStore) {}
 
   async getDeviceCas(): Promise<DeviceCaView> {
-    const item = await this.store.getConfigItem(configSk.deviceCa);
-    return viewDeviceCas(item?.certificates as StoredCertificate[] | undefined);
+    return viewDeviceCas(await this.store.getDeviceCas());
   }
 
   /** Replaces the device CA set (1–10 CA certificates, else 422 INVALID_CERTIFICATE). The same set again records nothing. */
@@ -85,26 +117,19 @@ export class AdminTrustService {
       const state = await readConfigState(this.store);
       const from = state.deviceCas?.map((c) => c.sha256) ?? null;
       if (from !== null && from.join(',') === to.join(',')) return { unchanged: viewDeviceCas(state.deviceCas) };
-      return {
-        result: viewDeviceCas(certificates),
-        commit: {
-          write: { sk: configSk.deviceCa, item: { certificates }, expect: state.deviceCas ? { kind: 'PRESENT' } : { kind: 'ABSENT' } },
-          checks: [settingsUnchanged(state.stored)],
-          history: {
-            version: state.stored.version,
-            changedAt: context.clock.now().toISOString(),
-            actor: context.actor,
-            changes: [{ field: 'deviceCa', from, to }],
-          },
-        },
-      };
+      return planTrustChange(
+        state,
+        context,
+        { item: 'deviceCas', to: certificates, commit: { kind: 'DEVICE_CAS', certificates }, history: { field: 'deviceCa', from, to } },
+        viewDeviceCas(certificates),
+      );
     });
   }
 
   async getServerCertificate(): Promise<ServerCertificateView> {
-    const item = await this.store.getConfigItem(configSk.serverCertificate);
-    if (!item) throw new NotFoundError('No server certificate is stored; PUT /admin/server-certificate to register one');
-    return viewServerCertificate(item.certificate as StoredCertificate);
+    const certificate = await this.store.getServerCertificate();
+    if (!certificate) throw new NotFoundError('No server certificate is stored; PUT /admin/server-certificate to register one');
+    return viewServerCertificate(certificate);
   }
 
   /**
@@ -112,41 +137,23 @@ export class AdminTrustService {
    * 422 INVALID_SETTINGS (devices could never verify it), checked against the settings as they are when it lands.
    */
   replaceServerCertificate(pem: string, context: TrustChangeContext): Promise<ServerCertificateView> {
-    const summary = describeServerCertificate(pem);
-    const certificate: StoredCertificate = { ...summary };
+    const certificate: StoredCertificate = { ...describeServerCertificate(pem) };
     return commitOptimistically<ServerCertificateView>(this.store, async () => {
       const state = await readConfigState(this.store);
-      if (summary.selfSigned && state.stored.settings.sslCertificateVerification === 'ALWAYS') {
-        throw new RuleViolationError('INVALID_SETTINGS', 'A self-signed server certificate cannot be used while sslCertificateVerification is ALWAYS; nothing was changed', [
-          {
-            field: 'sslCertificateVerification',
-            message:
-              'Devices cannot verify a self-signed server certificate during enrollment; set sslCertificateVerification to ALWAYS_EXCEPT_DURING_ENROLLMENT first, or upload a CA-issued certificate',
-          },
-        ]);
-      }
+      // Before the "unchanged" answer: the same self-signed certificate sent again is refused too.
+      checkTrustChange(state.stored.settings, 'serverCertificate', factsAfter(state, 'serverCertificate', [certificate]), context.clock.now());
       const current = state.serverCertificate;
       if (current?.sha256 === certificate.sha256) return { unchanged: viewServerCertificate(current) };
-      return {
-        result: viewServerCertificate(certificate),
-        commit: {
-          write: { sk: configSk.serverCertificate, item: { certificate }, expect: certificateUnchanged(current) },
-          checks: [settingsUnchanged(state.stored)],
-          history: {
-            version: state.stored.version,
-            changedAt: context.clock.now().toISOString(),
-            actor: context.actor,
-            changes: [{ field: 'serverCertificate', from: current?.sha256 ?? null, to: certificate.sha256 }],
-          },
-        },
-      };
+      const history = { field: 'serverCertificate', from: current?.sha256 ?? null, to: certificate.sha256 };
+      const change = { item: 'serverCertificate', to: [certificate], commit: { kind: 'SERVER_CERTIFICATE', certificate }, history } as const;
+      return planTrustChange(state, context, change, viewServerCertificate(certificate));
     });
   }
 
   async getPushCertificate(now: Date): Promise<PushCertificateView> {
-    const item = await this.store.getConfigItem(configSk.pushCertificate);
-    if (!item) throw new NotFoundError('No push certificate is stored; PUT /admin/push-certificate to upload one');
-    return viewPushCertificate(item.certificate as StoredCertificate, now);
+    const certificate = await this.store.getPushCertificate();
+    if (!certificate) throw new NotFoundError('No push certificate is stored; PUT /admin/push-certificate to upload one');
+    return viewPushCertificate(certificate, now);
   }
 
   /**
@@ -169,19 +176,9 @@ export class AdminTrustService {
       const state = await readConfigState(this.store);
       const current = state.pushCertificate;
       if (current?.sha256 === certificate.sha256) return { unchanged: viewPushCertificate(current, context.clock.now()) };
-      return {
-        result: viewPushCertificate(certificate, context.clock.now()),
-        commit: {
-          write: { sk: configSk.pushCertificate, item: { certificate }, expect: certificateUnchanged(current) },
-          checks: [settingsUnchanged(state.stored)],
-          history: {
-            version: state.stored.version,
-            changedAt: context.clock.now().toISOString(),
-            actor: context.actor,
-            changes: [{ field: 'pushCertificate', from: current?.sha256 ?? null, to: certificate.sha256 }],
-          },
-        },
-      };
+      const history = { field: 'pushCertificate', from: current?.sha256 ?? null, to: certificate.sha256 };
+      const change = { item: 'pushCertificate', to: [certificate], commit: { kind: 'PUSH_CERTIFICATE', certificate }, history } as const;
+      return planTrustChange(state, context, change, viewPushCertificate(certificate, context.clock.now()));
     });
   }
 
@@ -191,25 +188,9 @@ export class AdminTrustService {
       const state = await readConfigState(this.store);
       const current = state.pushCertificate;
       if (!current) throw new NotFoundError('No push certificate is stored');
-      if (state.stored.settings.pushNotifications) {
-        throw new ConflictError(
-          'PUSH_CERTIFICATE_IN_USE',
-          'Push notifications are on and need this certificate; set pushNotifications to false first, or upload a replacement instead',
-        );
-      }
-      return {
-        result: undefined,
-        commit: {
-          write: { sk: configSk.pushCertificate, expect: certificateUnchanged(current) },
-          checks: [settingsUnchanged(state.stored)],
-          history: {
-            version: state.stored.version,
-            changedAt: context.clock.now().toISOString(),
-            actor: context.actor,
-            changes: [{ field: 'pushCertificate', from: current.sha256, to: null }],
-          },
-        },
-      };
+      const history = { field: 'pushCertificate', from: current.sha256, to: null };
+      const change = { item: 'pushCertificate', to: [], commit: { kind: 'PUSH_CERTIFICATE', certificate: null }, history } as const;
+      return planTrustChange(state, context, change, undefined);
     });
   }
 }

@@ -3,7 +3,7 @@
 import { NotFoundError } from '../../domain/errors.ts';
 import { type ImagingDocumentKind, isValidImagingId } from '../../domain/imaging.ts';
 import type { LoginAttempt, LoginGuard } from './login-guard.ts';
-import type { ImagingStore } from './ports.ts';
+import type { ImagingStore } from '../../ports/imaging-store.ts';
 import type { SettingsCache } from './settings-cache.ts';
 
 export interface ImagingServiceDeps {
@@ -23,6 +23,10 @@ export interface ImagingAnswer {
   caller: ImagingCaller;
 }
 
+export function missingDocument(kind: ImagingDocumentKind, id: string | undefined): NotFoundError {
+  return new NotFoundError(kind === 'PRESTAGE' ? `No PreStage "${id}"` : `No Autorun information for device "${id}"`);
+}
+
 export function makeImagingService(deps: ImagingServiceDeps) {
   /** Applies requireImagingAuthentication as the settings say now (at most 5 s old). */
   async function authorize(attempt: LoginAttempt): Promise<ImagingCaller> {
@@ -35,7 +39,7 @@ export function makeImagingService(deps: ImagingServiceDeps) {
     const caller = await authorize(attempt);
     // An id outside the alphabet can name nothing stored: 404 without asking the store.
     const document = isValidImagingId(id) ? await deps.store.getDocument(kind, id) : undefined;
-    if (!document) throw new NotFoundError(kind === 'PRESTAGE' ? `No PreStage "${id}"` : `No Autorun information for device "${id}"`);
+    if (!document) throw missingDocument(kind, id);
     return { body: document.json, caller };
   }
 

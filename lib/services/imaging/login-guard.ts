@@ -4,9 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import { HttpError } from '../../domain/errors.ts';
 import { parseBasicAuthorization } from '../../domain/imaging.ts';
-import type { Clock } from '../../ports.ts';
+import type { Clock } from '../../ports/clock.ts';
 import type { PasswordVerifier } from './passwords.ts';
-import type { ImagingStore, LoginAttemptStore } from './ports.ts';
+import type { ImagingStore } from '../../ports/imaging-store.ts';
+import type { LoginAttemptStore } from '../../ports/login-attempt-store.ts';
 
 /** Where refusals are reported (the Powertools logger in production; a recorder in tests). */
 export interface ImagingLog {
