@@ -4,24 +4,16 @@
 // fails, that record and every later one are reported in batchItemFailures: Lambda (or the local runner) retries
 // from the first of them, so nothing is lost and a device's alerts keep their order. Retried records yield the same
 // alertId, which lets subscribers drop the duplicates of at-least-once delivery.
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { readStreamImage as image } from '../lib/adapters/dynamodb/stream-image.ts';
 import { createSnsClient, SnsAlertPublisher } from '../lib/adapters/sns.ts';
 import { readAlertConfig } from '../lib/config.ts';
-import { deviceStatusAlert, readDeviceStatusImage } from '../lib/domain/alerts.ts';
+import { type AlertMessage, deviceStatusAlert, readDeviceStatusImage } from '../lib/domain/alerts.ts';
 import { logger } from '../lib/observability.ts';
-import type { AlertMessage, AlertPublisher } from '../lib/ports.ts';
+import type { AlertPublisher } from '../lib/ports/alert-publisher.ts';
 
 export interface AlertsDeps {
   publisher: AlertPublisher;
-}
-
-type StreamImage = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
-
-function image(raw: StreamImage | undefined): Record<string, unknown> | undefined {
-  // Lambda's event and the SDK's AttributeValue differ only in how binary values are typed; the status has none.
-  return raw ? unmarshall(raw as unknown as Record<string, AttributeValue>) : undefined;
 }
 
 /** The alert a stream record raises, if any. */

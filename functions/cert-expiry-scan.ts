@@ -8,10 +8,12 @@
 import type { Context } from 'aws-lambda';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
-import { DynamoDbExpiryAlertStore, type ExpiryAlertStore } from '../lib/adapters/dynamodb/expiry-alert-store.ts';
+import { DynamoDbExpiryAlertStore } from '../lib/adapters/dynamodb/expiry-alert-store.ts';
 import { createSnsClient, SnsAlertPublisher } from '../lib/adapters/sns.ts';
+import { systemClock } from '../lib/adapters/system-clock.ts';
 import { readAlertConfig, readTableConfig } from '../lib/config.ts';
 import {
+  type AlertMessage,
   type AlertSeverity,
   type AlertType,
   assessExpiry,
@@ -26,7 +28,10 @@ import {
 } from '../lib/domain/alerts.ts';
 import { findDeviceCaNonconformance } from '../lib/domain/certificate-path.ts';
 import { logger } from '../lib/observability.ts';
-import { type AlertMessage, type AlertPublisher, type Clock, type ConfigReader, type StoredCertificate, systemClock } from '../lib/ports.ts';
+import type { AlertPublisher } from '../lib/ports/alert-publisher.ts';
+import type { Clock } from '../lib/ports/clock.ts';
+import type { ConfigReader, StoredCertificate } from '../lib/ports/config-store.ts';
+import type { ExpiryAlertStore } from '../lib/ports/expiry-alert-store.ts';
 
 export interface ExpiryScanDeps {
   config: ConfigReader;

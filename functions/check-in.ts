@@ -5,11 +5,12 @@ import { DynamoDbUnauthenticatedAttemptStore } from '../lib/adapters/dynamodb/at
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbDecisionStore } from '../lib/adapters/dynamodb/decision-store.ts';
 import { resolveTrustedProxy } from '../lib/adapters/ssm.ts';
+import { systemClock } from '../lib/adapters/system-clock.ts';
 import { MAX_CHECKIN_BODY_BYTES } from '../lib/domain/checkin.ts';
 import { readCheckinConfig } from '../lib/config.ts';
 import { httpStack, type HttpRequest } from '../lib/http/middleware.ts';
 import { logger, recordCheckinMetrics } from '../lib/observability.ts';
-import { type Clock, systemClock } from '../lib/ports.ts';
+import type { Clock } from '../lib/ports/clock.ts';
 import { type CheckinServiceDeps, makeCheckinService } from '../lib/services/checkin-service.ts';
 import { PolicyCache } from '../lib/services/policy-cache.ts';
 

@@ -1,6 +1,7 @@
 // Lambda `fallback`: GET /health, and the contract's 404 NOT_FOUND / 405 METHOD_NOT_ALLOWED for everything else.
 import { HttpError, NotFoundError } from '../lib/domain/errors.ts';
-import { httpStack, jsonResponse } from '../lib/http/middleware.ts';
+import { httpStack } from '../lib/http/middleware.ts';
+import { jsonResponse } from '../lib/http/responses.ts';
 import { allowedMethods } from '../lib/http/routes.ts';
 
 export const handler = httpStack(

@@ -1,7 +1,9 @@
-// The one place where errors become HTTP responses (API.md: one error shape, no stack traces, no SDK text).
+// The one place where errors become HTTP responses (API.md: one error shape, no stack traces, no SDK text): the
+// domain's and the use cases' errors carry their status and code; the ports' errors are given theirs here.
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { HttpError } from '../domain/errors.ts';
+import { ConflictError, HttpError, ValidationError } from '../domain/errors.ts';
 import { logger, recordUnavailable } from '../observability.ts';
+import { ConcurrentModificationError, InvalidPageTokenError, StoreUnavailableError } from '../ports/errors.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: { field: string; message: string }[]; requestId: string };
@@ -25,8 +27,19 @@ export function errorResponse(
   };
 }
 
+/** The answer to a port's error: 503 with Retry-After for a store that is down, 400 for a foreign page token, 409. */
+function fromPortError(error: unknown): HttpError | undefined {
+  if (error instanceof StoreUnavailableError) {
+    return new HttpError(503, 'UNAVAILABLE', error.message, { headers: { 'Retry-After': String(error.retryAfterSeconds) }, cause: error.cause });
+  }
+  if (error instanceof InvalidPageTokenError) return new ValidationError('INVALID_REQUEST', error.message, error.field);
+  if (error instanceof ConcurrentModificationError) return new ConflictError('CONCURRENT_MODIFICATION', error.message);
+  return undefined;
+}
+
 /** Maps any thrown value to a response; HttpErrors keep their public code, everything else is a logged 500. */
-export function toErrorResponse(error: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
+export function toErrorResponse(thrown: unknown, requestId: string): APIGatewayProxyStructuredResultV2 {
+  const error = fromPortError(thrown) ?? thrown;
   if (error instanceof HttpError) {
     if (error.statusCode === 503) recordUnavailable();
     if (error.statusCode >= 500) {

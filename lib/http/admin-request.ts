@@ -1,0 +1,119 @@
+// Reading admin requests: bodies, path and query parameters. Every refusal is a 400 in the contract's shape.
+import { CHECKSUM_HEX_LENGTH, CHECKSUM_TYPES, type ChecksumType } from '../domain/checkin.ts';
+import { ValidationError } from '../domain/errors.ts';
+import type { DeviceStatus } from '../ports/device-status-store.ts';
+import type { PackageInput } from '../services/admin/packages-service.ts';
+
+export const INVALID_REQUEST = 'INVALID_REQUEST';
+
+/** The same identifier rule as checkinId/deviceId/packageId in API.md §1. */
+export const IDENTIFIER = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 500;
+export const MAX_PACKAGE_NAME_LENGTH = 256;
+export const MAX_REVOCATION_REASON_LENGTH = 512;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The body as a JSON object whose fields are all in `allowed` (a typo such as `checksums` is refused, not ignored). */
+export function readObjectBody(json: unknown, allowed: readonly string[], code = INVALID_REQUEST): Record<string, unknown> {
+  if (!isPlainObject(json)) {
+    throw new ValidationError(code, `The body must be a JSON object with ${allowed.map((f) => `"${f}"`).join(', ')}`, 'body');
+  }
+  for (const key of Object.keys(json)) {
+    if (!allowed.includes(key)) throw new ValidationError(code, `Unknown field "${key}"; expected ${allowed.join(', ')}`, key);
+  }
+  return json;
+}
+
+/** A required string field of 1..max characters (not only whitespace). */
+export function requireText(body: Record<string, unknown>, field: string, max: number): string {
+  const value = body[field];
+  if (value === undefined || value === null) throw new ValidationError(INVALID_REQUEST, `${field} is required`, field);
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
+    throw new ValidationError(INVALID_REQUEST, `${field} must be a non-empty string of at most ${max} characters`, field);
+  }
+  return value;
+}
+
+/** A required string field of any length (PEM text, base64 files); `allowEmpty` for a .p12 password. */
+export function textField(body: Record<string, unknown>, field: string, options: { allowEmpty?: boolean } = {}): string {
+  const value = body[field];
+  if (value === undefined || value === null) throw new ValidationError(INVALID_REQUEST, `${field} is required`, field);
+  if (typeof value !== 'string' || (!options.allowEmpty && value.length === 0)) {
+    throw new ValidationError(INVALID_REQUEST, `${field} must be a ${options.allowEmpty ? '' : 'non-empty '}string`, field);
+  }
+  return value;
+}
+
+/** A path parameter that must be an identifier (packageId, deviceId). */
+export function requireIdentifierParam(params: Record<string, string>, name: string): string {
+  const value = params[name];
+  if (value === undefined || !IDENTIFIER.test(value)) {
+    throw new ValidationError(INVALID_REQUEST, `${name} must be 1 to 128 characters of letters, digits, '.', '_', ':' or '-'`, name);
+  }
+  return value;
+}
+
+/**
+ * A certificate's SHA-256 fingerprint as given by people and tools: 64 hex digits, any case, optionally with colons
+ * between bytes (`AB:CD:…`, what `openssl x509 -fingerprint -sha256` prints). Returned lowercase without colons.
+ */
+export function normaliseFingerprint(value: string | undefined, field = 'sha256'): string {
+  const compact = (value ?? '').trim().replace(/:/g, '');
+  if (!/^[0-9a-fA-F]{64}$/.test(compact)) {
+    throw new ValidationError(INVALID_REQUEST, `${field} must be a SHA-256 fingerprint: 64 hex digits, with or without colons`, field);
+  }
+  return compact.toLowerCase();
+}
+
+/** `limit` from the query: default 50, an integer from 1 to 500. */
+export function parseLimit(query: Record<string, string>, fallback = DEFAULT_PAGE_LIMIT): number {
+  const text = query.limit;
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d{1,6}$/.test(text) || Number(text) < 1 || Number(text) > MAX_PAGE_LIMIT) {
+    throw new ValidationError(INVALID_REQUEST, `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`, 'limit');
+  }
+  return Number(text);
+}
+
+const STATUSES: readonly DeviceStatus[] = ['BLOCKED', 'ACCEPTED'];
+
+/** `status` is required: the index is per status, and "blocked devices" is the question admins ask. */
+export function parseDeviceStatus(value: string | undefined): DeviceStatus {
+  if (value === undefined || value === '') {
+    throw new ValidationError(INVALID_REQUEST, 'status is required: BLOCKED or ACCEPTED', 'status');
+  }
+  if (!(STATUSES as readonly string[]).includes(value)) throw new ValidationError(INVALID_REQUEST, 'status must be BLOCKED or ACCEPTED', 'status');
+  return value as DeviceStatus;
+}
+
+/** The body of PUT /admin/packages/{packageId}: `{ name, checksum: { type, value } | null }` (checksum may be left out: null). */
+export function parsePackageBody(json: unknown): PackageInput {
+  const body = readObjectBody(json, ['name', 'checksum']);
+  const name = requireText(body, 'name', MAX_PACKAGE_NAME_LENGTH);
+  const raw = body.checksum;
+  if (raw === undefined || raw === null) return { name, checksum: null };
+  if (!isPlainObject(raw)) throw new ValidationError(INVALID_REQUEST, 'checksum must be an object with type and value, or null', 'checksum');
+  for (const key of Object.keys(raw)) {
+    if (key !== 'type' && key !== 'value') throw new ValidationError(INVALID_REQUEST, `Unknown field "checksum.${key}"; expected type and value`, `checksum.${key}`);
+  }
+  const { type, value } = raw;
+  if (typeof type !== 'string' || !(CHECKSUM_TYPES as readonly string[]).includes(type)) {
+    throw new ValidationError(INVALID_REQUEST, `checksum.type must be one of ${CHECKSUM_TYPES.join(', ')}`, 'checksum.type');
+  }
+  const length = CHECKSUM_HEX_LENGTH[type as ChecksumType];
+  if (typeof value !== 'string' || value.length !== length || !/^[0-9a-fA-F]+$/.test(value)) {
+    throw new ValidationError(INVALID_REQUEST, `checksum.value must be ${length} hexadecimal digits for ${type}`, 'checksum.value');
+  }
+  return { name, checksum: { type: type as ChecksumType, value: value.toLowerCase() } };
+}
+
+/** The body of PUT /admin/revocations/{sha256}: `{ reason }`, 1–512 characters. */
+export function parseRevocationBody(json: unknown): { reason: string } {
+  const body = readObjectBody(json, ['reason']);
+  return { reason: requireText(body, 'reason', MAX_REVOCATION_REASON_LENGTH) };
+}

@@ -1,0 +1,39 @@
+// Admin routes of the settings document (API.md §3 "Settings"): read with its ETag, PUT / PATCH under If-Match, history.
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { HttpError } from '../domain/errors.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { StoredSettings } from '../ports/config-store.ts';
+import type { AdminSettingsService } from '../services/admin/settings-service.ts';
+import { parseLimit } from './admin-request.ts';
+import type { AdminRoutes } from './admin-route.ts';
+import { parseIfMatch, settingsETag } from './etag.ts';
+import { jsonResponse } from './responses.ts';
+
+/** Content types a merge patch may come with (RFC 7396's own, and plain JSON for tools that only send that). */
+const MERGE_PATCH_TYPES = /^application\/(merge-patch\+json|json)\s*(;.*)?$/i;
+
+function settingsResponse({ settings, version, updatedAt, updatedBy }: StoredSettings): APIGatewayProxyStructuredResultV2 {
+  return jsonResponse(200, { settings, version, updatedAt, updatedBy }, { ETag: settingsETag(version) });
+}
+
+export function settingsRoutes(settings: AdminSettingsService, clock: Clock): AdminRoutes {
+  return {
+    'GET /admin/settings': async () => settingsResponse(await settings.get()),
+
+    'PUT /admin/settings': async ({ request, actor }) => {
+      const precondition = parseIfMatch(request.headers['if-match']);
+      return settingsResponse(await settings.replace(request.json, { precondition, actor, clock }));
+    },
+
+    'PATCH /admin/settings': async ({ request, actor }) => {
+      const contentType = request.headers['content-type'];
+      if (request.rawBody.length > 0 && (!contentType || !MERGE_PATCH_TYPES.test(contentType))) {
+        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'A settings patch is a JSON merge patch: send it as application/merge-patch+json or application/json');
+      }
+      const precondition = parseIfMatch(request.headers['if-match']);
+      return settingsResponse(await settings.patch(request.json, { precondition, actor, clock }));
+    },
+
+    'GET /admin/settings/history': async ({ request }) => jsonResponse(200, { items: await settings.history(parseLimit(request.query)) }),
+  };
+}
