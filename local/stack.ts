@@ -6,7 +6,6 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../lib/adapters/dynamodb/keys.ts';
 import { readTrustedProxyConfig } from '../lib/config.ts';
 import { describeServerCertificate } from '../lib/domain/trust-material.ts';
 import { createApiGateway, lambdaContext, type LambdaHandler, type RouteTarget } from './api-gateway.ts';
@@ -182,12 +181,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // The HTTPS server's self-signed certificate is the server certificate devices see: register it (first start).
     const tls = loadOrCreateServerCertificate(dataDir);
     const configStore = new DynamoDbConfigStore(client, tableNames.ConfigTable);
-    if (!(await configStore.getConfigItem(configSk.serverCertificate))) {
-      const summary = describeServerCertificate(tls.cert);
-      await configStore.changeTrustItem({
-        sk: configSk.serverCertificate,
-        item: { certificate: summary },
-        history: { actor: 'local-runner', changedAt: new Date().toISOString(), changes: [{ field: 'serverCertificate', from: null, to: summary.sha256 }] },
+    if (!(await configStore.getServerCertificate())) {
+      const certificate = describeServerCertificate(tls.cert);
+      const { version } = await configStore.getSettings();
+      await configStore.commit({
+        change: { kind: 'SERVER_CERTIFICATE', certificate },
+        expect: { serverCertificate: null },
+        history: { version, actor: 'local-runner', changedAt: new Date().toISOString(), changes: [{ field: 'serverCertificate', from: null, to: certificate.sha256 }] },
       });
     }
 

@@ -20,9 +20,7 @@ import { pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../lib/adapters/dynamodb/keys.ts';
 import { daysRemaining, parseDeviceCaBundle, splitPemBundle } from '../lib/domain/trust-material.ts';
-import type { StoredCertificate } from '../lib/ports.ts';
 
 /** CAs expiring within this many days are reported (API Gateway refuses clients once a chain's CA has expired). */
 const EXPIRY_WARNING_DAYS = 30;
@@ -93,8 +91,7 @@ export function buildTruststore(deviceCaPems: readonly string[], extraCaBundles:
 
 /** The device CA PEMs stored in the config table (item CONFIG / DEVICE_CA). */
 export async function deviceCasFromDynamoDb(client: DynamoDBClient, configTable: string): Promise<string[]> {
-  const item = await new DynamoDbConfigStore(client, configTable).getConfigItem(configSk.deviceCa);
-  return ((item?.certificates as StoredCertificate[] | undefined) ?? []).map((c) => c.pem);
+  return ((await new DynamoDbConfigStore(client, configTable).getDeviceCas()) ?? []).map((c) => c.pem);
 }
 
 export interface AdminDeviceCas {
