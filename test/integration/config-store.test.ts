@@ -1,66 +1,65 @@
-// DynamoDbConfigStore against DynamoDB Local: fresh defaults, versioned writes with history, trust items, snapshot.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbConfigStore, PreconditionFailedError } from '../../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
-import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
-import { createTestTables } from '../support/dynamodb.ts';
+// DynamoDbConfigStore against DynamoDB Local, beyond the shared contract: the item shapes it reads and writes (data
+// written by earlier releases stays readable) and the one history key format.
+import { PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
+import { DynamoDbImagingStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
+import { DEFAULT_SETTINGS } from '../../lib/domain/settings.ts';
+import { createTestTables, type TestTables } from '../support/dynamodb.ts';
+import { seed, seedSettings } from '../support/config.ts';
 
+let tables: TestTables;
 let store: DynamoDbConfigStore;
 const at = (minute: number) => `2026-11-25T18:${String(minute).padStart(2, '0')}:00.000Z`;
 
-beforeAll(async () => {
-  const tables = await createTestTables();
+beforeEach(async () => {
+  tables = await createTestTables();
   store = new DynamoDbConfigStore(tables.client, tables.names.configTable);
 });
 
-describe('DynamoDbConfigStore', () => {
-  it('reads a fresh installation as version 1 with the defaults', async () => {
-    expect(await store.getSettings()).toEqual({ settings: DEFAULT_SETTINGS, version: 1, updatedAt: null, updatedBy: null });
-    const snapshot = await store.loadSnapshot();
-    expect(snapshot).toMatchObject({ version: 1, settings: DEFAULT_SETTINGS, deviceCas: [] });
-    expect(snapshot.packages.size).toBe(0);
+const putRaw = (item: Record<string, unknown>) => tables.client.send(new PutItemCommand({ TableName: tables.names.configTable, Item: marshall(item) }));
+
+async function historyKeys(): Promise<string[]> {
+  const result = await tables.client.send(
+    new QueryCommand({ TableName: tables.names.configTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'HISTORY' } } }),
+  );
+  return (result.Items ?? []).map((item) => unmarshall(item).sk as string);
+}
+
+describe('history keys', () => {
+  it('writes every history line, config and imaging alike, as <changedAt>#<version, 12 digits>#<random>', async () => {
+    await seedSettings(store, { mode: 'MONITOR' }, { changedAt: at(1) });
+    await seed(store, { kind: 'PACKAGE', packageId: 'office', record: { packageId: 'office', name: 'Office', checksum: null, updatedAt: at(2), updatedBy: 'alice' } }, { changedAt: at(2) });
+    await new DynamoDbImagingStore(tables.client, tables.names.configTable).putDocument('PRESTAGE', 'lab', { json: '{}', sha256: 'ab'.repeat(32), sizeBytes: 2 }, { actor: 'alice', changedAt: at(3) });
+    const keys = await historyKeys();
+    expect(keys).toHaveLength(3);
+    for (const [i, key] of keys.entries()) expect(key).toMatch(new RegExp(`^${at(i + 1).replace(/\./g, '\\.')}#000000000002#[0-9a-f]{8}$`));
   });
 
-  it('saves a new version with its history entry, and refuses a stale expected version', async () => {
-    const monitor: Settings = { ...DEFAULT_SETTINGS, mode: 'MONITOR' } as Settings;
-    const saved = await store.saveSettings({ settings: monitor, expectedVersion: 1, actor: 'alice', changedAt: at(1), changes: [{ field: 'mode', from: 'ENFORCE', to: 'MONITOR' }] });
-    expect(saved).toEqual({ settings: monitor, version: 2, updatedAt: at(1), updatedBy: 'alice' });
-    await expect(store.saveSettings({ settings: monitor, expectedVersion: 1, actor: 'bob', changedAt: at(2), changes: [] })).rejects.toBeInstanceOf(PreconditionFailedError);
-    expect((await store.getSettings()).version).toBe(2);
-    expect(await store.listHistory(10)).toEqual([{ version: 2, changedAt: at(1), actor: 'alice', changes: [{ field: 'mode', from: 'ENFORCE', to: 'MONITOR' }] }]);
+  it('reads lines written in the older form, <changedAt>#<random>, in time order with the current ones', async () => {
+    await putRaw({ pk: 'HISTORY', sk: `${at(1)}#0a1b2c3d`, version: 1, changedAt: at(1), actor: 'earlier-release', changes: [{ field: 'deviceCa', from: null, to: ['aa'] }] });
+    await seedSettings(store, { mode: 'MONITOR' }, { changedAt: at(2), actor: 'alice', changes: [{ field: 'mode', from: 'ENFORCE', to: 'MONITOR' }] });
+    await putRaw({ pk: 'HISTORY', sk: `${at(3)}#4e5f6a7b`, version: 2, changedAt: at(3), actor: 'earlier-release', changes: [] });
+    expect(await store.listHistory(10)).toEqual([
+      { version: 2, changedAt: at(3), actor: 'earlier-release', changes: [] },
+      { version: 2, changedAt: at(2), actor: 'alice', changes: [{ field: 'mode', from: 'ENFORCE', to: 'MONITOR' }] },
+      { version: 1, changedAt: at(1), actor: 'earlier-release', changes: [{ field: 'deviceCa', from: null, to: ['aa'] }] },
+    ]);
+  });
+});
+
+describe('item shapes', () => {
+  it('reads a settings item written before later settings existed, with their defaults', async () => {
+    const { requireImagingAuthentication: _added, certificateExpiryAlertDays: _alsoAdded, ...older } = DEFAULT_SETTINGS;
+    await putRaw({ pk: 'CONFIG', sk: 'SETTINGS', settings: { ...older, mode: 'MONITOR' }, version: 7, updatedAt: at(1), updatedBy: 'bob' });
+    expect(await store.getSettings()).toEqual({ settings: { ...DEFAULT_SETTINGS, mode: 'MONITOR' }, version: 7, updatedAt: at(1), updatedBy: 'bob' });
+    expect((await store.loadSnapshot()).settings).toEqual({ ...DEFAULT_SETTINGS, mode: 'MONITOR' });
   });
 
-  it('lets exactly one of two concurrent writers with the same expected version win', async () => {
-    const { version } = await store.getSettings();
-    const results = await Promise.allSettled(
-      ['x', 'y'].map((actor) => store.saveSettings({ settings: { ...DEFAULT_SETTINGS } as Settings, expectedVersion: version, actor, changedAt: at(3), changes: [] })),
-    );
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
-    expect((await store.getSettings()).version).toBe(version + 1);
-  });
-
-  it('stores trust material with a history line at the version in force, and loads it in the snapshot', async () => {
-    const { version } = await store.getSettings();
-    await store.changeTrustItem({
-      sk: configSk.package('pkg-1'),
-      item: { packageId: 'pkg-1', name: 'Office', checksum: { type: 'MD5', value: 'a'.repeat(32) }, updatedAt: at(4), updatedBy: 'alice' },
-      history: { actor: 'alice', changedAt: at(4), changes: [{ field: 'packages', from: null, to: 'pkg-1 MD5:' + 'a'.repeat(32) }] },
-    });
-    await store.changeTrustItem({
-      sk: configSk.revocation('ab'.repeat(32)),
-      item: { sha256: 'ab'.repeat(32), reason: 'lost', revokedAt: at(5), revokedBy: 'alice' },
-      history: { actor: 'alice', changedAt: at(5), changes: [{ field: 'revocations', from: null, to: 'ab'.repeat(32) }] },
-    });
-    const snapshot = await store.loadSnapshot();
-    expect(snapshot.packages.get('pkg-1')).toMatchObject({ name: 'Office', checksum: { type: 'MD5', value: 'a'.repeat(32) } });
-    expect([...snapshot.revocations.keys()]).toEqual(['ab'.repeat(32)]);
-    const [latest] = await store.listHistory(1);
-    expect(latest).toMatchObject({ version, actor: 'alice', changedAt: at(5) });
-    expect((await store.getSettings()).version).toBe(version);
-
-    expect(await store.changeTrustItem({ sk: configSk.package('missing'), mustExist: true, history: { actor: 'a', changedAt: at(6), changes: [] } })).toBe(false);
-    expect(await store.changeTrustItem({ sk: configSk.package('pkg-1'), mustExist: true, history: { actor: 'a', changedAt: at(6), changes: [] } })).toBe(true);
-    expect((await store.loadSnapshot()).packages.size).toBe(0);
+  it('reads a package stored without a checksum attribute as one without a checksum', async () => {
+    await putRaw({ pk: 'CONFIG', sk: 'PACKAGE#legacy', packageId: 'legacy', name: 'Legacy', updatedAt: at(1), updatedBy: 'bob' });
+    expect(await store.getPackage('legacy')).toEqual({ packageId: 'legacy', name: 'Legacy', checksum: null, updatedAt: at(1), updatedBy: 'bob' });
+    expect((await store.loadSnapshot()).packages.get('legacy')?.checksum).toBeNull();
   });
 });

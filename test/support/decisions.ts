@@ -1,5 +1,5 @@
 // A recorded decision for store tests: an accepted, compliant check-in; override what the test is about.
-import type { DecisionRecord } from '../../lib/ports.ts';
+import type { DecisionRecord } from '../../lib/ports/decision-store.ts';
 
 export function makeDecision(overrides: Partial<DecisionRecord> = {}): DecisionRecord {
   return {
