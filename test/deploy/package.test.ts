@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRequire } from 'node:module';
 import { loadServerlessConfig, PROJECT_ROOT } from '../../local/serverless-config.ts';
-import { IMAGING_PK } from '../../lib/adapters/dynamodb/imaging-store.ts';
-import { CONFIG_PK } from '../../lib/adapters/dynamodb/keys.ts';
+import { CONFIG_PK, IMAGING_PK } from '../../lib/adapters/dynamodb/keys.ts';
 import { createMetrics, recordCheckinMetrics, recordUnavailable } from '../../lib/observability.ts';
 import {
   type CfnResource,

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Built before the stack sets POWERTOOLS_LOG_LEVEL from serverless.yml, so the run stays quiet.
 import '../../lib/observability.ts';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { seed } from '../support/config.ts';
 import { call, type HttpResult } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 
@@ -264,10 +264,9 @@ describe('400 for shape, 422 for rules; nothing changes either way', () => {
 describe('trust-dependent rules apply to the change, not to what stays as it was', () => {
   it('an expired push certificate does not block unrelated changes while pushNotifications stays true, but blocks turning it on', async () => {
     const push = (notAfter: string) =>
-      configStore.changeTrustItem({
-        sk: configSk.pushCertificate,
-        item: { certificate: { pem: 'test', subject: 'CN=APSP:test', notBefore: '2025-01-01T00:00:00.000Z', notAfter, sha256: 'ee'.repeat(32), topic: 'com.apple.mgmt.External.test' } },
-        history: { actor: 'test', changedAt: new Date().toISOString(), changes: [] },
+      seed(configStore, {
+        kind: 'PUSH_CERTIFICATE',
+        certificate: { pem: 'test', subject: 'CN=APSP:test', notBefore: '2025-01-01T00:00:00.000Z', notAfter, sha256: 'ee'.repeat(32), topic: 'com.apple.mgmt.External.test' },
       });
     await push(new Date(Date.now() + 86_400_000).toISOString());
     expect((await patch({ pushNotifications: true })).status).toBe(200);
@@ -280,7 +279,7 @@ describe('trust-dependent rules apply to the change, not to what stays as it was
     expect(again.status).toBe(422);
     expect(again.body.error.details).toEqual([{ field: 'pushNotifications', message: expect.stringContaining('expired') }]);
     expect((await admin('PUT', '/admin/settings', { json: DEFAULTS })).status).toBe(200);
-    await configStore.changeTrustItem({ sk: configSk.pushCertificate, history: { actor: 'test', changedAt: new Date().toISOString(), changes: [] } });
+    await seed(configStore, { kind: 'PUSH_CERTIFICATE', certificate: null });
   });
 });
 

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Built before the stack sets POWERTOOLS_LOG_LEVEL from serverless.yml, so the run stays quiet.
 import '../../lib/observability.ts';
-import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { CertificateFactory, type MadeCertificate, signBody } from '../support/certificates.ts';
@@ -18,7 +18,6 @@ const DAY = 86_400_000;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 let stack: LocalStack;
-let configStore: DynamoDbConfigStore;
 let factory: CertificateFactory;
 let bench: OpensslWorkbench;
 
@@ -61,7 +60,6 @@ beforeAll(async () => {
   expiredP12 = bench.exportPkcs12({ certificate: expired, password: P12_PASSWORD });
 
   stack = await starting;
-  configStore = new DynamoDbConfigStore(localDynamoDbClient(stack.dynamoDbEndpoint), stack.tableNames.ConfigTable);
 });
 
 afterAll(async () => {
@@ -245,12 +243,16 @@ describe('push certificate (PKCS#12 made by openssl)', () => {
   });
 
   it('never stores, echoes or records the password or the key', async () => {
-    const item = await configStore.getConfigItem(configSk.pushCertificate);
+    // The item as stored, keys aside.
+    const client = localDynamoDbClient(stack.dynamoDbEndpoint);
+    const raw = await client.send(new GetItemCommand({ TableName: stack.tableNames.ConfigTable, Key: { pk: { S: 'CONFIG' }, sk: { S: 'PUSH_CERTIFICATE' } } }));
+    client.destroy();
+    const { pk: _pk, sk: _sk, ...item } = unmarshall(raw.Item!);
     const stored = JSON.stringify(item);
     expect(stored).not.toContain(P12_PASSWORD);
     expect(stored).not.toContain('PRIVATE KEY');
-    expect(Object.keys(item!)).toEqual(['certificate']);
-    expect(Object.keys(item!.certificate as object).sort()).toEqual(['issuer', 'notAfter', 'notBefore', 'pem', 'sha256', 'subject', 'topic']);
+    expect(Object.keys(item)).toEqual(['certificate']);
+    expect(Object.keys(item.certificate as object).sort()).toEqual(['issuer', 'notAfter', 'notBefore', 'pem', 'sha256', 'subject', 'topic']);
     const history = await admin('GET', '/admin/settings/history?limit=500');
     expect(history.text).not.toContain(P12_PASSWORD);
     expect(history.text).not.toContain(modernP12.slice(0, 40));

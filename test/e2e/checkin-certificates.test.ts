@@ -1,8 +1,6 @@
 // Certificate-based authentication end to end: mutual TLS over HTTPS, the trusted proxy header, signed requests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
-import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 import { parseDeviceCaBundle } from '../../lib/domain/trust-material.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import type { LocalStack } from '../../local/stack.ts';
@@ -16,6 +14,7 @@ import {
   signBody,
   signBodyWithOpenssl,
 } from '../support/certificates.ts';
+import { seed, seedSettings } from '../support/config.ts';
 import { call, callTls } from '../support/http.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
@@ -44,13 +43,10 @@ beforeAll(async () => {
   stack = await startTestStack({ params: { trustedClientCertHeader: 'X-Client-Cert' }, trustedProxySecret: PROXY_SECRET });
   const store = new DynamoDbConfigStore(localDynamoDbClient(stack.dynamoDbEndpoint), stack.tableNames.ConfigTable);
   const changedAt = new Date().toISOString();
-  await store.changeTrustItem({ sk: configSk.deviceCa, item: { certificates: parseDeviceCaBundle(root.pem) }, history: { actor: 'test', changedAt, changes: [] } });
-  await store.changeTrustItem({
-    sk: configSk.revocation(revokedDevice.fingerprint),
-    item: { sha256: revokedDevice.fingerprint, reason: 'stolen', revokedAt: changedAt, revokedBy: 'test' },
-    history: { actor: 'test', changedAt, changes: [] },
-  });
-  await store.saveSettings({ settings: { ...DEFAULT_SETTINGS, certificateBasedAuthentication: true } as Settings, expectedVersion: 1, actor: 'test', changedAt, changes: [] });
+  await seed(store, { kind: 'DEVICE_CAS', certificates: parseDeviceCaBundle(root.pem) }, { changedAt });
+  const revocation = { sha256: revokedDevice.fingerprint, reason: 'stolen', revokedAt: changedAt, revokedBy: 'test' };
+  await seed(store, { kind: 'REVOCATION', sha256: revokedDevice.fingerprint, record: revocation }, { changedAt });
+  await seedSettings(store, { certificateBasedAuthentication: true }, { changedAt });
 });
 
 afterAll(async () => {

@@ -6,11 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
-import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 import { parseDeviceCaBundle } from '../../lib/domain/trust-material.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { seed, seedSettings } from '../support/config.ts';
 import { CertificateFactory, type MadeCertificate, signBody } from '../support/certificates.ts';
 import { call } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
@@ -34,8 +33,8 @@ beforeAll(async () => {
   stack = await startTestStack({ adminTokens: `auditor1:auditor:${sha256(AUDITOR_TOKEN)}` });
   const store = new DynamoDbConfigStore(localDynamoDbClient(stack.dynamoDbEndpoint), stack.tableNames.ConfigTable);
   const changedAt = new Date().toISOString();
-  await store.changeTrustItem({ sk: configSk.deviceCa, item: { certificates: parseDeviceCaBundle(root.pem) }, history: { actor: 'test', changedAt, changes: [] } });
-  await store.saveSettings({ settings: { ...DEFAULT_SETTINGS, certificateBasedAuthentication: true } as Settings, expectedVersion: 1, actor: 'test', changedAt, changes: [] });
+  await seed(store, { kind: 'DEVICE_CAS', certificates: parseDeviceCaBundle(root.pem) }, { changedAt });
+  await seedSettings(store, { certificateBasedAuthentication: true }, { changedAt });
 });
 
 afterAll(async () => {

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { seed } from '../support/config.ts';
 import { call } from '../support/http.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
@@ -17,11 +17,8 @@ beforeAll(async () => {
   const client = localDynamoDbClient(stack.dynamoDbEndpoint);
   decisions = new DynamoDbDecisionStore(client, { decisionsTable: stack.tableNames.DecisionsTable, deviceStatusTable: stack.tableNames.DeviceStatusTable, retentionDays: 90 });
   // Seeded before the first check-in, so the 5 s policy cache starts with it.
-  await new DynamoDbConfigStore(client, stack.tableNames.ConfigTable).changeTrustItem({
-    sk: configSk.package('office'),
-    item: { packageId: 'office', name: 'Office', checksum: { type: 'SHA_256', value: SHA256_OF_PKG }, updatedAt: new Date().toISOString(), updatedBy: 'test' },
-    history: { actor: 'test', changedAt: new Date().toISOString(), changes: [] },
-  });
+  const office = { packageId: 'office', name: 'Office', checksum: { type: 'SHA_256' as const, value: SHA256_OF_PKG }, updatedAt: new Date().toISOString(), updatedBy: 'test' };
+  await seed(new DynamoDbConfigStore(client, stack.tableNames.ConfigTable), { kind: 'PACKAGE', packageId: 'office', record: office });
 });
 
 afterAll(async () => {

@@ -3,11 +3,12 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
+import { DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/login-attempt-store.ts';
 import { MAX_IMAGING_DOCUMENT_BYTES } from '../../lib/domain/imaging.ts';
 import { logger } from '../../lib/observability.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { seedSettings } from '../support/config.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 
 const PASSWORD = 'imaging password 2026!';
@@ -55,14 +56,9 @@ async function createAccount(username: string, password = PASSWORD) {
 }
 
 async function setRequireLogin(value: boolean) {
-  const current = await configStore.getSettings();
-  await configStore.saveSettings({
-    settings: { ...current.settings, requireImagingAuthentication: value },
-    expectedVersion: current.version,
-    actor: 'e2e',
-    changedAt: new Date().toISOString(),
-    changes: [{ field: 'requireImagingAuthentication', from: current.settings.requireImagingAuthentication, to: value }],
-  });
+  const { settings } = await configStore.getSettings();
+  const changes = [{ field: 'requireImagingAuthentication', from: settings.requireImagingAuthentication, to: value }];
+  await seedSettings(configStore, { requireImagingAuthentication: value }, { actor: 'e2e', changes });
 }
 
 /** Polls until the status is the one wanted; resolves with the milliseconds it took. */

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
 import { describeServerCertificate } from '../../lib/domain/trust-material.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import { PROJECT_ROOT } from '../../local/serverless-config.ts';
 import type { LocalStack } from '../../local/stack.ts';
+import { seed } from '../support/config.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
 import { startTestStack } from '../support/local-stack.ts';
 
@@ -48,11 +48,7 @@ beforeAll(async () => {
   factory = CertificateFactory.create();
   expiringCa = factory.makeRootCa({ cn: 'Expiring Device CA', keyType: 'ec256', notAfter: new Date(Date.now() + 10 * DAY + 3_600_000) });
   const client = localDynamoDbClient(stack.dynamoDbEndpoint);
-  await new DynamoDbConfigStore(client, stack.tableNames.ConfigTable).changeTrustItem({
-    sk: configSk.deviceCa,
-    item: { certificates: [describeServerCertificate(expiringCa.pem)] },
-    history: { actor: 'test', changedAt: new Date().toISOString(), changes: [] },
-  });
+  await seed(new DynamoDbConfigStore(client, stack.tableNames.ConfigTable), { kind: 'DEVICE_CAS', certificates: [describeServerCertificate(expiringCa.pem)] });
   client.destroy();
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { NotFoundException, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AlertPublishError, createSnsClient, SnsAlertPublisher } from '../../lib/adapters/sns.ts';
-import type { AlertMessage } from '../../lib/ports.ts';
+import type { AlertMessage } from '../../lib/domain/alerts.ts';
 import { type SnsEndpoint, startSnsEndpoint } from '../../local/sns-endpoint.ts';
 
 let endpoint: SnsEndpoint;

@@ -7,7 +7,7 @@ import { createDynamoDbClient } from '../../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbUnauthenticatedAttemptStore } from '../../lib/adapters/dynamodb/attempt-store.ts';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
-import { systemClock } from '../../lib/ports.ts';
+import { systemClock } from '../../lib/adapters/system-clock.ts';
 import { PolicyCache } from '../../lib/services/policy-cache.ts';
 import { createTestTables } from '../support/dynamodb.ts';
 

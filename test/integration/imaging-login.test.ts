@@ -2,8 +2,9 @@
 // functions/imaging.ts over real HTTP (the local API Gateway, routes from serverless.yml) and DynamoDB Local.
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbConfigStore, FRESH_SETTINGS } from '../../lib/adapters/dynamodb/config-store.ts';
-import { DynamoDbImagingStore, DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
+import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
+import { DynamoDbImagingStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
+import { DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/login-attempt-store.ts';
 import { LOGIN_PENDING_TIMEOUT_MS, parseImagingDocument } from '../../lib/domain/imaging.ts';
 import { LoginGuard } from '../../lib/services/imaging/login-guard.ts';
 import { hashPassword, PasswordVerifier } from '../../lib/services/imaging/passwords.ts';
@@ -11,6 +12,7 @@ import { SettingsCache } from '../../lib/services/imaging/settings-cache.ts';
 import { createApiGateway } from '../../local/api-gateway.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
 import { loadServerlessConfig } from '../../local/serverless-config.ts';
+import { seedSettings } from '../support/config.ts';
 import { createTestTables, type TestTables } from '../support/dynamodb.ts';
 
 // functions/imaging.ts builds its production handler at import and needs CONFIG_TABLE for it; this file uses only
@@ -50,7 +52,7 @@ async function serve(handler: ReturnType<typeof makeHandler>): Promise<string> {
 
 function imagingHandler(client = tables.client) {
   const config = new DynamoDbConfigStore(client, tables.names.configTable);
-  const store = new DynamoDbImagingStore(client, tables.names.configTable, config);
+  const store = new DynamoDbImagingStore(client, tables.names.configTable);
   return makeHandler({
     settings: new SettingsCache(config, clock),
     store,
@@ -70,11 +72,7 @@ async function get(path: string, headers: Record<string, string> = {}, base = ba
 }
 
 async function setRequireLogin(value: boolean) {
-  const current = await configStore.getSettings();
-  await configStore.saveSettings({
-    settings: { ...current.settings, requireImagingAuthentication: value },
-    expectedVersion: current.version,
-    actor: 'test',
+  await seedSettings(configStore, { requireImagingAuthentication: value }, {
     changedAt: clock.now().toISOString(),
     changes: [{ field: 'requireImagingAuthentication', from: !value, to: value }],
   });
@@ -84,7 +82,7 @@ beforeAll(async () => {
   tables = await createTestTables();
   configStore = new DynamoDbConfigStore(tables.client, tables.names.configTable);
   attempts = new DynamoDbLoginAttemptStore(tables.client, tables.names.configTable);
-  const store = new DynamoDbImagingStore(tables.client, tables.names.configTable, configStore);
+  const store = new DynamoDbImagingStore(tables.client, tables.names.configTable);
   const hash = await hashPassword(PASSWORD);
   for (const username of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi']) {
     await store.putAccount(username, hash, { actor: 'test', changedAt: clock.now().toISOString() });

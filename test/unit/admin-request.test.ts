@@ -1,9 +1,8 @@
 // Reading admin requests: If-Match, limit, fingerprints, package and revocation bodies, device status.
 import { describe, expect, it } from 'vitest';
-import { parseDeviceStatus } from '../../lib/services/admin/devices-service.ts';
-import { parsePackageBody } from '../../lib/services/admin/packages-service.ts';
-import { matchesVersion, normaliseFingerprint, parseIfMatch, parseLimit } from '../../lib/services/admin/request.ts';
-import { parseRevocationBody } from '../../lib/services/admin/revocations-service.ts';
+import { normaliseFingerprint, parseDeviceStatus, parseLimit, parsePackageBody, parseRevocationBody } from '../../lib/http/admin-request.ts';
+import { parseIfMatch } from '../../lib/http/etag.ts';
+import { matchesVersion } from '../../lib/services/admin/precondition.ts';
 
 const fails = (fn: () => unknown, field: string) =>
   expect(fn).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_REQUEST', field }));

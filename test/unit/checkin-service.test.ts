@@ -5,7 +5,7 @@ import { InMemoryUnauthenticatedAttemptStore } from '../../lib/adapters/memory/a
 import { InMemoryDecisionStore } from '../../lib/adapters/memory/decision-store.ts';
 import type { TrustedProxy } from '../../lib/domain/device-identity.ts';
 import { DEFAULT_SETTINGS } from '../../lib/domain/settings.ts';
-import type { ConfigSnapshot, StoredCertificate } from '../../lib/ports.ts';
+import type { ConfigSnapshot, StoredCertificate } from '../../lib/ports/config-store.ts';
 import { makeCheckinService } from '../../lib/services/checkin-service.ts';
 import { PolicyCache } from '../../lib/services/policy-cache.ts';
 import { CertificateFactory, type MadeCertificate, nginxEscapedPem, signBody } from '../support/certificates.ts';

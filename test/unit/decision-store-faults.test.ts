@@ -1,9 +1,10 @@
 // Faults DynamoDB cannot be made to produce on demand (aws-sdk-client-mock): conflicts and throttling that outlast
-// the retries become 503, never 500.
+// the retries become StoreUnavailableError (answered 503), never a 500.
 import { DynamoDBClient, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
+import { StoreUnavailableError } from '../../lib/ports/errors.ts';
 import { makeDecision } from '../support/decisions.ts';
 
 const decision = makeDecision();
@@ -17,12 +18,12 @@ function cancelled(code: string) {
 }
 
 describe('DynamoDbDecisionStore under injected faults', () => {
-  it.each(['TransactionConflict', 'ThrottlingError'])('answers 503 when every attempt is cancelled with %s', async (code) => {
+  it.each(['TransactionConflict', 'ThrottlingError'])('gives up as unavailable when every attempt is cancelled with %s', async (code) => {
     const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     const mock = mockClient(client);
     mock.on(TransactWriteItemsCommand).rejects(cancelled(code));
     const store = new DynamoDbDecisionStore(client, { decisionsTable: 'd', deviceStatusTable: 's', retentionDays: 90 });
-    await expect(store.record(decision, { statusCode: 200, body: '' })).rejects.toMatchObject({ statusCode: 503, code: 'UNAVAILABLE' });
+    await expect(store.record(decision, { statusCode: 200, body: '' })).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(mock.commandCalls(TransactWriteItemsCommand)).toHaveLength(4);
   });
 

@@ -1,6 +1,7 @@
 // The one error-to-HTTP mapping: the contract's shape, no internals, 503 for a store that is down or too slow.
 import { describe, expect, it } from 'vitest';
-import { HttpError, RuleViolationError, StoreUnavailableError, ValidationError } from '../../lib/domain/errors.ts';
+import { HttpError, RuleViolationError, ValidationError } from '../../lib/domain/errors.ts';
+import { ConcurrentModificationError, InvalidPageTokenError, StoreUnavailableError } from '../../lib/ports/errors.ts';
 import { toErrorResponse } from '../../lib/http/errors.ts';
 
 function timeoutError(): Error {
@@ -15,6 +16,9 @@ describe('toErrorResponse', () => {
     ['a validation error with its field', new ValidationError('INVALID_CHECKIN', 'clientTime must be RFC 3339', 'clientTime'), 400, { code: 'INVALID_CHECKIN', message: 'clientTime must be RFC 3339', field: 'clientTime' }, {}],
     ['a rule violation with details', new RuleViolationError('INVALID_SETTINGS', 'broken', [{ field: 'a', message: 'm' }, { field: 'b', message: 'n' }]), 422, { code: 'INVALID_SETTINGS', message: 'broken', details: [{ field: 'a', message: 'm' }, { field: 'b', message: 'n' }] }, {}],
     ['a store outage', new StoreUnavailableError(new Error('connect ECONNREFUSED 10.0.0.1:443')), 503, { code: 'UNAVAILABLE', message: expect.any(String) }, { 'Retry-After': '1' }],
+    ['a store asking for a longer wait', new StoreUnavailableError(undefined, 5), 503, { code: 'UNAVAILABLE', message: expect.any(String) }, { 'Retry-After': '5' }],
+    ['a page token the store did not give out', new InvalidPageTokenError(), 400, { code: 'INVALID_REQUEST', message: 'nextToken is not a token this API gave out', field: 'nextToken' }, {}],
+    ['a change that kept meeting concurrent writers', new ConcurrentModificationError('The item kept changing; retry'), 409, { code: 'CONCURRENT_MODIFICATION', message: 'The item kept changing; retry' }, {}],
     ['the function running out of time', timeoutError(), 503, { code: 'UNAVAILABLE', message: expect.any(String) }, { 'Retry-After': '1' }],
     ['anything unexpected', new TypeError("Cannot read properties of undefined (reading 'secret')"), 500, { code: 'INTERNAL', message: expect.any(String) }, {}],
     ['a custom HTTP error with headers', new HttpError(405, 'METHOD_NOT_ALLOWED', 'no', { headers: { Allow: 'POST' } }), 405, { code: 'METHOD_NOT_ALLOWED', message: 'no' }, { Allow: 'POST' }],

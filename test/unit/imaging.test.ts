@@ -1,5 +1,5 @@
 // Unit tests for lib/domain/imaging.ts, the password hashing of lib/services/imaging/passwords.ts and the order of
-// work in lib/services/imaging/login-guard.ts (over an in-memory attempt store, with a frozen clock).
+// work in lib/services/imaging/login-guard.ts (over the in-memory attempt store, with a frozen clock).
 import { createHash, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../lib/domain/errors.ts';
@@ -25,7 +25,9 @@ import {
 } from '../../lib/domain/imaging.ts';
 import { LoginGuard } from '../../lib/services/imaging/login-guard.ts';
 import { hashPassword, PasswordVerifier } from '../../lib/services/imaging/passwords.ts';
-import type { LoginAttemptStore, LoginReservation } from '../../lib/services/imaging/ports.ts';
+import { InMemoryLoginAttemptStore } from '../../lib/adapters/memory/login-attempt-store.ts';
+import { StoreUnavailableError } from '../../lib/ports/errors.ts';
+import type { LoginReservation } from '../../lib/ports/login-attempt-store.ts';
 
 const basic = (text: string) => `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;
 
@@ -282,31 +284,19 @@ describe('LoginGuard: the attempt is reserved before the password is checked', (
   const RIGHT = 'the right password';
   const STORED = { algorithm: 'scrypt', hash: 'stored' } as unknown as PasswordHash;
 
-  /** Atomic as DynamoDB's conditional write is: JavaScript runs each call to its end before the next. */
-  class InMemoryAttempts implements LoginAttemptStore {
-    records = new Map<string, LoginAttemptEntry[]>();
+  /** The in-memory store, with faults the tests switch on and a count of reservations. */
+  class InMemoryAttempts extends InMemoryLoginAttemptStore {
     reserveCalls = 0;
     contended = false;
     failRelease = false;
-    async reserve(username: string, id: string, nowMs: number): Promise<LoginReservation> {
+    override async reserve(username: string, id: string, nowMs: number): Promise<LoginReservation> {
       this.reserveCalls += 1;
       if (this.contended) return { reserved: false, reason: 'CONTENDED' };
-      const entries = this.records.get(username) ?? [];
-      const decision = decideLoginAttempt(entries, nowMs);
-      if (!decision.allowed) return { reserved: false, reason: 'LOCKED', decision };
-      this.records.set(username, [...entries.filter((e) => !decision.stale.includes(e)), { id, at: nowMs, state: 'PENDING' }]);
-      return { reserved: true, counted: decision.counted + 1 };
+      return super.reserve(username, id, nowMs);
     }
-    async markFailed(username: string, id: string, atMs: number) {
-      const entries = (this.records.get(username) ?? []).filter((e) => e.id !== id);
-      this.records.set(username, [...entries, { id, at: atMs, state: 'FAILED' }]);
-    }
-    async release(username: string, id: string) {
-      if (this.failRelease) throw Object.assign(new Error('store gone'), { name: 'StoreUnavailableError' });
-      this.records.set(username, (this.records.get(username) ?? []).filter((e) => e.id !== id));
-    }
-    async getAttempts(username: string) {
-      return this.records.get(username) ?? [];
+    override async release(username: string, id: string) {
+      if (this.failRelease) throw new StoreUnavailableError(new Error('store gone'));
+      return super.release(username, id);
     }
   }
 
