@@ -1,7 +1,7 @@
 // PolicyCache: a snapshot is served for at most 5 s; the certificate verifier survives reloads unless trust changes.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../lib/domain/settings.ts';
-import type { ConfigReader, ConfigSnapshot } from '../../lib/ports.ts';
+import type { ConfigReader, ConfigSnapshot } from '../../lib/ports/config-store.ts';
 import { PolicyCache, POLICY_MAX_AGE_MS } from '../../lib/services/policy-cache.ts';
 
 function fakeReader() {
