@@ -6,7 +6,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { AlertPublishError, SnsAlertPublisher } from '../../lib/adapters/sns.ts';
-import type { AlertMessage, AlertPublisher } from '../../lib/ports.ts';
+import type { AlertMessage, AlertPublisher } from '../../lib/ports/alert-publisher.ts';
 
 // functions/alerts.ts builds its real dependencies at import, as in Lambda.
 vi.hoisted(() => {
