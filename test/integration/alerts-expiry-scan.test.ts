@@ -5,11 +5,13 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
-import { DynamoDbExpiryAlertStore, EXPIRY_ALERT_PK } from '../../lib/adapters/dynamodb/expiry-alert-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
+import { DynamoDbExpiryAlertStore } from '../../lib/adapters/dynamodb/expiry-alert-store.ts';
+import { EXPIRY_ALERT_PK } from '../../lib/adapters/dynamodb/keys.ts';
 import { AlertPublishError } from '../../lib/adapters/sns.ts';
 import { describeServerCertificate } from '../../lib/domain/trust-material.ts';
-import type { AlertMessage, AlertPublisher, StoredCertificate } from '../../lib/ports.ts';
+import type { AlertMessage, AlertPublisher } from '../../lib/ports/alert-publisher.ts';
+import type { StoredCertificate } from '../../lib/ports/config-store.ts';
+import { seed } from '../support/config.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
 import { createTestTables, type TestTables } from '../support/dynamodb.ts';
 
@@ -38,10 +40,10 @@ async function seededTables(): Promise<{ tables: TestTables; configStore: Dynamo
   const tables = await createTestTables();
   const configStore = new DynamoDbConfigStore(tables.client, tables.names.configTable);
   const stored = (cert: MadeCertificate, topic?: string): StoredCertificate => ({ ...describeServerCertificate(cert.pem), ...(topic ? { topic } : {}) });
-  const history = { actor: 'test', changedAt: NOW.toISOString(), changes: [] };
-  await configStore.changeTrustItem({ sk: configSk.pushCertificate, item: { certificate: stored(made.push, 'com.apple.mgmt.External.0f1e2d3c') }, history });
-  await configStore.changeTrustItem({ sk: configSk.deviceCa, item: { certificates: [made.ca61, made.ca10, made.ca1, made.caExpired].map((c) => stored(c)) }, history });
-  await configStore.changeTrustItem({ sk: configSk.serverCertificate, item: { certificate: stored(made.server) }, history });
+  const changedAt = NOW.toISOString();
+  await seed(configStore, { kind: 'PUSH_CERTIFICATE', certificate: stored(made.push, 'com.apple.mgmt.External.0f1e2d3c') }, { changedAt });
+  await seed(configStore, { kind: 'DEVICE_CAS', certificates: [made.ca61, made.ca10, made.ca1, made.caExpired].map((c) => stored(c)) }, { changedAt });
+  await seed(configStore, { kind: 'SERVER_CERTIFICATE', certificate: stored(made.server) }, { changedAt });
   return { tables, configStore };
 }
 

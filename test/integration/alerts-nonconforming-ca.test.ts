@@ -4,10 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbExpiryAlertStore } from '../../lib/adapters/dynamodb/expiry-alert-store.ts';
-import { configSk } from '../../lib/adapters/dynamodb/keys.ts';
 import { DeviceCertificateVerifier } from '../../lib/domain/device-certificates.ts';
 import { describeServerCertificate, parseDeviceCaBundle } from '../../lib/domain/trust-material.ts';
-import type { AlertMessage, AlertPublisher, StoredCertificate } from '../../lib/ports.ts';
+import type { AlertMessage, AlertPublisher } from '../../lib/ports/alert-publisher.ts';
+import type { StoredCertificate } from '../../lib/ports/config-store.ts';
+import { seed } from '../support/config.ts';
 import { AdminTrustService } from '../../lib/services/admin/trust-service.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
 import { createTestTables } from '../support/dynamodb.ts';
@@ -41,11 +42,7 @@ async function tablesWithLegacyCa() {
   const configStore = new DynamoDbConfigStore(tables.client, tables.names.configTable);
   // Written as an older release stored it, before the rule existed (uploads now refuse it).
   const stored: StoredCertificate = { ...describeServerCertificate(legacyCa.pem) };
-  await configStore.changeTrustItem({
-    sk: configSk.deviceCa,
-    item: { certificates: [stored] },
-    history: { actor: 'test', changedAt: NOW.toISOString(), changes: [] },
-  });
+  await seed(configStore, { kind: 'DEVICE_CAS', certificates: [stored] }, { changedAt: NOW.toISOString() });
   return { tables, configStore };
 }
 
@@ -97,11 +94,7 @@ describe('a device CA stored before a rule was added', () => {
 
     // Replaced by a conforming CA: no more alerts.
     const conforming = factory.makeRootCa({ cn: 'Conforming Device Root' });
-    await configStore.changeTrustItem({
-      sk: configSk.deviceCa,
-      item: { certificates: parseDeviceCaBundle(conforming.pem) },
-      history: { actor: 'test', changedAt: NOW.toISOString(), changes: [] },
-    });
+    await seed(configStore, { kind: 'DEVICE_CAS', certificates: parseDeviceCaBundle(conforming.pem) }, { changedAt: NOW.toISOString() });
     expect((await scanAt(2 * DAY)).alerted).toEqual([]);
   });
 
