@@ -12,18 +12,13 @@
 // and skips what it already read. Handled as for the real service: iterators expire (ExpiredIteratorException →
 // a new one after the last record read), records older than 24 h are trimmed (TRIM_HORIZON, logged), shards close
 // and get children (parents first), a recreated table has a new stream (the old checkpoint is dropped).
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  type AttributeValue as StreamAttributeValue,
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type _Record as StreamRecord,
-  type Shard,
-} from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { type ShardPosition, StreamCheckpoint } from './stream-checkpoint.ts';
+import { Deliverer } from './stream-deliverer.ts';
+import { describeError, errorName } from './stream-records.ts';
+import { newShardState, ShardReader, type ShardState } from './stream-shard-reader.ts';
 
 export interface StreamPoller {
   stop(): Promise<void>;
@@ -45,411 +40,226 @@ export interface StreamPollerOptions {
   maxRetryDelayMs?: number;
 }
 
-interface Checkpoint {
-  streamArn?: string;
-  /** Per shard: the last sequence number delivered successfully, or that the shard was read to its end. */
-  shards: Record<string, { sequenceNumber?: string; finished?: boolean }>;
-}
-
-interface ShardState {
-  shardId: string;
-  parentShardId?: string;
-  iterator?: string;
-  /** Records read but not yet delivered successfully, oldest first. */
-  buffer: DynamoDBRecord[];
-  /** The last record read (buffered or delivered). */
-  lastRead?: string;
-  /** The last record delivered successfully. */
-  delivered?: string;
-  /** The next iterator must start at TRIM_HORIZON (the last position was reported trimmed). */
-  fromHorizon?: boolean;
-  /** A closed shard read to its end (no next iterator). */
-  exhausted: boolean;
-  /** Exhausted and delivered: its children may go. */
-  finished: boolean;
-  failures: number;
-  retryAt: number;
-}
-
 const DEFAULT_DRAIN_TIMEOUT_MS = 15_000;
-/** GetRecords returns at most 1000 records. */
-const GET_RECORDS_LIMIT = 1000;
 
-function errorName(error: unknown): string {
-  return (error as { name?: string })?.name ?? 'Error';
+/** What one poll of every shard found: nothing waiting or read (caughtUp), and whether anything moved. */
+interface CycleOutcome {
+  caughtUp: boolean;
+  progress: boolean;
 }
 
-function describeError(error: unknown): string {
-  const e = error as { name?: string; message?: string };
-  return e?.message ? `${e.name ?? 'Error'}: ${e.message}` : String(error);
-}
-
-/** The SDK's attribute value (binary as bytes) in the Lambda event's form (binary as base64). */
-export function toLambdaAttributeValue(value: StreamAttributeValue): LambdaAttributeValue {
-  if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
-  if (value.BS !== undefined) return { BS: value.BS.map((b) => Buffer.from(b).toString('base64')) };
-  if (value.M !== undefined) return { M: toLambdaImage(value.M)! };
-  if (value.L !== undefined) return { L: value.L.map(toLambdaAttributeValue) };
-  if (value.S !== undefined) return { S: value.S };
-  if (value.N !== undefined) return { N: value.N };
-  if (value.SS !== undefined) return { SS: value.SS };
-  if (value.NS !== undefined) return { NS: value.NS };
-  if (value.BOOL !== undefined) return { BOOL: value.BOOL };
-  return { NULL: true };
-}
-
-function toLambdaImage(image: Record<string, StreamAttributeValue> | undefined): Record<string, LambdaAttributeValue> | undefined {
-  if (!image) return undefined;
-  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, toLambdaAttributeValue(value)]));
-}
-
-/** One stream record as Lambda hands it to a function (DynamoDBStreamEvent.Records[n]). */
-export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
-  const data = record.dynamodb ?? {};
-  const created = data.ApproximateCreationDateTime;
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName,
-    eventVersion: record.eventVersion ?? '1.1',
-    eventSource: 'aws:dynamodb',
-    awsRegion: record.awsRegion,
-    dynamodb: {
-      ApproximateCreationDateTime: created instanceof Date ? Math.floor(created.getTime() / 1000) : (created as number | undefined),
-      Keys: toLambdaImage(data.Keys),
-      NewImage: toLambdaImage(data.NewImage),
-      OldImage: toLambdaImage(data.OldImage),
-      SequenceNumber: data.SequenceNumber,
-      SizeBytes: data.SizeBytes,
-      StreamViewType: data.StreamViewType,
-    },
-    eventSourceARN: streamArn,
-  };
-}
-
-/**
- * Index of the first record the handler reported as failed (Lambda's ReportBatchItemFailures), or undefined when
- * the batch succeeded. A missing, empty or unknown itemIdentifier fails the whole batch, as in Lambda.
- */
-export function firstFailedIndex(result: unknown, batch: readonly DynamoDBRecord[]): number | undefined {
-  if (typeof result !== 'object' || result === null) return undefined;
-  const failures = (result as { batchItemFailures?: unknown }).batchItemFailures;
-  if (!Array.isArray(failures) || failures.length === 0) return undefined;
-  let first = batch.length;
-  for (const failure of failures) {
-    const id = (failure as { itemIdentifier?: unknown })?.itemIdentifier;
-    const index = typeof id === 'string' && id !== '' ? batch.findIndex((r) => r.dynamodb?.SequenceNumber === id) : -1;
-    if (index < 0) return 0;
-    first = Math.min(first, index);
-  }
-  return first;
-}
-
-/** Sequence numbers are decimal strings of up to 40 digits (DynamoDB Local pads them to 21). */
-export function compareSequenceNumbers(a: string | undefined, b: string): number {
-  if (a === undefined) return -1;
-  try {
-    const [x, y] = [BigInt(a), BigInt(b)];
-    return x === y ? 0 : x > y ? 1 : -1;
-  } catch {
-    return a.localeCompare(b);
-  }
-}
-
-function readCheckpoint(file: string, log: (line: string) => void): Checkpoint {
-  if (!existsSync(file)) return { shards: {} };
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Checkpoint;
-    return { streamArn: parsed.streamArn, shards: parsed.shards ?? {} };
-  } catch (error) {
-    log(`Stream checkpoint ${file} unreadable (${describeError(error)}); starting from the oldest record`);
-    return { shards: {} };
-  }
+interface Drainer {
+  /** Resolved by the first cycle that starts after this one and finds the stream caught up. */
+  after: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
-  const pollIntervalMs = options.pollIntervalMs ?? 250;
-  const retryDelayMs = options.retryDelayMs ?? 250;
-  const maxRetryDelayMs = options.maxRetryDelayMs ?? 2000;
-  const batchSize = Math.max(1, Math.min(options.batchSize || 100, 10_000));
-  const clientConfig = { endpoint: options.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 2 };
-  const dynamoDb = new DynamoDBClient(clientConfig);
-  const streams = new DynamoDBStreamsClient(clientConfig);
-  const label = `stream of ${options.tableName}`;
+  return new LocalStreamPoller(options);
+}
 
-  const checkpoint = readCheckpoint(options.checkpointFile, options.log);
-  let checkpointText = JSON.stringify(checkpoint);
-  let streamArn: string | undefined;
-  const shards = new Map<string, ShardState>();
+/** The poll loop: shards in order (a parent before its children), each read and delivered in turn. */
+class LocalStreamPoller implements StreamPoller {
+  private readonly label: string;
+  private readonly dynamoDb: DynamoDBClient;
+  private readonly streams: DynamoDBStreamsClient;
+  private readonly reader: ShardReader;
+  private readonly deliverer: Deliverer;
+  private readonly checkpoint: StreamCheckpoint;
+  private readonly shards = new Map<string, ShardState>();
+  private readonly drainers = new Set<Drainer>();
+  private readonly pollIntervalMs: number;
+  private streamArn?: string;
+  private stopped = false;
+  private cyclesStarted = 0;
+  private lastProblem?: string;
+  private wake?: () => void;
+  private readonly loop: Promise<void>;
 
-  let stopped = false;
-  let cyclesStarted = 0;
-  let lastProblem: string | undefined;
-  let wake: (() => void) | undefined;
-  const drainers = new Set<{ after: number; resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
-
-  const saveCheckpoint = () => {
-    checkpoint.streamArn = streamArn;
-    for (const state of shards.values()) {
-      checkpoint.shards[state.shardId] = state.finished ? { finished: true } : { sequenceNumber: state.delivered };
-    }
-    const text = JSON.stringify(checkpoint);
-    if (text === checkpointText) return;
-    const temporary = `${options.checkpointFile}.tmp`;
-    writeFileSync(temporary, text);
-    renameSync(temporary, options.checkpointFile);
-    checkpointText = text;
-  };
-
-  const reportProblem = (problem: string | undefined) => {
-    if (problem && problem !== lastProblem) options.log(`Stream delivery (${label}): ${problem}`);
-    lastProblem = problem;
-  };
-
-  async function findStream(): Promise<string> {
-    const table = await dynamoDb.send(new DescribeTableCommand({ TableName: options.tableName }));
-    const arn = table.Table?.LatestStreamArn;
-    if (!arn) throw new Error(`table ${options.tableName} has no stream`);
-    if (checkpoint.streamArn && checkpoint.streamArn !== arn) {
-      options.log(`Stream delivery (${label}): the table has a new stream (recreated?); reading it from its oldest record`);
-      checkpoint.shards = {};
-    }
-    shards.clear();
-    return arn;
+  constructor(private readonly options: StreamPollerOptions) {
+    this.label = `stream of ${options.tableName}`;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    const clientConfig = { endpoint: options.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 2 };
+    this.dynamoDb = new DynamoDBClient(clientConfig);
+    this.streams = new DynamoDBStreamsClient(clientConfig);
+    this.reader = new ShardReader(this.dynamoDb, this.streams, options.tableName, options.log);
+    this.checkpoint = new StreamCheckpoint(options.checkpointFile, options.log);
+    this.deliverer = new Deliverer({
+      handler: options.handler,
+      batchSize: Math.max(1, Math.min(options.batchSize || 100, 10_000)),
+      retryDelayMs: options.retryDelayMs ?? 250,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 2000,
+      log: options.log,
+      label: this.label,
+      onDelivered: () => this.saveCheckpoint(),
+      onFailure: (problem) => {
+        this.lastProblem = problem;
+      },
+    });
+    this.loop = this.run();
   }
 
-  async function listShards(arn: string): Promise<Shard[]> {
-    const all: Shard[] = [];
-    let exclusiveStartShardId: string | undefined;
-    do {
-      const page = await streams.send(new DescribeStreamCommand({ StreamArn: arn, ExclusiveStartShardId: exclusiveStartShardId }));
-      all.push(...(page.StreamDescription?.Shards ?? []));
-      exclusiveStartShardId = page.StreamDescription?.LastEvaluatedShardId;
-    } while (exclusiveStartShardId);
-    return all;
+  drain(timeoutMs = DEFAULT_DRAIN_TIMEOUT_MS): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error(`Stream delivery (${this.label}) is stopped`));
+    return new Promise<void>((resolve, reject) => {
+      const drainer: Drainer = {
+        after: this.cyclesStarted,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.drainers.delete(drainer);
+          const problem = this.lastProblem ? `; last problem: ${this.lastProblem}` : '';
+          reject(new Error(`Stream delivery (${this.label}) did not catch up within ${timeoutMs} ms: ${this.pending()} record(s) waiting${problem}`));
+        }, timeoutMs),
+      };
+      this.drainers.add(drainer);
+      this.wake?.();
+    });
   }
 
-  async function newIterator(arn: string, state: ShardState): Promise<string | undefined> {
-    const after = state.lastRead ?? state.delivered;
-    if (after && !state.fromHorizon) {
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    for (const drainer of this.drainers) {
+      clearTimeout(drainer.timer);
+      drainer.reject(new Error(`Stream delivery (${this.label}) stopped before catching up`));
+    }
+    this.drainers.clear();
+    try {
+      this.saveCheckpoint();
+    } catch {
+      // the data directory is gone: nothing to keep
+    }
+    this.dynamoDb.destroy();
+    this.streams.destroy();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const number = ++this.cyclesStarted;
+      let outcome: CycleOutcome = { caughtUp: false, progress: false };
       try {
-        const result = await streams.send(
-          new GetShardIteratorCommand({ StreamArn: arn, ShardId: state.shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }),
-        );
-        return result.ShardIterator;
+        outcome = await this.cycle();
+        if (outcome.caughtUp) this.reportProblem(undefined);
       } catch (error) {
-        if (errorName(error) !== 'TrimmedDataAccessException') throw error;
-        options.log(`Stream delivery (${label}): records after ${after} of ${state.shardId} were trimmed (older than 24 h); continuing from the oldest kept`);
+        this.reportProblem(describeError(error));
       }
+      if (outcome.caughtUp) this.resolveDrainers(number);
+      if (this.stopped) break;
+      await this.pause(outcome.progress ? 0 : this.pollIntervalMs);
     }
-    state.fromHorizon = false;
-    const result = await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: state.shardId, ShardIteratorType: 'TRIM_HORIZON' }));
-    return result.ShardIterator;
   }
 
-  /** Reads the next records of a shard into its buffer; returns how many. */
-  async function read(arn: string, state: ShardState): Promise<number> {
-    state.iterator ??= await newIterator(arn, state);
-    if (!state.iterator) {
-      state.exhausted = true;
-      return 0;
-    }
-    let result;
-    try {
-      result = await streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: GET_RECORDS_LIMIT }));
-    } catch (error) {
-      state.iterator = undefined;
-      if (errorName(error) === 'ExpiredIteratorException') return 0; // a new one from the last record read, next cycle
-      if (errorName(error) === 'TrimmedDataAccessException') {
-        // DynamoDB Local: an iterator taken on an empty shard points at the shard's StartingSequenceNumber, and when
-        // the first record has a later number (a transaction across tables uses up two) GetRecords says "trimmed".
-        // In AWS it means the iterator's position is older than 24 h. Either way: from the oldest record kept,
-        // skipping what was read already (below), so nothing is repeated.
-        state.fromHorizon = true;
-        return 0;
+  private resolveDrainers(cycle: number): void {
+    for (const drainer of this.drainers) {
+      if (cycle > drainer.after) {
+        clearTimeout(drainer.timer);
+        this.drainers.delete(drainer);
+        drainer.resolve();
       }
-      throw error;
     }
-    state.iterator = result.NextShardIterator;
-    if (!result.NextShardIterator) state.exhausted = true;
-    const position = state.lastRead ?? state.delivered;
-    const records = (result.Records ?? [])
-      .map((r) => toLambdaRecord(r, arn))
-      .filter((r) => position === undefined || compareSequenceNumbers(r.dynamodb?.SequenceNumber, position) > 0);
-    state.buffer.push(...records);
-    if (records.length > 0) state.lastRead = records[records.length - 1].dynamodb?.SequenceNumber;
-    return records.length;
   }
 
-  /** Hands the next batch of a shard to the handler; false when it failed (retried after a backoff). */
-  async function deliver(state: ShardState): Promise<boolean> {
-    const batch = state.buffer.slice(0, batchSize);
-    let failedFrom: number | undefined;
-    let reason = 'reported failed records';
-    try {
-      failedFrom = firstFailedIndex(await options.handler({ Records: batch }), batch);
-    } catch (error) {
-      failedFrom = 0;
-      reason = `threw ${describeError(error)}`;
-    }
-    const succeeded = failedFrom === undefined ? batch.length : failedFrom;
-    if (succeeded > 0) {
-      state.buffer.splice(0, succeeded);
-      state.delivered = batch[succeeded - 1].dynamodb?.SequenceNumber;
-      saveCheckpoint();
-    }
-    if (failedFrom === undefined) {
-      if (state.failures > 0) options.log(`Stream delivery (${label}): delivered after ${state.failures + 1} attempts`);
-      state.failures = 0;
-      return true;
-    }
-    state.failures += 1;
-    lastProblem = `handler ${reason}`;
-    const delay = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (state.failures - 1));
-    state.retryAt = Date.now() + delay;
-    // Log the first failures and then at powers of two, not every retry of a long outage.
-    if ((state.failures & (state.failures - 1)) === 0) {
-      const from = batch[failedFrom]?.dynamodb?.SequenceNumber;
-      options.log(`Stream delivery (${label}): handler ${reason} from record ${from} (attempt ${state.failures}); retrying in ${delay} ms`);
-    }
-    return false;
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      this.wake = undefined;
+    });
   }
 
   /** One poll of every shard; caughtUp when nothing was waiting or read. */
-  async function cycle(): Promise<{ caughtUp: boolean; progress: boolean }> {
-    streamArn ??= await findStream();
-    const arn = streamArn;
-    let described: Shard[];
+  private async cycle(): Promise<CycleOutcome> {
+    const arn = (this.streamArn ??= await this.findStream());
+    await this.refreshShards(arn);
+    const outcome: CycleOutcome = { caughtUp: true, progress: false };
+    for (const state of this.shards.values()) {
+      if (state.finished) continue;
+      const shard = await this.pollShard(arn, state);
+      outcome.caughtUp &&= shard.caughtUp;
+      outcome.progress ||= shard.progress;
+      if (this.stopped) return { caughtUp: false, progress: outcome.progress };
+    }
+    return outcome;
+  }
+
+  private async findStream(): Promise<string> {
+    const arn = await this.reader.latestStreamArn();
+    if (this.checkpoint.belongsToAnotherStream(arn)) {
+      this.options.log(`Stream delivery (${this.label}): the table has a new stream (recreated?); reading it from its oldest record`);
+    }
+    this.shards.clear();
+    return arn;
+  }
+
+  /** Adds the shards the stream has gained, where the checkpoint left them; forgets those trimmed away. */
+  private async refreshShards(arn: string): Promise<void> {
+    let described;
     try {
-      described = await listShards(arn);
+      described = await this.reader.listShards(arn);
     } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') streamArn = undefined;
+      if (errorName(error) === 'ResourceNotFoundException') this.streamArn = undefined;
       throw error;
     }
     for (const shard of described) {
-      if (!shard.ShardId || shards.has(shard.ShardId)) continue;
-      const saved = checkpoint.shards[shard.ShardId];
-      shards.set(shard.ShardId, {
-        shardId: shard.ShardId,
-        parentShardId: shard.ParentShardId,
-        buffer: [],
-        delivered: saved?.sequenceNumber,
-        exhausted: saved?.finished === true,
-        finished: saved?.finished === true,
-        failures: 0,
-        retryAt: 0,
-      });
+      if (shard.ShardId && !this.shards.has(shard.ShardId)) {
+        this.shards.set(shard.ShardId, newShardState({ ...shard, ShardId: shard.ShardId }, this.checkpoint.positionOf(shard.ShardId)));
+      }
     }
     // Shards trimmed away are forgotten (their records are gone from the stream too).
     const present = new Set(described.map((s) => s.ShardId));
-    for (const id of Object.keys(checkpoint.shards)) if (!present.has(id)) delete checkpoint.shards[id];
-    for (const id of [...shards.keys()]) if (!present.has(id)) shards.delete(id);
+    this.checkpoint.keepOnly(present);
+    for (const id of [...this.shards.keys()]) if (!present.has(id)) this.shards.delete(id);
+  }
 
+  /** Reads a shard when its buffer is empty and delivers what it holds; a parent's records go first, as in Lambda. */
+  private async pollShard(arn: string, state: ShardState): Promise<CycleOutcome> {
+    const parent = state.parentShardId ? this.shards.get(state.parentShardId) : undefined;
+    if ((parent && !parent.finished) || Date.now() < state.retryAt) return { caughtUp: false, progress: false };
     let caughtUp = true;
     let progress = false;
-    for (const state of shards.values()) {
-      if (state.finished) continue;
-      const parent = state.parentShardId ? shards.get(state.parentShardId) : undefined;
-      if (parent && !parent.finished) {
-        caughtUp = false; // its parent's records go first, as in Lambda
-        continue;
-      }
-      if (Date.now() < state.retryAt) {
-        caughtUp = false;
-        continue;
-      }
-      if (state.buffer.length === 0 && !state.exhausted) {
-        const count = await read(arn, state);
-        // No iterator after a read: it expired or hit the quirk below, so read again at once, not caught up.
-        if (count > 0 || (state.iterator === undefined && !state.exhausted)) {
-          caughtUp = false;
-          progress = true;
-        }
-      }
-      while (state.buffer.length > 0) {
-        if (stopped) return { caughtUp: false, progress };
-        // Caught up only once a read finds nothing new: a cycle that delivered must be followed by one that looks.
-        caughtUp = false;
-        if (!(await deliver(state))) break;
-        progress = true;
-      }
-      if (state.exhausted && state.buffer.length === 0) {
-        state.finished = true;
-        caughtUp = false;
-        progress = true;
-        saveCheckpoint();
-      }
+    if (state.buffer.length === 0 && !state.exhausted) {
+      const count = await this.reader.read(arn, state);
+      // No iterator after a read: it expired or hit DynamoDB Local's quirk, so read again at once, not caught up.
+      if (count > 0 || (state.iterator === undefined && !state.exhausted)) [caughtUp, progress] = [false, true];
+    }
+    while (state.buffer.length > 0 && !this.stopped) {
+      // Caught up only once a read finds nothing new: a cycle that delivered must be followed by one that looks.
+      caughtUp = false;
+      if (!(await this.deliverer.deliver(state))) break;
+      progress = true;
+    }
+    if (state.buffer.length > 0) caughtUp = false;
+    if (state.exhausted && state.buffer.length === 0 && !this.stopped) {
+      state.finished = true;
+      this.saveCheckpoint();
+      return { caughtUp: false, progress: true };
     }
     return { caughtUp, progress };
   }
 
-  const pending = () => [...shards.values()].reduce((sum, s) => sum + s.buffer.length, 0);
+  private saveCheckpoint(): void {
+    const positions = [...this.shards.values()].map((state): [string, ShardPosition] => [
+      state.shardId,
+      state.finished ? { finished: true } : { sequenceNumber: state.delivered },
+    ]);
+    this.checkpoint.save(this.streamArn, positions);
+  }
 
-  const loop = (async () => {
-    while (!stopped) {
-      const number = ++cyclesStarted;
-      let outcome = { caughtUp: false, progress: false };
-      try {
-        outcome = await cycle();
-        if (outcome.caughtUp) reportProblem(undefined);
-      } catch (error) {
-        reportProblem(describeError(error));
-      }
-      if (outcome.caughtUp) {
-        for (const drainer of drainers) {
-          if (number > drainer.after) {
-            clearTimeout(drainer.timer);
-            drainers.delete(drainer);
-            drainer.resolve();
-          }
-        }
-      }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, outcome.progress ? 0 : pollIntervalMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
-  })();
+  private reportProblem(problem: string | undefined): void {
+    if (problem && problem !== this.lastProblem) this.options.log(`Stream delivery (${this.label}): ${problem}`);
+    this.lastProblem = problem;
+  }
 
-  return {
-    drain(timeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
-      if (stopped) return Promise.reject(new Error(`Stream delivery (${label}) is stopped`));
-      return new Promise<void>((resolve, reject) => {
-        const drainer = {
-          after: cyclesStarted,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            drainers.delete(drainer);
-            const problem = lastProblem ? `; last problem: ${lastProblem}` : '';
-            reject(new Error(`Stream delivery (${label}) did not catch up within ${timeoutMs} ms: ${pending()} record(s) waiting${problem}`));
-          }, timeoutMs),
-        };
-        drainers.add(drainer);
-        wake?.();
-      });
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      wake?.();
-      await loop;
-      for (const drainer of drainers) {
-        clearTimeout(drainer.timer);
-        drainer.reject(new Error(`Stream delivery (${label}) stopped before catching up`));
-      }
-      drainers.clear();
-      try {
-        saveCheckpoint();
-      } catch {
-        // the data directory is gone: nothing to keep
-      }
-      dynamoDb.destroy();
-      streams.destroy();
-    },
-  };
+  private pending(): number {
+    return [...this.shards.values()].reduce((sum, s) => sum + s.buffer.length, 0);
+  }
 }
