@@ -92,95 +92,98 @@ function parseMessage(text: string): unknown {
   }
 }
 
-export async function startSnsEndpoint(options: { port: number; alertsFile: string; print: (line: string) => void }): Promise<SnsEndpoint> {
-  const topicArn = 'arn:aws:sns:us-east-1:000000000000:tollgate-alerts';
-  mkdirSync(dirname(options.alertsFile), { recursive: true });
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:tollgate-alerts';
 
-  const publish = (params: URLSearchParams): string => {
-    const arn = params.get('TopicArn') ?? params.get('TargetArn');
-    if (!arn) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
-    if (arn !== topicArn) throw new SnsError(404, 'NotFound', 'Topic does not exist');
-    const message = params.get('Message');
-    if (!message) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Empty message');
-    if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Message too long');
-    const subject = params.get('Subject');
-    if (subject !== null) {
-      // SNS: "Subjects must be UTF-8 text with no line breaks or control characters, and less than 100 characters long."
-      // eslint-disable-next-line no-control-regex
-      // As SNS: printable ASCII only, fewer than 100 characters.
-      if (subject.length === 0 || subject.length >= 100 || /[^\x20-\x7e]/.test(subject)) {
-        throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Subject');
-      }
+/** Checks a Publish as SNS does, appends the alert to alerts.jsonl and prints it; returns the MessageId. */
+function publish(params: URLSearchParams, options: { alertsFile: string; print: (line: string) => void }): string {
+  const arn = params.get('TopicArn') ?? params.get('TargetArn');
+  if (!arn) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter');
+  if (arn !== TOPIC_ARN) throw new SnsError(404, 'NotFound', 'Topic does not exist');
+  const message = params.get('Message');
+  if (!message) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Empty message');
+  if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Message too long');
+  const subject = params.get('Subject');
+  // SNS: "Subjects must be UTF-8 text with no line breaks or control characters, and less than 100 characters long."
+  // As SNS: printable ASCII only, fewer than 100 characters.
+  if (subject !== null && (subject.length === 0 || subject.length >= 100 || /[^\x20-\x7e]/.test(subject))) {
+    throw new SnsError(400, 'InvalidParameter', 'Invalid parameter: Subject');
+  }
+  const messageAttributes = readMessageAttributes(params);
+  const line: PublishedAlertLine = { subject, message: parseMessage(message), messageAttributes };
+  appendFileSync(options.alertsFile, `${JSON.stringify(line)}\n`);
+  const label = [messageAttributes.severity, messageAttributes.type].filter(Boolean).join(' ');
+  options.print(`SNS alert${label ? ` [${label}]` : ''}: ${subject ?? message.slice(0, 80)}`);
+  return randomUUID();
+}
+
+function answer(res: ServerResponse, status: number, xml: string): void {
+  res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+  res.end(xml);
+}
+
+/** One request in the AWS Query protocol: a Publish answered with its MessageId, anything else with SNS's error. */
+async function handleRequest(req: IncomingMessage, res: ServerResponse, options: { alertsFile: string; print: (line: string) => void }): Promise<void> {
+  const requestId = randomUUID();
+  try {
+    if (req.method !== 'POST') throw new SnsError(405, 'InvalidAction', 'Only POST is supported by the local SNS endpoint');
+    const contentType = String(req.headers['content-type'] ?? '');
+    if (/json|cbor/i.test(contentType) || req.headers['x-amz-target'] || req.headers['x-amzn-query-mode']) {
+      throw new SnsError(400, 'InvalidAction', 'The local SNS endpoint speaks the AWS Query protocol (form-encoded POST) only');
     }
-    const messageAttributes = readMessageAttributes(params);
-    const line: PublishedAlertLine = { subject, message: parseMessage(message), messageAttributes };
-    appendFileSync(options.alertsFile, `${JSON.stringify(line)}\n`);
-    const label = [messageAttributes.severity, messageAttributes.type].filter(Boolean).join(' ');
-    options.print(`SNS alert${label ? ` [${label}]` : ''}: ${subject ?? message.slice(0, 80)}`);
-    return randomUUID();
-  };
+    const params = new URLSearchParams(await readBody(req));
+    const action = params.get('Action');
+    if (action !== 'Publish') throw new SnsError(400, 'InvalidAction', `The action ${action ?? '(none)'} is not valid for this endpoint`);
+    const messageId = publish(params, options);
+    answer(
+      res,
+      200,
+      `<PublishResponse xmlns="${XML_NAMESPACE}"><PublishResult><MessageId>${messageId}</MessageId></PublishResult>` +
+        `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
+    );
+  } catch (error) {
+    const e = error instanceof SnsError ? error : new SnsError(500, 'InternalError', 'Internal error', 'Receiver');
+    if (!(error instanceof SnsError)) options.print(`SNS endpoint failed: ${(error as Error)?.message ?? error}`);
+    if (res.headersSent) return void res.end();
+    answer(
+      res,
+      e.statusCode,
+      `<ErrorResponse xmlns="${XML_NAMESPACE}"><Error><Type>${e.type}</Type><Code>${e.code}</Code>` +
+        `<Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    );
+  }
+}
 
-  const answer = (res: ServerResponse, status: number, xml: string) => {
-    res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
-    res.end(xml);
-  };
-
-  const server: Server = createServer(async (req, res) => {
-    const requestId = randomUUID();
-    try {
-      if (req.method !== 'POST') throw new SnsError(405, 'InvalidAction', 'Only POST is supported by the local SNS endpoint');
-      const contentType = String(req.headers['content-type'] ?? '');
-      if (/json|cbor/i.test(contentType) || req.headers['x-amz-target'] || req.headers['x-amzn-query-mode']) {
-        throw new SnsError(400, 'InvalidAction', 'The local SNS endpoint speaks the AWS Query protocol (form-encoded POST) only');
-      }
-      const params = new URLSearchParams(await readBody(req));
-      const action = params.get('Action');
-      if (action !== 'Publish') throw new SnsError(400, 'InvalidAction', `The action ${action ?? '(none)'} is not valid for this endpoint`);
-      const messageId = publish(params);
-      answer(
-        res,
-        200,
-        `<PublishResponse xmlns="${XML_NAMESPACE}"><PublishResult><MessageId>${messageId}</MessageId></PublishResult>` +
-          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
-      );
-    } catch (error) {
-      const e = error instanceof SnsError ? error : new SnsError(500, 'InternalError', 'Internal error', 'Receiver');
-      if (!(error instanceof SnsError)) options.print(`SNS endpoint failed: ${(error as Error)?.message ?? error}`);
-      if (res.headersSent) return void res.end();
-      answer(
-        res,
-        e.statusCode,
-        `<ErrorResponse xmlns="${XML_NAMESPACE}"><Error><Type>${e.type}</Type><Code>${e.code}</Code>` +
-          `<Message>${escapeXml(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
-      );
-    }
+function listenOn(server: Server, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
   });
+}
 
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
-  const close = () =>
-    new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
-      server.close(() => resolve());
-      // Keep-alive connections would otherwise keep answering: an outage refuses and drops everything.
-      server.closeAllConnections();
-    });
+function closeAll(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    // Keep-alive connections would otherwise keep answering: an outage refuses and drops everything.
+    server.closeAllConnections();
+  });
+}
 
-  const port = await listen(options.port);
+export async function startSnsEndpoint(options: { port: number; alertsFile: string; print: (line: string) => void }): Promise<SnsEndpoint> {
+  mkdirSync(dirname(options.alertsFile), { recursive: true });
+  const server: Server = createServer((req, res) => void handleRequest(req, res, options));
+  const port = await listenOn(server, options.port);
   return {
     url: `http://127.0.0.1:${port}`,
-    topicArn,
-    pause: close,
+    topicArn: TOPIC_ARN,
+    pause: () => closeAll(server),
     resume: async () => {
-      if (!server.listening) await listen(port);
+      if (!server.listening) await listenOn(server, port);
     },
-    stop: close,
+    stop: () => closeAll(server),
   };
 }

@@ -113,6 +113,130 @@ function functionEnvironment(
   return env;
 }
 
+/** What was started, stopped in the reverse order; a failed stop does not keep the others from stopping. */
+class Stoppers {
+  private readonly stops: (() => Promise<void>)[] = [];
+
+  add(stop: () => Promise<void>): void {
+    this.stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+/** The DynamoDB endpoint given, or a DynamoDB Local started under dataDir. */
+async function dynamoDbEndpointFor(options: LocalStackOptions, dataDir: string, log: (line: string) => void, stoppers: Stoppers): Promise<string> {
+  if (options.dynamoDbEndpoint) return options.dynamoDbEndpoint;
+  const dynamoDb: DynamoDbLocal = await startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: join(dataDir, 'dynamodb') });
+  stoppers.add(() => dynamoDb.stop());
+  log(dynamoDbLocalExposureNote(dynamoDb.port));
+  return dynamoDb.endpoint;
+}
+
+/**
+ * Gives the handlers their environment: in process.env, where they read it at import (Lambda would give each
+ * function its own; here they share one process, and their variables do not clash), and in $DATA_DIR/local-stack.json
+ * for `npm run invoke`, without the secrets. The caller's own log level wins (tests run silent); NODE_OPTIONS stays
+ * the caller's.
+ */
+function exportEnvironment(env: Record<string, string>, dataDir: string): void {
+  Object.assign(process.env, env, {
+    NODE_OPTIONS: process.env.NODE_OPTIONS ?? '',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+  });
+  const recordedEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !SECRET_VARIABLES.includes(name)));
+  writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ env: recordedEnv, pid: process.pid } satisfies LocalStackState, null, 2), { mode: 0o600 });
+}
+
+/** Each function's handler, imported as Lambda would (after the environment is set). */
+async function loadHandlers(config: ServerlessConfig): Promise<Map<string, LambdaHandler>> {
+  const handlers = new Map<string, LambdaHandler>();
+  for (const fn of config.functions) {
+    const module = await import(pathToFileURL(join(PROJECT_ROOT, fn.module)).href);
+    handlers.set(fn.name, module[fn.exportName]);
+  }
+  return handlers;
+}
+
+/** The HTTPS server's self-signed certificate is the server certificate devices see: registered on the first start. */
+async function registerServerCertificate(configStore: DynamoDbConfigStore, pem: string): Promise<void> {
+  if (await configStore.getServerCertificate()) return;
+  const certificate = describeServerCertificate(pem);
+  const { version } = await configStore.getSettings();
+  await configStore.commit({
+    change: { kind: 'SERVER_CERTIFICATE', certificate },
+    expect: { serverCertificate: null },
+    history: { version, actor: 'local-runner', changedAt: new Date().toISOString(), changes: [{ field: 'serverCertificate', from: null, to: certificate.sha256 }] },
+  });
+}
+
+function closeOnStop(server: Server, stoppers: Stoppers): void {
+  stoppers.add(
+    () =>
+      new Promise((resolveClose) => {
+        server.closeAllConnections?.();
+        server.close(() => resolveClose());
+      }),
+  );
+}
+
+/** The HTTP routes of serverless.yml over HTTP and HTTPS, as API Gateway would serve them. */
+async function startGateways(
+  config: ServerlessConfig,
+  handlers: Map<string, LambdaHandler>,
+  tls: { key: string; cert: string },
+  options: LocalStackOptions,
+  log: (line: string) => void,
+  stoppers: Stoppers,
+): Promise<{ port: number; tlsPort: number }> {
+  const targets: RouteTarget[] = config.functions.flatMap((fn) => fn.httpRoutes.map((route) => ({ route, invoke: handlers.get(fn.name)! })));
+  const onError = (error: unknown) => log(`Handler failed: ${(error as Error)?.stack ?? String(error)}`);
+  const httpServer = createApiGateway({ targets, onError });
+  const httpsServer = createApiGateway({ targets, onError, tls: { key: tls.key, cert: tls.cert } }) as Server;
+  const port = await listen(httpServer, options.port);
+  closeOnStop(httpServer, stoppers);
+  const tlsPort = await listen(httpsServer, options.tlsPort);
+  closeOnStop(httpsServer, stoppers);
+  return { port, tlsPort };
+}
+
+/** The stream deliveries of serverless.yml (the alerts function on the device-status stream), as Lambda's mapping. */
+function startPollers(
+  config: ServerlessConfig,
+  handlers: Map<string, LambdaHandler>,
+  where: { endpoint: string; tableNames: Record<string, string>; dataDir: string },
+  log: (line: string) => void,
+  stoppers: Stoppers,
+): StreamPoller[] {
+  const pollers: StreamPoller[] = [];
+  for (const fn of config.functions) {
+    for (const stream of fn.streams) {
+      const poller = startStreamPoller({
+        endpoint: where.endpoint,
+        tableName: where.tableNames[stream.tableLogicalId],
+        checkpointFile: join(where.dataDir, `stream-${fn.name}-${stream.tableLogicalId}.json`),
+        batchSize: stream.batchSize,
+        handler: (event) => handlers.get(fn.name)!(event, lambdaContext(fn.name)),
+        log,
+      });
+      pollers.push(poller);
+      stoppers.add(() => poller.stop());
+    }
+  }
+  return pollers;
+}
+
+/** Runs one function of serverless.yml once with the given event, as `npm run invoke` does. */
+function invokerFor(handlers: Map<string, LambdaHandler>): LocalStack['invoke'] {
+  return async (functionName, event = {}) => {
+    const handler = handlers.get(functionName);
+    if (!handler) throw new Error(`No function "${functionName}" in serverless.yml; there are: ${[...handlers.keys()].join(', ')}`);
+    return handler(event, lambdaContext(functionName));
+  };
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir);
@@ -121,106 +245,37 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // A trusted proxy header without its secret is refused (ConfigError, one line) before anything starts.
   readTrustedProxyConfig(functionEnvironment(config, { tableNames: {}, resourceRefs: {}, params }, {}, options.trustedProxySecret));
   ensurePrivateDirectory(dataDir);
-  const stoppers: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const s of stoppers.reverse()) await s().catch(() => undefined);
-  };
+  const stoppers = new Stoppers();
+  const stop = () => stoppers.stopAll();
 
   try {
     // Refuse taken ports before starting anything.
     await ensurePortFree(options.port, 'HTTP', 'PORT');
     await ensurePortFree(options.tlsPort, 'HTTPS', 'TLS_PORT');
-
-    let dynamoDb: DynamoDbLocal | undefined;
-    let dynamoDbEndpoint = options.dynamoDbEndpoint;
-    if (!dynamoDbEndpoint) {
-      dynamoDb = await startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: join(dataDir, 'dynamodb') });
-      stoppers.push(() => dynamoDb!.stop());
-      dynamoDbEndpoint = dynamoDb.endpoint;
-      log(dynamoDbLocalExposureNote(dynamoDb.port));
-    }
+    const dynamoDbEndpoint = await dynamoDbEndpointFor(options, dataDir, log, stoppers);
     const tableNames = tableNamesFor(config, options.tablePrefix ?? 'tollgate-local');
     const client = localDynamoDbClient(dynamoDbEndpoint);
-    stoppers.push(async () => client.destroy());
+    stoppers.add(async () => client.destroy());
     await ensureTables(client, config, tableNames);
-
     const sns = await startSnsEndpoint({ port: options.snsPort ?? 0, alertsFile: join(dataDir, ALERTS_FILE), print: log });
-    stoppers.push(() => sns.stop());
+    stoppers.add(() => sns.stop());
 
     const { token: adminToken, generated } = loadAdminToken(dataDir, options.adminToken);
-    const adminTokens = [`local-admin:admin:${createHash('sha256').update(adminToken).digest('hex')}`, options.adminTokens]
-      .filter(Boolean)
-      .join(',');
-    const env = functionEnvironment(
-      config,
-      { tableNames, resourceRefs: { [LOCAL_TOPIC_LOGICAL_ID]: sns.topicArn }, params: { adminTokens, ...params } },
-      {
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
-        AWS_ENDPOINT_URL_SNS: sns.url,
-      },
-      options.trustedProxySecret,
-    );
-    // Lambda would give each function its own environment; here they share one process, and their variables do not clash.
-    // The caller's own log level wins (tests run silent); NODE_OPTIONS stays the caller's.
-    Object.assign(process.env, env, {
-      NODE_OPTIONS: process.env.NODE_OPTIONS ?? '',
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
-    });
-    const recordedEnv = Object.fromEntries(Object.entries(env).filter(([name]) => !SECRET_VARIABLES.includes(name)));
-    writeFileSync(join(dataDir, STATE_FILE), JSON.stringify({ env: recordedEnv, pid: process.pid } satisfies LocalStackState, null, 2), { mode: 0o600 });
+    const adminTokens = [`local-admin:admin:${createHash('sha256').update(adminToken).digest('hex')}`, options.adminTokens].filter(Boolean).join(',');
+    const localAws = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint, AWS_ENDPOINT_URL_SNS: sns.url };
+    const values = { tableNames, resourceRefs: { [LOCAL_TOPIC_LOGICAL_ID]: sns.topicArn }, params: { adminTokens, ...params } };
+    exportEnvironment(functionEnvironment(config, values, localAws, options.trustedProxySecret), dataDir);
+    const handlers = await loadHandlers(config);
 
-    const handlers = new Map<string, LambdaHandler>();
-    for (const fn of config.functions) {
-      const module = await import(pathToFileURL(join(PROJECT_ROOT, fn.module)).href);
-      handlers.set(fn.name, module[fn.exportName]);
-    }
-
-    // The HTTPS server's self-signed certificate is the server certificate devices see: register it (first start).
     const tls = loadOrCreateServerCertificate(dataDir);
-    const configStore = new DynamoDbConfigStore(client, tableNames.ConfigTable);
-    if (!(await configStore.getServerCertificate())) {
-      const certificate = describeServerCertificate(tls.cert);
-      const { version } = await configStore.getSettings();
-      await configStore.commit({
-        change: { kind: 'SERVER_CERTIFICATE', certificate },
-        expect: { serverCertificate: null },
-        history: { version, actor: 'local-runner', changedAt: new Date().toISOString(), changes: [{ field: 'serverCertificate', from: null, to: certificate.sha256 }] },
-      });
-    }
-
-    const targets: RouteTarget[] = config.functions.flatMap((fn) =>
-      fn.httpRoutes.map((route) => ({ route, invoke: handlers.get(fn.name)! })),
-    );
-    const onError = (error: unknown) => log(`Handler failed: ${(error as Error)?.stack ?? String(error)}`);
-    const httpServer = createApiGateway({ targets, onError });
-    const httpsServer = createApiGateway({ targets, onError, tls: { key: tls.key, cert: tls.cert } });
-    const port = await listen(httpServer, options.port);
-    stoppers.push(() => new Promise((r) => { httpServer.closeAllConnections?.(); httpServer.close(() => r()); }));
-    const tlsPort = await listen(httpsServer, options.tlsPort);
-    stoppers.push(() => new Promise((r) => { (httpsServer as Server).closeAllConnections?.(); httpsServer.close(() => r()); }));
-
-    const pollers: StreamPoller[] = [];
-    for (const fn of config.functions) {
-      for (const stream of fn.streams) {
-        const poller = startStreamPoller({
-          endpoint: dynamoDbEndpoint,
-          tableName: tableNames[stream.tableLogicalId],
-          checkpointFile: join(dataDir, `stream-${fn.name}-${stream.tableLogicalId}.json`),
-          batchSize: stream.batchSize,
-          handler: (event) => handlers.get(fn.name)!(event, lambdaContext(fn.name)),
-          log,
-        });
-        pollers.push(poller);
-        stoppers.push(() => poller.stop());
-      }
-    }
+    await registerServerCertificate(new DynamoDbConfigStore(client, tableNames.ConfigTable), tls.cert);
+    const { port, tlsPort } = await startGateways(config, handlers, tls, options, log, stoppers);
+    const pollers = startPollers(config, handlers, { endpoint: dynamoDbEndpoint, tableNames, dataDir }, log, stoppers);
 
     if (generated) log(`Admin token (saved to ${join(dataDir, 'admin-token')}): ${adminToken}`);
     else if (!options.adminToken) log(`Admin token: the one saved in ${join(dataDir, 'admin-token')}`);
     return {
+      invoke: invokerFor(handlers),
       httpUrl: `http://127.0.0.1:${port}`,
       httpsUrl: `https://127.0.0.1:${tlsPort}`,
       adminToken,
@@ -229,11 +284,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       tableNames,
       sns,
       serverCertificatePem: tls.cert,
-      invoke: async (functionName, event = {}) => {
-        const handler = handlers.get(functionName);
-        if (!handler) throw new Error(`No function "${functionName}" in serverless.yml; there are: ${[...handlers.keys()].join(', ')}`);
-        return handler(event, lambdaContext(functionName));
-      },
       drainAlerts: async (timeoutMs) => {
         for (const poller of pollers) await poller.drain(timeoutMs);
       },
