@@ -1,14 +1,14 @@
 // The check-in use case: parse, judge against the cached policy, record, answer (or replay the first answer).
 // Identity before state: with certificate-based authentication on, a request that has not proven it is the device
 // changes nothing of that device (no decision, no status, no claimed checkinId); it is kept as an attempt.
-import { parseCheckin } from '../domain/checkin.ts';
+import { type Checkin, parseCheckin } from '../domain/checkin.ts';
 import { extractDeviceIdentity, type IgnoredProxyHeaderReason, type TrustedProxy } from '../domain/device-identity.ts';
 import { ConflictError } from '../domain/errors.ts';
 import { type Evaluation, evaluateCheckin, isIdentityViolationCode } from '../domain/evaluate.ts';
-import type { UnauthenticatedAttemptStore } from '../ports/attempt-store.ts';
+import type { UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../ports/attempt-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { DecisionWriter } from '../ports/decision-store.ts';
-import type { PolicyCache } from './policy-cache.ts';
+import type { DecisionRecord, DecisionWriter, ReplayBinding } from '../ports/decision-store.ts';
+import type { CheckinPolicy, PolicyCache } from './policy-cache.ts';
 
 export interface CheckinRequest {
   json: unknown;
@@ -45,37 +45,7 @@ export interface CheckinServiceDeps {
 export function makeCheckinService(deps: CheckinServiceDeps) {
   return async function handleCheckin(request: CheckinRequest): Promise<CheckinAnswer> {
     const checkin = parseCheckin(request.json);
-    const policy = await deps.policies.get();
-    const { snapshot } = policy;
-    const now = deps.clock.now();
-    let ignoredProxyHeader: IgnoredProxyHeaderReason | undefined;
-
-    const evaluation = evaluateCheckin(
-      checkin,
-      {
-        settings: snapshot.settings,
-        settingsVersion: snapshot.version,
-        packages: snapshot.packages,
-        pushCertificateTopic: snapshot.pushCertificate?.topic,
-        checkDeviceCertificate: () => {
-          const identity = extractDeviceIdentity({
-            clientCertPem: request.clientCertPem,
-            headers: request.headers,
-            trustedProxy: deps.trustedProxy,
-            onIgnoredProxyHeader: (reason) => (ignoredProxyHeader = reason),
-          });
-          const result = policy.verifier.verify(identity, {
-            deviceId: checkin.deviceId,
-            body: request.rawBody,
-            now,
-            maxClockSkewSeconds: snapshot.settings.maxClockSkewSeconds,
-          });
-          return { way: identity.way, ...result };
-        },
-      },
-      now,
-    );
-
+    const { evaluation, ignoredProxyHeader } = judge(checkin, request, await deps.policies.get(), deps);
     const statusCode = evaluation.decision === 'BLOCK' ? 403 : 200;
     const body = JSON.stringify(responseBody(checkin.checkinId, checkin.deviceId, evaluation));
     const answer: CheckinAnswer = {
@@ -88,36 +58,11 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
       authenticated: evaluation.authenticated,
       ignoredProxyHeader,
     };
-
     if (evaluation.authenticated === false) {
-      await deps.attempts.record({
-        deviceId: checkin.deviceId,
-        checkinId: checkin.checkinId,
-        violations: evaluation.violations.filter((v) => isIdentityViolationCode(v.code)).map((v) => v.code),
-        fingerprint: evaluation.facts.identity?.fingerprint,
-        sourceIp: request.sourceIp,
-        at: evaluation.evaluatedAt,
-      });
+      await deps.attempts.record(attemptOf(checkin, evaluation, request.sourceIp));
       return answer;
     }
-
-    const fingerprint = evaluation.authenticated ? evaluation.facts.identity?.fingerprint : undefined;
-    const outcome = await deps.decisions.record(
-      {
-        checkinId: checkin.checkinId,
-        deviceId: checkin.deviceId,
-        decision: evaluation.decision,
-        enforced: evaluation.enforced,
-        violations: evaluation.violations,
-        warnings: evaluation.warnings,
-        facts: evaluation.facts,
-        settingsVersion: evaluation.settingsVersion,
-        evaluatedAt: evaluation.evaluatedAt,
-        statusCode,
-      },
-      { statusCode, body },
-      fingerprint ? { fingerprint } : undefined,
-    );
+    const outcome = await deps.decisions.record(decisionOf(checkin, evaluation, statusCode), { statusCode, body }, bindingOf(evaluation));
     if (outcome.outcome === 'CONFLICT') {
       throw new ConflictError(
         'CHECKIN_ID_CONFLICT',
@@ -129,6 +74,72 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
     }
     return answer;
   };
+}
+
+/** Evaluates the check-in against the policy, proving the device's identity only when a rule asks for it. */
+function judge(checkin: Checkin, request: CheckinRequest, policy: CheckinPolicy, deps: Pick<CheckinServiceDeps, 'clock' | 'trustedProxy'>) {
+  const { snapshot } = policy;
+  const now = deps.clock.now();
+  let ignoredProxyHeader: IgnoredProxyHeaderReason | undefined;
+  const evaluation = evaluateCheckin(
+    checkin,
+    {
+      settings: snapshot.settings,
+      settingsVersion: snapshot.version,
+      packages: snapshot.packages,
+      pushCertificateTopic: snapshot.pushCertificate?.topic,
+      checkDeviceCertificate: () => {
+        const identity = extractDeviceIdentity({
+          clientCertPem: request.clientCertPem,
+          headers: request.headers,
+          trustedProxy: deps.trustedProxy,
+          onIgnoredProxyHeader: (reason) => (ignoredProxyHeader = reason),
+        });
+        const result = policy.verifier.verify(identity, {
+          deviceId: checkin.deviceId,
+          body: request.rawBody,
+          now,
+          maxClockSkewSeconds: snapshot.settings.maxClockSkewSeconds,
+        });
+        return { way: identity.way, ...result };
+      },
+    },
+    now,
+  );
+  return { evaluation, ignoredProxyHeader };
+}
+
+/** An unproven request: kept as an attempt, apart from the device it claims. */
+function attemptOf(checkin: Checkin, evaluation: Evaluation, sourceIp: string): UnauthenticatedAttempt {
+  return {
+    deviceId: checkin.deviceId,
+    checkinId: checkin.checkinId,
+    violations: evaluation.violations.filter((v) => isIdentityViolationCode(v.code)).map((v) => v.code),
+    fingerprint: evaluation.facts.identity?.fingerprint,
+    sourceIp,
+    at: evaluation.evaluatedAt,
+  };
+}
+
+function decisionOf(checkin: Checkin, evaluation: Evaluation, statusCode: number): DecisionRecord {
+  return {
+    checkinId: checkin.checkinId,
+    deviceId: checkin.deviceId,
+    decision: evaluation.decision,
+    enforced: evaluation.enforced,
+    violations: evaluation.violations,
+    warnings: evaluation.warnings,
+    facts: evaluation.facts,
+    settingsVersion: evaluation.settingsVersion,
+    evaluatedAt: evaluation.evaluatedAt,
+    statusCode,
+  };
+}
+
+/** With the device's identity proven, a replay is answered only to the same certificate. */
+function bindingOf(evaluation: Evaluation): ReplayBinding | undefined {
+  const fingerprint = evaluation.authenticated ? evaluation.facts.identity?.fingerprint : undefined;
+  return fingerprint ? { fingerprint } : undefined;
 }
 
 /** API.md §1 "Response"; `authenticated` only while certificate-based authentication is on. */
