@@ -12,6 +12,7 @@
 // Whether the DER is a certificate at all is decided by the verifier (device-certificates.ts), not here.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { decodeBase64Strict } from './base64.ts';
 
 export type IdentityWay = 'MTLS' | 'PROXY_HEADER' | 'SIGNED_REQUEST';
 
@@ -162,20 +163,6 @@ function decodeBase64List(value: string): Buffer[] | undefined {
     ders.push(der);
   }
   return boundedChain(ders);
-}
-
-/**
- * Base64 (standard or URL alphabet, padding optional, whitespace ignored) to bytes; undefined when it is not base64
- * or is empty. Buffer.from(…, 'base64') alone silently skips garbage, which would turn junk into "some bytes".
- */
-export function decodeBase64Strict(text: string): Buffer | undefined {
-  const compact = text.replace(/\s+/g, '');
-  if (compact === '' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(compact)) return undefined;
-  const unpadded = compact.replace(/=+$/, '');
-  if (unpadded.length % 4 === 1) return undefined;
-  if (compact.includes('=') && compact.length % 4 !== 0) return undefined;
-  const bytes = Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return bytes.length > 0 ? bytes : undefined;
 }
 
 function boundedChain(ders: Buffer[]): Buffer[] | undefined {

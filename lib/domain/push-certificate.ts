@@ -12,6 +12,7 @@
 
 import { X509Certificate, createDecipheriv, createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import forge from 'node-forge';
+import { decodeBase64Strict } from './base64.ts';
 import { RuleViolationError } from './errors.ts';
 import { daysRemaining, formatDistinguishedName } from './trust-material.ts';
 
@@ -700,16 +701,12 @@ function subjectUid(der: Buffer): string | undefined {
   return undefined;
 }
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
-
 function decodeBase64(text: string): Buffer {
   const compact = typeof text === 'string' ? text.replace(/\s+/g, '') : '';
   // Size first, on the text: nothing larger is even decoded.
   if (compact.length > Math.ceil(MAX_P12_BYTES / 3) * 4) throw fileTooLarge(Math.floor((compact.length * 3) / 4));
-  if (compact.length === 0 || !STRICT_BASE64.test(compact)) {
-    throw new RuleViolationError('INVALID_P12', 'The push certificate file must be sent as base64 of a PKCS#12 (.p12) file');
-  }
-  const bytes = Buffer.from(compact, 'base64');
+  const bytes = decodeBase64Strict(compact, 'standard');
+  if (!bytes) throw new RuleViolationError('INVALID_P12', 'The push certificate file must be sent as base64 of a PKCS#12 (.p12) file');
   if (bytes.length > MAX_P12_BYTES) throw fileTooLarge(bytes.length);
   return bytes;
 }

@@ -1,7 +1,7 @@
 // Unit tests: extracting the presented device certificate (mTLS, trusted proxy header, signed request).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractDeviceIdentity, decodeBase64Strict, PROXY_SECRET_HEADER, type PresentedIdentity } from '../../lib/domain/device-identity.ts';
+import { extractDeviceIdentity, PROXY_SECRET_HEADER, type PresentedIdentity } from '../../lib/domain/device-identity.ts';
 import {
   CertificateFactory,
   albEscapedPem,
@@ -289,30 +289,6 @@ describe('extractDeviceIdentity: the request signature header', () => {
   it('passes a signature that is not base64 on as an empty buffer (reported as an invalid signature)', () => {
     const identity = extractDeviceIdentity({ headers: { 'x-device-certificate': leaf.base64, 'x-device-signature': 'not base64!' } });
     expect(identity).toEqual({ way: 'SIGNED_REQUEST', chainDer: [leaf.der], signature: Buffer.alloc(0) });
-  });
-});
-
-describe('decodeBase64Strict', () => {
-  // Each case: input text and the expected bytes (undefined when it must be refused).
-  it.each([
-    // standard alphabet with padding
-    ['aGVsbG8=', Buffer.from('hello')],
-    // padding left out
-    ['aGVsbG8', Buffer.from('hello')],
-    // URL-safe alphabet
-    ['-_8', Buffer.from([0xfb, 0xff])],
-    // whitespace and line breaks inside
-    ['aGVs\n bG8=', Buffer.from('hello')],
-    // characters outside base64 (Buffer.from would silently skip them)
-    ['aGV*sbG8=', undefined],
-    // impossible length
-    ['aGVsb', undefined],
-    // padding in the middle
-    ['aG=VsbG8', undefined],
-    // empty
-    ['', undefined],
-  ] as Array<[string, Buffer | undefined]>)('%j', (text, expected) => {
-    expect(decodeBase64Strict(text)).toEqual(expected);
   });
 });
 
