@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../lib/domain/errors.ts';
 import {
   accountHistoryChange,
+  assertImagingId,
+  assertUsername,
   decideLoginAttempt,
   documentHistoryChange,
   isUsablePasswordHash,
@@ -22,6 +24,7 @@ import {
   parseImagingDocument,
   type PasswordHash,
   SCRYPT_PARAMETERS,
+  scryptMemoryBytes,
 } from '../../lib/domain/imaging.ts';
 import { LoginGuard } from '../../lib/services/imaging/login-guard.ts';
 import { hashPassword, PasswordVerifier } from '../../lib/services/imaging/passwords.ts';
@@ -65,8 +68,26 @@ describe('usernames and ids', () => {
     ['a/b', false],
     ['a b', false],
     ['', false],
+    [42, false], // not a string
   ])('imaging id %j → %s', (value, valid) => {
     expect(isValidImagingId(value)).toBe(valid);
+  });
+
+  it('assertUsername and assertImagingId hand back a valid value and refuse others with 400, naming the field', () => {
+    expect(assertUsername('alice')).toBe('alice');
+    expect(assertImagingId('prestage-1', 'id')).toBe('prestage-1');
+    expect(thrown(() => assertUsername('al:ice'))).toMatchObject({
+      statusCode: 400,
+      code: 'INVALID_IMAGING_ACCOUNT',
+      field: 'username',
+      message: 'username must be 1 to 64 characters of A-Z, a-z, 0-9, ".", "_", "@" and "-"',
+    });
+    expect(thrown(() => assertImagingId('a/b', 'deviceId'))).toMatchObject({
+      statusCode: 400,
+      code: 'INVALID_IMAGING_DOCUMENT',
+      field: 'deviceId',
+      message: 'deviceId must be 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"',
+    });
   });
 });
 
@@ -84,27 +105,30 @@ describe('parseAccountBody (PUT /admin/imaging/accounts/{username})', () => {
     expect(parseAccountBody(body)).toBe(normalized);
   });
 
+  const NOT_AN_OBJECT = 'The body must be a JSON object: { "password": "…" }';
+  const LENGTH_RULE = 'password must be 12 to 1024 characters long';
   it.each([
+    // [body, status, field, message]
     // not an object
-    ['x', 400, undefined],
-    [null, 400, undefined],
-    [['password'], 400, undefined],
+    ['x', 400, undefined, NOT_AN_OBJECT],
+    [null, 400, undefined, NOT_AN_OBJECT],
+    [['password'], 400, undefined, NOT_AN_OBJECT],
     // missing or mistyped password
-    [{}, 400, 'password'],
-    [{ password: 123456789012 }, 400, 'password'],
+    [{}, 400, 'password', 'password is required and must be a string'],
+    [{ password: 123456789012 }, 400, 'password', 'password is required and must be a string'],
     // unknown field
-    [{ password: 'abcdefghijkl', role: 'admin' }, 400, 'role'],
+    [{ password: 'abcdefghijkl', role: 'admin' }, 400, 'role', 'Unknown field "role"; the body is { "password": "…" }'],
     // 11 characters: the rule is 12+
-    [{ password: 'abcdefghijk' }, 422, 'password'],
+    [{ password: 'abcdefghijk' }, 422, 'password', LENGTH_RULE],
     // 11 code points in 12 UTF-16 units
-    [{ password: '𝒜bcdefghijk' }, 422, 'password'],
+    [{ password: '𝒜bcdefghijk' }, 422, 'password', LENGTH_RULE],
     // over 1024 characters
-    [{ password: 'p'.repeat(1025) }, 422, 'password'],
+    [{ password: 'p'.repeat(1025) }, 422, 'password', LENGTH_RULE],
     // a lone surrogate is not text
-    [{ password: 'abcdefghijkl\ud800' }, 400, 'password'],
-  ])('refuses %# with %i', (body, status, field) => {
+    [{ password: 'abcdefghijkl\ud800' }, 400, 'password', 'password must be valid Unicode text'],
+  ])('refuses %# with %i', (body, status, field, message) => {
     const error = thrown(() => parseAccountBody(body));
-    expect({ status: error.statusCode, code: error.code, field: error.field }).toEqual({ status, code: 'INVALID_IMAGING_ACCOUNT', field });
+    expect({ status: error.statusCode, code: error.code, field: error.field, message: error.message }).toEqual({ status, code: 'INVALID_IMAGING_ACCOUNT', field, message });
     // The message never repeats the password.
     expect(error.message).not.toContain('abcdefghij');
   });
@@ -132,6 +156,12 @@ describe('parseImagingDocument', () => {
     else expect(thrown(() => parseImagingDocument(body, 'PRESTAGE', 'p'))).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE' });
   });
 
+  it('says how large the document is and what is allowed', () => {
+    expect(thrown(() => parseImagingDocument({ a: 'x'.repeat(MAX_IMAGING_DOCUMENT_BYTES - 7) }, 'AUTORUN', 'C02'))).toMatchObject({
+      message: 'The document is 32769 bytes as JSON; at most 32768 (32 KiB) are allowed',
+    });
+  });
+
   it.each([
     // arrays, strings, numbers, null and absent bodies are not objects
     [[1, 2]],
@@ -140,7 +170,16 @@ describe('parseImagingDocument', () => {
     [null],
     [undefined],
   ])('refuses the non-object %j with 400', (body) => {
-    expect(thrown(() => parseImagingDocument(body, 'PRESTAGE', 'p'))).toMatchObject({ statusCode: 400, code: 'INVALID_IMAGING_DOCUMENT' });
+    expect(thrown(() => parseImagingDocument(body, 'PRESTAGE', 'p'))).toMatchObject({
+      statusCode: 400,
+      code: 'INVALID_IMAGING_DOCUMENT',
+      message: 'The body must be a JSON object (the PreStage information to store)',
+    });
+    expect(thrown(() => parseImagingDocument(body, 'AUTORUN', 'C02'))).toMatchObject({
+      statusCode: 400,
+      code: 'INVALID_IMAGING_DOCUMENT',
+      message: 'The body must be a JSON object (the Autorun information to store)',
+    });
   });
 
   it.each([
@@ -152,15 +191,28 @@ describe('parseImagingDocument', () => {
     [{ id: 'other' }, 'C02', 'AUTORUN', true],
   ] as const)('id rule %#', (body, pathId, kind, accepted) => {
     if (accepted) expect(() => parseImagingDocument(body, kind, pathId)).not.toThrow();
-    else expect(thrown(() => parseImagingDocument(body, kind, pathId))).toMatchObject({ statusCode: 400, field: 'id' });
+    else {
+      expect(thrown(() => parseImagingDocument(body, kind, pathId))).toMatchObject({
+        statusCode: 400,
+        code: 'INVALID_IMAGING_DOCUMENT',
+        field: 'id',
+        message: 'The PreStage\'s "id", when present, must equal the id in the path',
+      });
+    }
   });
 });
 
 describe('parseBasicAuthorization', () => {
   it.each([
-    // no header, or an empty one
+    // no header, or an empty or blank one
     [undefined, { kind: 'missing' }],
     ['', { kind: 'missing' }],
+    ['   ', { kind: 'missing' }],
+    // spaces around and between are allowed
+    [`  ${basic('alice:pw')}  `, { kind: 'credentials', username: 'alice', password: 'pw' }],
+    [basic('alice:pw').replace(' ', '   '), { kind: 'credentials', username: 'alice', password: 'pw' }],
+    // the longest password any account can have
+    [basic(`alice:${'p'.repeat(1024)}`), { kind: 'credentials', username: 'alice', password: 'p'.repeat(1024) }],
     // the ordinary case; the scheme is case-insensitive
     [basic('alice:correct horse battery'), { kind: 'credentials', username: 'alice', password: 'correct horse battery' }],
     [basic('alice:pw').replace('Basic', 'bAsIc'), { kind: 'credentials', username: 'alice', password: 'pw' }],
@@ -177,27 +229,34 @@ describe('parseBasicAuthorization', () => {
   });
 
   it.each([
-    // another scheme
-    ['Bearer abc.def'],
-    // no credentials after the scheme
-    ['Basic'],
-    ['Basic '],
+    // [header, why it is malformed (logged with the refusal), the username when one was read]
+    // another scheme, even with Basic credentials
+    ['Bearer abc.def', 'scheme Bearer instead of Basic', undefined],
+    [basic('alice:pw').replace('Basic', 'Bearer'), 'scheme Bearer instead of Basic', undefined],
+    [`${'X'.repeat(30)} abc`, `scheme ${'X'.repeat(20)} instead of Basic`, undefined],
+    // no credentials after the scheme, or more than one word
+    ['Basic', 'not "Basic <credentials>"', undefined],
+    ['Basic ', 'not "Basic <credentials>"', undefined],
+    [`${basic('alice:pw')} extra`, 'not "Basic <credentials>"', undefined],
     // not base64
-    ['Basic !!!!'],
-    ['Basic YWxp=Y2U='],
+    ['Basic !!!!', 'credentials are not base64', undefined],
+    ['Basic YWxp=Y2U=', 'credentials are not base64', undefined],
+    ['Basic YWxpY2U6cHd!', 'credentials are not base64', undefined],
+    // one character more than a whole number of base64 quadruples cannot be base64
+    ['Basic YWxpY', 'credentials are not base64', undefined],
     // no colon
-    [basic('alice')],
+    [basic('alice'), 'no ":" between username and password', undefined],
     // not UTF-8
-    [`Basic ${Buffer.from([0x61, 0x3a, 0xff, 0xfe]).toString('base64')}`],
+    [`Basic ${Buffer.from([0x61, 0x3a, 0xff, 0xfe]).toString('base64')}`, 'credentials are not UTF-8', undefined],
     // an empty or invalid username
-    [basic(':password')],
-    [basic('al ice:password')],
+    [basic(':password'), 'not a valid imaging username', ''],
+    [basic('al ice:password'), 'not a valid imaging username', 'al ice'],
     // two headers joined by the gateway
-    [`${basic('a:b')}, ${basic('c:d')}`],
+    [`${basic('a:b')}, ${basic('c:d')}`, 'not "Basic <credentials>"', undefined],
     // a password no account can have
-    [basic(`alice:${'p'.repeat(1025)}`)],
-  ])('%j is malformed', (header) => {
-    expect(parseBasicAuthorization(header).kind).toBe('malformed');
+    [basic(`alice:${'p'.repeat(1025)}`), 'password too long', 'alice'],
+  ])('%j is malformed: %s', (header, reason, username) => {
+    expect(parseBasicAuthorization(header)).toEqual({ kind: 'malformed', reason, username });
   });
 });
 
@@ -261,15 +320,18 @@ describe('decideLoginAttempt (at most 10 failed or in-flight attempts within 15 
 
 describe('history lines (fixed field names; ids and fingerprints, never a secret)', () => {
   it.each([
-    [accountHistoryChange('alice', 'created'), { field: 'imagingAccounts', from: null, to: 'alice' }],
-    [accountHistoryChange('alice', 'updated'), { field: 'imagingAccounts', from: 'alice', to: 'alice' }],
-    [accountHistoryChange('alice', 'deleted'), { field: 'imagingAccounts', from: 'alice', to: null }],
-    [documentHistoryChange('PRESTAGE', 'p1', null, 'ab'), { field: 'imagingPrestages', from: null, to: 'p1 sha256:ab' }],
-    [documentHistoryChange('PRESTAGE', 'p1', 'ab', 'cd'), { field: 'imagingPrestages', from: 'p1 sha256:ab', to: 'p1 sha256:cd' }],
-    [documentHistoryChange('AUTORUN', 'C02', 'ab', 'cd'), { field: 'imagingAutorun', from: 'C02 sha256:ab', to: 'C02 sha256:cd' }],
-    [documentHistoryChange('AUTORUN', 'C02', 'cd', null), { field: 'imagingAutorun', from: 'C02 sha256:cd', to: null }],
+    // [change, its history line]
+    [() => accountHistoryChange('alice', 'created'), { field: 'imagingAccounts', from: null, to: 'alice' }],
+    [() => accountHistoryChange('alice', 'updated'), { field: 'imagingAccounts', from: 'alice', to: 'alice' }],
+    [() => accountHistoryChange('alice', 'deleted'), { field: 'imagingAccounts', from: 'alice', to: null }],
+    [() => documentHistoryChange('PRESTAGE', 'p1', null, 'ab'), { field: 'imagingPrestages', from: null, to: 'p1 sha256:ab' }],
+    [() => documentHistoryChange('PRESTAGE', 'p1', 'ab', 'cd'), { field: 'imagingPrestages', from: 'p1 sha256:ab', to: 'p1 sha256:cd' }],
+    [() => documentHistoryChange('PRESTAGE', 'p1', 'ab', null), { field: 'imagingPrestages', from: 'p1 sha256:ab', to: null }],
+    [() => documentHistoryChange('AUTORUN', 'C02', null, 'ab'), { field: 'imagingAutorun', from: null, to: 'C02 sha256:ab' }],
+    [() => documentHistoryChange('AUTORUN', 'C02', 'ab', 'cd'), { field: 'imagingAutorun', from: 'C02 sha256:ab', to: 'C02 sha256:cd' }],
+    [() => documentHistoryChange('AUTORUN', 'C02', 'cd', null), { field: 'imagingAutorun', from: 'C02 sha256:cd', to: null }],
   ])('%#', (change, expected) => {
-    expect(change).toEqual(expected);
+    expect(change()).toEqual(expected);
   });
 
   it('fingerprints the stored JSON text', () => {
@@ -484,10 +546,44 @@ describe('password hashing', () => {
     [{ ...SCRYPT_PARAMETERS, N: 1 << 24, algorithm: 'scrypt', salt: Buffer.alloc(16).toString('base64'), hash: Buffer.alloc(32).toString('base64') }, false],
     // a short salt, or a hash of the wrong length
     [{ ...SCRYPT_PARAMETERS, algorithm: 'scrypt', salt: Buffer.alloc(8).toString('base64'), hash: Buffer.alloc(32).toString('base64') }, false],
+    [{ ...SCRYPT_PARAMETERS, algorithm: 'scrypt', salt: Buffer.alloc(12).toString('base64'), hash: Buffer.alloc(32).toString('base64') }, false],
     [{ ...SCRYPT_PARAMETERS, algorithm: 'scrypt', salt: Buffer.alloc(16).toString('base64'), hash: Buffer.alloc(31).toString('base64') }, false],
     [undefined, false],
+    [[], false],
   ])('isUsablePasswordHash %#', (value, usable) => {
     expect(isUsablePasswordHash(value)).toBe(usable);
+  });
+
+  it.each([
+    // [change to a usable record, usable?] — each parameter at and just past its bounds
+    [{ N: 1024 }, true],
+    [{ N: 512 }, false],
+    [{ N: 1 << 20 }, true],
+    [{ N: 1 << 21 }, false],
+    [{ N: 16384.5 }, false],
+    [{ N: '16384' }, false],
+    [{ r: 1 }, true],
+    [{ r: 0 }, false],
+    [{ r: 32 }, true],
+    [{ r: 33 }, false],
+    [{ r: 8.5 }, false],
+    [{ p: 16 }, true],
+    [{ p: 17 }, false],
+    [{ keylen: 16, hash: Buffer.alloc(16).toString('base64') }, true],
+    [{ keylen: 15, hash: Buffer.alloc(15).toString('base64') }, false],
+    [{ keylen: 64, hash: Buffer.alloc(64).toString('base64') }, true],
+    [{ keylen: 65, hash: Buffer.alloc(65).toString('base64') }, false],
+    [{ salt: 1234567890123456 }, false],
+    [{ hash: 32 }, false],
+  ])('isUsablePasswordHash with %j → %s', (change, usable) => {
+    const record = { ...SCRYPT_PARAMETERS, algorithm: 'scrypt', salt: Buffer.alloc(16).toString('base64'), hash: Buffer.alloc(32).toString('base64') };
+    expect(isUsablePasswordHash({ ...record, ...change })).toBe(usable);
+  });
+
+  it('gives scrypt the memory its parameters need, with 1 MiB to spare', () => {
+    // 128·N·r + 128·r·p bytes (scrypt's V and B arrays)
+    expect(scryptMemoryBytes(SCRYPT_PARAMETERS)).toBe(128 * 16384 * 8 + 128 * 8 * 1 + 1024 * 1024);
+    expect(scryptMemoryBytes({ N: 1024, r: 2, p: 4, keylen: 16 })).toBe(262144 + 1024 + 1048576);
   });
 
   it('never matches an unusable stored hash, even one computed from the password', async () => {
