@@ -19,6 +19,7 @@ import { createHash, sign as cryptoSign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { splitPemBundle } from '../../lib/domain/trust-material.ts';
 
 export type KeyType = 'rsa1024' | 'rsa2048' | 'rsa3072' | 'rsa4096' | 'ec256' | 'ec384' | 'ec521';
 
@@ -93,6 +94,11 @@ export class CertificateFactory {
   readonly dir: string;
   private counter = 0;
   private readonly configPath: string;
+
+  /** The minimal openssl configuration written for `openssl ca` (for other openssl runs that want no system one). */
+  get configFile(): string {
+    return this.configPath;
+  }
 
   private constructor(dir: string) {
     this.dir = dir;
@@ -232,17 +238,11 @@ export function signBodyWithOpenssl(body: Buffer | string, key: Pick<KeyMaterial
 
 // ---- conversions and header forms ----
 
-/** DER of the first certificate in a PEM. */
+/** DER of the first certificate in a PEM (blocks found as the domain finds them: trust-material.ts's splitPemBundle). */
 export function pemToDer(pem: string): Buffer {
-  const first = splitPemBundle(pem)[0];
+  const [first] = splitPemBundle(pem);
   if (!first) throw new Error('no PEM certificate block found');
-  return first;
-}
-
-/** DER of every certificate block in a PEM bundle, in order. */
-export function splitPemBundle(pem: string): Buffer[] {
-  const blocks = [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)];
-  return blocks.map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'base64'));
+  return Buffer.from(first.split('\n').filter((line) => !line.startsWith('-----')).join(''), 'base64');
 }
 
 /** PEM (64-character lines, trailing newline) of a DER certificate. */

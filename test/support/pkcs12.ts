@@ -1,4 +1,5 @@
-// Test helper: makes keys, X.509 certificates and PKCS#12 (.p12) files with the `openssl` CLI in a fresh temp dir.
+// Test helper: PKCS#12 (.p12) files made with the `openssl` CLI, from keys and certificates made by the one openssl
+// factory (certificates.ts's CertificateFactory, in the same temporary directory).
 //
 // Usage (make everything once per suite, in beforeAll; RSA key generation is the slow part, so share keys):
 //
@@ -9,10 +10,10 @@
 //   const legacy = bench.exportPkcs12({ certificate: push, password: 's3cret', legacy: true }); // RC2-40 + 3DES, SHA-1 MAC
 //   afterAll(() => bench.cleanup());
 //
-// Validity is set with `openssl ca -startdate/-enddate` (a minimal generated config and database), because OpenSSL
-// 3.0's `req -x509` and `x509 -req` only take a positive `-days` from now, and faketime is not installed. So past
-// (expired) and fixed dates work offline. Passwords go through the environment (`-passout env:`), so any
-// character, including non-ASCII, reaches openssl unchanged.
+// Certificates are TLS-style: CAs with keyCertSign, leaves with digitalSignature, keyEncipherment and the serverAuth and
+// clientAuth EKUs, both with key identifiers (`keyid:always`). Validity is set as the factory sets it (past and
+// fixed dates work offline). Passwords go through the environment (`-passout env:`), so any character, including
+// non-ASCII, reaches openssl unchanged.
 //
 // Hostile files (what an attacker would upload) are made by taking an openssl file apart with node-forge's ASN.1
 // reader and putting it back together with other iteration counts, more bags or SafeContents, or no MAC:
@@ -22,10 +23,10 @@
 
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, createDecipheriv, pbkdf2Sync, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import { CertificateFactory, type CertificateOptions, type KeyMaterial, type MadeCertificate as FactoryCertificate } from './certificates.ts';
 
 export interface KeyFile {
   path: string;
@@ -88,64 +89,38 @@ export function pushSubject(uuid: string = randomUUID(), options: { uid?: string
   return `${uid === null ? '' : `/UID=${uid}`}/CN=APSP:${uuid}/C=US`;
 }
 
-const MINIMAL_CONFIG = `
-[ req ]
-distinguished_name = req_dn
-[ req_dn ]
-[ ca ]
-default_ca = workbench_ca
-[ workbench_ca ]
-database = ./index.txt
-serial = ./serial
-new_certs_dir = ./issued
-default_md = sha256
-policy = anything
-unique_subject = no
-email_in_dn = no
-copy_extensions = none
-[ anything ]
-commonName = optional
-[ ext_ca ]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[ ext_leaf ]
-basicConstraints = critical,CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = serverAuth,clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-`;
-
-/** openssl's GeneralizedTime argument form: YYYYMMDDHHMMSSZ. */
-function opensslDate(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+/** The extensions of a workbench certificate: a CA, or a TLS leaf usable as server and client. */
+function profile(request: CertificateRequest): Partial<CertificateOptions> {
+  return request.ca
+    ? { ca: true, authorityKeyIdentifier: 'keyid:always' }
+    : { ca: false, eku: ['serverAuth', 'clientAuth'], keyUsage: 'critical,digitalSignature,keyEncipherment', authorityKeyIdentifier: 'keyid:always' };
 }
 
 export class OpensslWorkbench {
+  /** The factory's certificate behind each workbench certificate (by path), to issue from it. */
+  private readonly made = new Map<string, FactoryCertificate>();
+  private readonly keys = new Map<string, KeyMaterial>();
   private counter = 0;
 
-  private constructor(readonly dir: string) {}
+  private constructor(private readonly factory: CertificateFactory) {}
 
   static create(): OpensslWorkbench {
-    const dir = mkdtempSync(join(tmpdir(), 'tollgate-pkcs12-'));
-    writeFileSync(join(dir, 'openssl.cnf'), MINIMAL_CONFIG);
-    writeFileSync(join(dir, 'index.txt'), '');
-    writeFileSync(join(dir, 'serial'), '1000\n');
-    mkdirSync(join(dir, 'issued'));
-    return new OpensslWorkbench(dir);
+    return new OpensslWorkbench(CertificateFactory.create('tollgate-pkcs12-'));
+  }
+
+  get dir(): string {
+    return this.factory.dir;
   }
 
   cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    this.factory.cleanup();
   }
 
   /** Runs openssl in the workbench dir; throws with its stderr on failure. Returns stdout. */
   openssl(args: string[], env: Record<string, string> = {}): string {
     const result = spawnSync('openssl', args, {
       cwd: this.dir,
-      env: { ...process.env, OPENSSL_CONF: join(this.dir, 'openssl.cnf'), ...env },
+      env: { ...process.env, OPENSSL_CONF: this.factory.configFile, ...env },
       encoding: 'utf8',
     });
     if (result.error) throw result.error;
@@ -159,30 +134,31 @@ export class OpensslWorkbench {
   }
 
   makeKey(kind: 'rsa2048' | 'ec256' = 'rsa2048'): KeyFile {
-    const path = `${this.next('key')}.pem`;
-    const algorithm = kind === 'rsa2048' ? ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'] : ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-    this.openssl(['genpkey', ...algorithm, '-out', path]);
-    return { path, pem: readFileSync(path, 'utf8') };
+    const key = this.factory.makeKey(kind);
+    this.keys.set(key.keyPath, key);
+    return { path: key.keyPath, pem: key.keyPem };
   }
 
   makeCertificate(request: CertificateRequest): MadeCertificate {
-    const base = this.next('cert');
-    const notBefore = request.notBefore ?? new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000);
-    const notAfter = request.notAfter ?? new Date(notBefore.getTime() + (request.days ?? 365) * 86_400_000);
-    this.openssl(['req', '-new', '-utf8', '-multivalue-rdn', '-key', request.key.path, '-subj', request.subject, '-out', `${base}.csr`]);
-    const signer = request.issuer
-      ? ['-cert', request.issuer.path, '-keyfile', request.issuer.key.path]
-      : ['-selfsign', '-keyfile', request.key.path];
-    this.openssl([
-      'ca', '-batch', '-notext', '-utf8', '-preserveDN', '-config', join(this.dir, 'openssl.cnf'),
-      ...signer,
-      '-in', `${base}.csr`,
-      '-startdate', opensslDate(notBefore),
-      '-enddate', opensslDate(notAfter),
-      '-extensions', request.ca ? 'ext_ca' : 'ext_leaf',
-      '-out', `${base}.pem`,
-    ]);
-    return { path: `${base}.pem`, pem: readFileSync(`${base}.pem`, 'utf8'), key: request.key, subject: request.subject };
+    const key = this.keys.get(request.key.path) ?? { keyType: 'rsa2048', keyPath: request.key.path, keyPem: request.key.pem };
+    const options: CertificateOptions = {
+      cn: '',
+      subject: request.subject,
+      key,
+      notBefore: request.notBefore,
+      notAfter: request.notAfter,
+      days: request.days ?? 365,
+      ...profile(request),
+    };
+    const issuer = request.issuer ? this.made.get(request.issuer.path) : undefined;
+    if (request.issuer && !issuer) throw new Error('OpensslWorkbench: the issuer was not made by this workbench');
+    const made = request.ca
+      ? issuer
+        ? this.factory.makeIntermediateCa(issuer, options)
+        : this.factory.makeRootCa(options)
+      : this.factory.makeDeviceCertificate(issuer, options);
+    this.made.set(made.certPath, made);
+    return { path: made.certPath, pem: made.pem, key: request.key, subject: request.subject };
   }
 
   /** A PKCS#12 file as base64 (modern algorithms unless `legacy`). */
