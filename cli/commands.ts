@@ -147,6 +147,30 @@ async function pages(context: CommandContext, path: (token?: string) => string, 
   if (next) print(`More: ${again} --next-token ${next}`);
 }
 
+/** A command that sends one request and prints the answer: the body as JSON with --json, else `render`. */
+function exchange(
+  method: 'GET' | 'PUT',
+  path: (context: CommandContext) => string,
+  render: (body: any, context: CommandContext) => void,
+  body?: (context: CommandContext) => unknown,
+): Command['run'] {
+  return async (context) => {
+    const res = await context.api.request(method, path(context), body ? { json: body(context) } : {});
+    if (context.json) return printJson(res.body ?? {});
+    render(res.body, context);
+  };
+}
+
+/** A command that deletes one thing and says so (nothing to print with --json). */
+function removal(path: (context: CommandContext) => string, said: (context: CommandContext) => string): Command['run'] {
+  return async (context) => {
+    await context.api.request('DELETE', path(context));
+    if (!context.json) print(said(context));
+  };
+}
+
+const printFieldsOf = (body: Record<string, unknown>) => print(formatFields(Object.entries(body).map(([key, value]) => [key, formatValue(value)])));
+
 const codes = (findings: { code: string }[]) => (findings.length ? findings.map((f) => f.code).join(', ') : '-');
 
 const PAGE_OPTIONS: Record<string, OptionSpec> = {
@@ -165,11 +189,7 @@ export const COMMANDS: Command[] = [
   {
     words: ['settings', 'get'],
     summary: 'show the security settings and their version',
-    async run({ api, json }) {
-      const res = await api.request('GET', '/admin/settings');
-      if (json) return printJson(res.body);
-      printSettings(res.body);
-    },
+    run: exchange('GET', () => '/admin/settings', (body) => printSettings(body)),
   },
   {
     words: ['settings', 'set'],
@@ -226,22 +246,23 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'replace the device CA set with the certificates in a PEM bundle (1–10 CA certificates)',
-    async run({ api, json, args }) {
-      const res = await api.request('PUT', '/admin/device-ca', { json: { certificates: readText(args[0], 'PEM file') } });
-      if (json) return printJson(res.body);
-      print(`Device CA set replaced (${res.body.certificates.length} certificate${res.body.certificates.length === 1 ? '' : 's'}); check-ins use it within 5 s.`);
-      printCertificates(res.body.certificates, '');
-    },
+    run: exchange(
+      'PUT',
+      () => '/admin/device-ca',
+      (body) => {
+        print(`Device CA set replaced (${body.certificates.length} certificate${body.certificates.length === 1 ? '' : 's'}); check-ins use it within 5 s.`);
+        printCertificates(body.certificates, '');
+      },
+      ({ args }) => ({ certificates: readText(args[0], 'PEM file') }),
+    ),
   },
   {
     words: ['device-ca', 'list'],
     summary: 'list the device CA certificates',
-    async run({ api, json }) {
-      const res = await api.request('GET', '/admin/device-ca');
-      if (json) return printJson(res.body);
-      printCertificates(res.body.certificates, 'No device CA certificates are stored.');
-      warnNonconforming(res.body.certificates);
-    },
+    run: exchange('GET', () => '/admin/device-ca', (body) => {
+      printCertificates(body.certificates, 'No device CA certificates are stored.');
+      warnNonconforming(body.certificates);
+    }),
   },
   {
     words: ['server-cert', 'set'],
@@ -249,20 +270,12 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'register the server certificate devices see (the first certificate of the PEM file)',
-    async run({ api, json, args }) {
-      const res = await api.request('PUT', '/admin/server-certificate', { json: { certificate: readText(args[0], 'PEM file') } });
-      if (json) return printJson(res.body);
-      print(formatFields(Object.entries(res.body).map(([key, value]) => [key, formatValue(value)])));
-    },
+    run: exchange('PUT', () => '/admin/server-certificate', printFieldsOf, ({ args }) => ({ certificate: readText(args[0], 'PEM file') })),
   },
   {
     words: ['server-cert', 'show'],
     summary: 'show the registered server certificate',
-    async run({ api, json }) {
-      const res = await api.request('GET', '/admin/server-certificate');
-      if (json) return printJson(res.body);
-      print(formatFields(Object.entries(res.body).map(([key, value]) => [key, formatValue(value)])));
-    },
+    run: exchange('GET', () => '/admin/server-certificate', printFieldsOf),
   },
   {
     words: ['push-cert', 'upload'],
@@ -288,19 +301,12 @@ export const COMMANDS: Command[] = [
   {
     words: ['push-cert', 'show'],
     summary: 'show the push certificate: topic, validity, days remaining',
-    async run({ api, json }) {
-      const res = await api.request('GET', '/admin/push-certificate');
-      if (json) return printJson(res.body);
-      printPushCertificate(res.body);
-    },
+    run: exchange('GET', () => '/admin/push-certificate', printPushCertificate),
   },
   {
     words: ['push-cert', 'delete'],
     summary: 'delete the push certificate (refused while pushNotifications is true)',
-    async run({ api, json }) {
-      await api.request('DELETE', '/admin/push-certificate');
-      if (!json) print('Push certificate deleted.');
-    },
+    run: removal(() => '/admin/push-certificate', () => 'Push certificate deleted.'),
   },
   {
     words: ['packages', 'add'],
@@ -338,11 +344,7 @@ export const COMMANDS: Command[] = [
   {
     words: ['packages', 'list'],
     summary: 'list the registered packages',
-    async run({ api, json }) {
-      const res = await api.request('GET', '/admin/packages');
-      if (json) return printJson(res.body);
-      printPackages(res.body.items);
-    },
+    run: exchange('GET', () => '/admin/packages', (body) => printPackages(body.items)),
   },
   {
     words: ['packages', 'show'],
@@ -350,17 +352,15 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'show one package',
-    async run({ api, json, args }) {
-      const res = await api.request('GET', `/admin/packages/${enc(args[0])}`);
-      if (json) return printJson(res.body);
+    run: exchange('GET', ({ args }) => `/admin/packages/${enc(args[0])}`, (body) =>
       print(formatFields([
-        ['packageId', res.body.packageId],
-        ['name', res.body.name],
-        ['checksum', res.body.checksum ? `${res.body.checksum.type} ${res.body.checksum.value}` : '-'],
-        ['updatedAt', res.body.updatedAt],
-        ['updatedBy', res.body.updatedBy],
-      ]));
-    },
+        ['packageId', body.packageId],
+        ['name', body.name],
+        ['checksum', body.checksum ? `${body.checksum.type} ${body.checksum.value}` : '-'],
+        ['updatedAt', body.updatedAt],
+        ['updatedBy', body.updatedBy],
+      ])),
+    ),
   },
   {
     words: ['packages', 'delete'],
@@ -368,10 +368,7 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'remove a registered package',
-    async run({ api, json, args }) {
-      await api.request('DELETE', `/admin/packages/${enc(args[0])}`);
-      if (!json) print(`Package ${args[0]} deleted.`);
-    },
+    run: removal(({ args }) => `/admin/packages/${enc(args[0])}`, ({ args }) => `Package ${args[0]} deleted.`),
   },
   {
     words: ['revoke'],
@@ -405,12 +402,10 @@ export const COMMANDS: Command[] = [
   {
     words: ['revocations'],
     summary: 'list revoked certificate fingerprints, newest first',
-    async run({ api, json }) {
-      const res = await api.request('GET', '/admin/revocations');
-      if (json) return printJson(res.body);
-      if (res.body.items.length === 0) return print('No certificates are revoked.');
-      print(formatTable(['SHA-256', 'REVOKED AT', 'BY', 'REASON'], res.body.items.map((r: any) => [r.sha256, r.revokedAt, r.revokedBy, r.reason])));
-    },
+    run: exchange('GET', () => '/admin/revocations', (body) => {
+      if (body.items.length === 0) return print('No certificates are revoked.');
+      print(formatTable(['SHA-256', 'REVOKED AT', 'BY', 'REASON'], body.items.map((r: any) => [r.sha256, r.revokedAt, r.revokedBy, r.reason])));
+    }),
   },
   {
     words: ['devices'],
@@ -504,22 +499,17 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'delete an imaging account',
-    async run({ api, json, args }) {
-      await api.request('DELETE', `/admin/imaging/accounts/${enc(args[0])}`);
-      if (!json) print(`Imaging account ${args[0]} deleted.`);
-    },
+    run: removal(({ args }) => `/admin/imaging/accounts/${enc(args[0])}`, ({ args }) => `Imaging account ${args[0]} deleted.`),
   },
   {
     words: ['imaging', 'account', 'list'],
     summary: 'list the imaging accounts',
-    async run({ api, json }) {
-      const res = await api.request('GET', '/admin/imaging/accounts');
-      if (json) return printJson(res.body);
-      const items: any[] = Array.isArray(res.body?.items) ? res.body.items : [];
+    run: exchange('GET', () => '/admin/imaging/accounts', (body) => {
+      const items: any[] = Array.isArray(body?.items) ? body.items : [];
       if (items.length === 0) return print('No imaging accounts.');
       const columns = [...new Set(items.flatMap((item) => Object.keys(item)))];
       print(formatTable(columns.map((c) => c.toUpperCase()), items.map((item) => columns.map((c) => formatValue(item[c])))));
-    },
+    }),
   },
   {
     words: ['imaging', 'prestage', 'put'],
@@ -527,11 +517,7 @@ export const COMMANDS: Command[] = [
     minArgs: 2,
     maxArgs: 2,
     summary: 'store a prestage (a JSON object of at most 32 KiB)',
-    async run({ api, json, args }) {
-      const res = await api.request('PUT', `/admin/imaging/prestages/${enc(args[0])}`, { json: readJsonFile(args[1]) });
-      if (json) return printJson(res.body ?? {});
-      print(`Prestage ${args[0]} stored.`);
-    },
+    run: exchange('PUT', ({ args }) => `/admin/imaging/prestages/${enc(args[0])}`, (_body, { args }) => print(`Prestage ${args[0]} stored.`), ({ args }) => readJsonFile(args[1])),
   },
   {
     words: ['imaging', 'prestage', 'delete'],
@@ -539,10 +525,7 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'delete a prestage',
-    async run({ api, json, args }) {
-      await api.request('DELETE', `/admin/imaging/prestages/${enc(args[0])}`);
-      if (!json) print(`Prestage ${args[0]} deleted.`);
-    },
+    run: removal(({ args }) => `/admin/imaging/prestages/${enc(args[0])}`, ({ args }) => `Prestage ${args[0]} deleted.`),
   },
   {
     words: ['imaging', 'autorun', 'put'],
@@ -550,11 +533,7 @@ export const COMMANDS: Command[] = [
     minArgs: 2,
     maxArgs: 2,
     summary: 'store the autorun data of a device (a JSON object of at most 32 KiB)',
-    async run({ api, json, args }) {
-      const res = await api.request('PUT', `/admin/imaging/autorun/${enc(args[0])}`, { json: readJsonFile(args[1]) });
-      if (json) return printJson(res.body ?? {});
-      print(`Autorun data for ${args[0]} stored.`);
-    },
+    run: exchange('PUT', ({ args }) => `/admin/imaging/autorun/${enc(args[0])}`, (_body, { args }) => print(`Autorun data for ${args[0]} stored.`), ({ args }) => readJsonFile(args[1])),
   },
   {
     words: ['imaging', 'autorun', 'delete'],
@@ -562,10 +541,7 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'delete the autorun data of a device',
-    async run({ api, json, args }) {
-      await api.request('DELETE', `/admin/imaging/autorun/${enc(args[0])}`);
-      if (!json) print(`Autorun data for ${args[0]} deleted.`);
-    },
+    run: removal(({ args }) => `/admin/imaging/autorun/${enc(args[0])}`, ({ args }) => `Autorun data for ${args[0]} deleted.`),
   },
 ];
 
