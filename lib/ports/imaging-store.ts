@@ -25,6 +25,9 @@ export interface ImagingDocument {
   updatedBy: string;
 }
 
+/** A document's content as stored: the JSON text, its SHA-256 and its size in bytes. */
+export type DocumentContent = Pick<ImagingDocument, 'json' | 'sha256' | 'sizeBytes'>;
+
 /** Who changes what when; every change is written with its history line (at the settings version in force) atomically. */
 export interface ChangeAudit {
   actor: string;
@@ -48,12 +51,7 @@ export interface ImagingStore {
    * Creates or replaces a document; `created` tells which. Two writers of a new id both succeed: one creates, the
    * other replaces. Throws ConcurrentModificationError when the item keeps changing under it.
    */
-  putDocument(
-    kind: ImagingDocumentKind,
-    id: string,
-    document: { json: string; sha256: string; sizeBytes: number },
-    audit: ChangeAudit,
-  ): Promise<{ created: boolean; document: ImagingDocument }>;
+  putDocument(kind: ImagingDocumentKind, id: string, document: DocumentContent, audit: ChangeAudit): Promise<{ created: boolean; document: ImagingDocument }>;
   /** False when there was no such document. */
   deleteDocument(kind: ImagingDocumentKind, id: string, audit: ChangeAudit): Promise<boolean>;
 }

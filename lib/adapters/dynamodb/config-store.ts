@@ -5,17 +5,7 @@ import { type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCo
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Checksum } from '../../domain/checkin.ts';
 import type { Settings } from '../../domain/settings.ts';
-import type {
-  CommitOutcome,
-  ConfigCommit,
-  ConfigSnapshot,
-  ConfigStore,
-  HistoryEntry,
-  PackageRecord,
-  RevocationRecord,
-  StoredCertificate,
-  StoredSettings,
-} from '../../ports/config-store.ts';
+import type { CommitOutcome, ConfigCommit, ConfigSnapshot, ConfigStore, HistoryEntry, PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
 import { DEFAULT_SETTINGS } from '../../domain/settings.ts';
 import { freshSettings } from '../fresh-settings.ts';
 import { callStore, queryAllItems } from './client.ts';

@@ -1,19 +1,13 @@
 // DynamoDB adapter for decisions, the idempotency records of check-ins, and (written with them) the current status
 // of each device. The check-in writes (DynamoDbDecisionStore); admins only read (DynamoDbDecisionReader).
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-  TransactWriteItemsCommand,
-  type TransactWriteItem,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DecisionReader, DecisionRecord, DecisionWriter, RecordedResponse, RecordOutcome, ReplayBinding } from '../../ports/decision-store.ts';
 import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore } from '../../ports/device-status-store.ts';
 import { StoreUnavailableError } from '../../ports/errors.ts';
 import type { Page } from '../../ports/page.ts';
+import { deviceStatusOf } from '../device-status.ts';
 import { callStore } from './client.ts';
 import { DynamoDbDeviceStatusStore } from './device-status-store.ts';
 import { decisionKey } from './keys.ts';
@@ -142,15 +136,7 @@ export function buildRecordTransaction(
   binding: ReplayBinding | undefined,
 ): RecordTransaction {
   const expiresAt = Math.floor(Date.parse(decision.evaluatedAt) / 1000) + tables.retentionDays * 86400;
-  const status: DeviceStatusRecord = {
-    deviceId: decision.deviceId,
-    status: decision.decision === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
-    decision: decision.decision,
-    violations: decision.violations,
-    lastCheckinAt: decision.evaluatedAt,
-    checkinId: decision.checkinId,
-    settingsVersion: decision.settingsVersion,
-  };
+  const status = deviceStatusOf(decision);
   return {
     idempotencyPut: {
       Put: {

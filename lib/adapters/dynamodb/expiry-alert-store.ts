@@ -18,6 +18,8 @@ function isConditionFailed(error: unknown): boolean {
   return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
+type MarkWrite = PutItemCommand | UpdateItemCommand | DeleteItemCommand;
+
 export class DynamoDbExpiryAlertStore implements ExpiryAlertStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -27,6 +29,22 @@ export class DynamoDbExpiryAlertStore implements ExpiryAlertStore {
 
   private key(sha256: string, mark: string) {
     return marshall({ pk: EXPIRY_ALERT_PK, sk: `${sha256}#${mark}` });
+  }
+
+  /** A mark item: its key and attributes. */
+  private item(sha256: string, mark: string, attributes: Record<string, unknown>) {
+    return marshall({ pk: EXPIRY_ALERT_PK, sk: `${sha256}#${mark}`, ...attributes });
+  }
+
+  /** Sends a conditional write; false when its condition did not hold (nothing was written). */
+  private async writeIf(command: MarkWrite): Promise<boolean> {
+    try {
+      await callStore(() => this.client.send(command as PutItemCommand));
+      return true;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      return false;
+    }
   }
 
   async getMark(sha256: string, mark: string): Promise<ExpiryMark | undefined> {
@@ -45,92 +63,49 @@ export class DynamoDbExpiryAlertStore implements ExpiryAlertStore {
     if (existing && (existing.leaseUntil ?? 0) >= now) return { outcome: 'BUSY' };
 
     const token = randomUUID();
-    try {
-      await callStore(() =>
-        this.client.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: marshall({
-              pk: EXPIRY_ALERT_PK,
-              sk: `${input.sha256}#${input.mark}`,
-              state: 'SENDING',
-              alertId: input.alertId,
-              claimToken: token,
-              leaseUntil: now + this.leaseMs,
-              expiresAt: input.expiresAt,
-            }),
-            // Free, or claimed by a scan whose lease has lapsed.
-            ConditionExpression: 'attribute_not_exists(pk) OR (#state = :sending AND leaseUntil < :now)',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: marshall({ ':sending': 'SENDING', ':now': now }),
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-      // Another scan got there first (between our read and our put).
-      const winner = await this.getMark(input.sha256, input.mark);
-      return winner && winner.state !== 'SENDING' ? { outcome: 'DONE' } : { outcome: 'BUSY' };
-    }
-    return { outcome: 'CLAIMED', claim: { sha256: input.sha256, mark: input.mark, token } };
+    const claimed = await this.writeIf(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: this.item(input.sha256, input.mark, { state: 'SENDING', alertId: input.alertId, claimToken: token, leaseUntil: now + this.leaseMs, expiresAt: input.expiresAt }),
+        // Free, or claimed by a scan whose lease has lapsed.
+        ConditionExpression: 'attribute_not_exists(pk) OR (#state = :sending AND leaseUntil < :now)',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: marshall({ ':sending': 'SENDING', ':now': now }),
+      }),
+    );
+    if (claimed) return { outcome: 'CLAIMED', claim: { sha256: input.sha256, mark: input.mark, token } };
+    // Another scan got there first (between our read and our put).
+    const winner = await this.getMark(input.sha256, input.mark);
+    return winner && winner.state !== 'SENDING' ? { outcome: 'DONE' } : { outcome: 'BUSY' };
   }
 
   async confirm(claim: ExpiryClaim, input: { sentAt: Date; superseded: string[]; expiresAt: number }): Promise<void> {
-    try {
-      await callStore(() =>
-        this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: this.key(claim.sha256, claim.mark),
-            UpdateExpression: 'SET #state = :sent, sentAt = :sentAt REMOVE leaseUntil, claimToken',
-            ConditionExpression: 'claimToken = :token',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: marshall({ ':sent': 'SENT', ':sentAt': input.sentAt.toISOString(), ':token': claim.token }),
-          }),
-        ),
-      );
-    } catch (error) {
-      // Our lease lapsed and another scan took the claim over: it will remember the mark itself.
-      if (!isConditionFailed(error)) throw error;
-    }
+    // A false answer: our lease lapsed and another scan took the claim over; it will remember the mark itself.
+    await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(claim.sha256, claim.mark),
+        UpdateExpression: 'SET #state = :sent, sentAt = :sentAt REMOVE leaseUntil, claimToken',
+        ConditionExpression: 'claimToken = :token',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: marshall({ ':sent': 'SENT', ':sentAt': input.sentAt.toISOString(), ':token': claim.token }),
+      }),
+    );
     for (const mark of input.superseded) {
-      try {
-        await callStore(() =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.tableName,
-              Item: marshall({
-                pk: EXPIRY_ALERT_PK,
-                sk: `${claim.sha256}#${mark}`,
-                state: 'SUPERSEDED',
-                supersededBy: claim.mark,
-                sentAt: input.sentAt.toISOString(),
-                expiresAt: input.expiresAt,
-              }),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          ),
-        );
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error;
-      }
+      const attributes = { state: 'SUPERSEDED', supersededBy: claim.mark, sentAt: input.sentAt.toISOString(), expiresAt: input.expiresAt };
+      // Only where nothing is remembered yet: a mark sent or superseded before stays as it is.
+      await this.writeIf(new PutItemCommand({ TableName: this.tableName, Item: this.item(claim.sha256, mark, attributes), ConditionExpression: 'attribute_not_exists(pk)' }));
     }
   }
 
   async release(claim: ExpiryClaim): Promise<void> {
-    try {
-      await callStore(() =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: this.key(claim.sha256, claim.mark),
-            ConditionExpression: 'claimToken = :token',
-            ExpressionAttributeValues: marshall({ ':token': claim.token }),
-          }),
-        ),
-      );
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-    }
+    await this.writeIf(
+      new DeleteItemCommand({
+        TableName: this.tableName,
+        Key: this.key(claim.sha256, claim.mark),
+        ConditionExpression: 'claimToken = :token',
+        ExpressionAttributeValues: marshall({ ':token': claim.token }),
+      }),
+    );
   }
 }

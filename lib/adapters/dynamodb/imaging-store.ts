@@ -3,14 +3,7 @@
 //   pk IMAGING_ACCOUNT sk <username>   { username, passwordHash, createdAt, updatedAt, updatedBy, revision }
 //   pk PRESTAGE        sk <id>         { id, json, sha256, sizeBytes, createdAt, updatedAt, updatedBy, revision }
 //   pk AUTORUN         sk <deviceId>   (as PRESTAGE)
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-  TransactWriteItemsCommand,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand, type TransactWriteItem, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
 import {
@@ -21,7 +14,7 @@ import {
 } from '../../domain/imaging.ts';
 import type { FieldChange } from '../../domain/settings.ts';
 import { ConcurrentModificationError } from '../../ports/errors.ts';
-import type { ChangeAudit, ImagingAccount, ImagingAccountSummary, ImagingDocument, ImagingStore } from '../../ports/imaging-store.ts';
+import type { ChangeAudit, DocumentContent, ImagingAccount, ImagingAccountSummary, ImagingDocument, ImagingStore } from '../../ports/imaging-store.ts';
 import { callStore, queryAllItems } from './client.ts';
 import { historyPut, settingsVersionCheck } from './config-transaction.ts';
 import { CONFIG_PK, configSk, IMAGING_PK } from './keys.ts';
@@ -132,7 +125,7 @@ export class DynamoDbImagingStore implements ImagingStore {
     return count;
   }
 
-  async putDocument(kind: ImagingDocumentKind, id: string, document: { json: string; sha256: string; sizeBytes: number }, audit: ChangeAudit) {
+  async putDocument(kind: ImagingDocumentKind, id: string, document: DocumentContent, audit: ChangeAudit) {
     return this.change(IMAGING_PK[kind], id, audit, (previous) => {
       const stored: ImagingDocument = {
         kind,

@@ -21,12 +21,7 @@ export const HISTORY_PK = 'HISTORY';
 export const EXPIRY_ALERT_PK = 'EXPIRY_ALERT';
 
 /** The imaging partitions: one per kind of imaging item, and the login attempt records. */
-export const IMAGING_PK = {
-  account: 'IMAGING_ACCOUNT',
-  PRESTAGE: 'PRESTAGE',
-  AUTORUN: 'AUTORUN',
-  loginFailures: 'LOGIN_FAILURES',
-} as const;
+export const IMAGING_PK = { account: 'IMAGING_ACCOUNT', PRESTAGE: 'PRESTAGE', AUTORUN: 'AUTORUN', loginFailures: 'LOGIN_FAILURES' } as const;
 
 /**
  * A history line's sort key: time first (newest-first listing), then the settings version in force, so that two

@@ -1,18 +1,7 @@
 // In-memory ConfigStore: the DynamoDB adapter's behaviour (the shared contract suite proves it), for fast tests of
 // the admin services. A commit runs to its end before any other call, as a DynamoDB transaction is atomic.
-import type {
-  CommitOutcome,
-  ConfigChange,
-  ConfigCommit,
-  ConfigExpectation,
-  ConfigSnapshot,
-  ConfigStore,
-  HistoryEntry,
-  PackageRecord,
-  RevocationRecord,
-  StoredCertificate,
-  StoredSettings,
-} from '../../ports/config-store.ts';
+import type { CommitOutcome, ConfigChange, ConfigCommit, ConfigExpectation, ConfigSnapshot, ConfigStore, HistoryEntry } from '../../ports/config-store.ts';
+import type { PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
 import { freshSettings } from '../fresh-settings.ts';
 
 export class InMemoryConfigStore implements ConfigStore {

@@ -3,6 +3,7 @@
 import type { DecisionReader, DecisionRecord, DecisionWriter, RecordedResponse, RecordOutcome, ReplayBinding } from '../../ports/decision-store.ts';
 import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore } from '../../ports/device-status-store.ts';
 import type { Page } from '../../ports/page.ts';
+import { deviceStatusOf } from '../device-status.ts';
 import { decodePageToken } from '../page-token.ts';
 import { pageAfter } from './paging.ts';
 
@@ -28,15 +29,7 @@ export class InMemoryDecisionStore implements DecisionWriter, DecisionReader, De
     // As the DynamoDB adapter's condition: a check-in that finishes after a newer one leaves the newer status.
     const current = this.statuses.get(decision.deviceId);
     if (current && current.lastCheckinAt > decision.evaluatedAt) return { outcome: 'RECORDED' };
-    this.statuses.set(decision.deviceId, {
-      deviceId: decision.deviceId,
-      status: decision.decision === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
-      decision: decision.decision,
-      violations: decision.violations,
-      lastCheckinAt: decision.evaluatedAt,
-      checkinId: decision.checkinId,
-      settingsVersion: decision.settingsVersion,
-    });
+    this.statuses.set(decision.deviceId, deviceStatusOf(decision));
     return { outcome: 'RECORDED' };
   }
 

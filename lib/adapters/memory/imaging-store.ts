@@ -2,7 +2,7 @@
 // to the in-memory config store it is given, at the settings version in force, as the DynamoDB adapter writes them.
 import { accountHistoryChange, documentHistoryChange, type ImagingDocumentKind, type PasswordHash } from '../../domain/imaging.ts';
 import type { FieldChange } from '../../domain/settings.ts';
-import type { ChangeAudit, ImagingAccount, ImagingAccountSummary, ImagingDocument, ImagingStore } from '../../ports/imaging-store.ts';
+import type { ChangeAudit, DocumentContent, ImagingAccount, ImagingAccountSummary, ImagingDocument, ImagingStore } from '../../ports/imaging-store.ts';
 import { InMemoryConfigStore } from './config-store.ts';
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -49,12 +49,7 @@ export class InMemoryImagingStore implements ImagingStore {
     return [...this.documents.values()].filter((d) => d.kind === kind).length;
   }
 
-  async putDocument(
-    kind: ImagingDocumentKind,
-    id: string,
-    document: { json: string; sha256: string; sizeBytes: number },
-    audit: ChangeAudit,
-  ): Promise<{ created: boolean; document: ImagingDocument }> {
+  async putDocument(kind: ImagingDocumentKind, id: string, document: DocumentContent, audit: ChangeAudit): Promise<{ created: boolean; document: ImagingDocument }> {
     const previous = this.documents.get(`${kind}/${id}`);
     const { json, sha256, sizeBytes } = document;
     const stored: ImagingDocument = { kind, id, json, sha256, sizeBytes, createdAt: previous?.createdAt ?? audit.changedAt, updatedAt: audit.changedAt, updatedBy: audit.actor };

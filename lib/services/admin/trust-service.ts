@@ -2,6 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { findDeviceCaNonconformance, type RuleBreak } from '../../domain/certificate-path.ts';
 import { NotFoundError } from '../../domain/errors.ts';
+import type { PushCertificateSummary } from '../../domain/push-certificate.ts';
 import { checkTrustChange, type TrustItem } from '../../domain/settings-requirements.ts';
 import { daysRemaining, describeServerCertificate, formatDistinguishedName, parseDeviceCaBundle } from '../../domain/trust-material.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -24,14 +25,8 @@ export interface ServerCertificateView {
   sha256: string;
 }
 
-export interface PushCertificateView {
-  topic: string;
-  subject: string;
-  notBefore: string;
-  notAfter: string;
-  daysRemaining: number;
-  sha256: string;
-}
+/** What the admin API shows of the push certificate: its summary without the PEM. */
+export type PushCertificateView = Omit<PushCertificateSummary, 'pem'>;
 
 export interface TrustChangeContext {
   actor: string;

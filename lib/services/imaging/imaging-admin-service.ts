@@ -2,7 +2,7 @@
 // (at most MAX_PRESTAGES) and Autorun documents.
 import { ConflictError, NotFoundError } from '../../domain/errors.ts';
 import { type ImagingDocumentKind, MAX_PRESTAGES } from '../../domain/imaging.ts';
-import type { ChangeAudit, ImagingAccountSummary, ImagingDocument, ImagingStore } from '../../ports/imaging-store.ts';
+import type { ChangeAudit, DocumentContent, ImagingAccountSummary, ImagingDocument, ImagingStore } from '../../ports/imaging-store.ts';
 import { missingDocument } from './imaging-service.ts';
 import { hashPassword } from './passwords.ts';
 
@@ -23,12 +23,7 @@ export class AdminImagingService {
   }
 
   /** Creates or replaces a document; a new PreStage once MAX_PRESTAGES exist is 409 TOO_MANY_PRESTAGES. */
-  async putDocument(
-    kind: ImagingDocumentKind,
-    id: string,
-    document: { json: string; sha256: string; sizeBytes: number },
-    audit: ChangeAudit,
-  ): Promise<{ created: boolean; document: ImagingDocument }> {
+  async putDocument(kind: ImagingDocumentKind, id: string, document: DocumentContent, audit: ChangeAudit): Promise<{ created: boolean; document: ImagingDocument }> {
     if (kind === 'PRESTAGE' && !(await this.store.getDocument(kind, id)) && (await this.store.countDocuments(kind)) >= MAX_PRESTAGES) {
       throw new ConflictError('TOO_MANY_PRESTAGES', `At most ${MAX_PRESTAGES} PreStages can be stored; delete one first`);
     }
