@@ -14,6 +14,7 @@
 //   requestId, API.md's error shape lost) and a non-HTTP error with a bare 500 and no body; the contract's shape,
 //   Retry-After, the 503 metric and the log line with the request id are toErrorResponse's. The onError below is
 //   the one mapping, placed where http-error-handler would be: last.
+//   test/unit/http-middleware.test.ts keeps these measurements: an upgrade that changes them fails it.
 // - @middy/http-content-negotiation is not needed: nothing here negotiates (Accept is not read, every answer is
 //   JSON), and adding it would answer `Accept: text/html` with 406, which the contract does not have.
 import middy from '@middy/core';
