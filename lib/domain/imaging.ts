@@ -1,6 +1,7 @@
 // Imaging information and its login (API.md §2, §3): account and document rules, scrypt parameters, Basic header
 // parsing and the login guard's attempt arithmetic. Pure: no I/O, no clock, no randomness.
 import { createHash } from 'node:crypto';
+import { decodeBase64Strict } from './base64.ts';
 import { HttpError, ValidationError } from './errors.ts';
 import type { FieldChange } from './settings.ts';
 
@@ -225,7 +226,6 @@ export type BasicAuthorization =
   | { kind: 'malformed'; reason: string; username?: string }
   | { kind: 'credentials'; username: string; password: string };
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -239,10 +239,11 @@ export function parseBasicAuthorization(header: string | undefined): BasicAuthor
   if (!match) return { kind: 'malformed', reason: 'not "Basic <credentials>"' };
   if (match[1].toLowerCase() !== 'basic') return { kind: 'malformed', reason: `scheme ${match[1].slice(0, 20)} instead of Basic` };
   const token = match[2];
-  if (!BASE64.test(token) || token.length % 4 === 1) return { kind: 'malformed', reason: 'credentials are not base64' };
+  const bytes = decodeBase64Strict(token, 'standard');
+  if (!bytes) return { kind: 'malformed', reason: 'credentials are not base64' };
   let decoded: string;
   try {
-    decoded = utf8.decode(Buffer.from(token, 'base64'));
+    decoded = utf8.decode(bytes);
   } catch {
     return { kind: 'malformed', reason: 'credentials are not UTF-8' };
   }
