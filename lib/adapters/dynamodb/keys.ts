@@ -7,7 +7,7 @@
 //                  written before the version was part of the key have sk <changedAt>#<random>; read alike)
 //   pk IMAGING_ACCOUNT / PRESTAGE / AUTORUN, sk <name or id>      imaging information
 //   pk LOGIN_FAILURES sk <username>                               imaging login attempts, reserved before each check (TTL)
-//   pk EXPIRY_ALERT   sk <sha256>#<threshold or day>              certificate expiry alerts already sent
+//   pk EXPIRY_ALERT   sk <sha256>#<threshold> | <sha256>#<day> | <sha256>#NONCONFORMING#<rule>#<day>   alerts already sent
 // Decisions table (pk, sk):
 //   pk DEVICE#<deviceId>  sk <evaluatedAt>#<checkinId>    a device's decisions, oldest to newest (TTL expiresAt)
 //   pk CHECKIN#<checkinId> sk CHECKIN                      idempotency record: the answer given (TTL expiresAt)
