@@ -101,6 +101,8 @@ let packageFile: string;
 let tamperedFile: string;
 /** A key no device certificate holds. */
 let strangerKey: KeyMaterial;
+/** The shared EC device key, encrypted with a passphrase. */
+let encryptedKey: string;
 const made = new Map<string, MadeCertificate>();
 
 function remember<T extends KeyMaterial>(key: T): T {
@@ -168,6 +170,9 @@ beforeAll(async () => {
   const id = idFor(shells[0]);
   for (const name of ['MAC-SUMS', 'MAC-ENROLL-HTTP', 'MAC-ENROLL-INSECURE', 'MAC-JSON', 'MAC-TAMPERED', 'MAC-WRONG-KEY', 'MAC-LONG-TOPIC', 'MAC-BADKEY', 'MAC-503-TWICE']) device(id(name));
   device(id('MAC-STRANGER'), { issuer: 'stranger' });
+  device(id('MAC-ENCRYPTED'));
+  encryptedKey = join(work, 'encrypted.key');
+  execFileSync('openssl', ['pkey', '-in', sharedKeys.get('ec256')!.keyPath, '-aes256', '-passout', 'pass:a passphrase', '-out', encryptedKey]);
   packageFile = join(work, 'Office Installer.pkg');
   writeFileSync(packageFile, Buffer.from('the package the device installed\n'.repeat(1000)));
   tamperedFile = join(work, 'tampered.pkg');
@@ -200,6 +205,17 @@ describe('the script', () => {
     });
     expect(found.output).toBe('');
     expect(found.failed).toBe(false);
+  });
+
+  it('the launchd example runs it with options it knows', () => {
+    const plist = readFileSync(fileURLToPath(new URL('../../agent/com.example.tollgate-checkin.plist', import.meta.url)), 'utf8');
+    const array = /<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)?.[1] ?? '';
+    const args = [...array.matchAll(/<string>([^<]*)<\/string>/g)].map((m) => m[1]);
+    expect(args.slice(0, 2)).toEqual(['/bin/sh', '/usr/local/libexec/tollgate-checkin']);
+    const help = execFileSync('sh', [AGENT, '--help'], { encoding: 'utf8' });
+    const options = args.filter((a) => a.startsWith('--'));
+    expect(options.length).toBeGreaterThan(0);
+    for (const option of options) expect(help).toMatch(new RegExp(`\\s${option} `));
   });
 
   it('is tried under dash as well as sh (dash is installed)', () => {
@@ -517,6 +533,20 @@ describe(`under ${shells[0].label}`, () => {
       const r = await run([...args]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(message);
+    });
+
+    it('an encrypted key, for mutual TLS or for signing: a plain message at once, no passphrase prompt', async ({ expect }) => {
+      const deviceId = id('MAC-ENCRYPTED');
+      const certificate = device(deviceId);
+      const cases: [string[], string][] = [
+        [['--cert', certificate.certPath, '--key', encryptedKey], 'cannot use --cert/--key (a PEM certificate and an unencrypted PEM key of it are needed)'],
+        [['--sign-cert', certificate.certPath, '--sign-key', encryptedKey], '--sign-key: cannot sign with'],
+      ];
+      for (const [identity, message] of cases) {
+        const r = await run(['--url', `${stack.httpsUrl}/checkin`, '--ca-file', caFile, '--device-id', deviceId, ...identity]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(message);
+      }
     });
 
     it('a key that is not a key: a plain message, nothing of the file', async ({ expect }) => {
