@@ -171,6 +171,7 @@ beforeAll(async () => {
   for (const name of ['MAC-SUMS', 'MAC-ENROLL-HTTP', 'MAC-ENROLL-INSECURE', 'MAC-JSON', 'MAC-TAMPERED', 'MAC-WRONG-KEY', 'MAC-LONG-TOPIC', 'MAC-BADKEY', 'MAC-503-TWICE']) device(id(name));
   device(id('MAC-STRANGER'), { issuer: 'stranger' });
   device(id('MAC-ENCRYPTED'));
+  device(id('MAC-RSA-DER'), { keyType: 'rsa2048', issuer: 'root' });
   encryptedKey = join(work, 'encrypted.key');
   execFileSync('openssl', ['pkey', '-in', sharedKeys.get('ec256')!.keyPath, '-aes256', '-passout', 'pass:a passphrase', '-out', encryptedKey]);
   packageFile = join(work, 'Office Installer.pkg');
@@ -407,6 +408,17 @@ describe(`under ${shells[0].label}`, () => {
       expect(recorded.map((d) => d.facts.packages[0])).toEqual([{ packageId: 'office-md5', checksumType: 'MD5' }, { packageId: 'office-256', checksumType: 'SHA_256' }]);
     });
 
+    it('a signed request with an RSA key, the certificate given as DER, options given as --name=value', async ({ expect }) => {
+      const deviceId = id('MAC-RSA-DER');
+      const certificate = device(deviceId, { keyType: 'rsa2048', issuer: 'root' });
+      const der = join(work, 'rsa-device.der');
+      writeFileSync(der, certificate.der);
+      const r = await run([`--url=${stack.httpsUrl}/checkin`, `--ca-file=${caFile}`, `--device-id=${deviceId}`, `--sign-cert=${der}`, `--sign-key=${certificate.keyPath}`]);
+      expect(r.code, r.stderr).toBe(0);
+      const [recorded] = await decisionsOf(deviceId);
+      expect(recorded.facts.identity).toMatchObject({ fingerprint: certificate.fingerprint });
+    });
+
     it('enrollment over plain http: the server is reported unverified, which enrollment allows', async ({ expect }) => {
       const deviceId = id('MAC-ENROLL-HTTP');
       const r = await run(['--url', `${stack.httpUrl}/checkin`, '--enrollment', '--device-id', deviceId, ...signedBy(device(deviceId))]);
@@ -522,11 +534,11 @@ describe(`under ${shells[0].label}`, () => {
       [['--device-id', 'X'], '--url is required'],
       [['--url', 'ftp://example/checkin', '--device-id', 'X'], '--url must start with https://'],
       [['--url', 'https://127.0.0.1:1/checkin', '--device-id', 'X', '--insecure-during-enrollment'], '--insecure-during-enrollment needs --enrollment'],
-      [['--url', 'http://127.0.0.1:1/checkin', '--device-id', 'X', '--cert', '/etc/hostname', '--key', '/etc/hostname'], 'mutual TLS (--cert/--key) needs an https:// URL'],
+      [['--url', 'http://127.0.0.1:1/checkin', '--device-id', 'X', '--cert', AGENT, '--key', AGENT], 'mutual TLS (--cert/--key) needs an https:// URL'],
       [['--url', 'http://127.0.0.1:1/checkin', '--device-id', 'has space'], '--device-id must be'],
       [['--url', 'http://127.0.0.1:1/checkin', '--device-id', 'X', '--package', 'office=/nonexistent/file.pkg'], 'cannot read /nonexistent/file.pkg'],
       [['--url', 'http://127.0.0.1:1/checkin', '--device-id', 'X', '--checksum-type', 'SHA1'], '--checksum-type must be MD5, SHA_256 or SHA_512'],
-      [['--url', 'http://127.0.0.1:1/checkin', '--device-id', 'X', '--sign-cert', '/etc/hostname'], 'needs both --sign-cert and --sign-key'],
+      [['--url', 'http://127.0.0.1:1/checkin', '--device-id', 'X', '--sign-cert', AGENT], 'needs both --sign-cert and --sign-key'],
       [['--url', 'http://127.0.0.1:1/checkin', '--max-time', '0'], '--max-time must be from 1 to 86400 seconds'],
       [['--url', 'http://127.0.0.1:1/checkin', '--frobnicate'], 'unknown option: --frobnicate'],
     ] as const)('refuses %j: %s', async ([args, message], { expect }) => {
