@@ -22,6 +22,14 @@ export function settingsRoutes(settings: AdminSettingsService, clock: Clock): Ad
 
     'PUT /admin/settings': async ({ request, actor }) => {
       const precondition = parseIfMatch(request.headers['if-match']);
+      if (!precondition) {
+        throw new HttpError(
+          428,
+          'PRECONDITION_REQUIRED',
+          'PUT replaces the whole settings document: send If-Match with the ETag of GET /admin/settings (such as "3"), or change single settings with PATCH',
+          { field: 'If-Match' },
+        );
+      }
       return settingsResponse(await settings.replace(request.json, { precondition, actor, clock }));
     },
 

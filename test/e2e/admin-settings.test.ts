@@ -49,6 +49,8 @@ function admin(method: string, path: string, options: { json?: unknown; body?: s
 }
 
 const getSettings = () => admin('GET', '/admin/settings');
+/** A whole-document replace, conditional on the version just read (PUT requires If-Match). */
+const put = async (json: unknown) => admin('PUT', '/admin/settings', { json, headers: { 'if-match': (await getSettings()).headers.etag } });
 const patch = (json: unknown, headers: Record<string, string> = {}, token?: string) =>
   admin('PATCH', '/admin/settings', { json, headers: { 'content-type': 'application/merge-patch+json', ...headers }, token });
 const historyItems = async (limit = 50) => (await admin('GET', `/admin/settings/history?limit=${limit}`)).body.items as any[];
@@ -128,7 +130,15 @@ describe('PUT and PATCH with If-Match', () => {
     expect(res.body.error).toMatchObject({ code: 'INVALID_REQUEST', field: 'If-Match' });
   });
 
-  it('without If-Match the write goes to the current version', async () => {
+  it('PUT without If-Match is 428 PRECONDITION_REQUIRED and changes nothing: a whole replace must not revert another change', async () => {
+    const before = await getSettings();
+    const res = await admin('PUT', '/admin/settings', { json: { ...before.body.settings, mode: 'MONITOR' } });
+    expect(res.status).toBe(428);
+    expect(res.body.error).toMatchObject({ code: 'PRECONDITION_REQUIRED', field: 'If-Match' });
+    expect((await getSettings()).body).toEqual(before.body);
+  });
+
+  it('PATCH without If-Match goes to the current version', async () => {
     const { version } = (await getSettings()).body;
     const res = await patch({ mode: 'MONITOR' });
     expect(res.status).toBe(200);
@@ -145,8 +155,8 @@ describe('PUT and PATCH with If-Match', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual(before.body);
     expect(res.headers.etag).toBe(before.headers.etag);
-    const put = await admin('PUT', '/admin/settings', { json: before.body.settings });
-    expect(put.body.version).toBe(before.body.version);
+    const replaced = await put(before.body.settings);
+    expect(replaced.body.version).toBe(before.body.version);
     expect(await historyItems()).toEqual(historyBefore);
   });
 
@@ -192,7 +202,7 @@ describe('concurrent writers (fired in parallel against the HTTP server)', () =>
     const versions = (await historyItems(patches.length)).map((h) => h.version);
     expect(versions).toEqual(patches.map((_p, i) => after.body.version - i));
     // Back to the defaults for the rule tests below.
-    expect((await admin('PUT', '/admin/settings', { json: DEFAULTS })).status).toBe(200);
+    expect((await put(DEFAULTS)).status).toBe(200);
   });
 });
 
@@ -214,7 +224,7 @@ describe('400 for shape, 422 for rules; nothing changes either way', () => {
 
   it.each(badShapes)('%s is 400 INVALID_SETTINGS', async (_why, method, body, field) => {
     const before = await getSettings();
-    const res = method === 'PUT' ? await admin('PUT', '/admin/settings', { json: body }) : await patch(body);
+    const res = method === 'PUT' ? await put(body) : await patch(body);
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('INVALID_SETTINGS');
     expect(res.body.error.field).toBe(field);
@@ -246,7 +256,7 @@ describe('400 for shape, 422 for rules; nothing changes either way', () => {
     const before = await getSettings();
     const historyBefore = await historyItems();
     const viaPatch = await patch(body);
-    const viaPut = await admin('PUT', '/admin/settings', { json: { ...DEFAULTS, ...body } });
+    const viaPut = await put({ ...DEFAULTS, ...body });
     for (const res of [viaPatch, viaPut]) {
       expect(res.status).toBe(422);
       expect(res.body.error).toEqual({
@@ -278,7 +288,7 @@ describe('trust-dependent rules apply to the change, not to what stays as it was
     const again = await patch({ pushNotifications: true });
     expect(again.status).toBe(422);
     expect(again.body.error.details).toEqual([{ field: 'pushNotifications', message: expect.stringContaining('expired') }]);
-    expect((await admin('PUT', '/admin/settings', { json: DEFAULTS })).status).toBe(200);
+    expect((await put(DEFAULTS)).status).toBe(200);
     await seed(configStore, { kind: 'PUSH_CERTIFICATE', certificate: null });
   });
 });
