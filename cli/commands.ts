@@ -224,20 +224,33 @@ export const COMMANDS: Command[] = [
   {
     words: ['settings', 'history'],
     summary: 'show who changed what, newest first (settings and trust material)',
-    options: { limit: PAGE_OPTIONS.limit },
-    async run({ api, json, options }) {
-      const res = await api.request('GET', `/admin/settings/history${query({ limit: limitOption(options) })}`);
-      if (json) return printJson(res.body);
-      if (res.body.items.length === 0) return print('No changes recorded yet.');
-      print(formatTable(
-        ['VERSION', 'CHANGED AT', 'ACTOR', 'CHANGES'],
-        res.body.items.map((h: any) => [
-          String(h.version),
-          h.changedAt,
-          h.actor,
-          h.changes.map((c: any) => `${c.field}: ${formatValue(c.from, { shortenFingerprints: true })} → ${formatValue(c.to, { shortenFingerprints: true })}`).join('; '),
-        ]),
-      ));
+    options: {
+      field: { type: 'string', valueName: 'FIELD', description: 'only changes of this field (a setting, or deviceCa, pushCertificate, …)' },
+      since: { type: 'string', valueName: 'TIME', description: 'only changes at or after this RFC 3339 time (e.g. 2026-11-25T00:00:00Z)' },
+      ...PAGE_OPTIONS,
+    },
+    async run(context) {
+      const { options } = context;
+      const limit = limitOption(options);
+      const field = options.field as string | undefined;
+      const since = options.since as string | undefined;
+      await pages(
+        context,
+        (token) => `/admin/settings/history${query({ limit, field, since, nextToken: token })}`,
+        (items) => {
+          if (items.length === 0) return print('No changes recorded yet.');
+          print(formatTable(
+            ['VERSION', 'CHANGED AT', 'ACTOR', 'CHANGES'],
+            items.map((h: any) => [
+              String(h.version),
+              h.changedAt,
+              h.actor,
+              h.changes.map((c: any) => `${c.field}: ${formatValue(c.from, { shortenFingerprints: true })} → ${formatValue(c.to, { shortenFingerprints: true })}`).join('; '),
+            ]),
+          ));
+        },
+        ['tollgate settings history', field && `--field ${field}`, since && `--since ${since}`, limit && `--limit ${limit}`].filter(Boolean).join(' '),
+      );
     },
   },
   {

@@ -1,5 +1,6 @@
 // Settings and trust material: the settings document, the device CA set, the server and push certificates, the
 // registered packages, the revocations, and the history of their changes. Written only through commit().
+import type { Page } from './page.ts';
 import type { RegisteredPackage } from '../domain/rules/package-checksums.ts';
 import type { FieldChange, Settings } from '../domain/settings.ts';
 
@@ -80,9 +81,22 @@ export interface CatalogReader {
   listRevocations(): Promise<RevocationRecord[]>;
 }
 
+/** Which history lines to list (API.md §3 `GET /admin/settings/history`). */
+export interface HistoryQuery {
+  limit: number;
+  /** From a previous page of the same query. */
+  nextToken?: string;
+  /** Only lines that changed this field. */
+  field?: string;
+  /** Only lines changed at or after this time. */
+  since?: Date;
+}
+
 export interface HistoryReader {
   /** The newest `limit` lines, newest first (lines of the same millisecond: the higher version first). */
   listHistory(limit: number): Promise<HistoryEntry[]>;
+  /** The lines `query` selects, newest first, a page at a time. */
+  queryHistory(query: HistoryQuery): Promise<Page<HistoryEntry>>;
 }
 
 /** What one commit writes: one thing, replaced whole, or removed (null). */

@@ -154,6 +154,37 @@ export function configStoreContract(name: string, makeStore: () => Promise<Confi
       expect(await store.listHistory(2)).toEqual([line(3, 5, 'mode'), line(2, 5, 'mode')]);
     });
 
+    it('queries the history page by page, by field and since a time, each line exactly once', async () => {
+      const store = await makeStore();
+      // Minutes 1–12; every third line changes packages, the others mode.
+      for (let minute = 1; minute <= 12; minute += 1) {
+        const field = minute % 3 === 0 ? 'packages' : 'mode';
+        await store.commit(commitOf({ kind: 'PACKAGE', packageId: `p${minute}`, record: unchecked(`p${minute}`) }, undefined, line(1, minute, field)));
+      }
+      const all = async (query: { limit: number; field?: string; since?: Date }) => {
+        const minutes: number[] = [];
+        let nextToken: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.queryHistory({ ...query, nextToken });
+          expect(page.items.length).toBeLessThanOrEqual(query.limit);
+          minutes.push(...page.items.map((entry) => Number(entry.changedAt.slice(14, 16))));
+          nextToken = page.nextToken;
+          pages += 1;
+        } while (nextToken && pages < 30);
+        return minutes;
+      };
+      for (const limit of [1, 2, 5, 50]) {
+        expect(await all({ limit })).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+        expect(await all({ limit, field: 'packages' })).toEqual([12, 9, 6, 3]);
+        expect(await all({ limit, since: new Date(at(7)) })).toEqual([12, 11, 10, 9, 8, 7]);
+        expect(await all({ limit, field: 'packages', since: new Date(at(7)) })).toEqual([12, 9]);
+      }
+      expect(await store.queryHistory({ limit: 10, field: 'nothing' })).toEqual({ items: [] });
+      expect(await store.queryHistory({ limit: 2 })).toEqual({ items: [line(1, 12, 'packages'), line(1, 11, 'mode')], nextToken: expect.any(String) });
+      await expect(store.queryHistory({ limit: 2, nextToken: 'e30' })).rejects.toThrow();
+    });
+
     it('keeps what it returns apart from what it stores', async () => {
       const store = await makeStore();
       await store.commit(commitOf({ kind: 'DEVICE_CAS', certificates: [certificate(1)] }));

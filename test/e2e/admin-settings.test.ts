@@ -314,6 +314,38 @@ describe('GET /admin/settings/history', () => {
     expect(Date.parse(items[0].changedAt)).toBeGreaterThanOrEqual(Date.parse(items[1].changedAt));
   });
 
+  it('pages with nextToken, and keeps only one field\'s changes or those since a time', async () => {
+    const since = new Date().toISOString();
+    await patch({ maxClockSkewSeconds: 601 });
+    await patch({ mode: 'MONITOR' });
+    await patch({ maxClockSkewSeconds: 602 });
+    await patch({ mode: 'ENFORCE' });
+    const fields = (items: any[]) => items.map((h) => h.changes.map((c: any) => `${c.field}=${c.to}`).join(','));
+
+    const recent = await admin('GET', `/admin/settings/history?since=${encodeURIComponent(since)}`);
+    expect(recent.status).toBe(200);
+    expect(fields(recent.body.items)).toEqual(['mode=ENFORCE', 'maxClockSkewSeconds=602', 'mode=MONITOR', 'maxClockSkewSeconds=601']);
+    expect(recent.body.nextToken).toBeUndefined();
+
+    const first = await admin('GET', `/admin/settings/history?field=maxClockSkewSeconds&since=${encodeURIComponent(since)}&limit=1`);
+    expect(fields(first.body.items)).toEqual(['maxClockSkewSeconds=602']);
+    const second = await admin('GET', `/admin/settings/history?field=maxClockSkewSeconds&since=${encodeURIComponent(since)}&limit=1&nextToken=${first.body.nextToken}`);
+    expect(fields(second.body.items)).toEqual(['maxClockSkewSeconds=601']);
+    expect(second.body.nextToken).toBeUndefined();
+  });
+
+  it.each([
+    // [query, field at fault]
+    ['since=yesterday', 'since'],
+    ['since=2026-02-30T00:00:00Z', 'since'],
+    ['field=mode%3Bdrop', 'field'],
+    ['nextToken=e30', 'nextToken'],
+  ])('refuses %s with 400 on %s', async (queryText, field) => {
+    const res = await admin('GET', `/admin/settings/history?${queryText}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'INVALID_REQUEST', field });
+  });
+
   it('defaults to 50 entries and refuses a limit outside 1..500', async () => {
     const all = await admin('GET', '/admin/settings/history');
     expect(all.status).toBe(200);

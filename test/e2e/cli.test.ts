@@ -167,6 +167,20 @@ describe('settings', () => {
     expect(run.stdout).toMatch(/^VERSION\s+CHANGED AT\s+ACTOR\s+CHANGES$/m);
     expect(run.stdout).toMatch(/^3\s+\S+\s+local-admin\s+mode: MONITOR → ENFORCE$/m);
     expect(body.items).toHaveLength(2);
+    expect(run.stdout).toMatch(/^More: tollgate settings history --limit 1 --next-token \S+$/m);
+  });
+
+  it('settings history --field and --since keep only those changes; --all follows the pages', async () => {
+    const [mode, none, all] = await Promise.all([
+      json(['settings', 'history', '--field', 'mode', '--all', '--limit', '1']),
+      json(['settings', 'history', '--since', '2999-01-01T00:00:00Z']),
+      json(['settings', 'history', '--all', '--limit', '1']),
+    ]);
+    expect(mode.items.length).toBeGreaterThan(0);
+    expect(mode.items.every((h: any) => h.changes.some((c: any) => c.field === 'mode'))).toBe(true);
+    expect(mode.nextToken).toBeUndefined();
+    expect(none.items).toEqual([]);
+    expect(all.items.length).toBeGreaterThan(mode.items.length);
   });
 });
 

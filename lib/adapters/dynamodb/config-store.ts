@@ -1,11 +1,13 @@
 // DynamoDB adapter for the settings document, trust material and their history (the config table). The only code
 // that knows their sort keys and item shapes (keys.ts, config-transaction.ts).
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Checksum } from '../../domain/checkin.ts';
 import type { Settings } from '../../domain/settings.ts';
-import type { CommitOutcome, ConfigCommit, ConfigSnapshot, ConfigStore, HistoryEntry, PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
+import type { CommitOutcome, ConfigCommit, ConfigSnapshot, ConfigStore, HistoryEntry, HistoryQuery, PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
+import type { Page } from '../../ports/page.ts';
+import { decodeStartKey, encodeStartKey } from './pagination.ts';
 import { DEFAULT_SETTINGS } from '../../domain/settings.ts';
 import { freshSettings } from '../fresh-settings.ts';
 import { callStore, queryAllItems } from './client.ts';
@@ -123,6 +125,44 @@ export class DynamoDbConfigStore implements ConfigStore {
       ),
     );
     return (result.Items ?? []).map((raw) => readHistory(unmarshall(raw)));
+  }
+
+  /**
+   * The history partition newest first, from `since` on (the sort key starts with changedAt). A field filter is
+   * applied here, page after page of the partition, until the page is full: the token is the last line given, so a
+   * line is never skipped or given twice.
+   */
+  async queryHistory(query: HistoryQuery): Promise<Page<HistoryEntry>> {
+    let start = decodeStartKey(query.nextToken, ['pk', 'sk'], (key) => key.pk === HISTORY_PK);
+    const items: { entry: HistoryEntry; key: Record<string, AttributeValue> }[] = [];
+    const condition = query.since ? 'pk = :pk AND sk >= :since' : 'pk = :pk';
+    const values: Record<string, AttributeValue> = { ':pk': { S: HISTORY_PK } };
+    if (query.since) values[':since'] = { S: query.since.toISOString() };
+    for (;;) {
+      const result = await callStore(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: condition,
+            ExpressionAttributeValues: values,
+            ScanIndexForward: false,
+            Limit: query.field === undefined ? query.limit - items.length + 1 : 100,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const raw of result.Items ?? []) {
+        const entry = readHistory(unmarshall(raw));
+        if (query.field !== undefined && !entry.changes.some((change) => change.field === query.field)) continue;
+        items.push({ entry, key: { pk: raw.pk, sk: raw.sk } });
+        if (items.length > query.limit) break;
+      }
+      if (items.length > query.limit || !result.LastEvaluatedKey) break;
+      start = result.LastEvaluatedKey;
+    }
+    const page = items.slice(0, query.limit);
+    const more = items.length > query.limit;
+    return { items: page.map(({ entry }) => entry), nextToken: more ? encodeStartKey(page[page.length - 1].key) : undefined };
   }
 
   /** One TransactWriteItems: the change, a condition per expectation, the history line (config-transaction.ts). */

@@ -1,6 +1,9 @@
 // In-memory ConfigStore: the DynamoDB adapter's behaviour (the shared contract suite proves it), for fast tests of
 // the admin services. A commit runs to its end before any other call, as a DynamoDB transaction is atomic.
-import type { CommitOutcome, ConfigChange, ConfigCommit, ConfigExpectation, ConfigSnapshot, ConfigStore, HistoryEntry } from '../../ports/config-store.ts';
+import type { CommitOutcome, ConfigChange, ConfigCommit, ConfigExpectation, ConfigSnapshot, ConfigStore, HistoryEntry, HistoryQuery } from '../../ports/config-store.ts';
+import type { Page } from '../../ports/page.ts';
+import { decodePageToken } from '../page-token.ts';
+import { pageAfter } from './paging.ts';
 import type { PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
 import { freshSettings } from '../fresh-settings.ts';
 
@@ -55,6 +58,16 @@ export class InMemoryConfigStore implements ConfigStore {
 
   async listRevocations(): Promise<RevocationRecord[]> {
     return structuredClone([...this.revocations.values()].sort((a, b) => compare(a.sha256, b.sha256)));
+  }
+
+  async queryHistory(query: HistoryQuery): Promise<Page<HistoryEntry>> {
+    const start = decodePageToken(query.nextToken, ['position']);
+    const since = query.since?.toISOString();
+    const selected = [...this.history]
+      .sort((a, b) => compare(b.position, a.position))
+      .filter(({ entry }) => (since === undefined || entry.changedAt >= since) && (query.field === undefined || entry.changes.some((c) => c.field === query.field)));
+    const page = pageAfter(selected, ({ position }) => ({ position }), query.limit, start);
+    return { items: structuredClone(page.items.map(({ entry }) => entry)), nextToken: page.nextToken };
   }
 
   async listHistory(limit: number): Promise<HistoryEntry[]> {

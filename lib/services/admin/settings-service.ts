@@ -3,7 +3,8 @@ import { PreconditionFailedError, ValidationError } from '../../domain/errors.ts
 import { assertSettingsRules, trustItemsReliedOn } from '../../domain/settings-requirements.ts';
 import { applyMergePatch, DEFAULT_SETTINGS, diffSettings, parseSettingsDocument, SETTINGS_FIELDS, type Settings } from '../../domain/settings.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ConfigWriter, HistoryEntry, HistoryReader, SettingsReader, StoredSettings, TrustMaterialReader } from '../../ports/config-store.ts';
+import type { ConfigWriter, HistoryEntry, HistoryQuery, HistoryReader, SettingsReader, StoredSettings, TrustMaterialReader } from '../../ports/config-store.ts';
+import type { Page } from '../../ports/page.ts';
 import { asRead, commitOptimistically, readConfigState, trustFactsOf } from './optimistic.ts';
 import { matchesVersion, type VersionPrecondition } from './precondition.ts';
 
@@ -45,8 +46,9 @@ export class AdminSettingsService {
     return this.write((current) => parseSettingsDocument(applyMergePatch(current, patch)), change);
   }
 
-  history(limit: number): Promise<HistoryEntry[]> {
-    return this.store.listHistory(limit);
+  /** The history newest first, a page at a time, optionally only one field's changes or those since a time. */
+  history(query: HistoryQuery): Promise<Page<HistoryEntry>> {
+    return this.store.queryHistory(query);
   }
 
   /**
