@@ -156,6 +156,11 @@ export class DeviceCertificateVerifier {
     return this.anchors.length;
   }
 
+  /**
+   * Every identity violation of one presentation, in the contract's order. Longer than 60 lines on purpose: it reads
+   * top to bottom as API.md §1's list (readable, trusted, valid, bound, not revoked, signed), one block per violation,
+   * each block a few lines; splitting it would scatter that list over helpers that only pass the same values on.
+   */
   verify(identity: PresentedIdentity, request: DeviceCertificateRequest): DeviceCertificateVerification {
     if (identity.way === 'NONE') {
       return {
