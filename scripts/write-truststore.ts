@@ -1,5 +1,5 @@
 // Writes the truststore PEM of API Gateway's mutual TLS from Tollgate's device CA set, to upload to S3 and name in
-// the truststoreUri / truststoreVersion stage parameters (docs/README-deploy.md, "Mutual TLS").
+// the truststoreUri / truststoreVersion stage parameters (docs/operations.md, "Mutual TLS").
 //
 //   npx tsx scripts/write-truststore.ts --table <config table name> [--region eu-west-1] [--out truststore.pem]
 //   npx tsx scripts/write-truststore.ts --admin-url https://gate.example.com [--from-pem device-cas.pem]
