@@ -231,6 +231,7 @@ describe('composeSubject', () => {
     ['trimmed and with single spaces', '  Server  certificate ', 'tollgate  example ', '  expired on 2026-11-25  ', 'Server certificate tollgate example expired on 2026-11-25'],
     ['exactly 99 characters, kept whole', 'Head ', 'm'.repeat(94), '', `Head ${'m'.repeat(94)}`],
     ['100 characters: the middle is cut', 'Head ', 'm'.repeat(95), '', `Head ${'m'.repeat(91)}...`],
+    ['a middle with leading spaces, cut after trimming', 'Head ', `   ${'m'.repeat(120)}`, '', `Head ${'m'.repeat(91)}...`],
     ['the tail is kept whole when the middle is cut', 'Head ', 'm'.repeat(120), 'and 2 more', `Head ${'m'.repeat(80)}... and 2 more`],
     ['12 characters left for the middle: the middle is cut', headLeaving12, 'middle part is long', 'and 2 more', `${headLeaving12}middle pa... and 2 more`],
     ['11 left: too few for a name, the line is cut', headLeaving11, 'middle part is long', 'and 2 more', `${headLeaving11}middle part is long...`],

@@ -271,6 +271,16 @@ describe('push topic', () => {
     expect(result.decision).toBe('ACCEPT');
   });
 
+  it('quotes an empty reported topic as "(empty)"', () => {
+    const result = evaluateCheckin(checkin({ pushTopic: '' }), context({ pushNotifications: true }, { pushCertificateTopic: 'com.apple.mgmt.ours' }), now);
+    expect(result.warnings.map((w) => [w.code, w.message])).toEqual([
+      [
+        'PUSH_TOPIC_MISMATCH',
+        'The device is enrolled with push topic "(empty)" but the push certificate\'s topic is "com.apple.mgmt.ours"; re-enroll the device so it can receive push notifications.',
+      ],
+    ]);
+  });
+
   it('names both topics and what to do', () => {
     const result = evaluateCheckin(
       checkin({ pushTopic: 'com.apple.mgmt.other' }),
@@ -332,23 +342,16 @@ describe('decision', () => {
       context(),
       now,
     );
-    expect(result).toEqual({
-      decision: 'ACCEPT',
-      enforced: true,
-      violations: [],
-      warnings: [],
-      settingsVersion: 4,
-      evaluatedAt: '2026-11-25T18:06:03.120Z',
-      facts: {
-        clientTime: '2026-11-25T23:36:04.620+05:30',
-        serverTime: '2026-11-25T18:06:03.120Z',
-        skewSeconds: 1.5,
-        phase: 'ENROLLMENT',
-        serverCertificateVerified: true,
-        packages: [{ packageId: 'with-sha256', checksumType: 'SHA_256' }, { packageId: 'unregistered', checksumType: undefined }],
-        pushTopic: 't',
-        identity: undefined,
-      },
+    expect(result).toMatchObject({ decision: 'ACCEPT', enforced: true, violations: [], warnings: [], settingsVersion: 4, evaluatedAt: '2026-11-25T18:06:03.120Z' });
+    expect(result.facts).toEqual({
+      clientTime: '2026-11-25T23:36:04.620+05:30',
+      serverTime: '2026-11-25T18:06:03.120Z',
+      skewSeconds: 1.5,
+      phase: 'ENROLLMENT',
+      serverCertificateVerified: true,
+      packages: [{ packageId: 'with-sha256', checksumType: 'SHA_256' }, { packageId: 'unregistered', checksumType: undefined }],
+      pushTopic: 't',
+      identity: undefined,
     });
   });
 });

@@ -242,6 +242,9 @@ describe('parseBasicAuthorization', () => {
     ['Basic !!!!', 'credentials are not base64', undefined],
     ['Basic YWxp=Y2U=', 'credentials are not base64', undefined],
     ['Basic YWxpY2U6cHd!', 'credentials are not base64', undefined],
+    // RFC 7617 credentials are standard base64: the URL alphabet's "-" and "_" are not read
+    ['Basic YWxpY2U6cHc-Pw==', 'credentials are not base64', undefined],
+    ['Basic YWxpY2U6cHc_Pz4=', 'credentials are not base64', undefined],
     // one character more than a whole number of base64 quadruples cannot be base64
     ['Basic YWxpY', 'credentials are not base64', undefined],
     // no colon
