@@ -3,6 +3,15 @@ import type { DecisionRecord } from '../ports/decision-store.ts';
 import type { DeviceStatusRecord } from '../ports/device-status-store.ts';
 
 export function deviceStatusOf(decision: DecisionRecord): DeviceStatusRecord {
-  const { deviceId, decision: verdict, violations, evaluatedAt, checkinId, settingsVersion } = decision;
-  return { deviceId, status: verdict === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED', decision: verdict, violations, lastCheckinAt: evaluatedAt, checkinId, settingsVersion };
+  const { deviceId, decision: verdict, violations, evaluatedAt, checkinId, settingsVersion, exemptionExpired } = decision;
+  return {
+    deviceId,
+    status: verdict === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
+    decision: verdict,
+    violations,
+    lastCheckinAt: evaluatedAt,
+    checkinId,
+    settingsVersion,
+    ...(exemptionExpired ? { exemptionExpired } : {}),
+  };
 }

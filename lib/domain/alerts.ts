@@ -2,6 +2,7 @@
 // the SNS message, subject and attributes of each. No I/O, no clock: callers pass `now`.
 import { createHash } from 'node:crypto';
 import type { Finding } from './errors.ts';
+import type { ExpiredExemption } from './exemptions.ts';
 
 export type AlertType = 'DEVICE_BLOCKED' | 'DEVICE_RECOVERED' | 'CERTIFICATE_EXPIRING' | 'CERTIFICATE_EXPIRED' | 'CERTIFICATE_NONCONFORMING';
 export type AlertSeverity = 'info' | 'warning' | 'high' | 'critical';
@@ -153,6 +154,15 @@ export interface DeviceStatusImage {
   violations: Finding[];
   /** Sorted unique codes of `violations`. */
   violationCodes: string[];
+  /** The exemption that covered these codes and has run out, when the check-in found one. */
+  exemptionExpired?: ExpiredExemption;
+}
+
+function readExpiredExemption(value: unknown): ExpiredExemption | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { violations, until, reason } = value as Record<string, unknown>;
+  if (!Array.isArray(violations) || !violations.every((c) => typeof c === 'string') || typeof until !== 'string' || typeof reason !== 'string') return undefined;
+  return { violations: violations as string[], until, reason };
 }
 
 /**
@@ -168,6 +178,7 @@ export function readDeviceStatusImage(item: Record<string, unknown> | undefined)
     ? (item.violations.filter((v) => typeof v === 'object' && v !== null && typeof (v as Finding).code === 'string') as Finding[])
     : [];
   const codes = Array.isArray(item.violationCodes) ? item.violationCodes.filter((c): c is string => typeof c === 'string') : violations.map((v) => v.code);
+  const exemptionExpired = readExpiredExemption(item.exemptionExpired);
   return {
     deviceId,
     status,
@@ -175,6 +186,7 @@ export function readDeviceStatusImage(item: Record<string, unknown> | undefined)
     lastCheckinAt: typeof lastCheckinAt === 'string' ? lastCheckinAt : '',
     violations,
     violationCodes: [...new Set(codes)].sort(),
+    ...(exemptionExpired ? { exemptionExpired } : {}),
   };
 }
 
@@ -206,6 +218,7 @@ export function deviceStatusAlert(oldImage: DeviceStatusImage | undefined, newIm
         deviceId: newImage.deviceId,
         checkinId: newImage.checkinId,
         violations: newImage.violations,
+        ...(newImage.exemptionExpired ? { exemptionExpired: newImage.exemptionExpired } : {}),
       },
     };
   }

@@ -1,6 +1,7 @@
 // Judges one check-in against the settings: every rule runs, every violation is reported.
 import type { Checkin } from './checkin.ts';
 import type { Finding } from './errors.ts';
+import { applyExemption, type Exemption, expiredExemptionCovering, type ExpiredExemption } from './exemptions.ts';
 import { checkClockSkew, skewSeconds } from './rules/clock-skew.ts';
 import { checkPackageChecksums, type RegisteredPackage } from './rules/package-checksums.ts';
 import { checkPushTopic } from './rules/push-topic.ts';
@@ -21,6 +22,8 @@ export interface EvaluationContext {
   settingsVersion: number;
   packages: ReadonlyMap<string, RegisteredPackage>;
   pushCertificateTopic?: string;
+  /** The device's stored exemption, if any; it applies only while in force at the check-in's instant. */
+  exemption?: Pick<Exemption, 'violations' | 'until' | 'reason'>;
   /** Runs the certificate check; called only when certificate-based authentication is on. */
   checkDeviceCertificate: () => DeviceCertificateCheck;
 }
@@ -47,6 +50,10 @@ export interface Evaluation {
    */
   authenticated?: boolean;
   violations: Finding[];
+  /** Violations the device's active exemption covers: reported, but they do not block. */
+  exempted: Finding[];
+  /** A blocked check-in: the device's exemption that has run out and listed some of these violations' codes. */
+  exemptionExpired?: ExpiredExemption;
   warnings: Finding[];
   settingsVersion: number;
   evaluatedAt: string;
@@ -73,14 +80,19 @@ export function evaluateCheckin(checkin: Checkin, context: EvaluationContext, no
   }
   violations.push(...checkServerCertificateVerification(settings.sslCertificateVerification, checkin.phase, checkin.serverCertificateVerified));
   violations.push(...checkPackageChecksums(settings.packageValidation, checkin.packages, context.packages));
+  const { violations: blocking, exempted } = applyExemption(violations, context.exemption, now);
   const warnings = checkPushTopic(settings.pushNotifications, checkin.pushTopic, context.pushCertificateTopic);
 
   const enforced = settings.mode === 'ENFORCE';
+  const decision: Decision = enforced && blocking.length > 0 ? 'BLOCK' : 'ACCEPT';
+  const exemptionExpired = decision === 'BLOCK' ? expiredExemptionCovering(blocking, context.exemption, now) : undefined;
   return {
-    decision: enforced && violations.length > 0 ? 'BLOCK' : 'ACCEPT',
+    decision,
     enforced,
     authenticated,
-    violations,
+    violations: blocking,
+    exempted,
+    ...(exemptionExpired ? { exemptionExpired } : {}),
     warnings,
     settingsVersion: context.settingsVersion,
     evaluatedAt: now.toISOString(),

@@ -3,6 +3,7 @@ import { CHECKSUM_HEX_LENGTH, CHECKSUM_TYPES, type ChecksumType } from '../domai
 import { ValidationError } from '../domain/errors.ts';
 import type { DeviceStatus } from '../ports/device-status-store.ts';
 import type { PackageInput } from '../services/admin/packages-service.ts';
+import type { ExemptionInput } from '../domain/exemptions.ts';
 
 export const INVALID_REQUEST = 'INVALID_REQUEST';
 
@@ -116,4 +117,22 @@ export function parsePackageBody(json: unknown): PackageInput {
 export function parseRevocationBody(json: unknown): { reason: string } {
   const body = readObjectBody(json, ['reason']);
   return { reason: requireText(body, 'reason', MAX_REVOCATION_REASON_LENGTH) };
+}
+
+/**
+ * The body of PUT /admin/exemptions/{deviceId}: `{ violations: string[], until: string, reason: string }`; shapes
+ * and types here (400), the rules in the domain (422 INVALID_EXEMPTION).
+ */
+export function parseExemptionBody(json: unknown): ExemptionInput {
+  const body = readObjectBody(json, ['violations', 'until', 'reason']);
+  for (const field of ['violations', 'until', 'reason']) {
+    if (body[field] === undefined || body[field] === null) throw new ValidationError(INVALID_REQUEST, `${field} is required`, field);
+  }
+  const { violations, until, reason } = body;
+  if (!Array.isArray(violations) || !violations.every((code) => typeof code === 'string')) {
+    throw new ValidationError(INVALID_REQUEST, 'violations must be an array of violation codes', 'violations');
+  }
+  if (typeof until !== 'string') throw new ValidationError(INVALID_REQUEST, 'until must be an RFC 3339 date-time string', 'until');
+  if (typeof reason !== 'string') throw new ValidationError(INVALID_REQUEST, 'reason must be a string', 'reason');
+  return { violations: violations as string[], until, reason };
 }

@@ -8,6 +8,7 @@ import type { DeviceStatusStore } from '../ports/device-status-store.ts';
 import type { ImagingStore } from '../ports/imaging-store.ts';
 import { AdminAttemptsService } from '../services/admin/attempts-service.ts';
 import { AdminDevicesService } from '../services/admin/devices-service.ts';
+import { AdminExemptionsService } from '../services/admin/exemptions-service.ts';
 import { AdminPackagesService } from '../services/admin/packages-service.ts';
 import { AdminRevocationsService } from '../services/admin/revocations-service.ts';
 import { AdminSettingsService } from '../services/admin/settings-service.ts';
@@ -15,6 +16,7 @@ import { AdminTrustService } from '../services/admin/trust-service.ts';
 import { AdminImagingService } from '../services/imaging/imaging-admin-service.ts';
 import { packageRoutes, revocationRoutes } from './admin-catalog-routes.ts';
 import { deviceRoutes } from './admin-device-routes.ts';
+import { exemptionRoutes } from './admin-exemption-routes.ts';
 import type { AdminRoutes } from './admin-route.ts';
 import { settingsRoutes } from './admin-settings-routes.ts';
 import { trustRoutes } from './admin-trust-routes.ts';
@@ -36,6 +38,7 @@ export function makeAdminRoutes(stores: AdminStores): AdminRoutes {
     ...trustRoutes(new AdminTrustService(config), clock),
     ...packageRoutes(new AdminPackagesService(config), clock),
     ...revocationRoutes(new AdminRevocationsService(config), clock),
+    ...exemptionRoutes(new AdminExemptionsService(config, clock)),
     ...deviceRoutes(new AdminDevicesService(stores.decisions, stores.deviceStatus), new AdminAttemptsService(stores.attempts, clock)),
     ...imagingAdminRoutes(new AdminImagingService(stores.imaging)),
   };

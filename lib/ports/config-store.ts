@@ -1,6 +1,7 @@
 // Settings and trust material: the settings document, the device CA set, the server and push certificates, the
 // registered packages, the revocations, and the history of their changes. Written only through commit().
 import type { Page } from './page.ts';
+import type { Exemption } from '../domain/exemptions.ts';
 import type { RegisteredPackage } from '../domain/rules/package-checksums.ts';
 import type { FieldChange, Settings } from '../domain/settings.ts';
 
@@ -44,6 +45,8 @@ export interface ConfigSnapshot extends StoredSettings {
   pushCertificate?: StoredCertificate;
   packages: Map<string, PackageRecord>;
   revocations: Map<string, RevocationRecord>;
+  /** By deviceId; expired ones included (the check-in decides what is in force, to the second). */
+  exemptions: Map<string, Exemption>;
 }
 
 /** One line of the settings and trust-material history. */
@@ -79,6 +82,10 @@ export interface CatalogReader {
   getRevocation(sha256: string): Promise<RevocationRecord | undefined>;
   /** Ordered by fingerprint. */
   listRevocations(): Promise<RevocationRecord[]>;
+  /** The stored exemption, expired or not. */
+  getExemption(deviceId: string): Promise<Exemption | undefined>;
+  /** Every stored exemption, expired ones included, ordered by deviceId. */
+  listExemptions(): Promise<Exemption[]>;
 }
 
 /** Which history lines to list (API.md §3 `GET /admin/settings/history`). */
@@ -106,7 +113,8 @@ export type ConfigChange =
   | { kind: 'SERVER_CERTIFICATE'; certificate: StoredCertificate }
   | { kind: 'PUSH_CERTIFICATE'; certificate: StoredCertificate | null }
   | { kind: 'PACKAGE'; packageId: string; record: PackageRecord | null }
-  | { kind: 'REVOCATION'; sha256: string; record: RevocationRecord | null };
+  | { kind: 'REVOCATION'; sha256: string; record: RevocationRecord | null }
+  | { kind: 'EXEMPTION'; deviceId: string; exemption: Exemption | null };
 
 /**
  * What must still be true when the commit lands, each as the writer read it (optimistic concurrency: a change
@@ -125,6 +133,8 @@ export interface ConfigExpectation {
   package?: { packageId: string; stored: boolean };
   /** This fingerprint is revoked (true) or not (false). */
   revocation?: { sha256: string; stored: boolean };
+  /** This device has a stored exemption (true) or not (false). */
+  exemption?: { deviceId: string; stored: boolean };
 }
 
 export interface ConfigCommit {

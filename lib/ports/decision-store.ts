@@ -1,6 +1,7 @@
 // Check-in decisions: the check-in records them (writer), admins read them back (reader).
 import type { Finding } from '../domain/errors.ts';
 import type { Decision, EvaluationFacts } from '../domain/evaluate.ts';
+import type { ExpiredExemption } from '../domain/exemptions.ts';
 import type { Page } from './page.ts';
 
 /** What a check-in's decision record holds (and the admin API lists). */
@@ -10,6 +11,10 @@ export interface DecisionRecord {
   decision: Decision;
   enforced: boolean;
   violations: Finding[];
+  /** Violations the device's active exemption covered (absent in records made before exemptions existed). */
+  exempted?: Finding[];
+  /** A block for codes the device's exemption listed until it ran out (copied to the status, for the alert). */
+  exemptionExpired?: ExpiredExemption;
   warnings: Finding[];
   facts: EvaluationFacts;
   settingsVersion: number;

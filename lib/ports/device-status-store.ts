@@ -1,6 +1,7 @@
 // The latest decision of each device (written with the decision by DecisionWriter.record), listed by status.
 import type { Finding } from '../domain/errors.ts';
 import type { Decision } from '../domain/evaluate.ts';
+import type { ExpiredExemption } from '../domain/exemptions.ts';
 import type { Page } from './page.ts';
 
 export type DeviceStatus = 'BLOCKED' | 'ACCEPTED';
@@ -13,6 +14,8 @@ export interface DeviceStatusRecord {
   lastCheckinAt: string;
   checkinId: string;
   settingsVersion: number;
+  /** Set when this block is for codes of an exemption that has run out (the DEVICE_BLOCKED alert carries it). */
+  exemptionExpired?: ExpiredExemption;
 }
 
 export interface DeviceStatusStore {

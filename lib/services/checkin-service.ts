@@ -88,6 +88,7 @@ function judge(checkin: Checkin, request: CheckinRequest, policy: CheckinPolicy,
       settingsVersion: snapshot.version,
       packages: snapshot.packages,
       pushCertificateTopic: snapshot.pushCertificate?.topic,
+      exemption: snapshot.exemptions.get(checkin.deviceId),
       checkDeviceCertificate: () => {
         const identity = extractDeviceIdentity({
           clientCertPem: request.clientCertPem,
@@ -128,6 +129,8 @@ function decisionOf(checkin: Checkin, evaluation: Evaluation, statusCode: number
     decision: evaluation.decision,
     enforced: evaluation.enforced,
     violations: evaluation.violations,
+    exempted: evaluation.exempted,
+    ...(evaluation.exemptionExpired ? { exemptionExpired: evaluation.exemptionExpired } : {}),
     warnings: evaluation.warnings,
     facts: evaluation.facts,
     settingsVersion: evaluation.settingsVersion,
@@ -142,7 +145,10 @@ function bindingOf(evaluation: Evaluation): ReplayBinding | undefined {
   return fingerprint ? { fingerprint } : undefined;
 }
 
-/** API.md §1 "Response"; `authenticated` only while certificate-based authentication is on. */
+/**
+ * API.md §1 "Response"; `authenticated` only while certificate-based authentication is on; `exempted` always (the
+ * violations an active exemption covered, usually none).
+ */
 function responseBody(checkinId: string, deviceId: string, evaluation: Evaluation): Record<string, unknown> {
   return {
     checkinId,
@@ -151,6 +157,7 @@ function responseBody(checkinId: string, deviceId: string, evaluation: Evaluatio
     enforced: evaluation.enforced,
     ...(evaluation.authenticated === undefined ? {} : { authenticated: evaluation.authenticated }),
     violations: evaluation.violations,
+    exempted: evaluation.exempted,
     warnings: evaluation.warnings,
     settingsVersion: evaluation.settingsVersion,
     evaluatedAt: evaluation.evaluatedAt,

@@ -7,6 +7,7 @@ import type { TrustedProxy } from '../../lib/domain/device-identity.ts';
 import { DEFAULT_SETTINGS } from '../../lib/domain/settings.ts';
 import type { ConfigSnapshot, StoredCertificate } from '../../lib/ports/config-store.ts';
 import { makeCheckinService } from '../../lib/services/checkin-service.ts';
+import type { Exemption } from '../../lib/domain/exemptions.ts';
 import { PolicyCache } from '../../lib/services/policy-cache.ts';
 import { CertificateFactory, type MadeCertificate, nginxEscapedPem, signBody } from '../support/certificates.ts';
 
@@ -14,7 +15,7 @@ const now = new Date('2026-11-25T18:06:03.120Z');
 const clock = { now: () => now };
 const WEEK = 7 * 86_400_000;
 
-function service(settings = {}, options: { deviceCas?: StoredCertificate[]; trustedProxy?: TrustedProxy } = {}) {
+function service(settings = {}, options: { deviceCas?: StoredCertificate[]; trustedProxy?: TrustedProxy; exemptions?: Exemption[] } = {}) {
   const snapshot: ConfigSnapshot = {
     settings: { ...DEFAULT_SETTINGS, ...settings } as ConfigSnapshot['settings'],
     version: 7,
@@ -23,6 +24,7 @@ function service(settings = {}, options: { deviceCas?: StoredCertificate[]; trus
     deviceCas: options.deviceCas ?? [],
     packages: new Map(),
     revocations: new Map(),
+    exemptions: new Map((options.exemptions ?? []).map((e) => [e.deviceId, e])),
   };
   const decisions = new InMemoryDecisionStore();
   const attempts = new InMemoryUnauthenticatedAttemptStore();
@@ -54,7 +56,7 @@ describe('check-in service', () => {
     const answer = await handle(request({}));
     expect(answer).toMatchObject({ statusCode: 200, replayed: false, decision: 'ACCEPT', violationCodes: [] });
     expect(JSON.parse(answer.body)).toEqual({
-      checkinId: 'c-1', deviceId: 'D1', decision: 'ACCEPT', enforced: true, violations: [], warnings: [], settingsVersion: 7, evaluatedAt: '2026-11-25T18:06:03.120Z',
+      checkinId: 'c-1', deviceId: 'D1', decision: 'ACCEPT', enforced: true, violations: [], exempted: [], warnings: [], settingsVersion: 7, evaluatedAt: '2026-11-25T18:06:03.120Z',
     });
     const [recorded] = (await decisions.listDecisions('D1', 1)).items;
     expect(recorded).toMatchObject({ statusCode: 200, settingsVersion: 7, facts: { skewSeconds: 0, phase: 'CHECKIN' } });
@@ -81,6 +83,43 @@ describe('check-in service', () => {
     expect((await decisions.listDevices('ACCEPTED', 10)).items).toEqual([]);
     expect((await decisions.listDevices('BLOCKED', 10)).items).toEqual([]);
     expect(await listAttempts()).toEqual([]);
+  });
+});
+
+describe('check-in service: exemptions', () => {
+  const exemption = (until: string, deviceId = 'D1') => ({
+    deviceId,
+    violations: ['SERVER_CERT_NOT_VERIFIED'],
+    until,
+    reason: 'repair',
+    createdAt: '2026-11-25T00:00:00.000Z',
+    createdBy: 'alice',
+  });
+
+  it('accepts a device whose only violation is exempted, and records the violation as exempted', async () => {
+    const { handle, decisions } = service({}, { exemptions: [exemption('2026-11-25T18:06:04.000Z')] });
+    const answer = await handle(request({ serverCertificateVerified: false }));
+    expect(answer).toMatchObject({ statusCode: 200, decision: 'ACCEPT', violationCodes: [] });
+    const body = JSON.parse(answer.body);
+    expect(body).toMatchObject({ decision: 'ACCEPT', violations: [], exempted: [{ code: 'SERVER_CERT_NOT_VERIFIED' }] });
+    const [recorded] = (await decisions.listDecisions('D1', 1)).items;
+    expect(recorded).toMatchObject({ decision: 'ACCEPT', violations: [], exempted: body.exempted });
+    expect((await decisions.listDevices('ACCEPTED', 10)).items.map((d) => d.deviceId)).toEqual(['D1']);
+  });
+
+  it("ignores another device's exemption", async () => {
+    const answer = await service({}, { exemptions: [exemption('2026-11-26T00:00:00.000Z', 'D2')] }).handle(request({ serverCertificateVerified: false }));
+    expect(answer.statusCode).toBe(403);
+  });
+
+  it('blocks once until has passed, and the status carries the exemption that ran out (for the alert)', async () => {
+    const { handle, decisions } = service({}, { exemptions: [exemption('2026-11-25T18:06:03.000Z')] });
+    const answer = await handle(request({ serverCertificateVerified: false }));
+    expect(answer).toMatchObject({ statusCode: 403, violationCodes: ['SERVER_CERT_NOT_VERIFIED'] });
+    expect(JSON.parse(answer.body)).toMatchObject({ exempted: [] });
+    expect(JSON.parse(answer.body)).not.toHaveProperty('exemptionExpired');
+    const [status] = (await decisions.listDevices('BLOCKED', 10)).items;
+    expect(status.exemptionExpired).toEqual({ violations: ['SERVER_CERT_NOT_VERIFIED'], until: '2026-11-25T18:06:03.000Z', reason: 'repair' });
   });
 });
 

@@ -17,6 +17,7 @@ function fakeReader() {
         deviceCas: [],
         packages: new Map(),
         revocations: new Map(state.revoked.map((sha256) => [sha256, { sha256, reason: 'r', revokedAt: '', revokedBy: '' }])),
+        exemptions: new Map(),
       };
     },
   };

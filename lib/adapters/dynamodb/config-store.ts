@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Checksum } from '../../domain/checkin.ts';
+import type { Exemption } from '../../domain/exemptions.ts';
 import type { Settings } from '../../domain/settings.ts';
 import type { CommitOutcome, ConfigCommit, ConfigSnapshot, ConfigStore, HistoryEntry, HistoryQuery, PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
 import type { Page } from '../../ports/page.ts';
@@ -41,6 +42,17 @@ function readRevocation(item: Item): RevocationRecord {
   return { sha256: item.sha256 as string, reason: item.reason as string, revokedAt: item.revokedAt as string, revokedBy: item.revokedBy as string };
 }
 
+function readExemption(item: Item): Exemption {
+  return {
+    deviceId: item.deviceId as string,
+    violations: item.violations as string[],
+    until: item.until as string,
+    reason: item.reason as string,
+    createdAt: item.createdAt as string,
+    createdBy: item.createdBy as string,
+  };
+}
+
 function readHistory(item: Item): HistoryEntry {
   const { version, changedAt, actor, changes } = item;
   return { version, changedAt, actor, changes } as HistoryEntry;
@@ -65,7 +77,7 @@ export class DynamoDbConfigStore implements ConfigStore {
       ExpressionAttributeValues: { ':pk': { S: CONFIG_PK } },
       ConsistentRead: true,
     });
-    const snapshot: ConfigSnapshot = { ...freshSettings(), deviceCas: [], packages: new Map(), revocations: new Map() };
+    const snapshot: ConfigSnapshot = { ...freshSettings(), deviceCas: [], packages: new Map(), revocations: new Map(), exemptions: new Map() };
     for (const item of items) {
       const sk = item.sk as string;
       if (sk === configSk.settings) Object.assign(snapshot, readSettings(item));
@@ -74,6 +86,7 @@ export class DynamoDbConfigStore implements ConfigStore {
       else if (sk === configSk.pushCertificate) snapshot.pushCertificate = item.certificate as StoredCertificate;
       else if (sk.startsWith(configSk.packagePrefix)) snapshot.packages.set(item.packageId as string, readPackage(item));
       else if (sk.startsWith(configSk.revocationPrefix)) snapshot.revocations.set(item.sha256 as string, readRevocation(item));
+      else if (sk.startsWith(configSk.exemptionPrefix)) snapshot.exemptions.set(item.deviceId as string, readExemption(item));
     }
     return snapshot;
   }
@@ -110,6 +123,15 @@ export class DynamoDbConfigStore implements ConfigStore {
 
   async listRevocations(): Promise<RevocationRecord[]> {
     return (await this.queryPrefix(configSk.revocationPrefix)).map(readRevocation);
+  }
+
+  async getExemption(deviceId: string): Promise<Exemption | undefined> {
+    const item = await this.getItem(configSk.exemption(deviceId));
+    return item && readExemption(item);
+  }
+
+  async listExemptions(): Promise<Exemption[]> {
+    return (await this.queryPrefix(configSk.exemptionPrefix)).map(readExemption);
   }
 
   async listHistory(limit: number): Promise<HistoryEntry[]> {

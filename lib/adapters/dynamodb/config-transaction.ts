@@ -28,6 +28,8 @@ export function changedItem(change: ConfigChange): { sk: string; attributes?: Re
       return { sk: configSk.package(change.packageId), attributes: change.record ? { ...change.record } : undefined };
     case 'REVOCATION':
       return { sk: configSk.revocation(change.sha256), attributes: change.record ? { ...change.record } : undefined };
+    case 'EXEMPTION':
+      return { sk: configSk.exemption(change.deviceId), attributes: change.exemption ? { ...change.exemption } : undefined };
   }
 }
 
@@ -61,6 +63,7 @@ export function expectationConditions(expect: ConfigExpectation = {}): Map<strin
   if (expect.pushCertificate !== undefined) conditions.set(configSk.pushCertificate, certificateCondition(expect.pushCertificate));
   if (expect.package) conditions.set(configSk.package(expect.package.packageId), presence(expect.package.stored));
   if (expect.revocation) conditions.set(configSk.revocation(expect.revocation.sha256), presence(expect.revocation.stored));
+  if (expect.exemption) conditions.set(configSk.exemption(expect.exemption.deviceId), presence(expect.exemption.stored));
   return conditions;
 }
 

@@ -20,7 +20,7 @@ export interface DecisionTables {
   retentionDays: number;
 }
 
-const DECISION_FIELDS = ['checkinId', 'deviceId', 'decision', 'enforced', 'violations', 'warnings', 'facts', 'settingsVersion', 'evaluatedAt', 'statusCode'] as const;
+const DECISION_FIELDS = ['checkinId', 'deviceId', 'decision', 'enforced', 'violations', 'exempted', 'exemptionExpired', 'warnings', 'facts', 'settingsVersion', 'evaluatedAt', 'statusCode'] as const;
 
 /** Reads a device's decisions (the decisions table). */
 export class DynamoDbDecisionReader implements DecisionReader {

@@ -40,6 +40,8 @@ export const configSk = {
   revocation: (sha256: string) => `REVOCATION#${sha256}`,
   packagePrefix: 'PACKAGE#',
   revocationPrefix: 'REVOCATION#',
+  exemption: (deviceId: string) => `EXEMPTION#${deviceId}`,
+  exemptionPrefix: 'EXEMPTION#',
 } as const;
 
 export const decisionKey = {

@@ -6,6 +6,7 @@ import { decodePageToken } from '../page-token.ts';
 import { pageAfter } from './paging.ts';
 import type { PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
 import { freshSettings } from '../fresh-settings.ts';
+import type { Exemption } from '../../domain/exemptions.ts';
 
 export class InMemoryConfigStore implements ConfigStore {
   private settings?: StoredSettings;
@@ -14,6 +15,7 @@ export class InMemoryConfigStore implements ConfigStore {
   private pushCertificate?: StoredCertificate;
   private readonly packages = new Map<string, PackageRecord>();
   private readonly revocations = new Map<string, RevocationRecord>();
+  private readonly exemptions = new Map<string, Exemption>();
   /** Each line with its position: time, version, then the order lines were written. */
   private readonly history: { entry: HistoryEntry; position: string }[] = [];
 
@@ -25,6 +27,7 @@ export class InMemoryConfigStore implements ConfigStore {
       pushCertificate: this.pushCertificate,
       packages: new Map([...this.packages].sort(([a], [b]) => compare(a, b))),
       revocations: new Map([...this.revocations].sort(([a], [b]) => compare(a, b))),
+      exemptions: new Map([...this.exemptions].sort(([a], [b]) => compare(a, b))),
     });
   }
 
@@ -58,6 +61,14 @@ export class InMemoryConfigStore implements ConfigStore {
 
   async listRevocations(): Promise<RevocationRecord[]> {
     return structuredClone([...this.revocations.values()].sort((a, b) => compare(a.sha256, b.sha256)));
+  }
+
+  async getExemption(deviceId: string): Promise<Exemption | undefined> {
+    return structuredClone(this.exemptions.get(deviceId));
+  }
+
+  async listExemptions(): Promise<Exemption[]> {
+    return structuredClone([...this.exemptions.values()].sort((a, b) => compare(a.deviceId, b.deviceId)));
   }
 
   async queryHistory(query: HistoryQuery): Promise<Page<HistoryEntry>> {
@@ -108,7 +119,8 @@ export class InMemoryConfigStore implements ConfigStore {
       (expect.serverCertificate === undefined || expect.serverCertificate === sha(this.serverCertificate)) &&
       (expect.pushCertificate === undefined || expect.pushCertificate === sha(this.pushCertificate)) &&
       (expect.package === undefined || expect.package.stored === this.packages.has(expect.package.packageId)) &&
-      (expect.revocation === undefined || expect.revocation.stored === this.revocations.has(expect.revocation.sha256))
+      (expect.revocation === undefined || expect.revocation.stored === this.revocations.has(expect.revocation.sha256)) &&
+      (expect.exemption === undefined || expect.exemption.stored === this.exemptions.has(expect.exemption.deviceId))
     );
   }
 
@@ -131,6 +143,9 @@ export class InMemoryConfigStore implements ConfigStore {
         return;
       case 'REVOCATION':
         setOrDelete(this.revocations, change.sha256, change.record);
+        return;
+      case 'EXEMPTION':
+        setOrDelete(this.exemptions, change.deviceId, change.exemption);
         return;
     }
   }
