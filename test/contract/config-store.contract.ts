@@ -1,6 +1,7 @@
 // The behaviour every ConfigStore adapter must have (settings, trust material, catalog, history, conditional
 // commits); run against each adapter.
 import { describe, expect, it } from 'vitest';
+import type { Exemption } from '../../lib/domain/exemptions.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 import type {
   ConfigChange,
@@ -23,6 +24,14 @@ function certificate(n: number, extra: Partial<StoredCertificate> = {}): StoredC
 const pkg = (packageId: string): PackageRecord => ({ packageId, name: `Package ${packageId}`, checksum: { type: 'MD5', value: 'a'.repeat(32) }, updatedAt: at(1), updatedBy: 'alice' });
 const unchecked = (packageId: string): PackageRecord => ({ packageId, name: packageId, checksum: null, updatedAt: at(1), updatedBy: 'alice' });
 const revocation = (sha256: string): RevocationRecord => ({ sha256, reason: 'lost', revokedAt: at(2), revokedBy: 'alice' });
+const exemption = (deviceId: string, until = at(50)): Exemption => ({
+  deviceId,
+  violations: ['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED'],
+  until,
+  reason: 'travelling',
+  createdAt: at(3),
+  createdBy: 'alice',
+});
 const line = (version: number, minute: number, field = 'x'): HistoryEntry => ({ version, changedAt: at(minute), actor: 'alice', changes: [{ field, from: null, to: minute }] });
 
 function settingsAt(version: number, settings: Partial<Settings> = {}): StoredSettings {
@@ -36,7 +45,8 @@ export function configStoreContract(name: string, makeStore: () => Promise<Confi
     it('reads a fresh installation as version 1 with the defaults, and nothing else stored', async () => {
       const store = await makeStore();
       expect(await store.getSettings()).toEqual({ settings: DEFAULT_SETTINGS, version: 1, updatedAt: null, updatedBy: null });
-      expect(await store.loadSnapshot()).toEqual({ ...(await store.getSettings()), deviceCas: [], packages: new Map(), revocations: new Map() });
+      expect(await store.loadSnapshot()).toEqual({ ...(await store.getSettings()), deviceCas: [], packages: new Map(), revocations: new Map(), exemptions: new Map() });
+      expect(await store.listExemptions()).toEqual([]);
       expect([await store.getDeviceCas(), await store.getServerCertificate(), await store.getPushCertificate()]).toEqual([undefined, undefined, undefined]);
       expect([await store.listPackages(), await store.listRevocations(), await store.listHistory(10)]).toEqual([[], [], []]);
     });
@@ -92,20 +102,42 @@ export function configStoreContract(name: string, makeStore: () => Promise<Confi
       expect((await store.getSettings()).version).toBe(1);
     });
 
+    it('stores exemptions by device, lists them by deviceId and loads them, expired ones included, in the snapshot', async () => {
+      const store = await makeStore();
+      for (const item of [exemption('mac-2'), exemption('mac-1', at(1)), exemption('mac-3')]) {
+        expect(await store.commit(commitOf({ kind: 'EXEMPTION', deviceId: item.deviceId, exemption: item }))).toEqual({ ok: true });
+      }
+      const replaced = { ...exemption('mac-2', at(55)), violations: ['PACKAGE_CHECKSUM_MISMATCH'], reason: 'new image' };
+      expect(await store.commit(commitOf({ kind: 'EXEMPTION', deviceId: 'mac-2', exemption: replaced }, { exemption: { deviceId: 'mac-2', stored: true } }))).toEqual({ ok: true });
+      expect(await store.getExemption('mac-2')).toEqual(replaced);
+      expect(await store.getExemption('mac-1')).toEqual(exemption('mac-1', at(1)));
+      expect(await store.getExemption('mac-9')).toBeUndefined();
+      expect(await store.listExemptions()).toEqual([exemption('mac-1', at(1)), replaced, exemption('mac-3')]);
+      const snapshot = await store.loadSnapshot();
+      expect([...snapshot.exemptions.keys()].sort()).toEqual(['mac-1', 'mac-2', 'mac-3']);
+      expect(snapshot.exemptions.get('mac-2')).toEqual(replaced);
+      expect((await store.getSettings()).version).toBe(1);
+      expect(await store.listPackages()).toEqual([]);
+      expect(await store.listRevocations()).toEqual([]);
+    });
+
     it('removes what a change sets to null', async () => {
       const store = await makeStore();
       await store.commit(commitOf({ kind: 'PUSH_CERTIFICATE', certificate: certificate(4) }));
       await store.commit(commitOf({ kind: 'PACKAGE', packageId: 'office', record: pkg('office') }));
       await store.commit(commitOf({ kind: 'REVOCATION', sha256: 'cd'.repeat(32), record: revocation('cd'.repeat(32)) }));
+      await store.commit(commitOf({ kind: 'EXEMPTION', deviceId: 'mac-1', exemption: exemption('mac-1') }));
       for (const change of [
         { kind: 'PUSH_CERTIFICATE', certificate: null },
         { kind: 'PACKAGE', packageId: 'office', record: null },
         { kind: 'REVOCATION', sha256: 'cd'.repeat(32), record: null },
+        { kind: 'EXEMPTION', deviceId: 'mac-1', exemption: null },
       ] satisfies ConfigChange[]) {
         expect(await store.commit(commitOf(change))).toEqual({ ok: true });
       }
       const snapshot = await store.loadSnapshot();
-      expect([snapshot.pushCertificate, snapshot.packages.size, snapshot.revocations.size]).toEqual([undefined, 0, 0]);
+      expect([snapshot.pushCertificate, snapshot.packages.size, snapshot.revocations.size, snapshot.exemptions.size]).toEqual([undefined, 0, 0, 0]);
+      expect(await store.getExemption('mac-1')).toBeUndefined();
     });
 
     it.each<[string, ConfigExpectation, ConfigExpectation]>([
@@ -118,6 +150,8 @@ export function configStoreContract(name: string, makeStore: () => Promise<Confi
       ['a registered package', { package: { packageId: 'office', stored: true } }, { package: { packageId: 'office', stored: false } }],
       ['an unregistered package', { package: { packageId: 'other', stored: false } }, { package: { packageId: 'other', stored: true } }],
       ['a revocation', { revocation: { sha256: 'ab'.repeat(32), stored: true } }, { revocation: { sha256: 'ab'.repeat(32), stored: false } }],
+      ['an exemption', { exemption: { deviceId: 'mac-1', stored: true } }, { exemption: { deviceId: 'mac-1', stored: false } }],
+      ['no exemption', { exemption: { deviceId: 'mac-2', stored: false } }, { exemption: { deviceId: 'mac-2', stored: true } }],
     ])('commits only while %s is as expected, on the changed item or another', async (_what, holds, fails) => {
       const store = await makeStore();
       await store.commit(commitOf({ kind: 'DEVICE_CAS', certificates: [certificate(1)] }));
@@ -125,15 +159,20 @@ export function configStoreContract(name: string, makeStore: () => Promise<Confi
       await store.commit(commitOf({ kind: 'PUSH_CERTIFICATE', certificate: certificate(4) }));
       await store.commit(commitOf({ kind: 'PACKAGE', packageId: 'office', record: pkg('office') }));
       await store.commit(commitOf({ kind: 'REVOCATION', sha256: 'ab'.repeat(32), record: revocation('ab'.repeat(32)) }));
+      await store.commit(commitOf({ kind: 'EXEMPTION', deviceId: 'mac-1', exemption: exemption('mac-1') }));
       const before = await store.loadSnapshot();
       const historyBefore = await store.listHistory(50);
       // Each expectation against a change of the item it names (one condition on the written item) and of another.
-      for (const change of [{ kind: 'PACKAGE', packageId: 'office', record: unchecked('office') }, { kind: 'SERVER_CERTIFICATE', certificate: certificate(3) }] satisfies ConfigChange[]) {
+      for (const change of [
+        { kind: 'PACKAGE', packageId: 'office', record: unchecked('office') },
+        { kind: 'SERVER_CERTIFICATE', certificate: certificate(3) },
+        { kind: 'EXEMPTION', deviceId: 'mac-1', exemption: exemption('mac-1', at(40)) },
+      ] satisfies ConfigChange[]) {
         expect(await store.commit(commitOf(change, fails, line(1, 30)))).toEqual({ ok: false, reason: 'EXPECTATION_FAILED' });
         expect(await store.commit(commitOf(change, { ...fails, ...holds }, line(1, 30)))).toEqual({ ok: true });
       }
       expect(await store.commit(commitOf({ kind: 'SETTINGS', stored: settingsAt(2) }, { ...holds, settingsVersion: 1 }, line(2, 31)))).toEqual({ ok: true });
-      expect((await store.listHistory(50)).length).toBe(historyBefore.length + 3);
+      expect((await store.listHistory(50)).length).toBe(historyBefore.length + 4);
       expect((await store.loadSnapshot()).deviceCas).toEqual(before.deviceCas);
     });
 

@@ -6,6 +6,9 @@ import { parseCheckin } from '../../lib/domain/checkin.ts';
 import { type DeviceCertificateCheck, type EvaluationContext, evaluateCheckin } from '../../lib/domain/evaluate.ts';
 import { applyExemption, EXEMPTIBLE_CODES, expiredExemptionCovering, isExemptionActive, validateExemption } from '../../lib/domain/exemptions.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
+import { deviceStatusAlert, readDeviceStatusImage } from '../../lib/domain/alerts.ts';
+import { deviceStatusOf } from '../../lib/adapters/device-status.ts';
+import type { DecisionRecord } from '../../lib/ports/decision-store.ts';
 
 const now = new Date('2026-11-25T18:06:03.000Z');
 const at = (offsetSeconds: number) => new Date(now.getTime() + offsetSeconds * 1000).toISOString();
@@ -150,5 +153,40 @@ describe('evaluateCheckin with an exemption', () => {
     const evaluation = evaluateCheckin(skewed(), context({ sslCertificateVerification: 'ALWAYS', mode: 'MONITOR' }, { ...both, until: at(-1) }), now);
     expect(evaluation.decision).toBe('ACCEPT');
     expect(evaluation.exemptionExpired).toBeUndefined();
+  });
+});
+
+describe('DEVICE_BLOCKED alert after an exemption ran out', () => {
+  const expired = { violations: ['CLOCK_SKEW_EXCEEDED'], until: at(-5), reason: 'travelling' };
+  const decision = (verdict: 'ACCEPT' | 'BLOCK', checkinId: string, extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
+    checkinId,
+    deviceId: 'mac-1',
+    decision: verdict,
+    enforced: true,
+    violations: verdict === 'BLOCK' ? [SKEW] : [],
+    warnings: [],
+    facts: {} as DecisionRecord['facts'],
+    settingsVersion: 3,
+    evaluatedAt: now.toISOString(),
+    statusCode: verdict === 'BLOCK' ? 403 : 200,
+    ...extra,
+  });
+  /** The status item as the adapters write it (with its sorted codes) and the stream carries it. */
+  const streamed = (record: DecisionRecord) => {
+    const status = deviceStatusOf(record);
+    return readDeviceStatusImage({ ...status, violationCodes: status.violations.map((v) => v.code).sort() });
+  };
+
+  it('carries exemptionExpired { violations, until, reason } copied from the status the check-in wrote', () => {
+    const alert = deviceStatusAlert(streamed(decision('ACCEPT', 'c-1', { exempted: [SKEW] })), streamed(decision('BLOCK', 'c-2', { exemptionExpired: expired })));
+    expect(alert?.type).toBe('DEVICE_BLOCKED');
+    expect(alert?.message).toMatchObject({ deviceId: 'mac-1', checkinId: 'c-2', violations: [SKEW], exemptionExpired: expired });
+  });
+
+  it('leaves it out of a block that no exemption covered, and ignores a malformed one', () => {
+    const plain = deviceStatusAlert(undefined, streamed(decision('BLOCK', 'c-2')));
+    expect(plain?.message).not.toHaveProperty('exemptionExpired');
+    const malformed = readDeviceStatusImage({ ...deviceStatusOf(decision('BLOCK', 'c-3')), exemptionExpired: { violations: 'CLOCK_SKEW_EXCEEDED' } });
+    expect(deviceStatusAlert(undefined, malformed)?.message).not.toHaveProperty('exemptionExpired');
   });
 });
