@@ -39,7 +39,7 @@ export class AdminExemptionsService {
   }
 
   /** Creates or replaces the device's exemption (`created`: no exemption was in force before). */
-  put(deviceId: string, input: ExemptionInput, actor: string): Promise<{ exemption: Exemption; created: boolean }> {
+  async put(deviceId: string, input: ExemptionInput, actor: string): Promise<{ exemption: Exemption; created: boolean }> {
     const now = this.clock.now();
     const valid = validateExemption(input, now);
     return commitOptimistically<{ exemption: Exemption; created: boolean }>(this.store, async () => {
