@@ -94,6 +94,8 @@ describe('every /admin route of serverless.yml', () => {
     'GET /admin/packages': 200,
     'GET /admin/packages/{packageId}': 404,
     'GET /admin/revocations': 200,
+    'GET /admin/exemptions': 200,
+    'GET /admin/exemptions/{deviceId}': 404,
     'GET /admin/imaging/accounts': 200,
     'GET /admin/devices': 400, // status is required; with it, 200 (below)
     'GET /admin/devices/{deviceId}/decisions': 200,
