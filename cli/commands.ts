@@ -421,6 +421,48 @@ export const COMMANDS: Command[] = [
     }),
   },
   {
+    words: ['exempt'],
+    argsUsage: 'DEVICE CODE...',
+    minArgs: 2,
+    summary: "exempt a device from violation codes until a time (replaces the device's exemption)",
+    details: [
+      'CODE is a violation code: CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED, PACKAGE_CHECKSUM_UNAVAILABLE,',
+      'PACKAGE_CHECKSUM_MISSING or PACKAGE_CHECKSUM_MISMATCH (identity violations are never exempted).',
+      '--until is an RFC 3339 time at most 30 days ahead; check-ins see the exemption within 5 s.',
+      'Example: tollgate exempt C02XK1JHJG5J CLOCK_SKEW_EXCEEDED --until 2026-12-08T00:00:00Z --reason "battery replaced"',
+    ].join('\n'),
+    options: {
+      until: { type: 'string', valueName: 'TIME', description: 'when it ends, RFC 3339 (required)' },
+      reason: { type: 'string', valueName: 'REASON', description: 'why (required, up to 512 characters)' },
+    },
+    async run({ api, json, args, options }) {
+      const until = options.until as string | undefined;
+      const reason = options.reason as string | undefined;
+      if (!until) throw new UsageError('--until is required');
+      if (!reason) throw new UsageError('--reason is required');
+      const [deviceId, ...violations] = args;
+      const res = await api.request('PUT', `/admin/exemptions/${enc(deviceId)}`, { json: { violations, until, reason } });
+      if (json) return printJson(res.body);
+      print(`Device ${res.body.deviceId} exempted from ${res.body.violations.join(', ')} until ${res.body.until}; check-ins see it within 5 s.`);
+    },
+  },
+  {
+    words: ['unexempt'],
+    argsUsage: 'DEVICE',
+    minArgs: 1,
+    maxArgs: 1,
+    summary: "remove a device's exemption",
+    run: removal(({ args }) => `/admin/exemptions/${enc(args[0])}`, ({ args }) => `Exemption of ${args[0]} removed.`),
+  },
+  {
+    words: ['exemptions'],
+    summary: 'list the exemptions in force, soonest to expire first',
+    run: exchange('GET', () => '/admin/exemptions', (body) => {
+      if (body.items.length === 0) return print('No exemptions are in force.');
+      print(formatTable(['DEVICE', 'CODES', 'UNTIL', 'BY', 'REASON'], body.items.map((e: any) => [e.deviceId, e.violations.join(', '), e.until, e.createdBy, e.reason])));
+    }),
+  },
+  {
     words: ['devices'],
     summary: 'list devices by their latest decision (blocked by default)',
     options: {

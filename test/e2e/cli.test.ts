@@ -260,6 +260,24 @@ describe('trust material', () => {
     expect(after.items).toEqual([]);
     expectFailure(again, 1, 'NOT_FOUND');
   });
+
+  it('exempt DEVICE CODE… --until --reason, exemptions, unexempt; a refused code exits 1 with the API code', async () => {
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    const exempt = await tollgate(['exempt', 'CLI-EXEMPT-1', 'CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED', '--until', until, '--reason', 'Battery replaced']);
+    expect(exempt.code, exempt.stderr).toBe(0);
+    expect(exempt.stdout).toContain('CLI-EXEMPT-1 exempted from CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED');
+    const [list, table] = await Promise.all([json(['exemptions']), tollgate(['exemptions'])]);
+    expect(list.items).toEqual([
+      { deviceId: 'CLI-EXEMPT-1', violations: ['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED'], until, reason: 'Battery replaced', createdAt: expect.any(String), createdBy: 'local-admin' },
+    ]);
+    expect(table.stdout).toMatch(new RegExp(`^CLI-EXEMPT-1\\s+CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED\\s+${until}\\s+local-admin\\s+Battery replaced$`, 'm'));
+    expectFailure(await tollgate(['exempt', 'CLI-EXEMPT-2', 'CLIENT_CERT_MISSING', '--until', until, '--reason', 'no']), 1, 'INVALID_EXEMPTION');
+    expectFailure(await tollgate(['exempt', 'CLI-EXEMPT-2', 'CLOCK_SKEW_EXCEEDED', '--reason', 'no']), 2, 'usage');
+    expect((await tollgate(['unexempt', 'CLI-EXEMPT-1'])).stdout).toContain('Exemption of CLI-EXEMPT-1 removed.');
+    const [after, again] = await Promise.all([json(['exemptions']), tollgate(['unexempt', 'CLI-EXEMPT-1'])]);
+    expect(after.items).toEqual([]);
+    expectFailure(again, 1, 'NOT_FOUND');
+  });
 });
 
 describe('devices and decisions', () => {
