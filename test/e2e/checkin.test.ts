@@ -46,6 +46,7 @@ describe('POST /checkin', () => {
       decision: 'ACCEPT',
       enforced: true,
       violations: [],
+      exempted: [],
       warnings: [],
       settingsVersion: 1,
       evaluatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
