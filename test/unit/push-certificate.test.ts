@@ -158,6 +158,8 @@ describe('openPushCertificate', () => {
     expect(error.statusCode).toBe(422);
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
+    // one refusal, one sentence: no per-field details
+    expect(error.details).toBeUndefined();
     expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain(password);
     expect(error.message).not.toContain(PASSWORD);
   });
