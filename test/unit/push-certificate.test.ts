@@ -1,5 +1,6 @@
 // Unit tests for lib/domain/push-certificate.ts: real PKCS#12 files made by openssl (legacy and modern).
 
+import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuleViolationError } from '../../lib/domain/errors.ts';
 import { openPushCertificate, type PushCertificateSummary } from '../../lib/domain/push-certificate.ts';
@@ -60,6 +61,18 @@ const recipes = {
   },
   // Just over the iteration bound (a CPU bomb would use far more); openssl's -iter sets the MAC's count too.
   tooManyIterations: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-iter', '1000001', '-keypbe', 'NONE'] }),
+  sha384Mac: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-macalg', 'sha384'] }),
+  sha224Mac: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true, extraArgs: ['-macalg', 'sha224'] }),
+  md5Mac: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-macalg', 'md5'] }),
+  aes128And192: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-certpbe', 'AES-128-CBC', '-keypbe', 'AES-192-CBC'] }),
+  rc2With2Des: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true, extraArgs: ['-certpbe', 'PBE-SHA1-RC2-128', '-keypbe', 'PBE-SHA1-2DES'] }),
+  rc2With3Des3Des: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true, extraArgs: ['-descert'] }),
+  oneIteration: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, extraArgs: ['-iter', '1'] }),
+  noIterationCounts: () => bench.exportPkcs12({ certificate: push, password: PASSWORD, legacy: true, extraArgs: ['-noiter', '-nomaciter'] }),
+  longForeignUid: () => {
+    const foreign = bench.makeCertificate({ subject: pushSubject(UUID, { uid: `com.example.${'x'.repeat(140)}` }), key, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    return bench.exportPkcs12({ certificate: foreign, password: PASSWORD });
+  },
 } satisfies Record<string, () => string>;
 
 const made = new Map<string, string>();
@@ -107,6 +120,17 @@ describe('openPushCertificate', () => {
     ['emptyPassword', ''],
     // no key: the first non-CA certificate is the push certificate
     ['caFirstNoKey', PASSWORD],
+    // MACs with SHA-384 and SHA-224
+    ['sha384Mac', PASSWORD],
+    ['sha224Mac', PASSWORD],
+    // PBES2 with AES-128 for the certificates and AES-192 for the key
+    ['aes128And192', PASSWORD],
+    // older PKCS#12 PBEs: RC2-128 certificates with a two-key 3DES key, and 3DES throughout
+    ['rc2With2Des', PASSWORD],
+    ['rc2With3Des3Des', PASSWORD],
+    // a single iteration, and no iteration counts at all (both default to 1)
+    ['oneIteration', PASSWORD],
+    ['noIterationCounts', PASSWORD],
   ] as const)('opens %s', async (name, password) => {
     const summary = await openPushCertificate(file(name), password, NOW);
     const expected: PushCertificateSummary = {
@@ -153,6 +177,10 @@ describe('openPushCertificate', () => {
     ['tooManyIterations', PASSWORD, 'INVALID_P12', /asks for 1000001 key-derivation iterations; 1 to 1,000,000 are supported/],
     // expired in 2021 (real clock is irrelevant: NOW is 2025)
     ['expired', PASSWORD, 'CERTIFICATE_EXPIRED', /expired at 2021-01-01T00:00:00\.000Z/],
+    // a MAC digest this code does not compute: said, not guessed at
+    ['md5Mac', PASSWORD, 'INVALID_P12', /^The push certificate file uses an unsupported MAC algorithm \(1\.2\.840\.113549\.2\.5\)$/],
+    // a foreign topic is quoted, cut at 100 characters
+    ['longForeignUid', PASSWORD, 'NOT_A_PUSH_CERTIFICATE', new RegExp(`^The certificate's topic \\(UID "com\\.example\\.${'x'.repeat(88)}…"\\) does not start with com\\.apple\\.mgmt`)],
   ] as const)('rejects %s with password %j → %s', async (name, password, code, message) => {
     const error = await rejection(openPushCertificate(file(name), password, NOW));
     expect(error.statusCode).toBe(422);
@@ -178,6 +206,20 @@ describe('openPushCertificate', () => {
     expect(atExpiry.daysRemaining).toBe(0);
     const error = await rejection(openPushCertificate(file('modern'), PASSWORD, new Date(NOT_AFTER.getTime() + 1)));
     expect(error.code).toBe('CERTIFICATE_EXPIRED');
+  });
+
+  it('refuses a file whose MAC was altered after export, though its content and password are right', async () => {
+    const pfx = forge.asn1.fromDer(Buffer.from(file('modern'), 'base64').toString('binary'));
+    const macDigest = ((pfx.value as forge.asn1.Asn1[])[2].value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[];
+    const digest = Buffer.from(macDigest[1].value as string, 'binary');
+    digest[0] ^= 0x01;
+    macDigest[1].value = digest.toString('binary');
+    const altered = Buffer.from(forge.asn1.toDer(pfx).getBytes(), 'binary').toString('base64');
+    const error = await rejection(openPushCertificate(altered, PASSWORD, NOW));
+    expect({ code: error.code, message: error.message }).toEqual({
+      code: 'INVALID_P12',
+      message: 'The push certificate file could not be opened: the password is wrong or the file is damaged',
+    });
   });
 
   it.each([
