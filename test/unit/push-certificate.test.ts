@@ -233,6 +233,8 @@ describe('openPushCertificate', () => {
     ['a bare certificate', () => push.pem.replace(/-----[^-]+-----|\n/g, '')],
     // truncated file
     ['truncated', () => file('modern').slice(0, Math.floor(file('modern').length / 2 / 4) * 4)],
+    // a whole file with bytes after its end
+    ['followed by other bytes', () => Buffer.concat([Buffer.from(file('modern'), 'base64'), Buffer.from([0x05, 0x00])]).toString('base64')],
     // one flipped byte in the middle: the MAC no longer matches
     ['corrupted', () => {
       const bytes = Buffer.from(file('modern'), 'base64');
