@@ -9,6 +9,7 @@ export const KNOWN_ROUTES: readonly string[] = [
   'PUT /admin/settings',
   'PATCH /admin/settings',
   'GET /admin/settings/history',
+  'POST /admin/settings/preview',
   'GET /admin/device-ca',
   'PUT /admin/device-ca',
   'GET /admin/server-certificate',
