@@ -57,10 +57,10 @@ try {
         settings,
         settingsVersion: 1,
         packages,
-        checkDeviceCertificate: () => {
+        identity: (() => {
           const identity = extractDeviceIdentity({ headers: presented });
           return { way: identity.way, ...verifier().verify(identity, { deviceId: checkin.deviceId, body: rawBody, now, maxClockSkewSeconds: 300 }) };
-        },
+        })(),
       },
       now,
     );
@@ -69,7 +69,7 @@ try {
   const baseline = measure('baseline: JSON.parse of the body', () => JSON.parse(body));
   const rows = [
     measure('schema: parseCheckin(JSON.parse(body))', () => parseCheckin(JSON.parse(body))),
-    measure('evaluate, certificate auth off', () => evaluateCheckin(parseCheckin(JSON.parse(body)), { settings: DEFAULT_SETTINGS as Settings, settingsVersion: 1, packages, checkDeviceCertificate: () => ({ way: 'NONE', violations: [] }) }, now)),
+    measure('evaluate, certificate auth off', () => evaluateCheckin(parseCheckin(JSON.parse(body)), { settings: DEFAULT_SETTINGS as Settings, settingsVersion: 1, packages, identity: { way: 'NONE', violations: [] } }, now)),
     measure('evaluate + signed request, warm verifier (chain cached)', judge(() => warmVerifier)),
     measure('evaluate + signed request, COLD leaf (leaf parsed, path validated; CAs parsed before)', judge(() => uncachedVerifier)),
     measure('evaluate + signed request, COLD leaf via a presented intermediate', judge(() => uncachedVerifier, headersViaIssuing)),

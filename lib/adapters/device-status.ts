@@ -3,7 +3,7 @@ import type { DecisionRecord } from '../ports/decision-store.ts';
 import type { DeviceStatusRecord } from '../ports/device-status-store.ts';
 
 export function deviceStatusOf(decision: DecisionRecord): DeviceStatusRecord {
-  const { deviceId, decision: verdict, violations, evaluatedAt, checkinId, settingsVersion, exemptionExpired } = decision;
+  const { deviceId, decision: verdict, violations, evaluatedAt, checkinId, settingsVersion, exemptionExpired, facts } = decision;
   return {
     deviceId,
     status: verdict === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
@@ -13,5 +13,6 @@ export function deviceStatusOf(decision: DecisionRecord): DeviceStatusRecord {
     checkinId,
     settingsVersion,
     ...(exemptionExpired ? { exemptionExpired } : {}),
+    facts,
   };
 }

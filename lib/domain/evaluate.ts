@@ -1,8 +1,12 @@
-// Judges one check-in against the settings: every rule runs, every violation is reported.
+// Judge (API.md §1 "Evaluation"): applies settings to a check-in's observations. Every rule runs, every violation is
+// reported. The check-in judges under the current settings; the impact preview (preview.ts) judges the same
+// observations under proposed ones.
 import type { Checkin } from './checkin.ts';
 import type { Finding } from './errors.ts';
 import { applyExemption, type Exemption, expiredExemptionCovering, type ExpiredExemption } from './exemptions.ts';
-import { checkClockSkew, skewSeconds } from './rules/clock-skew.ts';
+import { type IdentityObservation, type Observations, observe } from './observations.ts';
+import { checkClockSkew } from './rules/clock-skew.ts';
+import { checkDeviceIdentity } from './rules/device-certificate.ts';
 import { checkPackageChecksums, type RegisteredPackage } from './rules/package-checksums.ts';
 import { checkPushTopic } from './rules/push-topic.ts';
 import { checkServerCertificateVerification } from './rules/server-certificate.ts';
@@ -10,37 +14,10 @@ import type { Settings } from './settings.ts';
 
 export type Decision = 'ACCEPT' | 'BLOCK';
 
-/** The device certificate check's outcome (lib/domain/device-certificates.ts). */
-export interface DeviceCertificateCheck {
-  way: string;
-  violations: Finding[];
-  fingerprint?: string;
-}
+/** A device's exemption as judging needs it; it applies only while in force at the instant judged. */
+export type ExemptionTerms = Pick<Exemption, 'violations' | 'until' | 'reason'>;
 
-export interface EvaluationContext {
-  settings: Settings;
-  settingsVersion: number;
-  packages: ReadonlyMap<string, RegisteredPackage>;
-  pushCertificateTopic?: string;
-  /** The device's stored exemption, if any; it applies only while in force at the check-in's instant. */
-  exemption?: Pick<Exemption, 'violations' | 'until' | 'reason'>;
-  /** Runs the certificate check; called only when certificate-based authentication is on. */
-  checkDeviceCertificate: () => DeviceCertificateCheck;
-}
-
-/** What the decision was based on, recorded with it. */
-export interface EvaluationFacts {
-  clientTime: string;
-  serverTime: string;
-  skewSeconds: number;
-  phase: string;
-  serverCertificateVerified: boolean;
-  packages: { packageId: string; checksumType?: string }[];
-  pushTopic?: string;
-  identity?: { way: string; fingerprint?: string };
-}
-
-export interface Evaluation {
+export interface Judgement {
   decision: Decision;
   /** False in MONITOR mode: violations are reported but the device is not blocked. */
   enforced: boolean;
@@ -55,9 +32,13 @@ export interface Evaluation {
   /** A blocked check-in: the device's exemption that has run out and listed some of these violations' codes. */
   exemptionExpired?: ExpiredExemption;
   warnings: Finding[];
+}
+
+export interface Evaluation extends Judgement {
   settingsVersion: number;
   evaluatedAt: string;
-  facts: EvaluationFacts;
+  /** What the decision was based on (recorded as the decision's `facts`). */
+  facts: Observations;
 }
 
 /** The codes of the identity check (CLIENT_CERT_*, CLIENT_SIGNATURE_*): a request with any did not prove who it is. */
@@ -65,46 +46,54 @@ export function isIdentityViolationCode(code: string): boolean {
   return code.startsWith('CLIENT_CERT_') || code.startsWith('CLIENT_SIGNATURE_');
 }
 
-export function evaluateCheckin(checkin: Checkin, context: EvaluationContext, now: Date): Evaluation {
-  const { settings } = context;
-  const violations: Finding[] = [];
-  let identity: EvaluationFacts['identity'];
-  let authenticated: boolean | undefined;
-
-  violations.push(...checkClockSkew(checkin.clientTimeMs, now, settings.maxClockSkewSeconds));
-  if (settings.certificateBasedAuthentication) {
-    const check = context.checkDeviceCertificate();
-    identity = { way: check.way, fingerprint: check.fingerprint };
-    authenticated = check.violations.length === 0;
-    violations.push(...check.violations);
-  }
-  violations.push(...checkServerCertificateVerification(settings.sslCertificateVerification, checkin.phase, checkin.serverCertificateVerified));
-  violations.push(...checkPackageChecksums(settings.packageValidation, checkin.packages, context.packages));
-  const { violations: blocking, exempted } = applyExemption(violations, context.exemption, now);
-  const warnings = checkPushTopic(settings.pushNotifications, checkin.pushTopic, context.pushCertificateTopic);
+/**
+ * The settings applied to observations, in the contract's fixed order (clock skew, device certificate, server
+ * certificate verification, packages), then the exemption in force at `now`. Pure: the same observations, settings,
+ * exemption and instant always give the same judgement.
+ */
+export function judge(observed: Observations, settings: Settings, exemption: ExemptionTerms | undefined, now: Date): Judgement {
+  const identityViolations = checkDeviceIdentity(settings.certificateBasedAuthentication, observed.identity);
+  const violations: Finding[] = [
+    ...checkClockSkew(observed, settings.maxClockSkewSeconds),
+    ...identityViolations,
+    ...checkServerCertificateVerification(settings.sslCertificateVerification, observed),
+    ...checkPackageChecksums(settings.packageValidation, observed.packages),
+  ];
+  const { violations: blocking, exempted } = applyExemption(violations, exemption, now);
+  const warnings = checkPushTopic(settings.pushNotifications, observed);
 
   const enforced = settings.mode === 'ENFORCE';
   const decision: Decision = enforced && blocking.length > 0 ? 'BLOCK' : 'ACCEPT';
-  const exemptionExpired = decision === 'BLOCK' ? expiredExemptionCovering(blocking, context.exemption, now) : undefined;
+  const exemptionExpired = decision === 'BLOCK' ? expiredExemptionCovering(blocking, exemption, now) : undefined;
   return {
     decision,
     enforced,
-    authenticated,
+    ...(settings.certificateBasedAuthentication ? { authenticated: identityViolations.length === 0 } : {}),
     violations: blocking,
     exempted,
     ...(exemptionExpired ? { exemptionExpired } : {}),
     warnings,
+  };
+}
+
+export interface EvaluationContext {
+  settings: Settings;
+  settingsVersion: number;
+  packages: ReadonlyMap<string, RegisteredPackage>;
+  pushCertificateTopic?: string;
+  /** The device's stored exemption, if any; it applies only while in force at the check-in's instant. */
+  exemption?: ExemptionTerms;
+  /** The device's identity as verified against the trust material, whatever the settings (observed, then judged). */
+  identity: IdentityObservation;
+}
+
+/** Observe, then judge under the current settings: the check-in's evaluation. */
+export function evaluateCheckin(checkin: Checkin, context: EvaluationContext, now: Date): Evaluation {
+  const facts = observe(checkin, { now, packages: context.packages, pushCertificateTopic: context.pushCertificateTopic, identity: context.identity });
+  return {
+    ...judge(facts, context.settings, context.exemption, now),
     settingsVersion: context.settingsVersion,
     evaluatedAt: now.toISOString(),
-    facts: {
-      clientTime: checkin.clientTime,
-      serverTime: now.toISOString(),
-      skewSeconds: skewSeconds(checkin.clientTimeMs, now),
-      phase: checkin.phase,
-      serverCertificateVerified: checkin.serverCertificateVerified,
-      packages: checkin.packages.map((p) => ({ packageId: p.packageId, checksumType: p.checksum?.type })),
-      pushTopic: checkin.pushTopic,
-      identity,
-    },
+    facts,
   };
 }

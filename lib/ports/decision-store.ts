@@ -1,6 +1,7 @@
 // Check-in decisions: the check-in records them (writer), admins read them back (reader).
 import type { Finding } from '../domain/errors.ts';
-import type { Decision, EvaluationFacts } from '../domain/evaluate.ts';
+import type { Decision } from '../domain/evaluate.ts';
+import type { Observations } from '../domain/observations.ts';
 import type { ExpiredExemption } from '../domain/exemptions.ts';
 import type { Page } from './page.ts';
 
@@ -16,7 +17,8 @@ export interface DecisionRecord {
   /** A block for codes the device's exemption listed until it ran out (copied to the status, for the alert). */
   exemptionExpired?: ExpiredExemption;
   warnings: Finding[];
-  facts: EvaluationFacts;
+  /** The check-in's observations (API.md §1 "Observations"), whatever the settings. */
+  facts: Observations;
   settingsVersion: number;
   evaluatedAt: string;
   statusCode: number;

@@ -1,6 +1,7 @@
 // The latest decision of each device (written with the decision by DecisionWriter.record), listed by status.
 import type { Finding } from '../domain/errors.ts';
 import type { Decision } from '../domain/evaluate.ts';
+import type { Observations } from '../domain/observations.ts';
 import type { ExpiredExemption } from '../domain/exemptions.ts';
 import type { Page } from './page.ts';
 
@@ -16,6 +17,11 @@ export interface DeviceStatusRecord {
   settingsVersion: number;
   /** Set when this block is for codes of an exemption that has run out (the DEVICE_BLOCKED alert carries it). */
   exemptionExpired?: ExpiredExemption;
+  /**
+   * The latest check-in's observations, kept so that the impact preview re-judges every device without reading its
+   * decisions (absent on statuses written before observations were kept).
+   */
+  facts?: Observations;
 }
 
 export interface DeviceStatusStore {

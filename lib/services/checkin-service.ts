@@ -5,6 +5,7 @@ import { type Checkin, parseCheckin } from '../domain/checkin.ts';
 import { extractDeviceIdentity, type IgnoredProxyHeaderReason, type TrustedProxy } from '../domain/device-identity.ts';
 import { ConflictError } from '../domain/errors.ts';
 import { type Evaluation, evaluateCheckin, isIdentityViolationCode } from '../domain/evaluate.ts';
+import type { IdentityObservation } from '../domain/observations.ts';
 import type { UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../ports/attempt-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DecisionRecord, DecisionWriter, ReplayBinding } from '../ports/decision-store.ts';
@@ -76,11 +77,27 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
   };
 }
 
-/** Evaluates the check-in against the policy, proving the device's identity only when a rule asks for it. */
+/** Observes the check-in (its identity verified whatever the settings) and judges it under the cached policy. */
 function judge(checkin: Checkin, request: CheckinRequest, policy: CheckinPolicy, deps: Pick<CheckinServiceDeps, 'clock' | 'trustedProxy'>) {
   const { snapshot } = policy;
   const now = deps.clock.now();
   let ignoredProxyHeader: IgnoredProxyHeaderReason | undefined;
+  // Observed whatever the settings (API.md §1 "Observations"): the impact preview re-judges it under proposed ones.
+  const observeIdentity = (): IdentityObservation => {
+    const identity = extractDeviceIdentity({
+      clientCertPem: request.clientCertPem,
+      headers: request.headers,
+      trustedProxy: deps.trustedProxy,
+      onIgnoredProxyHeader: (reason) => (ignoredProxyHeader = reason),
+    });
+    const result = policy.verifier.verify(identity, {
+      deviceId: checkin.deviceId,
+      body: request.rawBody,
+      now,
+      maxClockSkewSeconds: snapshot.settings.maxClockSkewSeconds,
+    });
+    return { way: identity.way, ...(result.fingerprint ? { fingerprint: result.fingerprint } : {}), violations: result.violations };
+  };
   const evaluation = evaluateCheckin(
     checkin,
     {
@@ -89,21 +106,7 @@ function judge(checkin: Checkin, request: CheckinRequest, policy: CheckinPolicy,
       packages: snapshot.packages,
       pushCertificateTopic: snapshot.pushCertificate?.topic,
       exemption: snapshot.exemptions.get(checkin.deviceId),
-      checkDeviceCertificate: () => {
-        const identity = extractDeviceIdentity({
-          clientCertPem: request.clientCertPem,
-          headers: request.headers,
-          trustedProxy: deps.trustedProxy,
-          onIgnoredProxyHeader: (reason) => (ignoredProxyHeader = reason),
-        });
-        const result = policy.verifier.verify(identity, {
-          deviceId: checkin.deviceId,
-          body: request.rawBody,
-          now,
-          maxClockSkewSeconds: snapshot.settings.maxClockSkewSeconds,
-        });
-        return { way: identity.way, ...result };
-      },
+      identity: observeIdentity(),
     },
     now,
   );

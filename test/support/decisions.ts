@@ -9,7 +9,7 @@ export function makeDecision(overrides: Partial<DecisionRecord> = {}): DecisionR
     enforced: true,
     violations: [],
     warnings: [],
-    facts: { clientTime: '2026-11-25T18:00:00.000Z', serverTime: '2026-11-25T18:00:00.000Z', skewSeconds: 0, phase: 'CHECKIN', serverCertificateVerified: true, packages: [] },
+    facts: { clientTime: '2026-11-25T18:00:00.000Z', serverTime: '2026-11-25T18:00:00.000Z', skewSeconds: 0, skewMilliseconds: 0, phase: 'CHECKIN', serverCertificateVerified: true, packages: [], identity: { way: 'NONE', violations: [] } },
     settingsVersion: 1,
     evaluatedAt: '2026-11-25T18:00:00.000Z',
     statusCode: 200,

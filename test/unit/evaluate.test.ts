@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseCheckin } from '../../lib/domain/checkin.ts';
 import type { Finding } from '../../lib/domain/errors.ts';
-import { type DeviceCertificateCheck, type EvaluationContext, evaluateCheckin, isIdentityViolationCode } from '../../lib/domain/evaluate.ts';
+import { type EvaluationContext, evaluateCheckin, isIdentityViolationCode } from '../../lib/domain/evaluate.ts';
+import type { IdentityObservation } from '../../lib/domain/observations.ts';
 import type { RegisteredPackage } from '../../lib/domain/rules/package-checksums.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 
@@ -18,7 +19,7 @@ const REGISTERED: RegisteredPackage[] = [
   { packageId: 'without-checksum', name: 'Fonts', checksum: null },
 ];
 
-const NO_CERTIFICATE: DeviceCertificateCheck = {
+const NO_CERTIFICATE: IdentityObservation = {
   way: 'NONE',
   violations: [{ code: 'CLIENT_CERT_MISSING', message: 'The device presented no certificate; install its device certificate.' }],
 };
@@ -33,7 +34,7 @@ function context(settings: Partial<Settings> = {}, extra: Partial<EvaluationCont
     settings: { ...DEFAULT_SETTINGS, ...settings } as Settings,
     settingsVersion: 4,
     packages: new Map(REGISTERED.map((p) => [p.packageId, p])),
-    checkDeviceCertificate: () => NO_CERTIFICATE,
+    identity: NO_CERTIFICATE,
     ...extra,
   };
 }
@@ -212,29 +213,24 @@ describe('package checksums', () => {
 });
 
 describe('certificate-based authentication', () => {
-  const expired: DeviceCertificateCheck = {
+  const expired: IdentityObservation = {
     way: 'MTLS',
     fingerprint: 'ab',
     violations: [{ code: 'CLIENT_CERT_EXPIRED', message: 'Expired.', fingerprint: 'ab' }],
   };
-  const valid: DeviceCertificateCheck = { way: 'SIGNED_REQUEST', fingerprint: 'cd', violations: [] };
+  const valid: IdentityObservation = { way: 'SIGNED_REQUEST', fingerprint: 'cd', violations: [] };
   it.each([
-    // [case, setting on?, what the certificate check finds, violation codes, authenticated, identity recorded]
-    ['off: the certificate is not looked at', false, expired, [], undefined, undefined],
-    ['on, an expired certificate', true, expired, ['CLIENT_CERT_EXPIRED'], false, { way: 'MTLS', fingerprint: 'ab' }],
-    ['on, no certificate', true, NO_CERTIFICATE, ['CLIENT_CERT_MISSING'], false, { way: 'NONE', fingerprint: undefined }],
-    ['on, a valid signed request', true, valid, [], true, { way: 'SIGNED_REQUEST', fingerprint: 'cd' }],
-  ] as const)('%s', (_case, on, check, expected, authenticated, identity) => {
-    let calls = 0;
-    const checkDeviceCertificate = () => {
-      calls += 1;
-      return check;
-    };
-    const result = evaluateCheckin(checkin(), context({ certificateBasedAuthentication: on }, { checkDeviceCertificate }), now);
+    // [case, setting on?, what the certificate check finds, violation codes, authenticated]
+    ['off: the certificate is observed but does not count', false, expired, [], undefined],
+    ['on, an expired certificate', true, expired, ['CLIENT_CERT_EXPIRED'], false],
+    ['on, no certificate', true, NO_CERTIFICATE, ['CLIENT_CERT_MISSING'], false],
+    ['on, a valid signed request', true, valid, [], true],
+  ] as const)('%s', (_case, on, identity, expected, authenticated) => {
+    const result = evaluateCheckin(checkin(), context({ certificateBasedAuthentication: on }, { identity }), now);
     expect(codesOf(result.violations)).toEqual(expected);
     expect(result.authenticated).toBe(authenticated);
+    // Observed whatever the setting, so that the impact preview can judge it with the setting turned on.
     expect(result.facts.identity).toEqual(identity);
-    expect(calls).toBe(on ? 1 : 0);
   });
 
   it.each([
@@ -347,11 +343,15 @@ describe('decision', () => {
       clientTime: '2026-11-25T23:36:04.620+05:30',
       serverTime: '2026-11-25T18:06:03.120Z',
       skewSeconds: 1.5,
+      skewMilliseconds: 1500,
       phase: 'ENROLLMENT',
       serverCertificateVerified: true,
-      packages: [{ packageId: 'with-sha256', checksumType: 'SHA_256' }, { packageId: 'unregistered', checksumType: undefined }],
+      packages: [
+        { packageId: 'with-sha256', checksumType: 'SHA_256', outcome: 'MATCH', expectedChecksumType: 'SHA_256' },
+        { packageId: 'unregistered', outcome: 'NOT_REGISTERED' },
+      ],
       pushTopic: 't',
-      identity: undefined,
+      identity: NO_CERTIFICATE,
     });
   });
 });

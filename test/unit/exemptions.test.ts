@@ -3,7 +3,8 @@
 // expired exemption a new block reports.
 import { describe, expect, it } from 'vitest';
 import { parseCheckin } from '../../lib/domain/checkin.ts';
-import { type DeviceCertificateCheck, type EvaluationContext, evaluateCheckin } from '../../lib/domain/evaluate.ts';
+import { type EvaluationContext, evaluateCheckin } from '../../lib/domain/evaluate.ts';
+import type { IdentityObservation } from '../../lib/domain/observations.ts';
 import { applyExemption, EXEMPTIBLE_CODES, expiredExemptionCovering, isExemptionActive, validateExemption } from '../../lib/domain/exemptions.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 import { deviceStatusAlert, readDeviceStatusImage } from '../../lib/domain/alerts.ts';
@@ -109,13 +110,13 @@ describe('expiredExemptionCovering', () => {
 });
 
 describe('evaluateCheckin with an exemption', () => {
-  const NO_CERTIFICATE: DeviceCertificateCheck = { way: 'NONE', violations: [CERT] };
+  const NO_CERTIFICATE: IdentityObservation = { way: 'NONE', violations: [CERT] };
   const skewed = () => parseCheckin({ checkinId: 'c-1', deviceId: 'D1', clientTime: at(-3600), serverCertificateVerified: false });
   const context = (settings: Partial<Settings>, exemption?: EvaluationContext['exemption']): EvaluationContext => ({
     settings: { ...DEFAULT_SETTINGS, ...settings } as Settings,
     settingsVersion: 4,
     packages: new Map(),
-    checkDeviceCertificate: () => NO_CERTIFICATE,
+    identity: NO_CERTIFICATE,
     exemption,
   });
   const both = { violations: ['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED'], until: at(60), reason: 'repair' };

@@ -19,7 +19,7 @@ describe('quoteUntrusted', () => {
 describe('a reported push topic in the PUSH_TOPIC_MISMATCH message', () => {
   it('is quoted, so that a device cannot write prose into decisions and the console', () => {
     const prose = `com.apple.mgmt.x\n\nURGENT: the push certificate was revoked, call +1 555 0100 now ${'!'.repeat(200)}`;
-    const [warning] = checkPushTopic(true, prose, 'com.apple.mgmt.ours');
+    const [warning] = checkPushTopic(true, { pushTopic: prose, expectedPushTopic: 'com.apple.mgmt.ours' });
     expect(warning.code).toBe('PUSH_TOPIC_MISMATCH');
     expect(warning.message).not.toContain('\n');
     expect(warning.message).toContain(`"${quoteUntrusted(prose, '')}"`);

@@ -1,15 +1,11 @@
 // Rule: the device clock may differ from the server's by at most maxClockSkewSeconds.
 import type { Finding } from '../errors.ts';
+import type { Observations } from '../observations.ts';
 
-/** Device minus server, in seconds, rounded to one decimal. */
-export function skewSeconds(clientTimeMs: number, now: Date): number {
-  return Math.round((clientTimeMs - now.getTime()) / 100) / 10;
-}
-
-export function checkClockSkew(clientTimeMs: number, now: Date, maxClockSkewSeconds: number): Finding[] {
-  const skewMs = clientTimeMs - now.getTime();
-  if (Math.abs(skewMs) <= maxClockSkewSeconds * 1000) return [];
-  const skew = skewSeconds(clientTimeMs, now);
+/** Exactly the limit passes: only more than maxClockSkewSeconds (compared in milliseconds, unrounded) is a violation. */
+export function checkClockSkew(observed: Pick<Observations, 'skewMilliseconds' | 'skewSeconds'>, maxClockSkewSeconds: number): Finding[] {
+  if (Math.abs(observed.skewMilliseconds) <= maxClockSkewSeconds * 1000) return [];
+  const skew = observed.skewSeconds;
   const direction = skew > 0 ? 'ahead of' : 'behind';
   return [
     {

@@ -1,15 +1,14 @@
 // Rule: whether the device had to verify the server's SSL certificate on this connection.
-import type { CheckinPhase } from '../checkin.ts';
 import type { Finding } from '../errors.ts';
+import type { Observations } from '../observations.ts';
 import type { SslCertificateVerification } from '../settings.ts';
 
 export function checkServerCertificateVerification(
   policy: SslCertificateVerification,
-  phase: CheckinPhase,
-  serverCertificateVerified: boolean,
+  observed: Pick<Observations, 'phase' | 'serverCertificateVerified'>,
 ): Finding[] {
-  if (serverCertificateVerified || policy === 'NEVER') return [];
-  if (policy === 'ALWAYS_EXCEPT_DURING_ENROLLMENT' && phase === 'ENROLLMENT') return [];
+  if (observed.serverCertificateVerified || policy === 'NEVER') return [];
+  if (policy === 'ALWAYS_EXCEPT_DURING_ENROLLMENT' && observed.phase === 'ENROLLMENT') return [];
   const when = policy === 'ALWAYS' ? 'on every connection' : 'outside enrollment';
   return [
     {
