@@ -405,7 +405,10 @@ describe(`under ${shells[0].label}`, () => {
         expect(r.code, r.stdout + r.stderr).toBe(0);
       }
       const recorded = await decisionsOf(deviceId);
-      expect(recorded.map((d) => d.facts.packages[0])).toEqual([{ packageId: 'office-md5', checksumType: 'MD5' }, { packageId: 'office-256', checksumType: 'SHA_256' }]);
+      expect(recorded.map((d) => d.facts.packages[0])).toEqual([
+        { packageId: 'office-md5', checksumType: 'MD5', outcome: 'MATCH', expectedChecksumType: 'MD5' },
+        { packageId: 'office-256', checksumType: 'SHA_256', outcome: 'MATCH', expectedChecksumType: 'SHA_256' },
+      ]);
     });
 
     it('a signed request with an RSA key, the certificate given as DER, options given as --name=value', async ({ expect }) => {
