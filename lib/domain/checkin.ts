@@ -61,6 +61,31 @@ export function parseRfc3339(text: string): number | undefined {
   return date.getTime() + fractionMs - offsetMinutes * 60_000;
 }
 
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Why `text` is not accepted as a timestamp with a zone offset, as one sentence about `field` (`example` shows the
+ * form): a well-formed one that names no real instant (2026-02-30, 24:00, +25:00) is told so, not that its form is wrong.
+ */
+export function describeInvalidTimestamp(field: string, text: string, example: string): string {
+  const m = RFC3339.exec(text);
+  if (!m) return `${field} must be an RFC 3339 timestamp with a zone offset, such as ${example}`;
+  const [, y, mo, d, h, mi, s, , zone, , zh, zm] = m;
+  const month = Number(mo);
+  if (month < 1 || month > 12) return `${field} ${text} names month ${mo}, which does not exist; months are 01 to 12`;
+  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(Number(y)) ? 1 : 0);
+  if (Number(d) < 1 || Number(d) > daysInMonth) {
+    return `${field} ${text} names a date that does not exist: ${MONTH_NAMES[month - 1]} ${y} has ${daysInMonth} days`;
+  }
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return `${field} ${text} names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)`;
+  if (zone.toUpperCase() !== 'Z' && (Number(zh) > 23 || Number(zm) > 59)) return `${field} ${text} has a zone offset that does not exist (at most ±23:59)`;
+  return `${field} must be an RFC 3339 timestamp with a zone offset, such as ${example}`;
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
 function invalid(field: string, message: string): never {
   throw new ValidationError('INVALID_CHECKIN', message, field);
 }
@@ -98,7 +123,7 @@ export function parseCheckin(body: unknown): Checkin {
   if (clientTime === undefined || clientTime === null) invalid('clientTime', 'clientTime is required');
   const clientTimeMs = typeof clientTime === 'string' ? parseRfc3339(clientTime) : undefined;
   if (typeof clientTime !== 'string' || clientTimeMs === undefined) {
-    invalid('clientTime', 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z');
+    invalid('clientTime', typeof clientTime === 'string' ? describeInvalidTimestamp('clientTime', clientTime, '2026-11-25T18:06:03.120Z') : 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z');
   }
 
   let phase: CheckinPhase = 'CHECKIN';

@@ -114,9 +114,9 @@ describe('parseCheckin', () => {
     ['clientTime without a zone', { ...valid, clientTime: '2026-11-25T18:06:03' }, 'clientTime', TIME_RULE],
     ['clientTime as epoch number', { ...valid, clientTime: 1764093963 }, 'clientTime', TIME_RULE],
     ['clientTime as a one-element list', { ...valid, clientTime: ['2026-11-25T18:06:03Z'] }, 'clientTime', TIME_RULE],
-    ['clientTime on 30 February', { ...valid, clientTime: '2026-02-30T00:00:00Z' }, 'clientTime', TIME_RULE],
-    ['clientTime with hour 24', { ...valid, clientTime: '2026-11-25T24:00:00Z' }, 'clientTime', TIME_RULE],
-    ['clientTime with zone +24:00', { ...valid, clientTime: '2026-11-25T18:06:03+24:00' }, 'clientTime', TIME_RULE],
+    ['clientTime on 30 February', { ...valid, clientTime: '2026-02-30T00:00:00Z' }, 'clientTime', 'clientTime 2026-02-30T00:00:00Z names a date that does not exist: February 2026 has 28 days'],
+    ['clientTime with hour 24', { ...valid, clientTime: '2026-11-25T24:00:00Z' }, 'clientTime', 'clientTime 2026-11-25T24:00:00Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
+    ['clientTime with zone +24:00', { ...valid, clientTime: '2026-11-25T18:06:03+24:00' }, 'clientTime', 'clientTime 2026-11-25T18:06:03+24:00 has a zone offset that does not exist (at most ±23:59)'],
     // phase and verification flag
     ['unknown phase', { ...valid, phase: 'IMAGING' }, 'phase', 'phase must be CHECKIN or ENROLLMENT'],
     ['null phase', { ...valid, phase: null }, 'phase', 'phase must be CHECKIN or ENROLLMENT'],
