@@ -113,9 +113,26 @@ export function authenticate(authorization: string | undefined, entries: readonl
   return { name: found.name, role: found.role };
 }
 
-/** Auditors read: GET only (HEAD too, which API Gateway never routes here). Anything else is 403 FORBIDDEN. */
-export function authorize(principal: AdminPrincipal, method: string): void {
+/** What authorization looks at: the method, and for the two reads sent with a body, the route and the query. */
+export interface AuthorizedRequest {
+  method: string;
+  routeKey: string;
+  query: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Requests that change nothing although their method could: the impact preview (API.md §3), which takes the patch
+ * it judges as a body, and its `PATCH /admin/settings?dryRun=true` shortcut.
+ */
+function isReadOnly({ method, routeKey, query }: AuthorizedRequest): boolean {
+  if (method === 'GET' || method === 'HEAD') return true;
+  if (routeKey === 'POST /admin/settings/preview') return true;
+  return routeKey === 'PATCH /admin/settings' && query.dryRun === 'true';
+}
+
+/** Auditors read: GET (HEAD too, which API Gateway never routes here) and the impact preview. Anything else is 403. */
+export function authorize(principal: AdminPrincipal, request: AuthorizedRequest): void {
   if (principal.role === 'admin') return;
-  if (method === 'GET' || method === 'HEAD') return;
-  throw new HttpError(403, 'FORBIDDEN', `The ${principal.role} role may only read (GET); ${method} needs an admin token`);
+  if (isReadOnly(request)) return;
+  throw new HttpError(403, 'FORBIDDEN', `The ${principal.role} role may only read (GET) and preview settings changes; ${request.method} needs an admin token`);
 }

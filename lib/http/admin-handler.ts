@@ -23,7 +23,7 @@ function admit(request: HttpRequest, tokens: readonly AdminTokenEntry[]): AdminP
   let principal: AdminPrincipal | undefined;
   try {
     principal = authenticate(request.headers.authorization, tokens);
-    authorize(principal, request.method);
+    authorize(principal, { method: request.method, routeKey: request.event.routeKey, query: request.query });
     return principal;
   } catch (error) {
     logger.warn('Admin request refused', {

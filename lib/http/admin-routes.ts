@@ -11,6 +11,7 @@ import { AdminDevicesService } from '../services/admin/devices-service.ts';
 import { AdminExemptionsService } from '../services/admin/exemptions-service.ts';
 import { AdminPackagesService } from '../services/admin/packages-service.ts';
 import { AdminRevocationsService } from '../services/admin/revocations-service.ts';
+import { AdminPreviewService } from '../services/admin/preview-service.ts';
 import { AdminSettingsService } from '../services/admin/settings-service.ts';
 import { AdminTrustService } from '../services/admin/trust-service.ts';
 import { AdminImagingService } from '../services/imaging/imaging-admin-service.ts';
@@ -20,6 +21,7 @@ import { exemptionRoutes } from './admin-exemption-routes.ts';
 import type { AdminRoutes } from './admin-route.ts';
 import { settingsRoutes } from './admin-settings-routes.ts';
 import { trustRoutes } from './admin-trust-routes.ts';
+import { whoamiRoutes } from './admin-whoami-route.ts';
 import { imagingAdminRoutes } from './imaging-admin-routes.ts';
 
 export interface AdminStores {
@@ -34,12 +36,13 @@ export interface AdminStores {
 export function makeAdminRoutes(stores: AdminStores): AdminRoutes {
   const { config, clock } = stores;
   return {
-    ...settingsRoutes(new AdminSettingsService(config), clock),
+    ...settingsRoutes(new AdminSettingsService(config), new AdminPreviewService(config, stores.deviceStatus, clock), clock),
     ...trustRoutes(new AdminTrustService(config), clock),
     ...packageRoutes(new AdminPackagesService(config), clock),
     ...revocationRoutes(new AdminRevocationsService(config), clock),
     ...exemptionRoutes(new AdminExemptionsService(config, clock)),
     ...deviceRoutes(new AdminDevicesService(stores.decisions, stores.deviceStatus), new AdminAttemptsService(stores.attempts, clock)),
     ...imagingAdminRoutes(new AdminImagingService(stores.imaging)),
+    ...whoamiRoutes(),
   };
 }

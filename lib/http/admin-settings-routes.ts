@@ -4,7 +4,10 @@ import { parseRfc3339 } from '../domain/checkin.ts';
 import { HttpError, ValidationError } from '../domain/errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { StoredSettings } from '../ports/config-store.ts';
+import { type AdminPreviewService, DEFAULT_PREVIEW_SINCE_DAYS, type PreviewResult } from '../services/admin/preview-service.ts';
 import type { AdminSettingsService } from '../services/admin/settings-service.ts';
+import { logger } from '../observability.ts';
+import type { HttpRequest } from './middleware.ts';
 import { INVALID_REQUEST, parseLimit } from './admin-request.ts';
 import type { AdminRoutes } from './admin-route.ts';
 import { parseIfMatch, settingsETag } from './etag.ts';
@@ -17,7 +20,7 @@ function settingsResponse({ settings, version, updatedAt, updatedBy }: StoredSet
   return jsonResponse(200, { settings, version, updatedAt, updatedBy }, { ETag: settingsETag(version) });
 }
 
-export function settingsRoutes(settings: AdminSettingsService, clock: Clock): AdminRoutes {
+export function settingsRoutes(settings: AdminSettingsService, preview: AdminPreviewService, clock: Clock): AdminRoutes {
   return {
     'GET /admin/settings': async () => settingsResponse(await settings.get()),
 
@@ -35,12 +38,16 @@ export function settingsRoutes(settings: AdminSettingsService, clock: Clock): Ad
     },
 
     'PATCH /admin/settings': async ({ request, actor }) => {
-      const contentType = request.headers['content-type'];
-      if (request.rawBody.length > 0 && (!contentType || !MERGE_PATCH_TYPES.test(contentType))) {
-        throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'A settings patch is a JSON merge patch: send it as application/merge-patch+json or application/json');
-      }
+      checkMergePatchType(request);
       const precondition = parseIfMatch(request.headers['if-match']);
+      if (parseDryRun(request.query.dryRun)) return previewResponse(await preview.preview({ patch: request.json, sinceDays: parseSinceDays(request.query), precondition }));
       return settingsResponse(await settings.patch(request.json, { precondition, actor, clock }));
+    },
+
+    'POST /admin/settings/preview': async ({ request }) => {
+      checkMergePatchType(request);
+      const precondition = parseIfMatch(request.headers['if-match']);
+      return previewResponse(await preview.preview({ patch: request.json, sinceDays: parseSinceDays(request.query), precondition }));
     },
 
     'GET /admin/settings/history': async ({ request }) => {
@@ -65,4 +72,35 @@ function parseSince(value: string | undefined): Date | undefined {
   const ms = parseRfc3339(value);
   if (ms === undefined) throw new ValidationError(INVALID_REQUEST, 'since must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T00:00:00Z', 'since');
   return new Date(ms);
+}
+
+function checkMergePatchType(request: HttpRequest): void {
+  const contentType = request.headers['content-type'];
+  if (request.rawBody.length > 0 && (!contentType || !MERGE_PATCH_TYPES.test(contentType))) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'A settings patch is a JSON merge patch: send it as application/merge-patch+json or application/json');
+  }
+}
+
+/** `dryRun=true` previews the patch instead of saving it; `false` or absent saves. */
+function parseDryRun(value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ValidationError(INVALID_REQUEST, 'dryRun must be true (preview the change, save nothing) or false', 'dryRun');
+}
+
+/** The longest look back: a year of check-ins (decisions are kept for less; the status keeps each device's latest). */
+const MAX_PREVIEW_SINCE_DAYS = 365;
+
+function parseSinceDays(query: Record<string, string | undefined>): number {
+  const value = query.sinceDays;
+  if (value === undefined || value === '') return DEFAULT_PREVIEW_SINCE_DAYS;
+  if (!/^\d{1,3}$/.test(value) || Number(value) < 1 || Number(value) > MAX_PREVIEW_SINCE_DAYS) {
+    throw new ValidationError(INVALID_REQUEST, `sinceDays must be a whole number of days from 1 to ${MAX_PREVIEW_SINCE_DAYS}`, 'sinceDays');
+  }
+  return Number(value);
+}
+
+function previewResponse({ preview, readUnits }: PreviewResult): APIGatewayProxyStructuredResultV2 {
+  logger.info('Impact preview', { devices: preview.devices, newlyBlocked: preview.newlyBlocked.count, newlyAccepted: preview.newlyAccepted.count, readUnits });
+  return jsonResponse(200, preview);
 }

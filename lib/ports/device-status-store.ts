@@ -24,10 +24,27 @@ export interface DeviceStatusRecord {
   facts?: Observations;
 }
 
+/** A device's latest check-in as the impact preview re-judges it. */
+export interface ObservedDevice {
+  deviceId: string;
+  lastCheckinAt: string;
+  /** Absent for a status written before observations were kept. */
+  facts?: Observations;
+}
+
+export interface ObservedDevicesPage {
+  devices: ObservedDevice[];
+  /** The read capacity units the page consumed, where the store reports them. */
+  readUnits?: number;
+}
+
 export interface DeviceStatusStore {
   /**
    * Devices whose latest decision has this status, most recent check-in first.
    * Throws InvalidPageTokenError for a token it did not give out for this status.
    */
   listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>>;
+
+  /** Every device whose latest check-in is at or after `since` (RFC 3339 UTC), in pages, each device once. */
+  observedSince(since: string): AsyncIterable<ObservedDevicesPage>;
 }

@@ -39,11 +39,28 @@ export function deviceStatusStoreContract(name: string, makeStores: () => Promis
         lastCheckinAt: blocking.evaluatedAt,
         checkinId: blocking.checkinId,
         settingsVersion: blocking.settingsVersion,
+        facts: blocking.facts,
       });
       await writer.record(decision({ deviceId, evaluatedAt: '2027-01-01T00:01:00.000Z' }), answer);
       expect((await statuses.listDevices('BLOCKED', 500)).items.map((d) => d.deviceId)).not.toContain(deviceId);
       const accepted = await statuses.listDevices('ACCEPTED', 500);
       expect(accepted.items.find((d) => d.deviceId === deviceId)).toMatchObject({ status: 'ACCEPTED', lastCheckinAt: '2027-01-01T00:01:00.000Z' });
+    });
+
+    it('gives every device seen since a time once, with its latest observations, whatever its status', async () => {
+      const { writer, statuses } = await makeStores();
+      const run = `OBS-${sequence}`;
+      const skewed = (skewSeconds: number) => ({ ...makeDecision().facts, skewSeconds, skewMilliseconds: skewSeconds * 1000 });
+      await writer.record(decision({ deviceId: `${run}-old`, evaluatedAt: '2027-04-01T00:00:00.000Z', facts: skewed(1) }), answer);
+      await writer.record(decision({ deviceId: `${run}-a`, evaluatedAt: '2027-04-02T00:00:00.000Z', facts: skewed(2) }), answer);
+      await writer.record(decision({ deviceId: `${run}-a`, evaluatedAt: '2027-04-03T00:00:00.000Z', facts: skewed(3) }), answer);
+      await writer.record(decision({ deviceId: `${run}-b`, decision: 'BLOCK', evaluatedAt: '2027-04-02T12:00:00.000Z', facts: skewed(400) }), { statusCode: 403, body: '' });
+      const seen = [];
+      for await (const page of statuses.observedSince('2027-04-02T00:00:00.000Z')) seen.push(...page.devices.filter((d) => d.deviceId.startsWith(run)));
+      expect(seen.sort((x, y) => x.deviceId.localeCompare(y.deviceId))).toEqual([
+        { deviceId: `${run}-a`, lastCheckinAt: '2027-04-03T00:00:00.000Z', facts: skewed(3) },
+        { deviceId: `${run}-b`, lastCheckinAt: '2027-04-02T12:00:00.000Z', facts: skewed(400) },
+      ]);
     });
 
     it('a replayed check-in changes no status', async () => {

@@ -83,12 +83,24 @@ describe('authenticate and authorize', () => {
     }
   });
 
-  it('lets an admin do anything and an auditor only read', () => {
-    for (const method of ['GET', 'PUT', 'PATCH', 'DELETE', 'POST']) expect(() => authorize({ name: 'a', role: 'admin' }, method)).not.toThrow();
-    expect(() => authorize({ name: 'b', role: 'auditor' }, 'GET')).not.toThrow();
-    for (const method of ['PUT', 'PATCH', 'DELETE', 'POST']) {
-      expect(() => authorize({ name: 'b', role: 'auditor' }, method)).toThrow(expect.objectContaining({ statusCode: 403, code: 'FORBIDDEN' }));
-    }
+  it.each([
+    // [method, route, query, may an auditor call it]
+    ['GET', 'GET /admin/settings', {}, true],
+    ['GET', 'GET /admin/devices', { status: 'BLOCKED' }, true],
+    ['POST', 'POST /admin/settings/preview', {}, true],
+    ['PATCH', 'PATCH /admin/settings', { dryRun: 'true' }, true],
+    ['PATCH', 'PATCH /admin/settings', {}, false],
+    ['PATCH', 'PATCH /admin/settings', { dryRun: 'false' }, false],
+    ['PATCH', 'PATCH /admin/settings', { dryRun: 'TRUE' }, false],
+    ['PUT', 'PUT /admin/settings', { dryRun: 'true' }, false],
+    ['PUT', 'PUT /admin/exemptions/{deviceId}', {}, false],
+    ['DELETE', 'DELETE /admin/packages/{packageId}', {}, false],
+    ['POST', 'POST /admin/settings/history', {}, false],
+  ] as const)('%s %s %j: an admin may, an auditor may: %s', (method, routeKey, query, auditorMay) => {
+    expect(() => authorize({ name: 'a', role: 'admin' }, { method, routeKey, query })).not.toThrow();
+    const asAuditor = () => authorize({ name: 'b', role: 'auditor' }, { method, routeKey, query });
+    if (auditorMay) expect(asAuditor).not.toThrow();
+    else expect(asAuditor).toThrow(expect.objectContaining({ statusCode: 403, code: 'FORBIDDEN' }));
   });
 });
 

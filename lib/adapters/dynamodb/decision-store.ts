@@ -4,7 +4,7 @@ import type { AttributeValue, DynamoDBClient, TransactWriteItem } from '@aws-sdk
 import { GetItemCommand, QueryCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DecisionReader, DecisionRecord, DecisionWriter, RecordedResponse, RecordOutcome, ReplayBinding } from '../../ports/decision-store.ts';
-import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore } from '../../ports/device-status-store.ts';
+import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore, ObservedDevicesPage } from '../../ports/device-status-store.ts';
 import { StoreUnavailableError } from '../../ports/errors.ts';
 import type { Page } from '../../ports/page.ts';
 import { deviceStatusOf } from '../device-status.ts';
@@ -104,6 +104,10 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
 
   listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>> {
     return this.statuses.listDevices(status, limit, nextToken);
+  }
+
+  observedSince(since: string): AsyncIterable<ObservedDevicesPage> {
+    return this.statuses.observedSince(since);
   }
 
   private async readCheckin(checkinId: string): Promise<Record<string, unknown> | undefined> {

@@ -1,7 +1,7 @@
 // In-memory DecisionWriter, DecisionReader and DeviceStatusStore: same behaviour as the DynamoDB adapters (the
 // shared contract suites in test/contract prove it), for fast unit tests of the services.
 import type { DecisionReader, DecisionRecord, DecisionWriter, RecordedResponse, RecordOutcome, ReplayBinding } from '../../ports/decision-store.ts';
-import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore } from '../../ports/device-status-store.ts';
+import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore, ObservedDevicesPage } from '../../ports/device-status-store.ts';
 import type { Page } from '../../ports/page.ts';
 import { deviceStatusOf } from '../device-status.ts';
 import { decodePageToken } from '../page-token.ts';
@@ -45,5 +45,12 @@ export class InMemoryDecisionStore implements DecisionWriter, DecisionReader, De
       .filter((s) => s.status === status)
       .sort((a, b) => b.lastCheckinAt.localeCompare(a.lastCheckinAt) || b.deviceId.localeCompare(a.deviceId));
     return pageAfter(sorted, (s) => ({ deviceId: s.deviceId, status: s.status, lastCheckinAt: s.lastCheckinAt }), limit, start);
+  }
+
+  async *observedSince(since: string): AsyncIterable<ObservedDevicesPage> {
+    const devices = [...this.statuses.values()]
+      .filter((s) => s.lastCheckinAt >= since)
+      .map(({ deviceId, lastCheckinAt, facts }) => ({ deviceId, lastCheckinAt, ...(facts ? { facts: structuredClone(facts) } : {}) }));
+    yield { devices };
   }
 }

@@ -1,11 +1,11 @@
 // Admin use cases for the settings document: read, replace (PUT), merge-patch (PATCH), and the history.
 import { PreconditionFailedError, ValidationError } from '../../domain/errors.ts';
 import { assertSettingsRules, trustItemsReliedOn } from '../../domain/settings-requirements.ts';
-import { applyMergePatch, DEFAULT_SETTINGS, diffSettings, parseSettingsDocument, SETTINGS_FIELDS, type Settings } from '../../domain/settings.ts';
+import { applyMergePatch, DEFAULT_SETTINGS, diffSettings, type FieldChange, parseSettingsDocument, SETTINGS_FIELDS, type Settings } from '../../domain/settings.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ConfigWriter, HistoryEntry, HistoryQuery, HistoryReader, SettingsReader, StoredSettings, TrustMaterialReader } from '../../ports/config-store.ts';
 import type { Page } from '../../ports/page.ts';
-import { asRead, commitOptimistically, readConfigState, trustFactsOf } from './optimistic.ts';
+import { asRead, type ConfigState, commitOptimistically, readConfigState, trustFactsOf } from './optimistic.ts';
 import { matchesVersion, type VersionPrecondition } from './precondition.ts';
 
 export interface SettingsChange {
@@ -17,7 +17,7 @@ export interface SettingsChange {
 
 export type SettingsStore = SettingsReader & TrustMaterialReader & HistoryReader & ConfigWriter;
 
-function preconditionFailed(precondition: VersionPrecondition | undefined, currentVersion: number): PreconditionFailedError {
+export function preconditionFailed(precondition: VersionPrecondition | undefined, currentVersion: number): PreconditionFailedError {
   if (precondition?.weakTags) {
     // A weak tag never matches (RFC 9110 §13.1.1): say so, or the client would retry with the same header forever.
     return new PreconditionFailedError(
@@ -76,7 +76,20 @@ export class AdminSettingsService {
   }
 }
 
-function checkPatchShape(patch: unknown): void {
+/**
+ * A merge patch applied to the settings, with every check PATCH makes (shape 400, then the rules 422 against the
+ * trust material as read at `now`); nothing is written. The impact preview proposes settings this way.
+ */
+export function proposePatch(state: ConfigState, patch: unknown, now: Date): { proposed: Settings; changes: FieldChange[] } {
+  checkPatchShape(patch);
+  const current = state.stored.settings;
+  const proposed = parseSettingsDocument(applyMergePatch(current, patch));
+  const changes = diffSettings(current, proposed);
+  if (changes.length > 0) assertSettingsRules(proposed, trustFactsOf(state), now, new Set(changes.map((c) => c.field)));
+  return { proposed, changes };
+}
+
+export function checkPatchShape(patch: unknown): void {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
     throw new ValidationError('INVALID_SETTINGS', 'A merge patch of the settings must be a JSON object of the settings to change');
   }
