@@ -22,9 +22,15 @@ export class AdminImagingService {
     if (!(await this.store.deleteAccount(username, audit))) throw new NotFoundError(`No imaging account "${username}"`);
   }
 
-  /** Creates or replaces a document; a new PreStage once MAX_PRESTAGES exist is 409 TOO_MANY_PRESTAGES. */
+  /**
+   * Creates or replaces a document; a new PreStage once MAX_PRESTAGES exist is 409 TOO_MANY_PRESTAGES. The same
+   * document sent again changes nothing (no history line, `updatedAt` kept), as identical settings, packages and
+   * certificates do.
+   */
   async putDocument(kind: ImagingDocumentKind, id: string, document: DocumentContent, audit: ChangeAudit): Promise<{ created: boolean; document: ImagingDocument }> {
-    if (kind === 'PRESTAGE' && !(await this.store.getDocument(kind, id)) && (await this.store.countDocuments(kind)) >= MAX_PRESTAGES) {
+    const current = await this.store.getDocument(kind, id);
+    if (current && isSameDocument(current, document)) return { created: false, document: current };
+    if (kind === 'PRESTAGE' && !current && (await this.store.countDocuments(kind)) >= MAX_PRESTAGES) {
       throw new ConflictError('TOO_MANY_PRESTAGES', `At most ${MAX_PRESTAGES} PreStages can be stored; delete one first`);
     }
     return this.store.putDocument(kind, id, document, audit);
@@ -33,4 +39,9 @@ export class AdminImagingService {
   async deleteDocument(kind: ImagingDocumentKind, id: string, audit: ChangeAudit): Promise<void> {
     if (!(await this.store.deleteDocument(kind, id, audit))) throw missingDocument(kind, id);
   }
+}
+
+/** Same stored text (its digest first: the text is compared only when the digests agree). */
+function isSameDocument(stored: ImagingDocument, sent: DocumentContent): boolean {
+  return stored.sha256 === sent.sha256 && stored.json === sent.json;
 }
