@@ -38,12 +38,18 @@ export const KNOWN_ROUTES: readonly string[] = [
   'GET /admin/devices',
   'GET /admin/devices/{deviceId}/decisions',
   'GET /admin/unauthenticated-attempts',
+  'GET /admin/whoami',
+  'GET /console',
+  'GET /console/{proxy+}',
   'GET /health',
+  'GET /openapi.json',
 ];
 
 function pathMatches(routePath: string, path: string): boolean {
   const routeParts = routePath.split('/').slice(1);
   const parts = path.split('/').slice(1);
+  const greedy = routeParts.length > 0 && routeParts[routeParts.length - 1].endsWith('+}');
+  if (greedy) return parts.length >= routeParts.length && routeParts.slice(0, -1).every((part, i) => (part.startsWith('{') ? parts[i] !== '' : part === parts[i]));
   return routeParts.length === parts.length && routeParts.every((part, i) => (part.startsWith('{') ? parts[i] !== '' : part === parts[i]));
 }
 

@@ -28,6 +28,7 @@ const FUNCTIONS = {
   imaging: { id: 'Imaging', module: 'functions/imaging' },
   admin: { id: 'Admin', module: 'functions/admin' },
   fallback: { id: 'Fallback', module: 'functions/fallback' },
+  console: { id: 'Console', module: 'functions/console' },
   alerts: { id: 'Alerts', module: 'functions/alerts' },
   certExpiryScan: { id: 'CertExpiryScan', module: 'functions/cert-expiry-scan' },
 } as const;
@@ -61,6 +62,7 @@ const EXPECTED_GRANTS: Record<FunctionName, string[]> = {
     'dynamodb:Query Sub(${DeviceStatusTable.Arn}/index/byStatus)',
   ],
   fallback: [...logs('Fallback')],
+  console: [...logs('Console')],
   alerts: [
     ...logs('Alerts'),
     'dynamodb:DescribeStream DeviceStatusTable.StreamArn',
@@ -100,6 +102,7 @@ const NOT_GRANTED_ON_PURPOSE: Record<FunctionName, Record<string, string>> = {
     'dynamodb:UpdateItem': 'imaging-store.ts login-attempt records are the imaging function\'s',
   },
   fallback: {},
+  console: {},
   alerts: {},
   certExpiryScan: {
     'dynamodb:ConditionCheckItem': 'config-store.ts optimistic admin writes; the scan only loads the snapshot',
@@ -457,7 +460,7 @@ describe('trusted proxy secret', () => {
   const { refusalFor } = createRequire(import.meta.url)('../../serverless-plugins/deploy-guards.cjs') as {
     refusalFor(guards: Record<string, string>): string | undefined;
   };
-  const domain = { domainName: 'gate.example.com' };
+  const domain = { domainName: 'gate.example.com', certificateArn: FULL_PARAMS.certificateArn };
   const parameter = { trustedProxySecretParameter: '/tollgate/prod/trusted-proxy-secret' };
 
   it.each([
@@ -468,6 +471,9 @@ describe('trusted proxy secret', () => {
     [{ trustedClientCertHeader: 'x-client-cert', trustedProxySecretParameter: '   ', ...domain }, /without trustedProxySecretParameter/],
     [{ trustedClientCertHeader: 'x-client-cert', trustedProxySecretParameter: 'tollgate-secret', ...domain }, /must be an SSM parameter path starting with '\/'/],
     [{ trustedClientCertHeader: 'x-client-cert', ...parameter, domainName: '' }, /needs a custom domain \(domainName/],
+    [{ trustedClientCertHeader: '', trustedProxySecretParameter: '', domainName: 'gate.example.com', certificateArn: '' }, /^domainName is set without certificateArn: /],
+    [{ trustedClientCertHeader: '', trustedProxySecretParameter: '', domainName: 'gate.example.com', certificateArn: ' ' }, /^domainName is set without certificateArn: /],
+    [{ trustedClientCertHeader: '', trustedProxySecretParameter: '', ...domain }, undefined],
   ])('deploy guard %j', (guards, refusal) => {
     const found = refusalFor(guards);
     if (refusal === undefined) expect(found).toBeUndefined();
@@ -484,7 +490,7 @@ describe('trusted proxy secret', () => {
     beforeAll(async () => {
       // Both stop before bundling, so they can share the machine.
       [withoutParameter, withoutDomain] = await Promise.all([
-        packagingRefusal('prod', { trustedClientCertHeader: 'x-client-cert', ...domain, certificateArn: FULL_PARAMS.certificateArn }),
+        packagingRefusal('prod', { trustedClientCertHeader: 'x-client-cert', ...domain }),
         packagingRefusal('prod', { trustedClientCertHeader: 'x-client-cert', ...parameter }),
       ]);
     }, 200_000);

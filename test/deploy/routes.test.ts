@@ -23,7 +23,7 @@ describe('routes', () => {
 
 describe('serverless.yml as the local runner reads it', () => {
   it('names a handler module that exists for every function', () => {
-    expect(config.functions.map((fn) => fn.name).sort()).toEqual(['admin', 'alerts', 'certExpiryScan', 'checkin', 'fallback', 'imaging']);
+    expect(config.functions.map((fn) => fn.name).sort()).toEqual(['admin', 'alerts', 'certExpiryScan', 'checkin', 'console', 'fallback', 'imaging']);
     for (const fn of config.functions) expect(existsSync(join(PROJECT_ROOT, fn.module)), fn.module).toBe(true);
   });
 
