@@ -10,6 +10,10 @@ function refusalFor(guards) {
   const header = String(guards.trustedClientCertHeader ?? '').trim();
   const secretParameter = String(guards.trustedProxySecretParameter ?? '').trim();
   const domainName = String(guards.domainName ?? '').trim();
+  const certificateArn = String(guards.certificateArn ?? '').trim();
+  if (domainName && !certificateArn) {
+    return `domainName is set without certificateArn: request an ACM certificate for ${domainName} in the stack's region and pass its ARN with --param="certificateArn=arn:aws:acm:<region>:<account>:certificate/<id>"`;
+  }
   if (!header) return undefined;
   if (!secretParameter) {
     return 'trustedClientCertHeader is set without trustedProxySecretParameter: create an SSM SecureString parameter with the proxy secret (at least 32 characters) and pass its name with --param="trustedProxySecretParameter=/tollgate/<stage>/trusted-proxy-secret"';
