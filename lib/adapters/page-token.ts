@@ -1,19 +1,32 @@
-// Opaque page tokens shared by the adapters: base64url JSON of a few string fields, checked strictly when they come
-// back (a token is never handed to a store unchecked).
+// Opaque page tokens shared by the adapters: base64url JSON of a few string fields and a check value over them,
+// checked strictly when they come back (a token is never handed to a store unchecked).
+//
+// The check value is an HMAC under a key fixed in this file: it refuses a token that was edited or made by hand
+// (400 on nextToken, as the README says), which base64 JSON alone would let through. It is an integrity check, not
+// a secret: a token only says where a listing continues, and whoever holds one may read that whole listing anyway.
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidPageTokenError } from '../ports/errors.ts';
 
 /** Longest token accepted, and longest field value inside one. */
 const MAX_TOKEN_LENGTH = 2048;
 const MAX_FIELD_LENGTH = 1024;
+const CHECK_KEY = 'tollgate page token v1';
+/** Bytes of the HMAC kept in the token. */
+const CHECK_BYTES = 12;
+
+function checkValue(payload: string): Buffer {
+  return createHmac('sha256', CHECK_KEY).update(payload).digest().subarray(0, CHECK_BYTES);
+}
 
 export function encodePageToken(fields: Record<string, string> | undefined): string | undefined {
   if (!fields) return undefined;
-  return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
+  const payload = Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
+  return `${payload}.${checkValue(payload).toString('base64url')}`;
 }
 
 /**
- * The fields of a token, which must be exactly `expectedFields`, each a non-empty string, and pass `check`;
- * anything else throws InvalidPageTokenError. An absent or empty token is the first page (undefined).
+ * The fields of a token, which must carry its check value, be exactly `expectedFields`, each a non-empty string,
+ * and pass `check`; anything else throws InvalidPageTokenError. An absent or empty token is the first page (undefined).
  */
 export function decodePageToken(
   token: string | undefined,
@@ -21,10 +34,14 @@ export function decodePageToken(
   check?: (fields: Record<string, string>) => boolean,
 ): Record<string, string> | undefined {
   if (token === undefined || token === '') return undefined;
-  if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw new InvalidPageTokenError();
+  const match = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
+  if (token.length > MAX_TOKEN_LENGTH || !match) throw new InvalidPageTokenError();
+  const [, payload, givenCheck] = match;
+  const given = Buffer.from(givenCheck, 'base64url');
+  if (given.length !== CHECK_BYTES || !timingSafeEqual(given, checkValue(payload))) throw new InvalidPageTokenError();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    parsed = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     throw new InvalidPageTokenError();
   }
