@@ -1,0 +1,477 @@
+// The Security pane (API.md §6): the settings, read-only until Edit; while editing, the impact preview of the
+// pending change and the 422 rules next to their controls; Save under If-Match, with the other writer's change
+// shown on 412; Cancel discards.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, describeError, get, request, SessionEnded, StoreUnreachable } from '../api.ts';
+import { FieldError, Loading, Notice } from '../ui.tsx';
+import { MODE_CHOICES, PACKAGE_CHOICES, SETTING_LABELS, SSL_CHOICES, valueWords, violationWords, when } from '../words.ts';
+
+interface Settings {
+  certificateBasedAuthentication: boolean;
+  pushNotifications: boolean;
+  sslCertificateVerification: string;
+  packageValidation: string;
+  maxClockSkewSeconds: number;
+  requireImagingAuthentication: boolean;
+  mode: string;
+  certificateExpiryAlertDays: number[];
+}
+
+interface StoredSettings {
+  settings: Settings;
+  version: number;
+  updatedAt?: string;
+  updatedBy?: string;
+}
+
+/** The form as typed: numbers stay text until Save, so that what a person typed is never rewritten. */
+interface Draft {
+  certificateBasedAuthentication: boolean;
+  pushNotifications: boolean;
+  sslCertificateVerification: string;
+  packageValidation: string;
+  maxClockSkewSeconds: string;
+  requireImagingAuthentication: boolean;
+  mode: string;
+  certificateExpiryAlertDays: string;
+}
+
+interface HistoryEntry {
+  version: number;
+  changedAt: string;
+  actor: string;
+  changes: { field: string; from: unknown; to: unknown }[];
+}
+
+interface ImpactGroup {
+  count: number;
+  byViolation: Record<string, number>;
+  devices: { deviceId: string; violations: string[]; lastCheckinAt: string }[];
+}
+
+interface Impact {
+  devices: number;
+  since: string;
+  current: { blocked: number };
+  proposed: { blocked: number };
+  newlyBlocked: ImpactGroup;
+  newlyAccepted: ImpactGroup;
+}
+
+type Preview =
+  | { state: 'none' }
+  | { state: 'loading' }
+  | { state: 'ready'; impact: Impact }
+  | { state: 'invalid' }
+  | { state: 'unavailable' }
+  | { state: 'failed'; message: string };
+
+const FIELDS = Object.keys(SETTING_LABELS) as (keyof Settings)[];
+
+const toDraft = (settings: Settings): Draft => ({
+  ...settings,
+  maxClockSkewSeconds: String(settings.maxClockSkewSeconds),
+  certificateExpiryAlertDays: settings.certificateExpiryAlertDays.join(', '),
+});
+
+/** The merge patch from the stored settings to the draft, or the fields the console cannot read as numbers. */
+function patchFrom(base: Settings, draft: Draft): { patch: Partial<Settings>; problems: Record<string, string> } {
+  const problems: Record<string, string> = {};
+  const wanted: Record<string, unknown> = { ...draft };
+  const skew = draft.maxClockSkewSeconds.trim();
+  if (!/^-?\d+(\.\d+)?$/.test(skew)) problems.maxClockSkewSeconds = 'Enter the maximum clock skew as a whole number of seconds, from 1 to 86400.';
+  else wanted.maxClockSkewSeconds = Number(skew);
+  const days = draft.certificateExpiryAlertDays.split(/[\s,]+/).filter(Boolean);
+  if (days.length === 0 || days.some((day) => !/^-?\d+$/.test(day))) {
+    problems.certificateExpiryAlertDays = 'Enter the days before expiry as whole numbers separated by commas, such as 30, 14, 7.';
+  } else wanted.certificateExpiryAlertDays = days.map(Number);
+  const patch: Partial<Settings> = {};
+  for (const field of FIELDS) {
+    if (field in problems) continue;
+    if (JSON.stringify(wanted[field]) !== JSON.stringify(base[field])) (patch as Record<string, unknown>)[field] = wanted[field];
+  }
+  return { patch, problems };
+}
+
+/** The messages of a 400/422 by field (details, or the one field named). */
+function fieldMessages(error: ApiError): Record<string, string> {
+  const messages: Record<string, string> = {};
+  for (const detail of error.details) messages[detail.field] = detail.message;
+  if (error.field) messages[error.field] = error.message;
+  return messages;
+}
+
+const plural = (count: number, one: string, many: string = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+
+function ImpactPreview({ preview }: { preview: Preview }) {
+  let body;
+  if (preview.state === 'none') body = <p>Change a setting to see which devices it would block.</p>;
+  else if (preview.state === 'loading') body = <p>Working out the impact…</p>;
+  else if (preview.state === 'invalid') body = <p>Fix the settings marked above to see their impact.</p>;
+  else if (preview.state === 'unavailable') body = <p>The impact preview is not available on this server; the change can still be saved.</p>;
+  else if (preview.state === 'failed') body = <p>{preview.message}</p>;
+  else {
+    const { impact } = preview;
+    const blocked = impact.newlyBlocked;
+    const accepted = impact.newlyAccepted;
+    body = (
+      <>
+        <p class={blocked.count > 0 ? 'impact-headline bad' : 'impact-headline'}>
+          {blocked.count > 0 ? `Would block ${plural(blocked.count, 'more device')}` : 'Would block no more devices'}
+        </p>
+        {accepted.count > 0 && <p class="impact-headline good">Would accept {plural(accepted.count, 'device')} blocked now</p>}
+        <p class="hint">
+          Judged on the latest check-in of {plural(impact.devices, 'device')} seen since {when(impact.since)}: {impact.current.blocked} blocked now,{' '}
+          {impact.proposed.blocked} with this change.
+        </p>
+        {blocked.count > 0 && (
+          <>
+            <h3>Newly blocked, by violation</h3>
+            <ul class="by-violation">
+              {Object.entries(blocked.byViolation).map(([code, count]) => (
+                <li key={code}>
+                  {violationWords(code)}: {count}
+                </li>
+              ))}
+            </ul>
+            <h3>First devices it would block</h3>
+            <ul class="device-list">
+              {blocked.devices.map((device) => (
+                <li key={device.deviceId}>
+                  <a href={`#/devices/${encodeURIComponent(device.deviceId)}`}>{device.deviceId}</a> — {device.violations.map(violationWords).join('; ')}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+      </>
+    );
+  }
+  return (
+    <section class="card impact" aria-labelledby="impact-heading" aria-live="polite">
+      <h2 id="impact-heading">Impact of this change</h2>
+      {body}
+    </section>
+  );
+}
+
+function Conflict({ entries, onDismiss }: { entries: HistoryEntry[]; onDismiss: () => void }) {
+  return (
+    <Notice kind="error">
+      <p>
+        <strong>Someone else changed the settings while you were editing.</strong> Nothing of yours was saved. Their change:
+      </p>
+      <ul>
+        {entries.map((entry) => (
+          <li key={entry.version + entry.changedAt}>
+            {entry.actor} at {when(entry.changedAt)} (version {entry.version}):{' '}
+            {entry.changes.map((c) => `${SETTING_LABELS[c.field] ?? c.field} from ${valueWords(c.from)} to ${valueWords(c.to)}`).join('; ')}
+          </li>
+        ))}
+      </ul>
+      <p>Your edits are kept below on top of their version: check them, then Save again, or Cancel.</p>
+      <button type="button" onClick={onDismiss}>
+        Understood
+      </button>
+    </Notice>
+  );
+}
+
+export function SecurityPage({ readOnly }: { readOnly: boolean }) {
+  const [stored, setStored] = useState<StoredSettings>();
+  const [loadError, setLoadError] = useState<string>();
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<Draft>();
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [formError, setFormError] = useState<string>();
+  const [saved, setSaved] = useState<string>();
+  const [conflict, setConflict] = useState<HistoryEntry[]>();
+  const [preview, setPreview] = useState<Preview>({ state: 'none' });
+  const [saving, setSaving] = useState(false);
+  const previewRound = useRef(0);
+
+  const load = async () => {
+    try {
+      const current = await get<StoredSettings>('/admin/settings');
+      setStored(current);
+      setDraft(toDraft(current.settings));
+      setLoadError(undefined);
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) setLoadError(describeError(error));
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, []);
+
+  // The impact preview of the pending change, a moment after the last keystroke.
+  useEffect(() => {
+    if (!editing || !stored || !draft) return;
+    const { patch, problems } = patchFrom(stored.settings, draft);
+    const round = ++previewRound.current;
+    const clientProblems = problems;
+    if (Object.keys(patch).length === 0) {
+      setPreview({ state: Object.keys(clientProblems).length > 0 ? 'invalid' : 'none' });
+      setFieldErrors(clientProblems);
+      return;
+    }
+    const timer = setTimeout(async () => {
+      setPreview({ state: 'loading' });
+      try {
+        const { body } = await request<Impact>('POST', '/admin/settings/preview', { body: patch, headers: { 'content-type': 'application/merge-patch+json' } });
+        if (round !== previewRound.current) return;
+        setFieldErrors(clientProblems);
+        setPreview(Object.keys(clientProblems).length > 0 ? { state: 'invalid' } : { state: 'ready', impact: body });
+      } catch (error) {
+        if (round !== previewRound.current) return;
+        if (error instanceof ApiError && (error.status === 404 || error.status === 405)) {
+          setFieldErrors(clientProblems);
+          setPreview({ state: 'unavailable' });
+        } else if (error instanceof ApiError && (error.status === 422 || error.status === 400)) {
+          setFieldErrors({ ...fieldMessages(error), ...clientProblems });
+          setPreview({ state: 'invalid' });
+        } else if (!(error instanceof SessionEnded)) setPreview({ state: 'failed', message: describeError(error) });
+      }
+    }, 350);
+    return () => clearTimeout(timer);
+  }, [editing, draft, stored]);
+
+  if (loadError) return <Notice kind="error">{loadError}</Notice>;
+  if (!stored || !draft) return <Loading what="the settings" />;
+
+  const set = <K extends keyof Draft>(field: K, value: Draft[K]) => {
+    setDraft({ ...draft, [field]: value });
+    setSaved(undefined);
+  };
+
+  const startEditing = () => {
+    setEditing(true);
+    setSaved(undefined);
+    setFormError(undefined);
+    setPreview({ state: 'none' });
+  };
+
+  const cancel = () => {
+    previewRound.current++;
+    setEditing(false);
+    setDraft(toDraft(stored.settings));
+    setFieldErrors({});
+    setFormError(undefined);
+    setConflict(undefined);
+    setPreview({ state: 'none' });
+  };
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    if (!editing || saving) return;
+    const { patch, problems } = patchFrom(stored.settings, draft);
+    setFormError(undefined);
+    if (Object.keys(problems).length > 0) {
+      setFieldErrors(problems);
+      setFormError('Some settings need fixing: see the messages next to them.');
+      return;
+    }
+    if (Object.keys(patch).length === 0) {
+      cancel();
+      setSaved('Nothing was changed.');
+      return;
+    }
+    setSaving(true);
+    try {
+      const { body } = await request<StoredSettings>('PATCH', '/admin/settings', {
+        body: patch,
+        headers: { 'content-type': 'application/merge-patch+json', 'if-match': `"${stored.version}"` },
+      });
+      previewRound.current++;
+      setStored(body);
+      setDraft(toDraft(body.settings));
+      setEditing(false);
+      setFieldErrors({});
+      setConflict(undefined);
+      setPreview({ state: 'none' });
+      setSaved(`Saved. The settings are now at version ${body.version}.`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412) await showConflict(patch);
+      else if (error instanceof ApiError && (error.status === 422 || error.status === 400)) {
+        const messages = fieldMessages(error);
+        setFieldErrors(messages);
+        setFormError(Object.keys(messages).length > 0 ? 'The settings were not saved: see the messages next to them.' : error.message);
+      } else if (error instanceof StoreUnreachable) setFormError(describeError(error));
+      else if (!(error instanceof SessionEnded)) setFormError(describeError(error));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  /** 412: show what the other writer changed, and put this person's edits on top of the settings as they are now. */
+  const showConflict = async (mine: Partial<Settings>) => {
+    try {
+      const [current, history] = await Promise.all([get<StoredSettings>('/admin/settings'), get<{ items: HistoryEntry[] }>('/admin/settings/history?limit=20')]);
+      const theirs = history.items.filter((entry) => entry.version > stored.version && entry.changes.some((c) => c.field in SETTING_LABELS));
+      setConflict(theirs);
+      setStored(current);
+      const rebased = toDraft({ ...current.settings, ...mine } as Settings);
+      // Keep what was typed (not its parsed form) for the fields this person changed.
+      for (const field of Object.keys(mine) as (keyof Draft)[]) (rebased as any)[field] = draft[field];
+      setDraft(rebased);
+    } catch (error) {
+      if (!(error instanceof SessionEnded)) setFormError(describeError(error));
+    }
+  };
+
+  const disabled = !editing;
+  const describedBy = (field: string) => `${field}-error`;
+  const invalid = (field: string) => (fieldErrors[field] ? 'true' : undefined);
+
+  return (
+    <>
+      <p class="meta">
+        Version {stored.version}
+        {stored.updatedBy ? ` · last changed by ${stored.updatedBy}` : ''}
+        {stored.updatedAt ? ` on ${when(stored.updatedAt)}` : ''}
+      </p>
+      {saved && <Notice kind="success">{saved}</Notice>}
+      {conflict && <Conflict entries={conflict} onDismiss={() => setConflict(undefined)} />}
+      <div class={editing ? 'security editing' : 'security'}>
+        <form class="card settings-form" onSubmit={save} noValidate aria-labelledby="settings-heading">
+          <h2 id="settings-heading">Computer Management › Security</h2>
+          {formError && <Notice kind="error">{formError}</Notice>}
+          <fieldset disabled={disabled}>
+            <legend class="visually-hidden">Security settings</legend>
+            <div class="control check">
+              <input
+                id="certificateBasedAuthentication"
+                type="checkbox"
+                checked={draft.certificateBasedAuthentication}
+                onChange={(e) => set('certificateBasedAuthentication', e.currentTarget.checked)}
+                aria-describedby={describedBy('certificateBasedAuthentication')}
+                aria-invalid={invalid('certificateBasedAuthentication')}
+              />
+              <label for="certificateBasedAuthentication">Enable certificate-based authentication</label>
+              <FieldError id={describedBy('certificateBasedAuthentication')} message={fieldErrors.certificateBasedAuthentication} />
+            </div>
+            <div class="control check">
+              <input
+                id="pushNotifications"
+                type="checkbox"
+                checked={draft.pushNotifications}
+                onChange={(e) => set('pushNotifications', e.currentTarget.checked)}
+                aria-describedby={describedBy('pushNotifications')}
+                aria-invalid={invalid('pushNotifications')}
+              />
+              <label for="pushNotifications">Enable push notifications</label>
+              <FieldError id={describedBy('pushNotifications')} message={fieldErrors.pushNotifications} />
+            </div>
+            <div class="control">
+              <label for="sslCertificateVerification">SSL certificate verification</label>
+              <select
+                id="sslCertificateVerification"
+                value={draft.sslCertificateVerification}
+                onChange={(e) => set('sslCertificateVerification', e.currentTarget.value)}
+                aria-describedby={describedBy('sslCertificateVerification')}
+                aria-invalid={invalid('sslCertificateVerification')}
+              >
+                {SSL_CHOICES.map(([value, words]) => (
+                  <option key={value} value={value}>
+                    {words}
+                  </option>
+                ))}
+              </select>
+              <FieldError id={describedBy('sslCertificateVerification')} message={fieldErrors.sslCertificateVerification} />
+            </div>
+            <div class="control">
+              <label for="packageValidation">Package validation</label>
+              <select
+                id="packageValidation"
+                value={draft.packageValidation}
+                onChange={(e) => set('packageValidation', e.currentTarget.value)}
+                aria-describedby={describedBy('packageValidation')}
+                aria-invalid={invalid('packageValidation')}
+              >
+                {PACKAGE_CHOICES.map(([value, words]) => (
+                  <option key={value} value={value}>
+                    {words}
+                  </option>
+                ))}
+              </select>
+              <FieldError id={describedBy('packageValidation')} message={fieldErrors.packageValidation} />
+            </div>
+            <div class="control">
+              <label for="maxClockSkewSeconds">Maximum clock skew</label>
+              <span class="with-unit">
+                <input
+                  id="maxClockSkewSeconds"
+                  type="text"
+                  inputMode="numeric"
+                  value={draft.maxClockSkewSeconds}
+                  onInput={(e) => set('maxClockSkewSeconds', e.currentTarget.value)}
+                  aria-describedby={`maxClockSkewSeconds-unit ${describedBy('maxClockSkewSeconds')}`}
+                  aria-invalid={invalid('maxClockSkewSeconds')}
+                />
+                <span id="maxClockSkewSeconds-unit">seconds</span>
+              </span>
+              <FieldError id={describedBy('maxClockSkewSeconds')} message={fieldErrors.maxClockSkewSeconds} />
+            </div>
+            <div class="control check">
+              <input
+                id="requireImagingAuthentication"
+                type="checkbox"
+                checked={draft.requireImagingAuthentication}
+                onChange={(e) => set('requireImagingAuthentication', e.currentTarget.checked)}
+                aria-describedby={describedBy('requireImagingAuthentication')}
+                aria-invalid={invalid('requireImagingAuthentication')}
+              />
+              <label for="requireImagingAuthentication">Require login for imaging information</label>
+              <FieldError id={describedBy('requireImagingAuthentication')} message={fieldErrors.requireImagingAuthentication} />
+            </div>
+            <div class="control">
+              <label for="mode">Mode</label>
+              <select id="mode" value={draft.mode} onChange={(e) => set('mode', e.currentTarget.value)} aria-describedby={describedBy('mode')} aria-invalid={invalid('mode')}>
+                {MODE_CHOICES.map(([value, words]) => (
+                  <option key={value} value={value}>
+                    {words}
+                  </option>
+                ))}
+              </select>
+              <FieldError id={describedBy('mode')} message={fieldErrors.mode} />
+            </div>
+            <div class="control">
+              <label for="certificateExpiryAlertDays">Certificate expiry alerts</label>
+              <span class="with-unit">
+                <input
+                  id="certificateExpiryAlertDays"
+                  type="text"
+                  value={draft.certificateExpiryAlertDays}
+                  onInput={(e) => set('certificateExpiryAlertDays', e.currentTarget.value)}
+                  aria-describedby={`certificateExpiryAlertDays-unit ${describedBy('certificateExpiryAlertDays')}`}
+                  aria-invalid={invalid('certificateExpiryAlertDays')}
+                />
+                <span id="certificateExpiryAlertDays-unit">days before expiry, comma-separated</span>
+              </span>
+              <FieldError id={describedBy('certificateExpiryAlertDays')} message={fieldErrors.certificateExpiryAlertDays} />
+            </div>
+          </fieldset>
+          {!readOnly && (
+            <div class="actions">
+              {editing ? (
+                <>
+                  <button key="save" type="submit" class="primary" disabled={saving}>
+                    Save
+                  </button>
+                  <button key="cancel" type="button" onClick={cancel}>
+                    Cancel
+                  </button>
+                </>
+              ) : (
+                <button key="edit" type="button" class="primary" onClick={startEditing}>
+                  Edit
+                </button>
+              )}
+            </div>
+          )}
+        </form>
+        {editing && <ImpactPreview preview={preview} />}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,96 @@
+// Small shared pieces of the console's pages: messages, field errors, tables, the store-unreachable notice.
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { describeError, SessionEnded } from './api.ts';
+
+/** A message tied to a control by id (aria-describedby), shown right under it. */
+export function FieldError({ id, message }: { id: string; message?: string }) {
+  return (
+    <p id={id} class="field-error" role={message ? 'alert' : undefined} hidden={!message}>
+      {message ?? ''}
+    </p>
+  );
+}
+
+/** A notice for the whole form: an error (role=alert) or a success (role=status). */
+export function Notice({ kind, children }: { kind: 'error' | 'success' | 'info'; children: ComponentChildren }) {
+  return (
+    <div class={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+      {children}
+    </div>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return <p class="loading" role="status">Loading {what}…</p>;
+}
+
+export function Section({ title, children, id }: { title: string; children: ComponentChildren; id?: string }) {
+  const headingId = `${id ?? title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-heading`;
+  return (
+    <section class="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+/** A scrollable table wrapper, so that narrow screens scroll the table and not the page. */
+export function TableBox({ label, children }: { label: string; children: ComponentChildren }) {
+  return (
+    <div class="table-box" role="region" aria-label={label} tabIndex={0}>
+      <table>{children}</table>
+    </div>
+  );
+}
+
+/** "Newer" / "Older" paging over nextToken (API pages are newest first). */
+export function Pager({ hasPrevious, hasNext, onFirst, onNext, label }: { hasPrevious: boolean; hasNext: boolean; onFirst: () => void; onNext: () => void; label: string }) {
+  if (!hasPrevious && !hasNext) return null;
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" onClick={onFirst} disabled={!hasPrevious}>
+        First page
+      </button>
+      <button type="button" onClick={onNext} disabled={!hasNext}>
+        Next page
+      </button>
+    </nav>
+  );
+}
+
+/** The outcome of one form's last action: its error (next to the form) or what it did. */
+export interface ActionState {
+  busy: boolean;
+  error?: string;
+  done?: string;
+}
+
+/**
+ * Runs a form's action and keeps its outcome: the API's message on an error, the store sentence on a 503 or a lost
+ * connection (the form keeps what was typed either way). A token that stopped working is the app's business.
+ */
+export function useAction() {
+  const [state, setState] = useState<ActionState>({ busy: false });
+  const run = async (action: () => Promise<string | undefined>) => {
+    setState({ busy: true });
+    try {
+      const done = await action();
+      setState({ busy: false, done });
+      return true;
+    } catch (error) {
+      setState({ busy: false, error: error instanceof SessionEnded ? undefined : describeError(error) });
+      return false;
+    }
+  };
+  return { state, run, reset: () => setState({ busy: false }) };
+}
+
+export function ActionOutcome({ id, state }: { id: string; state: ActionState }) {
+  return (
+    <>
+      <FieldError id={id} message={state.error} />
+      {state.done && <p class="done" role="status">{state.done}</p>}
+    </>
+  );
+}
