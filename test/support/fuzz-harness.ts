@@ -88,6 +88,14 @@ const LEAKS: ReadonlyArray<[string, RegExp]> = [
   ['a private key', /PRIVATE KEY/],
 ];
 
+/**
+ * 431 Request Header Fields Too Large is answered by the HTTP server in front of the functions (Node's 16 KiB header
+ * limit locally, API Gateway's own limit in AWS) before any function runs; it has the gateway's body, not ours.
+ */
+export function isGatewayRefusal(res: RawResponse): boolean {
+  return res.status === 431;
+}
+
 /** The one error shape of API.md: code, message, field or details where they apply, the request id. */
 export function expectErrorShape(res: RawResponse, context: string): void {
   expect(res.headers['content-type'], context).toMatch(/^application\/json/);
@@ -163,12 +171,12 @@ export async function fuzz<T>(family: string, arbitrary: fc.Arbitrary<T>, check:
         cases += 1;
         await check(value, statuses);
       }),
-      { seed: FUZZ_SEED, numRuns: FUZZ_RUNS, endOnFailure: process.env.FUZZ_SHRINK !== 'true' ? true : undefined },
+      { seed: FUZZ_SEED, numRuns: FUZZ_RUNS, endOnFailure: process.env.FUZZ_SHRINK !== 'true', includeErrorInReport: true },
     );
   } catch (error) {
     const replay = `FUZZ_SEED=${FUZZ_SEED} FUZZ_RUNS=${FUZZ_RUNS}`;
     console.error(`fuzz ${family}: FAILED with seed ${FUZZ_SEED} (replay: ${replay} npx vitest run <this file>; FUZZ_SHRINK=true to shrink)`);
-    throw new Error(`fuzz ${family} failed with seed ${FUZZ_SEED} (replay with ${replay}):\n${(error as Error).message}`);
+    throw new Error(`fuzz ${family} failed with seed ${FUZZ_SEED} (replay with ${replay}):\n${(error as Error).message.replace(/Counterexample: .{2000,}?\n/, (line) => `${line.slice(0, 2000)}…\n`)}`);
   }
   const report = { family, cases: FUZZ_RUNS, seed: FUZZ_SEED, ms: Date.now() - started, statuses };
   console.log(`fuzz ${family}: ${report.cases} cases, seed ${report.seed}, ${report.ms} ms, statuses ${JSON.stringify(statuses)}`);
