@@ -63,7 +63,7 @@ function processAlive(pid: number): boolean {
 
 async function answers(url: string): Promise<boolean> {
   try {
-    await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await fetch(url, { signal: AbortSignal.timeout(5000) });
     return true; // any HTTP answer (DynamoDB Local says 400 to a bare GET) means it runs
   } catch {
     return false;

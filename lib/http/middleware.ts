@@ -57,6 +57,7 @@ function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
 
 /** Reads the request the way every Tollgate HTTP function does; the errors it raises follow API.md's table. */
 export function readRequest(event: APIGatewayProxyEventV2, options: HttpStackOptions): HttpRequest {
+  assertHttpApiEvent(event);
   const headers = (event.headers ?? {}) as Record<string, string | undefined>;
   const requestId = event.requestContext?.requestId ?? 'unknown';
   if (options.readBody === false) return describe(event, headers, Buffer.alloc(0), undefined, requestId);
@@ -79,6 +80,21 @@ export function readRequest(event: APIGatewayProxyEventV2, options: HttpStackOpt
     }
   }
   return describe(event, headers, rawBody, json, requestId);
+}
+
+/**
+ * API Gateway always sends requestContext.http; an event without it (hand-written for `npm run invoke`, or another
+ * event source wired to the function) is refused as a bad request before any handler reads it.
+ */
+function assertHttpApiEvent(event: APIGatewayProxyEventV2): void {
+  const http = (event as Partial<APIGatewayProxyEventV2> | null | undefined)?.requestContext?.http;
+  if (typeof http?.method !== 'string') {
+    throw new HttpError(
+      400,
+      'INVALID_REQUEST',
+      'The event is not an API Gateway HTTP API request (payload format 2.0): it has no requestContext.http; send the request over HTTP instead (npm start serves every route)',
+    );
+  }
 }
 
 function describe(event: APIGatewayProxyEventV2, headers: Record<string, string | undefined>, rawBody: Buffer, json: unknown, requestId: string): HttpRequest {

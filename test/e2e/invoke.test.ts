@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { describeServerCertificate } from '../../lib/domain/trust-material.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
-import { PROJECT_ROOT } from '../../local/serverless-config.ts';
+import { loadServerlessConfig, PROJECT_ROOT } from '../../local/serverless-config.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { seed } from '../support/config.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
@@ -37,7 +37,7 @@ function invoke(args: string[], dataDir: string, viaNpm = false): Promise<Run> {
     execFile(
       command,
       commandArgs,
-      { cwd: PROJECT_ROOT, env: { ...process.env, DATA_DIR: dataDir }, timeout: 30_000 },
+      { cwd: PROJECT_ROOT, env: { ...process.env, DATA_DIR: dataDir }, timeout: 120_000 },
       (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -106,6 +106,25 @@ describe('npm run invoke', () => {
     expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
   });
 
+  it('answers an event without requestContext with 400 INVALID_REQUEST from every HTTP function, never 500', async () => {
+    const httpFunctions = loadServerlessConfig().functions.filter((fn) => fn.httpRoutes.length > 0).map((fn) => fn.name);
+    expect(httpFunctions).toEqual(expect.arrayContaining(['checkin', 'imaging', 'admin', 'fallback']));
+    for (const name of httpFunctions) {
+      const run = await invoke([name, '--data', '{}'], stack.dataDir);
+      expect(run.code, `${name}: ${run.stderr}`).toBe(0);
+      const result = JSON.parse(run.stdout);
+      expect(result.statusCode, name).toBe(400);
+      expect(JSON.parse(result.body)).toEqual({
+        error: {
+          code: 'INVALID_REQUEST',
+          message:
+            'The event is not an API Gateway HTTP API request (payload format 2.0): it has no requestContext.http; send the request over HTTP instead (npm start serves every route)',
+          requestId: expect.any(String),
+        },
+      });
+    }
+  }, 240_000);
+
   it('says clearly when the stack is not running, or the function or arguments are wrong', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'tollgate-invoke-'));
     const stale = mkdtempSync(join(tmpdir(), 'tollgate-invoke-'));
@@ -129,5 +148,5 @@ describe('npm run invoke', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("Usage: npm run invoke -- <function> [--data '<json event>']");
     expect(existsSync(join(empty, 'alerts.jsonl'))).toBe(false);
-  });
+  }, 240_000);
 });
