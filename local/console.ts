@@ -2,6 +2,7 @@
 // (Preact included) and one style sheet. Used by the console function run from source and by packaging.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { ConsoleAsset } from '../lib/http/console-handler.ts';
 import { PROJECT_ROOT } from './serverless-config.ts';
@@ -30,4 +31,9 @@ export async function buildConsole(options: { minify?: boolean } = {}): Promise<
     { name: 'app.js', contentType: 'text/javascript; charset=utf-8', body: script.text },
     { name: 'app.css', contentType: 'text/css; charset=utf-8', body: readFileSync(join(CONSOLE_DIR, 'app.css'), 'utf8') },
   ];
+}
+
+// `node --import tsx local/console.ts` prints the built files as JSON (what packaging puts into the bundle).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write(JSON.stringify(await buildConsole()));
 }

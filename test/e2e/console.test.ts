@@ -305,8 +305,7 @@ describe('failures', () => {
     await signIn(page, stack.httpUrl, TEST_ADMIN_TOKEN, '#/history');
     // The token is no longer accepted (as when ADMIN_TOKENS no longer lists it).
     await page.evaluate(() => sessionStorage.setItem('tollgate.adminToken', 'a-token-that-was-removed'));
-    await page.goto(`${stack.httpUrl}/console/#/attempts`);
-    await page.reload();
+    await page.getByRole('link', { name: 'Attempts' }).click();
     expect(await textOf(page.getByRole('status').filter({ hasText: 'session has ended' }))).toBe(
       'Your session has ended: the token is no longer accepted. Sign in again to go on where you were.',
     );

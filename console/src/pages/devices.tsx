@@ -61,7 +61,7 @@ function DeviceList() {
     );
   }, [status, current]);
   return (
-    <Section title="Devices by status" id="device-list">
+    <Section title="Device list" id="device-list">
       <div class="filters">
         <label for="device-status">Status</label>
         <select
