@@ -18,6 +18,14 @@ export interface RouteTarget {
   invoke: LambdaHandler;
 }
 
+/**
+ * The request target as a URL. The target is a path ("/a//b?c"): read against a base, "//host/x" would be taken for
+ * a URL of another host (and "//.-:" throws), so the path is appended to the origin instead.
+ */
+export function requestUrl(target: string | undefined): URL {
+  return new URL(`http://localhost${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
+}
+
 export function lambdaContext(functionName: string, requestId: string = randomUUID()): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -62,7 +70,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 function toEvent(req: IncomingMessage, body: Buffer, route: HttpRoute, pathParameters: Record<string, string>, clientCertPem?: string): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req.url);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
@@ -148,7 +156,7 @@ export function createApiGateway(options: ApiGatewayOptions): Server {
     try {
       const body = await readBody(req);
       if (body === undefined) return gatewayError(res, 413, 'Request Entity Too Large');
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = requestUrl(req.url);
       const match = findRoute(options.targets, req.method ?? 'GET', url.pathname);
       if (!match) return gatewayError(res, 404, 'Not Found');
       let clientCertPem: string | undefined;
