@@ -117,8 +117,6 @@ export class DeviceCertificateVerifier {
   private readonly chainCache: BoundedLru<ParsedCertificate[]>;
   /** Parsed certificates by DER fingerprint (leaves and presented intermediates), with their ASN.1 reading. */
   private readonly parsedCache: BoundedLru<ParsedCertificate>;
-  /** How many of the configured certificates could not be parsed (they are ignored: they cannot anchor anything). */
-  readonly unreadableCaCount: number = 0;
   /** Configured CA fingerprint → the revoked configured CA above it, or null when there is none (findRevokedIssuerOf). */
   private readonly revokedIssuers = new Map<string, ParsedCertificate | null>();
 
@@ -128,21 +126,16 @@ export class DeviceCertificateVerifier {
     this.parsedCache = new BoundedLru(size);
     this.configuredCaConformance = options.configuredCaConformance ?? 'tolerate';
     this.requiredExtendedKeyUsage = options.requiredExtendedKeyUsage === undefined ? CLIENT_AUTH_EKU : options.requiredExtendedKeyUsage;
-    let unreadable = 0;
     for (const pem of caPems) {
       const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [pem];
       for (const block of blocks) {
+        // A certificate that cannot be read cannot anchor anything: it is left out.
         const parsed = ParsedCertificate.parse(block);
-        if (!parsed) {
-          unreadable += 1;
-          continue;
-        }
-        if (this.anchorFingerprints.has(parsed.fingerprint)) continue;
+        if (!parsed || this.anchorFingerprints.has(parsed.fingerprint)) continue;
         this.anchorFingerprints.add(parsed.fingerprint);
         this.anchors.push(parsed);
       }
     }
-    this.unreadableCaCount = unreadable;
     this.revoked = new Set([...revokedSha256].map((fp) => fp.replace(/:/g, '').toLowerCase()));
   }
 

@@ -69,6 +69,8 @@ beforeAll(() => {
     cn: DEVICE, subject: `/C=US/O=Acme\\, Inc/OU=Macs/CN=${DEVICE}+UID=abc`, key: ecKey, ...LEAF_DATES,
   });
   c.rsa1024 = f.makeDeviceCertificate(c.rootRsa, { cn: DEVICE, keyType: 'rsa1024', ...LEAF_DATES });
+  // a keyUsage extension whose value is an ASN.1 NULL: which usages it allows cannot be known
+  c.undecodableKeyUsage = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, keyUsage: 'none', extraExtensions: ['2.5.29.15 = critical,DER:05:00'], ...LEAF_DATES });
   c.ec521 = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, keyType: 'ec521', ...LEAF_DATES });
   // a certificate made by another key for the bad-signature case
   c.stranger = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, keyType: 'ec256', ...LEAF_DATES });
@@ -145,6 +147,13 @@ describe('DeviceCertificateVerifier: accepted certificates', () => {
     expect(verifier.verify(mtls(c.viaIntermediate), request()).violations).toEqual([]);
   });
 
+  it('reads a CA configured in the old "X509 CERTIFICATE" PEM form, and leaves out what is no certificate', () => {
+    const legacy = c.rootEc.pem.replace(/CERTIFICATE/g, 'X509 CERTIFICATE');
+    const verifier = newVerifier([], ['not a certificate', legacy]);
+    expect(verifier.trustAnchorCount).toBe(1);
+    expect(verifier.verify(mtls(c.ec256Leaf), request()).violations).toEqual([]);
+  });
+
   it('reads a PEM bundle as several trust anchors', () => {
     const verifier = newVerifier([], [pemBundle([c.otherRoot, c.rootEc])]);
     expect(verifier.trustAnchorCount).toBe(2);
@@ -202,6 +211,13 @@ describe('DeviceCertificateVerifier: violations', () => {
       () => signed([c.ec521]),
       () => request({ deviceId: 'OTHER' }),
       { codes: ['CLIENT_CERT_INVALID'], fingerprint: () => c.ec521.fingerprint },
+    ],
+    // an extension that cannot be decoded: INVALID alone, although a configured CA issued it to this very device
+    [
+      'leaf whose keyUsage cannot be decoded',
+      () => signed([c.undecodableKeyUsage]),
+      () => request({ deviceId: 'OTHER' }),
+      { codes: ['CLIENT_CERT_INVALID'], fingerprint: () => c.undecodableKeyUsage.fingerprint, message: /^The device certificate cannot be read unambiguously: its keyUsage extension cannot be decoded\. / },
     ],
     // issued by a CA that is not configured
     ['wrong CA', () => mtls(c.wrongCa), () => request(), { codes: ['CLIENT_CERT_UNTRUSTED'], fingerprint: () => c.wrongCa.fingerprint, message: /Somebody Else Root/ }],
@@ -289,6 +305,15 @@ describe('DeviceCertificateVerifier: violations', () => {
       expect(violation.message).toMatch(/^[A-Z].*\.$/s);
     }
     if (expected.message) expect(result.violations[0].message).toMatch(expected.message);
+  });
+
+  it('refuses a presentation that holds no certificate at all, saying how it came', () => {
+    // extractDeviceIdentity never yields an empty chain; the verifier still answers one with INVALID, not a crash
+    const empty: PresentedIdentity[] = [{ way: 'MTLS', chainDer: [] }, { way: 'PROXY_HEADER', chainDer: [] }, { way: 'SIGNED_REQUEST', chainDer: [] }];
+    for (const identity of empty) {
+      const result = newVerifier().verify(identity, request());
+      expect(result).toEqual({ violations: [{ code: 'CLIENT_CERT_INVALID', message: expect.stringMatching(/could not be decoded/) }] });
+    }
   });
 
   it('reports the details a person needs', () => {
