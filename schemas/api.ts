@@ -1,6 +1,6 @@
 // The JSON Schemas of the HTTP API (../../shared/API.md is the normative contract; docs/api.md explains it). One
 // source for three things: openapi.yaml's components.schemas (written by `npm run generate`), the runtime validators
-// compiled ahead of time into lib/generated/validators.js, and the TypeScript types of lib/http/api-types.ts.
+// compiled ahead of time into lib/domain/generated/validators.js, and the TypeScript types of lib/http/api-types.ts.
 //
 // Plain JSON Schema 2020-12, as OpenAPI 3.1 takes it; every object is `as const` so that the types follow. Shared
 // parts are inlined where they are used (the generator does not write $refs between components).
@@ -13,15 +13,21 @@ const identifier = { type: 'string', pattern: IDENTIFIER_PATTERN, description: "
 const timestamp = { type: 'string', description: 'RFC 3339, UTC with milliseconds, such as 2026-11-25T18:06:03.120Z.' } as const;
 const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Lower-case hex SHA-256 of the DER, no colons.' } as const;
 
-const checksumOf = <T extends string, N extends number>(type: T, digits: N) =>
+const CHECKSUM_TYPES = ['MD5', 'SHA_256', 'SHA_512'] as const;
+
+/** When the checksum's type is `type`, its value is `digits` hex digits, either case. */
+const checksumLength = <T extends string, N extends number>(type: T, digits: N) =>
   ({
-    type: 'object',
-    required: ['type', 'value'],
-    properties: { type: { const: type }, value: { type: 'string', pattern: `^[0-9a-fA-F]{${digits}}$` as `^[0-9a-fA-F]{${N}}$` } },
+    if: { properties: { type: { const: type } } },
+    then: { properties: { type: { const: type }, value: { type: 'string', pattern: `^[0-9a-fA-F]{${digits}}$` as `^[0-9a-fA-F]{${N}}$` } } },
   }) as const;
 
-/** A checksum: its type and the hex of the right length for it (32, 64 or 128 digits), either case. */
-const checksumVariants = [checksumOf('MD5', 32), checksumOf('SHA_256', 64), checksumOf('SHA_512', 128)] as const;
+/** A checksum: its type and the hex of the right length for it (MD5 32 digits, SHA_256 64, SHA_512 128). */
+const checksum = {
+  required: ['type', 'value'],
+  properties: { type: { enum: CHECKSUM_TYPES }, value: { type: 'string' } },
+  allOf: [checksumLength('MD5', 32), checksumLength('SHA_256', 64), checksumLength('SHA_512', 128)],
+} as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Requests
@@ -44,7 +50,7 @@ export const CheckinRequest = {
         required: ['packageId'],
         properties: {
           packageId: identifier,
-          checksum: { description: 'The checksum the device computed after download; null is the same as none.', oneOf: [{ type: 'null' }, ...checksumVariants] },
+          checksum: { ...checksum, type: ['object', 'null'], description: 'The checksum the device computed after download; null is the same as none.' },
         },
       },
     },
@@ -117,10 +123,7 @@ export const PackageRequest = {
   required: ['name'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 256 },
-    checksum: {
-      description: 'The expected checksum; null or absent: none.',
-      oneOf: [{ type: 'null' }, ...checksumVariants.map((variant) => ({ ...variant, additionalProperties: false as const }))],
-    },
+    checksum: { ...checksum, type: ['object', 'null'], additionalProperties: false, description: 'The expected checksum; null or absent: none.' },
   },
 } as const;
 
@@ -343,7 +346,7 @@ const packageRecord = {
       type: ['object', 'null'],
       additionalProperties: false,
       required: ['type', 'value'],
-      properties: { type: { enum: ['MD5', 'SHA_256', 'SHA_512'] }, value: { type: 'string', pattern: '^[0-9a-f]+$', description: 'Lower-case hex.' } },
+      properties: { type: { enum: CHECKSUM_TYPES }, value: { type: 'string', pattern: '^[0-9a-f]+$', description: 'Lower-case hex.' } },
     },
     updatedAt: timestamp,
     updatedBy: { type: 'string' },
@@ -564,7 +567,7 @@ export const COMPONENT_SCHEMAS = {
   Error: ErrorBody,
 } as const;
 
-/** The request bodies whose validators are generated (lib/generated/validators.js), by exported function name. */
+/** The request bodies whose validators are generated (lib/domain/generated/validators.js), by exported function name. */
 export const GENERATED_VALIDATORS = {
   validateCheckinRequest: 'CheckinRequest',
   validateSettings: 'Settings',

@@ -1,5 +1,7 @@
-// The check-in request: its schema (API.md §1) and the parsed form the rules work on.
+// The check-in request: its validation (API.md §1; the schema is schemas/api.ts's CheckinRequest, compiled into
+// ./generated/validators.js) and the parsed form the rules work on.
 import { ValidationError } from './errors.ts';
+import { type SchemaIssue, validateCheckinRequest } from './generated/validators.js';
 
 export const CHECKSUM_TYPES = ['MD5', 'SHA_256', 'SHA_512'] as const;
 export type ChecksumType = (typeof CHECKSUM_TYPES)[number];
@@ -34,7 +36,6 @@ export interface Checkin {
 export const MAX_CHECKIN_BODY_BYTES = 64 * 1024;
 export const MAX_REPORTED_PACKAGES = 200;
 const IDENTIFIER = /^[A-Za-z0-9._:-]{1,128}$/;
-const HEX = /^[0-9a-fA-F]+$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
 /** Parses an RFC 3339 timestamp with a zone; returns epoch milliseconds (fractional) or undefined. */
@@ -90,86 +91,107 @@ function invalid(field: string, message: string): never {
   throw new ValidationError('INVALID_CHECKIN', message, field);
 }
 
-function requireIdentifier(body: Record<string, unknown>, field: string, path = field): string {
-  const value = body[field];
-  if (value === undefined || value === null) invalid(path, `${path} is required`);
-  if (typeof value !== 'string' || !IDENTIFIER.test(value)) {
-    invalid(path, `${path} must be 1 to 128 characters of letters, digits, '.', '_', ':' or '-'`);
-  }
-  return value;
+const IDENTIFIER_RULE = "must be 1 to 128 characters of letters, digits, '.', '_', ':' or '-'";
+const TIME_EXAMPLE = '2026-11-25T18:06:03.120Z';
+
+/** The check-in's fields in the order a refusal names them: the first field at fault is the one reported. */
+const FIELD_ORDER = ['checkinId', 'deviceId', 'clientTime', 'phase', 'serverCertificateVerified', 'packages', 'pushTopic'] as const;
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function identifierProblem(value: unknown, path: string): string | undefined {
+  if (value === undefined || value === null) return `${path} is required`;
+  return typeof value === 'string' && IDENTIFIER.test(value) ? undefined : `${path} ${IDENTIFIER_RULE}`;
 }
 
-function parseChecksum(value: unknown, path: string): Checksum {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid(path, `${path} must be an object with type and value`);
-  const { type, value: hex } = value as Record<string, unknown>;
-  if (typeof type !== 'string' || !(CHECKSUM_TYPES as readonly string[]).includes(type)) {
-    invalid(`${path}.type`, `${path}.type must be one of ${CHECKSUM_TYPES.join(', ')}`);
+/** The sentence for a reported package the schema refused (`path` is `packages[i]`). */
+function packageProblem(item: unknown, path: string): [field: string, message: string] {
+  if (!isObject(item)) return [path, `${path} must be an object`];
+  const idProblem = identifierProblem(item.packageId, `${path}.packageId`);
+  if (idProblem) return [`${path}.packageId`, idProblem];
+  const checksumPath = `${path}.checksum`;
+  const checksum = item.checksum;
+  if (!isObject(checksum)) return [checksumPath, `${checksumPath} must be an object with type and value`];
+  if (typeof checksum.type !== 'string' || !(CHECKSUM_TYPES as readonly string[]).includes(checksum.type)) {
+    return [`${checksumPath}.type`, `${checksumPath}.type must be one of ${CHECKSUM_TYPES.join(', ')}`];
   }
-  const expectedLength = CHECKSUM_HEX_LENGTH[type as ChecksumType];
-  if (typeof hex !== 'string' || hex.length !== expectedLength || !HEX.test(hex)) {
-    invalid(`${path}.value`, `${path}.value must be ${expectedLength} hexadecimal digits for ${type}`);
-  }
-  return { type: type as ChecksumType, value: hex.toLowerCase() };
+  const type = checksum.type as ChecksumType;
+  return [`${checksumPath}.value`, `${checksumPath}.value must be ${CHECKSUM_HEX_LENGTH[type]} hexadecimal digits for ${type}`];
 }
 
-/** Validates a parsed JSON body against API.md §1; throws 400 INVALID_CHECKIN naming the field. Unknown fields are ignored. */
-export function parseCheckin(body: unknown): Checkin {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) invalid('body', 'The check-in must be a JSON object');
-  const input = body as Record<string, unknown>;
-  const checkinId = requireIdentifier(input, 'checkinId');
-  const deviceId = requireIdentifier(input, 'deviceId');
-
-  const clientTime = input.clientTime;
-  if (clientTime === undefined || clientTime === null) invalid('clientTime', 'clientTime is required');
-  const clientTimeMs = typeof clientTime === 'string' ? parseRfc3339(clientTime) : undefined;
-  if (typeof clientTime !== 'string' || clientTimeMs === undefined) {
-    invalid('clientTime', typeof clientTime === 'string' ? describeInvalidTimestamp('clientTime', clientTime, '2026-11-25T18:06:03.120Z') : 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z');
-  }
-
-  let phase: CheckinPhase = 'CHECKIN';
-  if (input.phase !== undefined) {
-    if (input.phase !== 'CHECKIN' && input.phase !== 'ENROLLMENT') invalid('phase', 'phase must be CHECKIN or ENROLLMENT');
-    phase = input.phase;
-  }
-
-  if (input.serverCertificateVerified === undefined) invalid('serverCertificateVerified', 'serverCertificateVerified is required');
-  if (typeof input.serverCertificateVerified !== 'boolean') {
-    invalid('serverCertificateVerified', 'serverCertificateVerified must be true or false');
-  }
-
-  const packages: ReportedPackage[] = [];
-  if (input.packages !== undefined) {
-    if (!Array.isArray(input.packages)) invalid('packages', 'packages must be an array');
-    if (input.packages.length > MAX_REPORTED_PACKAGES) invalid('packages', `packages may list at most ${MAX_REPORTED_PACKAGES} packages`);
-    input.packages.forEach((item, index) => {
-      const path = `packages[${index}]`;
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) invalid(path, `${path} must be an object`);
-      const record = item as Record<string, unknown>;
-      const packageId = requireIdentifier(record, 'packageId', `${path}.packageId`);
-      const reported: ReportedPackage = { packageId };
-      if (record.checksum !== undefined && record.checksum !== null) {
-        reported.checksum = parseChecksum(record.checksum, `${path}.checksum`);
+/**
+ * The refusal of a body the generated schema validator did not accept: the first field, in FIELD_ORDER, that the
+ * schema (or, for clientTime, the calendar) finds at fault, with the sentence the contract's tests know.
+ */
+function refusalOf(input: unknown, issues: readonly SchemaIssue[]): [field: string, message: string] {
+  if (!isObject(input)) return ['body', 'The check-in must be a JSON object'];
+  const faulty = new Set(issues.map((issue) => (issue.instancePath === '' ? issue.params.missingProperty : issue.instancePath.split('/')[1])));
+  for (const field of FIELD_ORDER) {
+    const value = input[field];
+    if (field === 'clientTime' && typeof value === 'string' && !faulty.has(field) && parseRfc3339(value) !== undefined) continue;
+    if (field !== 'clientTime' && !faulty.has(field)) continue;
+    switch (field) {
+      case 'checkinId':
+      case 'deviceId':
+        return [field, identifierProblem(value, field)!];
+      case 'clientTime':
+        if (value === undefined || value === null) return [field, 'clientTime is required'];
+        return [field, typeof value === 'string' ? describeInvalidTimestamp(field, value, TIME_EXAMPLE) : `clientTime must be an RFC 3339 timestamp with a zone offset, such as ${TIME_EXAMPLE}`];
+      case 'phase':
+        return [field, 'phase must be CHECKIN or ENROLLMENT'];
+      case 'serverCertificateVerified':
+        return [field, value === undefined ? 'serverCertificateVerified is required' : 'serverCertificateVerified must be true or false'];
+      case 'packages': {
+        if (!Array.isArray(value)) return [field, 'packages must be an array'];
+        if (value.length > MAX_REPORTED_PACKAGES) return [field, `packages may list at most ${MAX_REPORTED_PACKAGES} packages`];
+        const index = Math.min(...issues.filter((issue) => issue.instancePath.startsWith('/packages/')).map((issue) => Number(issue.instancePath.split('/')[2])));
+        return packageProblem(value[index], `packages[${index}]`);
       }
-      packages.push(reported);
-    });
-  }
-
-  let pushTopic: string | undefined;
-  if (input.pushTopic !== undefined) {
-    if (typeof input.pushTopic !== 'string' || input.pushTopic.length > 256) {
-      invalid('pushTopic', 'pushTopic must be a string of at most 256 characters');
+      case 'pushTopic':
+        return [field, 'pushTopic must be a string of at most 256 characters'];
     }
-    pushTopic = input.pushTopic;
   }
+  // Unreachable while the schema and FIELD_ORDER name the same fields (test/unit/checkin-schema.test.ts).
+  return ['body', 'The check-in does not match its schema'];
+}
 
+/** The check-in's body as the schema (schemas/api.ts, CheckinRequest) accepts it. */
+interface CheckinBody {
+  checkinId: string;
+  deviceId: string;
+  clientTime: string;
+  phase?: CheckinPhase;
+  serverCertificateVerified: boolean;
+  packages?: { packageId: string; checksum?: Checksum | null }[];
+  pushTopic?: string;
+}
+
+/**
+ * Validates a parsed JSON body against API.md §1 (the generated validator of schemas/api.ts's CheckinRequest, and
+ * the calendar for clientTime); throws 400 INVALID_CHECKIN naming the field. Unknown fields are ignored.
+ */
+export function parseCheckin(body: unknown): Checkin {
+  if (!validateCheckinRequest(body)) {
+    const [field, message] = refusalOf(body, validateCheckinRequest.errors ?? []);
+    invalid(field, message);
+  }
+  const input = body as CheckinBody;
+  const clientTimeMs = parseRfc3339(input.clientTime);
+  if (clientTimeMs === undefined) invalid('clientTime', describeInvalidTimestamp('clientTime', input.clientTime, TIME_EXAMPLE));
+  const reported = input.packages ?? [];
+  const packages: ReportedPackage[] = new Array(reported.length);
+  for (let i = 0; i < reported.length; i += 1) {
+    const { packageId, checksum } = reported[i];
+    packages[i] = checksum ? { packageId, checksum: { type: checksum.type, value: checksum.value.toLowerCase() } } : { packageId };
+  }
   return {
-    checkinId,
-    deviceId,
-    clientTime,
+    checkinId: input.checkinId,
+    deviceId: input.deviceId,
+    clientTime: input.clientTime,
     clientTimeMs,
-    phase,
+    phase: input.phase ?? 'CHECKIN',
     serverCertificateVerified: input.serverCertificateVerified,
     packages,
-    pushTopic,
+    pushTopic: input.pushTopic,
   };
 }

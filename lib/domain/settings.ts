@@ -1,5 +1,6 @@
 // The security settings document: its type, the defaults of a fresh installation, its shape, merge patch and diff.
 import { ValidationError } from './errors.ts';
+import { type SchemaIssue, validateSettings } from './generated/validators.js';
 
 export const SSL_VERIFICATION_VALUES = ['ALWAYS', 'ALWAYS_EXCEPT_DURING_ENROLLMENT', 'NEVER'] as const;
 export const PACKAGE_VALIDATION_VALUES = ['ALWAYS', 'WHEN_CHECKSUM_PRESENT', 'NEVER'] as const;
@@ -57,38 +58,43 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function typeProblem(field: keyof Settings, value: unknown): string | undefined {
+/** What a value of the field must be, as the refusal says it. */
+function typeRule(field: keyof Settings): string {
   const kind = FIELD_KINDS[field];
   switch (kind.type) {
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `${field} must be true or false`;
+      return `${field} must be true or false`;
     case 'enum':
-      return typeof value === 'string' && kind.values.includes(value)
-        ? undefined
-        : `${field} must be one of ${kind.values.join(', ')}`;
+      return `${field} must be one of ${kind.values.join(', ')}`;
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `${field} must be a number`;
+      return `${field} must be a number`;
     case 'number[]':
-      return Array.isArray(value) && value.every((v) => typeof v === 'number' && Number.isFinite(v))
-        ? undefined
-        : `${field} must be an array of numbers`;
+      return `${field} must be an array of numbers`;
   }
 }
 
 /**
- * Checks the shape of a whole settings document (PUT, or the result of a merge patch): every field present,
- * no unknown field, each of its type. Throws 400 INVALID_SETTINGS naming the first offending field.
+ * The refusal of a document the generated schema validator did not accept: an unknown field first (in the order
+ * sent), then the first field of the document's order that is missing or of the wrong type.
+ */
+function settingsRefusal(input: Record<string, unknown>, issues: readonly SchemaIssue[]): ValidationError {
+  const unknown = Object.keys(input).find((key) => !Object.hasOwn(FIELD_KINDS, key));
+  if (unknown !== undefined) return new ValidationError('INVALID_SETTINGS', `Unknown setting "${unknown}"`, unknown);
+  const faulty = new Set(issues.map((issue) => (issue.instancePath === '' ? issue.params.missingProperty : issue.instancePath.split('/')[1])));
+  const field = SETTINGS_FIELDS.find((name) => faulty.has(name));
+  if (field === undefined) return new ValidationError('INVALID_SETTINGS', 'The settings do not match their schema');
+  if (!(field in input)) return new ValidationError('INVALID_SETTINGS', `${field} is required`, field);
+  return new ValidationError('INVALID_SETTINGS', typeRule(field), field);
+}
+
+/**
+ * Checks the shape of a whole settings document (PUT, or the result of a merge patch) with the validator generated
+ * from schemas/api.ts's Settings: every field present, no unknown field, each of its type. Throws 400
+ * INVALID_SETTINGS naming the first offending field.
  */
 export function parseSettingsDocument(input: unknown): Settings {
   if (!isPlainObject(input)) throw new ValidationError('INVALID_SETTINGS', 'The settings must be a JSON object');
-  for (const key of Object.keys(input)) {
-    if (!Object.hasOwn(FIELD_KINDS, key)) throw new ValidationError('INVALID_SETTINGS', `Unknown setting "${key}"`, key);
-  }
-  for (const field of SETTINGS_FIELDS) {
-    if (!(field in input)) throw new ValidationError('INVALID_SETTINGS', `${field} is required`, field);
-    const problem = typeProblem(field, input[field]);
-    if (problem) throw new ValidationError('INVALID_SETTINGS', problem, field);
-  }
+  if (!validateSettings(input)) throw settingsRefusal(input, validateSettings.errors ?? []);
   const settings = {} as Record<string, unknown>;
   for (const field of SETTINGS_FIELDS) {
     const value = input[field];
