@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type HttpRoute, matchRoutePath } from './serverless-config.ts';
+import type { RequestSummary } from './terminal.ts';
 
 export type LambdaHandler = (event: any, context: Context) => Promise<any>;
 
@@ -129,6 +130,18 @@ function toEvent(req: IncomingMessage, body: Buffer, route: HttpRoute, pathParam
   return event;
 }
 
+/** The `decision` (ACCEPT or BLOCK) of a JSON answer that has one: what a check-in was judged. */
+function decisionOf(result: APIGatewayProxyStructuredResultV2 | string | undefined): string | undefined {
+  const body = typeof result === 'string' ? result : result?.isBase64Encoded ? undefined : result?.body;
+  if (!body || !body.startsWith('{') || !body.includes('"decision"')) return undefined;
+  try {
+    const decision = (JSON.parse(body) as { decision?: unknown }).decision;
+    return typeof decision === 'string' ? decision : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function send(res: ServerResponse, result: APIGatewayProxyStructuredResultV2 | string | undefined): void {
   if (typeof result === 'string' || result === undefined) {
     res.writeHead(200, { 'content-type': 'application/json' }).end(result ?? '');
@@ -149,10 +162,18 @@ export interface ApiGatewayOptions {
   /** HTTPS: key and certificate PEM; the server asks for (but does not require) a client certificate. */
   tls?: { key: string; cert: string };
   onError?: (error: unknown) => void;
+  /** Told of every answered request (npm start prints one line each). */
+  onRequest?: (summary: RequestSummary) => void;
 }
 
 export function createApiGateway(options: ApiGatewayOptions): Server {
   const listener = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    let decision: string | undefined;
+    res.once('finish', () => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      options.onRequest?.({ method: req.method ?? 'GET', path, status: res.statusCode, decision, ms: performance.now() - started });
+    });
     try {
       const body = await readBody(req);
       if (body === undefined) return gatewayError(res, 413, 'Request Entity Too Large');
@@ -166,6 +187,7 @@ export function createApiGateway(options: ApiGatewayOptions): Server {
       }
       const event = toEvent(req, body, match.target.route, match.pathParameters, clientCertPem);
       const result = await match.target.invoke(event, lambdaContext(match.target.route.functionName, event.requestContext.requestId));
+      decision = decisionOf(result);
       send(res, result);
     } catch (error) {
       options.onError?.(error);

@@ -22,7 +22,10 @@ import {
 import { loadServerlessConfig, PROJECT_ROOT, resolveEnvironment, type ServerlessConfig } from './serverless-config.ts';
 import { type SnsEndpoint, startSnsEndpoint } from './sns-endpoint.ts';
 import { type StreamPoller, startStreamPoller } from './stream-poller.ts';
+import type { RequestSummary } from './terminal.ts';
 import { loadOrCreateServerCertificate } from './tls.ts';
+import { ConfigError } from '../lib/config.ts';
+import { parseAdminTokens } from '../lib/http/admin-auth.ts';
 
 export interface LocalStackOptions {
   port: number;
@@ -45,6 +48,8 @@ export interface LocalStackOptions {
    */
   trustedProxySecret?: string;
   log?: (line: string) => void;
+  /** Told of every answered HTTP request. */
+  onRequest?: (summary: RequestSummary) => void;
 }
 
 export interface LocalStack {
@@ -193,8 +198,8 @@ async function startGateways(
 ): Promise<{ port: number; tlsPort: number }> {
   const targets: RouteTarget[] = config.functions.flatMap((fn) => fn.httpRoutes.map((route) => ({ route, invoke: handlers.get(fn.name)! })));
   const onError = (error: unknown) => log(`Handler failed: ${(error as Error)?.stack ?? String(error)}`);
-  const httpServer = createApiGateway({ targets, onError });
-  const httpsServer = createApiGateway({ targets, onError, tls: { key: tls.key, cert: tls.cert } }) as Server;
+  const httpServer = createApiGateway({ targets, onError, onRequest: options.onRequest });
+  const httpsServer = createApiGateway({ targets, onError, onRequest: options.onRequest, tls: { key: tls.key, cert: tls.cert } }) as Server;
   const port = await listen(httpServer, options.port);
   closeOnStop(httpServer, stoppers);
   const tlsPort = await listen(httpsServer, options.tlsPort);
@@ -237,6 +242,19 @@ function invokerFor(handlers: Map<string, LambdaHandler>): LocalStack['invoke'] 
   };
 }
 
+/** ADMIN_TOKENS naming the local admin token again would be refused as a duplicate of an entry the user never wrote. */
+function refuseLocalTokenAmong(adminTokens: string | undefined, localToken: string): void {
+  if (!adminTokens?.trim()) return;
+  const localDigest = createHash('sha256').update(localToken).digest();
+  const entries = parseAdminTokens(adminTokens);
+  const index = entries.findIndex((entry) => entry.digest.equals(localDigest));
+  if (index < 0) return;
+  const position = adminTokens.split(',').map((e) => e.trim()).findIndex((e, i, all) => e !== '' && all.slice(0, i + 1).filter(Boolean).length === index + 1) + 1;
+  throw new ConfigError(
+    `ADMIN_TOKENS entry ${position} ("${entries[index].name}") is the local admin token (ADMIN_TOKEN or $DATA_DIR/admin-token), which npm start accepts as local-admin already; remove that entry`,
+  );
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dataDir = resolve(options.dataDir);
@@ -244,6 +262,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const params = { ...options.params };
   // A trusted proxy header without its secret is refused (ConfigError, one line) before anything starts.
   readTrustedProxyConfig(functionEnvironment(config, { tableNames: {}, resourceRefs: {}, params }, {}, options.trustedProxySecret));
+  // The user's ADMIN_TOKENS alone first, so that a mistake is reported by its position in what they wrote.
+  if (options.adminTokens?.trim()) parseAdminTokens(options.adminTokens);
   ensurePrivateDirectory(dataDir);
   const stoppers = new Stoppers();
   const stop = () => stoppers.stopAll();
@@ -261,7 +281,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.add(() => sns.stop());
 
     const { token: adminToken, generated } = loadAdminToken(dataDir, options.adminToken);
-    const adminTokens = [`local-admin:admin:${createHash('sha256').update(adminToken).digest('hex')}`, options.adminTokens].filter(Boolean).join(',');
+    const localEntry = `local-admin:admin:${createHash('sha256').update(adminToken).digest('hex')}`;
+    refuseLocalTokenAmong(options.adminTokens, adminToken);
+    // The local entry last: the user's entries keep their positions in any message about them.
+    const adminTokens = [options.adminTokens, localEntry].filter(Boolean).join(',');
     const localAws = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint, AWS_ENDPOINT_URL_SNS: sns.url };
     const values = { tableNames, resourceRefs: { [LOCAL_TOPIC_LOGICAL_ID]: sns.topicArn }, params: { adminTokens, ...params } };
     exportEnvironment(functionEnvironment(config, values, localAws, options.trustedProxySecret), dataDir);

@@ -2,6 +2,7 @@
 import { ConfigError } from '../lib/config.ts';
 import { LocalSetupError } from './dynamodb-local.ts';
 import { startLocalStack } from './stack.ts';
+import { installReadableLogs, parseLogFormat, requestLine, stoppedLine } from './terminal.ts';
 
 function portFromEnv(name: string, fallback: number): number {
   const text = process.env[name];
@@ -15,6 +16,12 @@ function portFromEnv(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  const logFormat = parseLogFormat(process.env.LOG_FORMAT);
+  if (!logFormat) {
+    console.error(`LOG_FORMAT must be text (one line per request, the default) or json (the handlers' JSON logs), got "${process.env.LOG_FORMAT}"`);
+    process.exit(2);
+  }
+  if (logFormat === 'text') installReadableLogs();
   const stack = await startLocalStack({
     port: portFromEnv('PORT', 3000),
     tlsPort: portFromEnv('TLS_PORT', 3443),
@@ -24,6 +31,7 @@ async function main(): Promise<void> {
     adminTokens: process.env.ADMIN_TOKENS || undefined,
     params: process.env.TRUSTED_CLIENT_CERT_HEADER ? { trustedClientCertHeader: process.env.TRUSTED_CLIENT_CERT_HEADER } : undefined,
     trustedProxySecret: process.env.TRUSTED_PROXY_SECRET || undefined,
+    onRequest: logFormat === 'text' ? (summary) => console.log(requestLine(summary)) : undefined,
   });
   const health = await fetch(`${stack.httpUrl}/health`);
   if (health.status !== 200) throw new Error(`GET /health answered ${health.status}`);
@@ -37,6 +45,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: stopping…`);
     await stack.stop();
+    console.log(stoppedLine(stack.dataDir));
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
