@@ -291,6 +291,14 @@ describe('path validation: the device certificate itself', () => {
     ['serverAuth only, clientAuth required', () => c.leafServerAuth, {}, ['CLIENT_CERT_UNTRUSTED'], /not for client authentication/],
     // serverAuth only when no purpose is asked (as x509-limbo does)
     ['serverAuth only, no purpose asked', () => c.leafServerAuth, { requiredExtendedKeyUsage: null }, []],
+    // a verifier asked for another purpose (x509-limbo's serverAuth cases) refuses a clientAuth-only leaf, naming both
+    [
+      'clientAuth only, serverAuth asked',
+      () => c.leafViaRoot,
+      { requiredExtendedKeyUsage: '1.3.6.1.5.5.7.3.1' },
+      ['CLIENT_CERT_UNTRUSTED'],
+      /^its extended key usage is clientAuth, without serverAuth$/,
+    ],
   ];
 
   it.each(cases)('%s', (_name, leaf, options, expected, reason) => {

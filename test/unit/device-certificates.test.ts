@@ -61,6 +61,7 @@ beforeAll(() => {
   c.notYetValid = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, notBefore: at('2026-06-01T13:00:00Z'), notAfter: at('2027-06-01T00:00:00Z') });
   c.withinSkew = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, notBefore: at('2026-06-01T12:02:00Z'), notAfter: at('2027-06-01T00:00:00Z') });
   c.wrongCa = f.makeDeviceCertificate(c.otherRoot, { cn: DEVICE, key: ecKey, ...LEAF_DATES });
+  c.certSignLeaf = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, keyUsage: 'critical,digitalSignature,keyCertSign', ...LEAF_DATES });
   c.wrongCn = f.makeDeviceCertificate(c.rootEc, { cn: 'C02SOMEONEELSE', key: ecKey, ...LEAF_DATES });
   c.serverAuth = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, eku: 'serverAuth', ...LEAF_DATES });
   c.bothEku = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, eku: ['serverAuth', 'clientAuth'], ...LEAF_DATES });
@@ -155,8 +156,8 @@ describe('DeviceCertificateVerifier: accepted certificates', () => {
   });
 
   it('reads a PEM bundle as several trust anchors', () => {
-    const verifier = newVerifier([], [pemBundle([c.otherRoot, c.rootEc])]);
-    expect(verifier.trustAnchorCount).toBe(2);
+    const verifier = newVerifier([], [pemBundle([c.otherRoot, c.rootEc]), c.rootEc.pem]);
+    expect(verifier.trustAnchorCount).toBe(2); // the root configured twice is one anchor
     expect(verifier.verify(mtls(c.ec256Leaf), request()).violations).toEqual([]);
   });
 
@@ -184,7 +185,7 @@ describe('DeviceCertificateVerifier: violations', () => {
   // Each case: how the certificate is presented, the request, and the exact list of codes (in order) expected.
   const cases: Array<[string, () => PresentedIdentity, () => ReturnType<typeof request>, Expectation, (() => DeviceCertificateVerifier)?]> = [
     // nothing presented
-    ['no certificate', () => ({ way: 'NONE' }), () => request(), { codes: ['CLIENT_CERT_MISSING'] }],
+    ['no certificate', () => ({ way: 'NONE' }), () => request(), { codes: ['CLIENT_CERT_MISSING'], message: /^No device certificate was presented; connect with the device certificate \(mutual TLS\) or send it in X-Device-Certificate/ }],
     // a header that could not be decoded: INVALID only, no fingerprint
     ['unparseable header', () => ({ way: 'PROXY_HEADER', unparseable: true }), () => request(), { codes: ['CLIENT_CERT_INVALID'], message: /proxy header/ }],
     // decodable base64 that is not a certificate: INVALID with the fingerprint of those bytes
@@ -220,9 +221,25 @@ describe('DeviceCertificateVerifier: violations', () => {
       { codes: ['CLIENT_CERT_INVALID'], fingerprint: () => c.undecodableKeyUsage.fingerprint, message: /^The device certificate cannot be read unambiguously: its keyUsage extension cannot be decoded\. / },
     ],
     // issued by a CA that is not configured
-    ['wrong CA', () => mtls(c.wrongCa), () => request(), { codes: ['CLIENT_CERT_UNTRUSTED'], fingerprint: () => c.wrongCa.fingerprint, message: /Somebody Else Root/ }],
+    [
+      'wrong CA',
+      () => mtls(c.wrongCa),
+      () => request(),
+      {
+        codes: ['CLIENT_CERT_UNTRUSTED'],
+        fingerprint: () => c.wrongCa.fingerprint,
+        message: /\(its issuer "CN=Somebody Else Root" is neither a configured device CA nor presented as an intermediate\)/,
+      },
+    ],
     // the intermediate is needed but not presented
     ['intermediate not presented', () => mtls(c.viaIntermediate), () => request(), { codes: ['CLIENT_CERT_UNTRUSTED'], message: /Tollgate Issuing CA/ }],
+    // a presented intermediate that did not issue it: the issuer is named as not reached through what was presented
+    [
+      'intermediate of another chain',
+      () => mtls(c.wrongCa, c.intermediate),
+      () => request(),
+      { codes: ['CLIENT_CERT_UNTRUSTED'], message: /\(its issuer "CN=Somebody Else Root" is neither a configured device CA nor reached through the presented intermediates\)/ },
+    ],
     // the presented intermediate has expired
     [
       'expired intermediate',
@@ -401,6 +418,8 @@ describe('DeviceCertificateVerifier: chain cache', () => {
     expect(codes(verifier.verify(mtls(c.viaIntermediate), request()))).toEqual(['CLIENT_CERT_UNTRUSTED']);
     // a valid path, but a leaf refused for its purpose: the path is not remembered either
     expect(codes(verifier.verify(mtls(c.serverAuth), request()))).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    // a valid path, but a leaf that may sign certificates: not remembered either
+    expect(codes(verifier.verify(mtls(c.certSignLeaf), request()))).toEqual(['CLIENT_CERT_UNTRUSTED']);
     expect(verifier.cachedChainCount).toBe(0);
   });
 
