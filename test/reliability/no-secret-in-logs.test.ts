@@ -41,8 +41,8 @@ const WRONG_PROXY_SECRET = 'wrong-proxy-secret-that-must-not-be-logged-0000';
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let stack: LocalStack;
-let factory: InstanceType<typeof CertificateFactory>;
-let bench: InstanceType<typeof OpensslWorkbench>;
+let factory: ReturnType<typeof CertificateFactory.create>;
+let bench: ReturnType<typeof OpensslWorkbench.create>;
 const secrets: Record<string, string> = {};
 
 beforeAll(async () => {
