@@ -92,6 +92,14 @@ function printSettings(body: any, heading?: string): void {
   print(formatFields(Object.entries(body.settings).map(([key, value]) => [key, formatValue(value)])));
 }
 
+/** What `settings set` changed, field by field, and when check-ins and imaging use it. */
+function printSettingsChange(before: any, after: any, fields: string[]): void {
+  if (before && after.version === before.version) return print(`Settings unchanged: they already had these values (version ${after.version}).`);
+  print(`Settings changed to version ${after.version}; check-ins and imaging use them within 5 s:`);
+  const changed = fields.filter((key) => JSON.stringify(before?.settings[key]) !== JSON.stringify(after.settings[key]));
+  print(formatFields(changed.map((key) => [key, `${formatValue(before?.settings[key])} → ${formatValue(after.settings[key])}`])));
+}
+
 function printCertificates(certificates: { subject: string; notAfter: string; sha256: string }[], empty: string): void {
   if (certificates.length === 0) return print(empty);
   print(formatTable(['SUBJECT', 'NOT AFTER', 'SHA-256'], certificates.map((c) => [c.subject, c.notAfter, c.sha256])));
@@ -126,7 +134,7 @@ function printPushCertificate(body: any): void {
 function printPackages(items: any[]): void {
   if (items.length === 0) return print('No packages are registered.');
   print(formatTable(
-    ['PACKAGE', 'NAME', 'CHECKSUM', 'UPDATED', 'BY'],
+    ['PACKAGE', 'NAME', 'CHECKSUM', 'UPDATED AT', 'BY'],
     items.map((p) => [p.packageId, p.name, p.checksum ? `${p.checksum.type} ${p.checksum.value.slice(0, 16)}…` : '-', p.updatedAt, p.updatedBy]),
   ));
 }
@@ -162,16 +170,68 @@ function exchange(
 }
 
 /** A command that deletes one thing and says so (nothing to print with --json). */
-function removal(path: (context: CommandContext) => string, said: (context: CommandContext) => string): Command['run'] {
+function removal(path: (context: CommandContext) => string, done: (context: CommandContext) => string): Command['run'] {
   return async (context) => {
     await context.api.request('DELETE', path(context));
-    if (!context.json) print(said(context));
+    if (!context.json) print(done(context));
   };
+}
+
+/** What a write did, as the API's 201 / 200 and the state before it tell. */
+type Outcome = 'created' | 'replaced' | 'unchanged';
+
+function outcomeOf(status: number, unchanged: boolean): Outcome {
+  if (status === 201) return 'created';
+  return unchanged ? 'unchanged' : 'replaced';
+}
+
+/** When a change reaches check-ins: they judge with a copy of the settings and trust material at most 5 s old. */
+const CHECKINS_SEE_IT = 'check-ins see the change within 5 s';
+
+/** `<what> created; check-ins see the change within 5 s.` — nothing about check-ins when nothing changed. */
+function said(what: string, outcome: Outcome, effect = CHECKINS_SEE_IT): string {
+  return outcome === 'unchanged' ? `${what} unchanged: it already had these values.` : `${what} ${outcome}; ${effect}.`;
 }
 
 const printFieldsOf = (body: Record<string, unknown>) => print(formatFields(Object.entries(body).map(([key, value]) => [key, formatValue(value)])));
 
 const codes = (findings: { code: string }[]) => (findings.length ? findings.map((f) => f.code).join(', ') : '-');
+
+/** Imaging reads accounts and documents from the store on every request. */
+const IMAGING_SEES_IT = 'imaging clients get it on their next request';
+
+/**
+ * The current digest of an imaging document, from the history (the admin API has no GET of one document): the
+ * newest entry of `field` that names `id`; null when there is none or it was deleted.
+ */
+async function currentDocumentDigest(api: AdminApi, field: string, id: string): Promise<string | null> {
+  const prefix = `${id} sha256:`;
+  let token: string | undefined;
+  do {
+    const page = (await api.request('GET', `/admin/settings/history${query({ field, limit: '500', nextToken: token })}`)).body;
+    for (const entry of page.items) {
+      const change = entry.changes.find((c: any) => c.field === field && [c.from, c.to].some((v) => typeof v === 'string' && v.startsWith(prefix)));
+      if (change) return typeof change.to === 'string' && change.to.startsWith(prefix) ? change.to.slice(prefix.length) : null;
+    }
+    token = page.nextToken;
+  } while (token);
+  return null;
+}
+
+/** `imaging prestage put` / `imaging autorun put`: created, replaced or unchanged (the same document again). */
+function putImagingDocument(what: string, route: string, historyField: string): Command['run'] {
+  return async ({ api, json, args }) => {
+    const [id, file] = args;
+    const document = readJsonFile(file);
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+      throw new CliError('INVALID_JSON', `${file} holds JSON but not an object; imaging documents are JSON objects`);
+    }
+    const before = json ? null : await currentDocumentDigest(api, historyField, id);
+    const res = await api.request('PUT', `/admin/imaging/${route}/${enc(id)}`, { json: document });
+    if (json) return printJson(res.body ?? {});
+    print(said(`${what} ${id}`, outcomeOf(res.status, before === res.body.sha256), IMAGING_SEES_IT));
+  };
+}
 
 const PAGE_OPTIONS: Record<string, OptionSpec> = {
   limit: { type: 'string', valueName: 'N', description: 'items per page, 1–500 (default 50)' },
@@ -208,17 +268,11 @@ export const COMMANDS: Command[] = [
       const patch = parseSettingAssignments(args);
       const ifMatch = options['if-match'] as string | undefined;
       if (ifMatch !== undefined && !/^\d+$/.test(ifMatch)) throw new UsageError(`--if-match is a version number, not "${ifMatch}"`);
+      const headers: Record<string, string> = ifMatch ? { 'if-match': `"${ifMatch}"` } : {};
       const before = json ? undefined : (await api.request('GET', '/admin/settings')).body;
-      const res = await api.request('PATCH', '/admin/settings', {
-        json: patch,
-        contentType: 'application/merge-patch+json',
-        headers: ifMatch ? { 'if-match': `"${ifMatch}"` } : {},
-      });
+      const res = await api.request('PATCH', '/admin/settings', { json: patch, contentType: 'application/merge-patch+json', headers });
       if (json) return printJson(res.body);
-      if (before && res.body.version === before.version) return print(`No change: the settings already had these values (version ${res.body.version}).`);
-      print(`Settings changed to version ${res.body.version}:`);
-      const changed = Object.keys(patch).filter((key) => JSON.stringify(before?.settings[key]) !== JSON.stringify(res.body.settings[key]));
-      print(formatFields(changed.map((key) => [key, `${formatValue(before?.settings[key])} → ${formatValue(res.body.settings[key])}`])));
+      printSettingsChange(before, res.body, Object.keys(patch));
     },
   },
   {
@@ -259,15 +313,17 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'replace the device CA set with the certificates in a PEM bundle (1–10 CA certificates)',
-    run: exchange(
-      'PUT',
-      () => '/admin/device-ca',
-      (body) => {
-        print(`Device CA set replaced (${body.certificates.length} certificate${body.certificates.length === 1 ? '' : 's'}); check-ins use it within 5 s.`);
-        printCertificates(body.certificates, '');
-      },
-      ({ args }) => ({ certificates: readText(args[0], 'PEM file') }),
-    ),
+    async run({ api, json, args }) {
+      const certificates = readText(args[0], 'PEM file');
+      const before: any[] = json ? [] : (await api.request('GET', '/admin/device-ca')).body.certificates;
+      const res = await api.request('PUT', '/admin/device-ca', { json: { certificates } });
+      if (json) return printJson(res.body);
+      const after: any[] = res.body.certificates;
+      const fingerprints = (list: any[]) => list.map((c) => c.sha256).join(',');
+      const outcome: Outcome = before.length === 0 ? 'created' : outcomeOf(res.status, fingerprints(before) === fingerprints(after));
+      print(said(`Device CA set (${after.length} certificate${after.length === 1 ? '' : 's'})`, outcome));
+      printCertificates(after, '');
+    },
   },
   {
     words: ['device-ca', 'list'],
@@ -283,7 +339,14 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'register the server certificate devices see (the first certificate of the PEM file)',
-    run: exchange('PUT', () => '/admin/server-certificate', printFieldsOf, ({ args }) => ({ certificate: readText(args[0], 'PEM file') })),
+    async run({ api, json, args }) {
+      const certificate = readText(args[0], 'PEM file');
+      const before = json ? undefined : await api.find('/admin/server-certificate');
+      const res = await api.request('PUT', '/admin/server-certificate', { json: { certificate } });
+      if (json) return printJson(res.body);
+      print(said('Server certificate', before ? outcomeOf(res.status, before.sha256 === res.body.sha256) : 'created'));
+      printFieldsOf(res.body);
+    },
   },
   {
     words: ['server-cert', 'show'],
@@ -306,8 +369,10 @@ export const COMMANDS: Command[] = [
         throw new CliError('FILE_UNREADABLE', `cannot read ${args[0]} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       }
       const password = await obtainPassword({ passwordFile: options['password-file'] as string | undefined, prompt: `Password for ${args[0]}: ` });
+      const before = json ? undefined : await api.find('/admin/push-certificate');
       const res = await api.request('PUT', '/admin/push-certificate', { json: { p12, password } });
       if (json) return printJson(res.body);
+      print(said('Push certificate', before ? outcomeOf(res.status, before.sha256 === res.body.sha256) : 'created'));
       printPushCertificate(res.body);
     },
   },
@@ -319,7 +384,7 @@ export const COMMANDS: Command[] = [
   {
     words: ['push-cert', 'delete'],
     summary: 'delete the push certificate (refused while pushNotifications is true)',
-    run: removal(() => '/admin/push-certificate', () => 'Push certificate deleted.'),
+    run: removal(() => '/admin/push-certificate', () => `Push certificate deleted; ${CHECKINS_SEE_IT}.`),
   },
   {
     words: ['packages', 'add'],
@@ -348,9 +413,10 @@ export const COMMANDS: Command[] = [
       if (options.sha256 !== undefined) checksum = { type: 'SHA_256', value: options.sha256 as string };
       if (options.md5 !== undefined) checksum = { type: 'MD5', value: options.md5 as string };
       if (options.file !== undefined) checksum = { type: 'SHA_512', value: await sha512OfFile(options.file as string) };
+      const before = json ? undefined : await api.find(`/admin/packages/${enc(args[0])}`);
       const res = await api.request('PUT', `/admin/packages/${enc(args[0])}`, { json: { name, checksum } });
       if (json) return printJson(res.body);
-      print(`Package ${res.body.packageId} registered.`);
+      print(said(`Package ${res.body.packageId}`, outcomeOf(res.status, before?.updatedAt === res.body.updatedAt)));
       printPackages([res.body]);
     },
   },
@@ -381,7 +447,7 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'remove a registered package',
-    run: removal(({ args }) => `/admin/packages/${enc(args[0])}`, ({ args }) => `Package ${args[0]} deleted.`),
+    run: removal(({ args }) => `/admin/packages/${enc(args[0])}`, ({ args }) => `Package ${args[0]} deleted; ${CHECKINS_SEE_IT}.`),
   },
   {
     words: ['revoke'],
@@ -395,9 +461,12 @@ export const COMMANDS: Command[] = [
       const reason = options.reason as string | undefined;
       if (!reason) throw new UsageError('--reason is required');
       const sha256 = fingerprintOf(args[0]);
+      const before = json ? undefined : (await api.request('GET', '/admin/revocations')).body.items.find((r: any) => r.sha256 === sha256);
       const res = await api.request('PUT', `/admin/revocations/${sha256}`, { json: { reason } });
       if (json) return printJson(res.body);
-      print(`Revoked ${res.body.sha256} (${res.body.reason}); check-ins refuse it within 5 s.`);
+      const outcome = outcomeOf(res.status, before?.revokedAt === res.body.revokedAt);
+      if (outcome === 'unchanged') return print(`${res.body.sha256} was already revoked for this reason; nothing changed.`);
+      print(`Revoked ${res.body.sha256} (${res.body.reason}${outcome === 'replaced' ? ', a new reason' : ''}); check-ins refuse it within 5 s.`);
     },
   },
   {
@@ -409,7 +478,7 @@ export const COMMANDS: Command[] = [
     async run({ api, json, args }) {
       const sha256 = fingerprintOf(args[0]);
       await api.request('DELETE', `/admin/revocations/${sha256}`);
-      if (!json) print(`Revocation of ${sha256} lifted.`);
+      if (!json) print(`Revocation of ${sha256} lifted; ${CHECKINS_SEE_IT}.`);
     },
   },
   {
@@ -443,7 +512,8 @@ export const COMMANDS: Command[] = [
       const [deviceId, ...violations] = args;
       const res = await api.request('PUT', `/admin/exemptions/${enc(deviceId)}`, { json: { violations, until, reason } });
       if (json) return printJson(res.body);
-      print(`Device ${res.body.deviceId} exempted from ${res.body.violations.join(', ')} until ${res.body.until}; check-ins see it within 5 s.`);
+      const exemption = `from ${res.body.violations.join(', ')} until ${res.body.until}; ${CHECKINS_SEE_IT}.`;
+      print(res.status === 201 ? `Device ${res.body.deviceId} exempted ${exemption}` : `Exemption of ${res.body.deviceId} replaced: exempted ${exemption}`);
     },
   },
   {
@@ -452,7 +522,7 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: "remove a device's exemption",
-    run: removal(({ args }) => `/admin/exemptions/${enc(args[0])}`, ({ args }) => `Exemption of ${args[0]} removed.`),
+    run: removal(({ args }) => `/admin/exemptions/${enc(args[0])}`, ({ args }) => `Exemption of ${args[0]} removed; ${CHECKINS_SEE_IT}.`),
   },
   {
     words: ['exemptions'],
@@ -545,7 +615,8 @@ export const COMMANDS: Command[] = [
       const password = await obtainPassword({ passwordFile: options['password-file'] as string | undefined, prompt: `New password for ${args[0]}: `, confirm: true });
       const res = await api.request('PUT', `/admin/imaging/accounts/${enc(args[0])}`, { json: { password } });
       if (json) return printJson(res.body ?? {});
-      print(`Imaging account ${args[0]} saved.`);
+      // A password is never the same twice once hashed (a new salt each time): replacing one always changes it.
+      print(`Imaging account ${args[0]} ${res.status === 201 ? 'created' : 'replaced (new password)'}; ${IMAGING_SEES_IT}.`);
     },
   },
   {
@@ -554,16 +625,14 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'delete an imaging account',
-    run: removal(({ args }) => `/admin/imaging/accounts/${enc(args[0])}`, ({ args }) => `Imaging account ${args[0]} deleted.`),
+    run: removal(({ args }) => `/admin/imaging/accounts/${enc(args[0])}`, ({ args }) => `Imaging account ${args[0]} deleted; ${IMAGING_SEES_IT}.`),
   },
   {
     words: ['imaging', 'account', 'list'],
     summary: 'list the imaging accounts',
     run: exchange('GET', () => '/admin/imaging/accounts', (body) => {
-      const items: any[] = Array.isArray(body?.items) ? body.items : [];
-      if (items.length === 0) return print('No imaging accounts.');
-      const columns = [...new Set(items.flatMap((item) => Object.keys(item)))];
-      print(formatTable(columns.map((c) => c.toUpperCase()), items.map((item) => columns.map((c) => formatValue(item[c])))));
+      if (body.items.length === 0) return print('No imaging accounts.');
+      print(formatTable(['USER', 'CREATED AT', 'UPDATED AT', 'BY'], body.items.map((a: any) => [a.username, a.createdAt, a.updatedAt, a.updatedBy])));
     }),
   },
   {
@@ -572,7 +641,7 @@ export const COMMANDS: Command[] = [
     minArgs: 2,
     maxArgs: 2,
     summary: 'store a prestage (a JSON object of at most 32 KiB)',
-    run: exchange('PUT', ({ args }) => `/admin/imaging/prestages/${enc(args[0])}`, (_body, { args }) => print(`Prestage ${args[0]} stored.`), ({ args }) => readJsonFile(args[1])),
+    run: putImagingDocument('PreStage', 'prestages', 'imagingPrestages'),
   },
   {
     words: ['imaging', 'prestage', 'delete'],
@@ -580,7 +649,7 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'delete a prestage',
-    run: removal(({ args }) => `/admin/imaging/prestages/${enc(args[0])}`, ({ args }) => `Prestage ${args[0]} deleted.`),
+    run: removal(({ args }) => `/admin/imaging/prestages/${enc(args[0])}`, ({ args }) => `PreStage ${args[0]} deleted; ${IMAGING_SEES_IT}.`),
   },
   {
     words: ['imaging', 'autorun', 'put'],
@@ -588,7 +657,7 @@ export const COMMANDS: Command[] = [
     minArgs: 2,
     maxArgs: 2,
     summary: 'store the autorun data of a device (a JSON object of at most 32 KiB)',
-    run: exchange('PUT', ({ args }) => `/admin/imaging/autorun/${enc(args[0])}`, (_body, { args }) => print(`Autorun data for ${args[0]} stored.`), ({ args }) => readJsonFile(args[1])),
+    run: putImagingDocument('Autorun data for', 'autorun', 'imagingAutorun'),
   },
   {
     words: ['imaging', 'autorun', 'delete'],
@@ -596,7 +665,7 @@ export const COMMANDS: Command[] = [
     minArgs: 1,
     maxArgs: 1,
     summary: 'delete the autorun data of a device',
-    run: removal(({ args }) => `/admin/imaging/autorun/${enc(args[0])}`, ({ args }) => `Autorun data for ${args[0]} deleted.`),
+    run: removal(({ args }) => `/admin/imaging/autorun/${enc(args[0])}`, ({ args }) => `Autorun data for ${args[0]} deleted; ${IMAGING_SEES_IT}.`),
   },
 ];
 

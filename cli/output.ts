@@ -27,12 +27,13 @@ export function formatValue(value: unknown, options: { shortenFingerprints?: boo
 }
 
 /**
- * Shortens what the history holds as values: a SHA-256 fingerprint (`deviceCa`, certificates, `revocations`) and the
- * digest of a package value (`packages`: `"office SHA_512:<128 hex>"` → `"office SHA_512:ab12…"`) to 16 hex digits.
+ * Shortens what the history holds as values to 16 hex digits: a SHA-256 fingerprint (`deviceCa`, certificates,
+ * `revocations`), the digest of a package value (`packages`: `"office SHA_512:<128 hex>"` → `"office SHA_512:ab12…"`)
+ * and of an imaging document (`imagingPrestages`: `"lab sha256:<64 hex>"` → `"lab sha256:ab12…"`).
  */
 export function shortenFingerprint(text: string): string {
   if (/^[0-9a-f]{64}$/.test(text)) return `${text.slice(0, 16)}…`;
-  return text.replace(/\b((?:MD5|SHA_256|SHA_512):)([0-9a-f]{16})[0-9a-f]+$/, '$1$2…');
+  return text.replace(/\b((?:MD5|SHA_256|SHA_512|sha256):)([0-9a-f]{16})[0-9a-f]+$/, '$1$2…');
 }
 
 export function printJson(value: unknown): void {

@@ -12,8 +12,15 @@ const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
 const ENVIRONMENT = [
   'Environment:',
   '  TOLLGATE_URL    the Tollgate API (default http://127.0.0.1:$PORT, PORT 3000: `npm start`)',
-  '  TOLLGATE_TOKEN  an admin bearer token (default: the one `npm start` saved in ${DATA_DIR:-.data}/admin-token)',
+  '  TOLLGATE_TOKEN  an admin bearer token (default: the one `npm start` saved in $DATA_DIR/admin-token,',
+  '                  DATA_DIR .data, looked for from this folder and from the project folder)',
 ].join('\n');
+
+/** Control characters (a newline quoted from a file, say) written as escapes: every line of output is one line. */
+export function oneLine(text: string): string {
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return text.replace(/[\u0000-\u001f\u007f]/g, (ch) => named[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 function usageLine(command: Command): string {
   const options = command.options && Object.keys(command.options).length > 0 ? ' [options]' : '';
@@ -134,10 +141,10 @@ export async function runCli(argv: string[]): Promise<number> {
     return await main(argv);
   } catch (error) {
     if (error instanceof CliError) {
-      process.stderr.write(`tollgate: ${error.code}: ${error.message}\n`);
+      process.stderr.write([`tollgate: ${error.code}: ${oneLine(error.message)}`, ...error.lines.map((line) => `  ${oneLine(line)}`)].join('\n') + '\n');
       return error.exitCode;
     }
-    process.stderr.write(`tollgate: INTERNAL: ${(error as Error)?.message ?? String(error)}\n`);
+    process.stderr.write(`tollgate: INTERNAL: ${oneLine((error as Error)?.message ?? String(error))}\n`);
     return 1;
   }
 }

@@ -1,12 +1,11 @@
-// The `tollgate` command line driven as a subprocess (node bin/tollgate.mjs …) against the local runner, and, for
-// the imaging commands, against a recording stand-in server (those routes belong to the imaging work).
+// The `tollgate` command line driven as a subprocess (node bin/tollgate.mjs …) against the local runner: what a
+// user reads (stdout, stderr, exit status) for each command, its outcomes and its failures.
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 // Built before the stack sets POWERTOOLS_LOG_LEVEL from serverless.yml, so the run stays quiet.
 import '../../lib/observability.ts';
 import { COMMANDS } from '../../cli/commands.ts';
@@ -16,6 +15,9 @@ import { CertificateFactory, type MadeCertificate, signBody } from '../support/c
 import { call } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 import { OpensslWorkbench, pushSubject } from '../support/pkcs12.ts';
+
+// Every step runs the real binary (node, tsx, a fresh compile): slow on a busy machine, so generous limits.
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const BIN = join(PROJECT_ROOT, 'bin', 'tollgate.mjs');
 const P12_PASSWORD = 'cli p12 password';
@@ -39,7 +41,7 @@ function tollgate(args: string[], options: { env?: Record<string, string | undef
   const env: Record<string, string | undefined> = { ...process.env, TOLLGATE_URL: stack.httpUrl, TOLLGATE_TOKEN: TEST_ADMIN_TOKEN, ...(options.env ?? {}) };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: options.cwd ?? dir, timeout: 20_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { env: env as NodeJS.ProcessEnv, cwd: options.cwd ?? dir, timeout: 120_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
     child.stdin?.end();
@@ -88,7 +90,7 @@ beforeAll(async () => {
   writeFileSync(files.wrongPassword, 'not it\n');
   writeFileSync(files.pkg, 'package bytes '.repeat(1000));
   writeFileSync(files.prestage, JSON.stringify({ name: 'Lab Macs', packages: ['agent'] }));
-  writeFileSync(files.broken, '{ "name": ');
+  writeFileSync(files.broken, 'not json\n');
   stack = await starting;
 });
 
@@ -141,7 +143,7 @@ describe('settings', () => {
   it('settings set types each value (number, enum in any case, list) and reports the changes', async () => {
     const run = await tollgate(['settings', 'set', 'maxClockSkewSeconds=120', 'mode=monitor', 'certificateExpiryAlertDays=30,7', 'requireImagingAuthentication=false']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('Settings changed to version 2:');
+    expect(run.stdout).toContain('Settings changed to version 2; check-ins and imaging use them within 5 s:\n');
     expect(run.stdout).toMatch(/^maxClockSkewSeconds\s+300 → 120$/m);
     expect(run.stdout).toMatch(/^mode\s+ENFORCE → MONITOR$/m);
     const [body, again, violation, stale] = await Promise.all([
@@ -151,12 +153,16 @@ describe('settings', () => {
       tollgate(['settings', 'set', '--if-match', '1', 'mode=ENFORCE']),
     ]);
     expect(body.settings).toMatchObject({ maxClockSkewSeconds: 120, mode: 'MONITOR', certificateExpiryAlertDays: [30, 7], requireImagingAuthentication: false });
-    expect(again.stdout).toContain('No change');
-    // A rule violation: exit 1, the code, and each detail on the same line.
-    expectFailure(violation, 1, 'INVALID_SETTINGS');
-    expect(violation.stderr).toContain('maxClockSkewSeconds: ');
-    expect(violation.stderr).toContain('pushNotifications: ');
+    expect(again.stdout).toBe('Settings unchanged: they already had these values (version 2).\n');
+    // A rule violation: exit 1, then each broken rule on a line of its own, in the CLI's words (no "details").
+    expect(violation.code).toBe(1);
+    expect(violation.stderr.trimEnd().split('\n')).toEqual([
+      'tollgate: INVALID_SETTINGS: nothing was changed; the settings break these rules:',
+      '  pushNotifications: Push notifications need a push certificate; upload one first (tollgate push-cert upload FILE.p12)',
+      '  maxClockSkewSeconds: maxClockSkewSeconds must be an integer from 1 to 86400',
+    ]);
     expectFailure(stale, 1, 'PRECONDITION_FAILED');
+    expect(stale.stderr).toBe('tollgate: PRECONDITION_FAILED: The settings are at version 2, not the version given with --if-match; read them again (tollgate settings get) and retry\n');
     const ok = await tollgate(['settings', 'set', '--if-match', '2', 'mode=ENFORCE']);
     expect(ok.code, ok.stderr).toBe(0);
   });
@@ -188,7 +194,10 @@ describe('trust material', () => {
   it('device-ca set and list; then certificate-based authentication can be turned on', async () => {
     const set = await tollgate(['device-ca', 'set', files.root]);
     expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout.split('\n')[0]).toBe('Device CA set (1 certificate) created; check-ins see the change within 5 s.');
     expect(set.stdout).toContain(root.fingerprint);
+    const again = await tollgate(['device-ca', 'set', files.root]);
+    expect(again.stdout.split('\n')[0]).toBe('Device CA set (1 certificate) unchanged: it already had these values.');
     const [list, enable, notCa, missing] = await Promise.all([
       tollgate(['device-ca', 'list']),
       tollgate(['settings', 'set', 'certificateBasedAuthentication=true']),
@@ -202,6 +211,8 @@ describe('trust material', () => {
   });
 
   it('server-cert set and show; push-cert upload with --password-file, show, and a wrong password', async () => {
+    const none = await tollgate(['push-cert', 'show']);
+    expect(none).toMatchObject({ code: 1, stdout: '', stderr: 'tollgate: NOT_FOUND: No push certificate is stored; upload one with tollgate push-cert upload FILE.p12\n' });
     const [set, upload, wrong] = await Promise.all([
       tollgate(['server-cert', 'set', files.server]),
       tollgate(['push-cert', 'upload', files.p12, '--password-file', files.password]),
@@ -209,7 +220,10 @@ describe('trust material', () => {
     ]);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toMatch(/^selfSigned\s+false$/m);
+    // The local runner registered its own certificate at start: this one replaces it.
+    expect(set.stdout.split('\n')[0]).toBe('Server certificate replaced; check-ins see the change within 5 s.');
     expect(upload.code, upload.stderr).toBe(0);
+    expect(upload.stdout.split('\n')[0]).toBe('Push certificate created; check-ins see the change within 5 s.');
     expect(upload.stdout).toMatch(/^topic\s+com\.apple\.mgmt\.External\./m);
     expect(upload.stdout).not.toContain(P12_PASSWORD);
     expectFailure(wrong, 1, 'INVALID_P12');
@@ -217,6 +231,12 @@ describe('trust material', () => {
     const [server, push] = await Promise.all([json(['server-cert', 'show']), json(['push-cert', 'show'])]);
     expect(server.subject).toBe('CN=cli.example.com');
     expect(push).toMatchObject({ topic: expect.stringMatching(/^com\.apple\.mgmt\./), daysRemaining: expect.any(Number) });
+    const [serverAgain, pushAgain] = await Promise.all([
+      tollgate(['server-cert', 'set', files.server]),
+      tollgate(['push-cert', 'upload', files.p12, '--password-file', files.password]),
+    ]);
+    expect(serverAgain.stdout.split('\n')[0]).toBe('Server certificate unchanged: it already had these values.');
+    expect(pushAgain.stdout.split('\n')[0]).toBe('Push certificate unchanged: it already had these values.');
   });
 
   it('packages add (with --file computing SHA-512, or --sha256), list, show, delete', async () => {
@@ -227,8 +247,20 @@ describe('trust material', () => {
       tollgate(['packages', 'add', 'bare', '--name', 'No checksum']),
     ]);
     for (const run of added) expect(run.code, run.stderr).toBe(0);
+    expect(added.map((run) => run.stdout.split('\n')[0])).toEqual([
+      'Package agent created; check-ins see the change within 5 s.',
+      'Package office created; check-ins see the change within 5 s.',
+      'Package bare created; check-ins see the change within 5 s.',
+    ]);
+    expect(added[0].stdout.split('\n')[1]).toMatch(/^PACKAGE\s+NAME\s+CHECKSUM\s+UPDATED AT\s+BY$/);
+    const [identical, renamed] = await Promise.all([
+      tollgate(['packages', 'add', 'agent', '--name', 'Agent', '--file', files.pkg]),
+      tollgate(['packages', 'add', 'office', '--name', 'Office 2027', '--sha256', 'AB'.repeat(32)]),
+    ]);
+    expect(identical.stdout.split('\n')[0]).toBe('Package agent unchanged: it already had these values.');
+    expect(renamed.stdout.split('\n')[0]).toBe('Package office replaced; check-ins see the change within 5 s.');
     // History values are ids and digests, the digest shortened for the table.
-    const recorded = await tollgate(['settings', 'history', '--limit', '3']);
+    const recorded = await tollgate(['settings', 'history', '--field', 'packages', '--limit', '4']);
     expect(recorded.stdout).toContain(`packages: - → agent SHA_512:${sha512.slice(0, 16)}…`);
     expect(recorded.stdout).toContain(`packages: - → office SHA_256:${'ab'.repeat(8)}…`);
     expect(recorded.stdout).toMatch(/packages: - → bare$/m);
@@ -243,19 +275,26 @@ describe('trust material', () => {
     expect(list.stdout).toMatch(/^bare\s+No checksum\s+-\s/m);
     expect(listed.items.map((p: any) => p.packageId)).toEqual(['agent', 'bare', 'office']);
     expectFailure(badMd5, 1, 'INVALID_REQUEST');
-    expect((await tollgate(['packages', 'delete', 'bare'])).code).toBe(0);
+    expect(await tollgate(['packages', 'delete', 'bare'])).toMatchObject({ code: 0, stdout: 'Package bare deleted; check-ins see the change within 5 s.\n' });
     expectFailure(await tollgate(['packages', 'delete', 'bare']), 1, 'NOT_FOUND');
   });
 
   it('revoke by certificate file, list, unrevoke by fingerprint with colons', async () => {
     const revoke = await tollgate(['revoke', files.device, '--reason', 'Lost in transit']);
     expect(revoke.code, revoke.stderr).toBe(0);
-    expect(revoke.stdout).toContain(device.fingerprint);
+    expect(revoke.stdout).toBe(`Revoked ${device.fingerprint} (Lost in transit); check-ins refuse it within 5 s.\n`);
+    const [sameReason, newReason] = [
+      await tollgate(['revoke', files.device, '--reason', 'Lost in transit']),
+      await tollgate(['revoke', files.device, '--reason', 'Stolen']),
+    ];
+    expect(sameReason.stdout).toBe(`${device.fingerprint} was already revoked for this reason; nothing changed.\n`);
+    expect(newReason.stdout).toBe(`Revoked ${device.fingerprint} (Stolen, a new reason); check-ins refuse it within 5 s.\n`);
+    expect((await tollgate(['revoke', files.device, '--reason', 'Lost in transit'])).code).toBe(0);
     const [list, table] = await Promise.all([json(['revocations']), tollgate(['revocations'])]);
     expect(list.items).toEqual([expect.objectContaining({ sha256: device.fingerprint, reason: 'Lost in transit', revokedBy: 'local-admin' })]);
     expect(table.stdout).toMatch(new RegExp(`^${device.fingerprint}\\s+\\S+\\s+local-admin\\s+Lost in transit$`, 'm'));
     const colons = device.fingerprint.toUpperCase().match(/../g)!.join(':');
-    expect((await tollgate(['unrevoke', colons])).code).toBe(0);
+    expect(await tollgate(['unrevoke', colons])).toMatchObject({ code: 0, stdout: `Revocation of ${device.fingerprint} lifted; check-ins see the change within 5 s.\n` });
     const [after, again] = await Promise.all([json(['revocations']), tollgate(['unrevoke', device.fingerprint])]);
     expect(after.items).toEqual([]);
     expectFailure(again, 1, 'NOT_FOUND');
@@ -265,7 +304,9 @@ describe('trust material', () => {
     const until = new Date(Date.now() + 3_600_000).toISOString();
     const exempt = await tollgate(['exempt', 'CLI-EXEMPT-1', 'CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED', '--until', until, '--reason', 'Battery replaced']);
     expect(exempt.code, exempt.stderr).toBe(0);
-    expect(exempt.stdout).toContain('CLI-EXEMPT-1 exempted from CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED');
+    expect(exempt.stdout).toBe(`Device CLI-EXEMPT-1 exempted from CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED until ${until}; check-ins see the change within 5 s.\n`);
+    const replaced = await tollgate(['exempt', 'CLI-EXEMPT-1', 'CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED', '--until', until, '--reason', 'Battery replaced']);
+    expect(replaced.stdout).toBe(`Exemption of CLI-EXEMPT-1 replaced: exempted from CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED until ${until}; check-ins see the change within 5 s.\n`);
     const [list, table] = await Promise.all([json(['exemptions']), tollgate(['exemptions'])]);
     expect(list.items).toEqual([
       { deviceId: 'CLI-EXEMPT-1', violations: ['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED'], until, reason: 'Battery replaced', createdAt: expect.any(String), createdBy: 'local-admin' },
@@ -273,7 +314,7 @@ describe('trust material', () => {
     expect(table.stdout).toMatch(new RegExp(`^CLI-EXEMPT-1\\s+CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED\\s+${until}\\s+local-admin\\s+Battery replaced$`, 'm'));
     expectFailure(await tollgate(['exempt', 'CLI-EXEMPT-2', 'CLIENT_CERT_MISSING', '--until', until, '--reason', 'no']), 1, 'INVALID_EXEMPTION');
     expectFailure(await tollgate(['exempt', 'CLI-EXEMPT-2', 'CLOCK_SKEW_EXCEEDED', '--reason', 'no']), 2, 'usage');
-    expect((await tollgate(['unexempt', 'CLI-EXEMPT-1'])).stdout).toContain('Exemption of CLI-EXEMPT-1 removed.');
+    expect((await tollgate(['unexempt', 'CLI-EXEMPT-1'])).stdout).toBe('Exemption of CLI-EXEMPT-1 removed; check-ins see the change within 5 s.\n');
     const [after, again] = await Promise.all([json(['exemptions']), tollgate(['unexempt', 'CLI-EXEMPT-1'])]);
     expect(after.items).toEqual([]);
     expectFailure(again, 1, 'NOT_FOUND');
@@ -297,6 +338,13 @@ describe('devices and decisions', () => {
       tollgate(['devices', '--limit', '0']),
       tollgate(['devices', '--next-token', 'tampered']),
     ]);
+    // A token made by hand for this very device and list is refused too: only tokens the API gave out name a page.
+    const handMade = Buffer.from(JSON.stringify({ pk: 'DEVICE#CLI-DEVICE-1', sk: 'x' })).toString('base64url');
+    expect(await tollgate(['decisions', 'CLI-DEVICE-1', '--next-token', handMade])).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/^tollgate: INVALID_REQUEST: .*nextToken.*\n$/),
+    });
     expect(blocked.code, blocked.stderr).toBe(0);
     expect(blocked.stdout).toMatch(/^CLI-DEVICE-1\s+BLOCK\s+\S+\s+cli-c-1\s+SERVER_CERT_NOT_VERIFIED$/m);
     expect(accepted.items).toEqual([]);
@@ -327,17 +375,22 @@ describe('configuration and failures', () => {
       mkdirSync(join(home, 'state'));
       writeFileSync(join(home, 'state', 'admin-token'), `${TEST_ADMIN_TOKEN}\n`);
       const port = new URL(stack.httpUrl).port;
-      const [run, absolute, noToken, wrongToken, unreachable] = await Promise.all([
+      // A second terminal in another folder, with DATA_DIR as `npm start` got it (relative to the project folder).
+      const fromProject = relative(PROJECT_ROOT, join(home, 'state'));
+      const [run, absolute, otherFolder, noToken, wrongToken, unreachable] = await Promise.all([
         tollgate(['--json', 'settings', 'get'], { cwd: home, env: { TOLLGATE_URL: undefined, TOLLGATE_TOKEN: undefined, PORT: port, DATA_DIR: 'state' } }),
         tollgate(['--json', 'settings', 'get'], { cwd: dir, env: { TOLLGATE_TOKEN: undefined, DATA_DIR: join(home, 'state') } }),
-        tollgate(['settings', 'get'], { cwd: home, env: { TOLLGATE_TOKEN: undefined, DATA_DIR: undefined } }),
+        tollgate(['--json', 'settings', 'get'], { cwd: dir, env: { TOLLGATE_TOKEN: undefined, DATA_DIR: fromProject } }),
+        tollgate(['settings', 'get'], { cwd: home, env: { TOLLGATE_TOKEN: undefined, DATA_DIR: join(home, 'nothing-here') } }),
         tollgate(['settings', 'get'], { env: { TOLLGATE_TOKEN: 'wrong' } }),
         tollgate(['settings', 'get'], { env: { TOLLGATE_URL: 'http://127.0.0.1:9' } }),
       ]);
       expect(run.code, run.stderr).toBe(0);
       expect(JSON.parse(run.stdout).version).toBeGreaterThan(1);
       expect(absolute.code, absolute.stderr).toBe(0);
+      expect(otherFolder.code, otherFolder.stderr).toBe(0);
       expectFailure(noToken, 1, 'NO_TOKEN');
+      expect(noToken.stderr).toContain(`TOLLGATE_TOKEN is not set, and there is no token saved by \`npm start\` in ${join(home, 'nothing-here', 'admin-token')} (DATA_DIR=${join(home, 'nothing-here')})`);
       expectFailure(wrongToken, 1, 'UNAUTHENTICATED');
       expectFailure(unreachable, 1, 'UNREACHABLE');
     } finally {
@@ -347,76 +400,45 @@ describe('configuration and failures', () => {
 });
 
 describe('imaging commands', () => {
-  it('work against the imaging admin routes of the local runner', async () => {
+  it('accounts: created, then a new password; the list has the same headers as every table', async () => {
     const passwordFile = join(dir, 'lab-imager-password.txt');
     writeFileSync(passwordFile, 'correct horse battery staple\n');
-    const set = await tollgate(['imaging', 'account', 'set', 'lab-imager', '--password-file', passwordFile]);
-    expect(set.code, set.stderr).toBe(0);
-    const [list, prestage] = await Promise.all([json(['imaging', 'account', 'list']), tollgate(['imaging', 'prestage', 'put', 'lab', files.prestage])]);
+    const created = await tollgate(['imaging', 'account', 'set', 'lab-imager', '--password-file', passwordFile]);
+    expect(created).toMatchObject({ code: 0, stdout: 'Imaging account lab-imager created; imaging clients get it on their next request.\n' });
+    const changed = await tollgate(['imaging', 'account', 'set', 'lab-imager', '--password-file', passwordFile]);
+    expect(changed.stdout).toBe('Imaging account lab-imager replaced (new password); imaging clients get it on their next request.\n');
+    const [table, list] = await Promise.all([tollgate(['imaging', 'account', 'list']), json(['imaging', 'account', 'list'])]);
+    expect(table.stdout).toMatch(/^USER\s+CREATED AT\s+UPDATED AT\s+BY\n/);
+    expect(table.stdout).toMatch(/^lab-imager\s+\S+Z\s+\S+Z\s+local-admin$/m);
     expect(list.items).toEqual([expect.objectContaining({ username: 'lab-imager' })]);
     expect(JSON.stringify(list)).not.toContain('correct horse');
-    expect(prestage.code, prestage.stderr).toBe(0);
-    const removed = await Promise.all([tollgate(['imaging', 'prestage', 'delete', 'lab']), tollgate(['imaging', 'account', 'delete', 'lab-imager'])]);
-    for (const run of removed) expect(run.code, run.stderr).toBe(0);
+    expect((await tollgate(['imaging', 'account', 'delete', 'lab-imager'])).stdout).toBe('Imaging account lab-imager deleted; imaging clients get it on their next request.\n');
     expectFailure(await tollgate(['imaging', 'account', 'delete', 'lab-imager']), 1, 'NOT_FOUND');
   });
-});
 
-describe('imaging commands (against a recording stand-in, to see exactly what is sent)', () => {
-  let server: Server;
-  let url: string;
-  const requests: { method: string; url: string; auth?: string; contentType?: string; body: any }[] = [];
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, contentType: req.headers['content-type'], body: text ? JSON.parse(text) : undefined });
-        if (req.method === 'GET') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [{ username: 'imager', updatedAt: '2026-11-25T00:00:00.000Z' }] }));
-        if (req.method === 'DELETE') return res.writeHead(204).end();
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true }));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  it.each([
+    ['prestage', 'lab', 'PreStage lab', 'imagingPrestages'],
+    ['autorun', 'C02IMG1', 'Autorun data for C02IMG1', 'imagingAutorun'],
+  ])('%s put: created, the same document again unchanged (no history line), a changed one replaced', async (kind, id, what, field) => {
+    const changedFile = join(dir, `${kind}-changed.json`);
+    writeFileSync(changedFile, JSON.stringify({ name: 'Lab Macs', packages: ['agent', 'office'] }));
+    const created = await tollgate(['imaging', kind, 'put', id, files.prestage]);
+    expect(created).toMatchObject({ code: 0, stdout: `${what} created; imaging clients get it on their next request.\n` });
+    const same = await tollgate(['imaging', kind, 'put', id, files.prestage]);
+    expect(same).toMatchObject({ code: 0, stdout: `${what} unchanged: it already had these values.\n` });
+    const history = await json(['settings', 'history', '--field', field]);
+    expect(history.items).toHaveLength(1);
+    const changed = await tollgate(['imaging', kind, 'put', id, changedFile]);
+    expect(changed).toMatchObject({ code: 0, stdout: `${what} replaced; imaging clients get it on their next request.\n` });
+    // The history table shortens the documents' digests.
+    const table = await tollgate(['settings', 'history', '--field', field, '--limit', '1']);
+    expect(table.stdout).toMatch(new RegExp(`${field}: ${id} sha256:[0-9a-f]{16}… → ${id} sha256:[0-9a-f]{16}…$`, 'm'));
+    expect((await tollgate(['imaging', kind, 'delete', id])).stdout).toBe(`${what} deleted; imaging clients get it on their next request.\n`);
   });
 
-  afterAll(async () => {
-    await new Promise((r) => server?.close(r));
-  });
-
-  it('send the right requests', async () => {
-    const env = { env: { TOLLGATE_URL: url } };
-    const passwordFile = join(dir, 'imaging-password.txt');
-    writeFileSync(passwordFile, 'a long imaging password\n');
-    const runs = await Promise.all([
-      tollgate(['imaging', 'account', 'set', 'imager', '--password-file', passwordFile], env),
-      tollgate(['imaging', 'account', 'delete', 'imager'], env),
-      tollgate(['imaging', 'account', 'list'], env),
-      tollgate(['imaging', 'prestage', 'put', 'lab', files.prestage], env),
-      tollgate(['imaging', 'prestage', 'delete', 'lab'], env),
-      tollgate(['imaging', 'autorun', 'put', 'C02IMG1', files.prestage], env),
-      tollgate(['imaging', 'autorun', 'delete', 'C02IMG1'], env),
-    ]);
-    for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    expect(runs[2].stdout).toMatch(/^USERNAME\s+UPDATEDAT$/m);
-    expect(runs[2].stdout).toMatch(/^imager\s+2026-11-25/m);
-    const key = (r: { method: string; url: string }) => `${r.url} ${r.method}`;
-    const seen = requests.map(({ method, url: u, body }) => ({ method, url: u, body })).sort((x, y) => key(x).localeCompare(key(y)));
-    expect(seen).toEqual([
-      { method: 'GET', url: '/admin/imaging/accounts', body: undefined },
-      { method: 'DELETE', url: '/admin/imaging/accounts/imager', body: undefined },
-      { method: 'PUT', url: '/admin/imaging/accounts/imager', body: { password: 'a long imaging password' } },
-      { method: 'DELETE', url: '/admin/imaging/autorun/C02IMG1', body: undefined },
-      { method: 'PUT', url: '/admin/imaging/autorun/C02IMG1', body: { name: 'Lab Macs', packages: ['agent'] } },
-      { method: 'DELETE', url: '/admin/imaging/prestages/lab', body: undefined },
-      { method: 'PUT', url: '/admin/imaging/prestages/lab', body: { name: 'Lab Macs', packages: ['agent'] } },
-    ]);
-    expect(requests.every((r) => r.auth === `Bearer ${TEST_ADMIN_TOKEN}`)).toBe(true);
-    expect(requests.find((r) => r.method === 'PUT')!.contentType).toBe('application/json');
-    expectFailure(await tollgate(['imaging', 'prestage', 'put', 'lab', files.broken], env), 1, 'INVALID_JSON');
-    expectFailure(await tollgate(['imaging', 'account', 'set', 'imager'], env), 2, 'usage');
+  it('a file that is not JSON: one line, the parser\'s quote of the file escaped', async () => {
+    const run = await tollgate(['imaging', 'prestage', 'put', 'lab', files.broken]);
+    expectFailure(run, 1, 'INVALID_JSON');
+    expect(run.stderr).toContain('"not json\\n" is not valid JSON');
   });
 });

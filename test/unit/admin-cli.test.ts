@@ -2,8 +2,12 @@
 // (test/e2e/cli.test.ts drives the real binary against the local runner.)
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { COMMANDS } from '../../cli/commands.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adminTokenFiles, PROJECT_ROOT } from '../../cli/client.ts';
 import { formatValue, shortenFingerprint } from '../../cli/output.ts';
-import { runCli } from '../../cli/run.ts';
+import { oneLine, runCli } from '../../cli/run.ts';
 import { parseSettingAssignments, parseSettingValue } from '../../cli/values.ts';
 
 let stdout: string;
@@ -117,6 +121,8 @@ describe('history values in tables', () => {
     // a package with a checksum: the digest is shortened, the id kept
     [`office SHA_512:${'ab'.repeat(64)}`, `office SHA_512:${'ab'.repeat(8)}…`],
     [`zoom MD5:${'ef'.repeat(16)}`, `zoom MD5:${'ef'.repeat(8)}…`],
+    // an imaging document (imagingPrestages, imagingAutorun): the id kept, its SHA-256 shortened
+    [`lab sha256:${'0a'.repeat(32)}`, `lab sha256:${'0a'.repeat(8)}…`],
     // a package without one, and ids that merely look like hex, stay as they are
     ['bare', 'bare'],
     ['abcdef0123456789abcdef0123456789', 'abcdef0123456789abcdef0123456789'],
@@ -145,5 +151,41 @@ describe('device-ca list', () => {
     expect(stderr.trimEnd().split('\n')).toEqual([
       `WARNING: device CA ${'a'.repeat(64)} (CN=Legacy Root) breaks the rule basic-constraints-critical: its basicConstraints extension is not marked critical. It keeps anchoring device certificates until replaced; upload a conforming CA certificate with tollgate device-ca set.`,
     ]);
+  });
+});
+
+describe('the admin token', () => {
+  it('is looked for in $DATA_DIR/admin-token (DATA_DIR .data) from this folder, then from the project folder', () => {
+    expect(adminTokenFiles({}, '/home/alice/elsewhere')).toEqual(['/home/alice/elsewhere/.data/admin-token', join(PROJECT_ROOT, '.data', 'admin-token')]);
+    expect(adminTokenFiles({ DATA_DIR: 'state' }, '/home/alice/elsewhere')).toEqual(['/home/alice/elsewhere/state/admin-token', join(PROJECT_ROOT, 'state', 'admin-token')]);
+    expect(adminTokenFiles({ DATA_DIR: '/var/tollgate' }, '/home/alice/elsewhere')).toEqual(['/var/tollgate/admin-token']);
+  });
+
+  it('missing: NO_TOKEN names the variables it reads, where it looked, and how to point it at the running stack', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'tollgate-no-token-'));
+    vi.stubEnv('TOLLGATE_TOKEN', '');
+    vi.stubEnv('DATA_DIR', empty);
+    expect(await runCli(['settings', 'get'])).toBe(1);
+    expect(stderr).toBe(
+      `tollgate: NO_TOKEN: no admin token: TOLLGATE_TOKEN is not set, and there is no token saved by \`npm start\` in ${join(empty, 'admin-token')} (DATA_DIR=${empty}). ` +
+        'Set TOLLGATE_TOKEN to an admin token, or DATA_DIR to the data folder of the running `npm start` (and TOLLGATE_URL or PORT to its address)\n',
+    );
+  });
+
+  it('unreachable: says which variables make the address', async () => {
+    expect(await runCli(['settings', 'get'])).toBe(1);
+    expect(stderr).toMatch(
+      /^tollgate: UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:9 \([^)]+\)\. Is `npm start` running\? The address is TOLLGATE_URL, else http:\/\/127\.0\.0\.1:\$PORT \(PORT 3000\); set them to the running stack's\n$/,
+    );
+  });
+});
+
+describe('one line per message', () => {
+  it.each([
+    ['"not json\n" is not valid JSON', '"not json\\n" is not valid JSON'],
+    ['tab\there, return\r, bell\u0007, delete\u007f', 'tab\\there, return\\r, bell\\u0007, delete\\u007f'],
+    ['plain text — with Unicode', 'plain text — with Unicode'],
+  ])('%j → %j', (text, shown) => {
+    expect(oneLine(text)).toBe(shown);
   });
 });
