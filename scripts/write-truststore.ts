@@ -6,7 +6,8 @@
 //   npx tsx scripts/write-truststore.ts --from-pem device-cas.pem [--extra-ca admin-clients-ca.pem]
 //
 // Sources of the device CA set: the config table (DynamoDB, the AWS credentials of the shell), or the admin API
-// (`GET /admin/device-ca`, bearer token in TOLLGATE_ADMIN_TOKEN; used for its PEMs when the response carries them,
+// (`GET /admin/device-ca`, with the admin token the tollgate command line uses: TOLLGATE_TOKEN, else the one `npm start`
+// saved in $DATA_DIR/admin-token; used for its PEMs when the response carries them,
 // else to check that a --from-pem bundle is exactly the set Tollgate trusts), or a PEM bundle file. --extra-ca adds
 // CA certificates for clients that are not devices (admins, imaging clients): mutual TLS is per domain, so every
 // route of the API asks for a client certificate that chains to the truststore.
@@ -18,9 +19,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { adminTokenFromEnv, CliError } from '../cli/client.ts';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
 import { daysRemaining, parseDeviceCaBundle, splitPemBundle } from '../lib/domain/trust-material.ts';
+import { StoreUnavailableError } from '../lib/ports/errors.ts';
 
 /** CAs expiring within this many days are reported (API Gateway refuses clients once a chain's CA has expired). */
 const EXPIRY_WARNING_DAYS = 30;
@@ -89,9 +92,23 @@ export function buildTruststore(deviceCaPems: readonly string[], extraCaBundles:
   return { pem: read.map((r) => r.entry.pem).join(''), entries: read.map((r) => r.entry), warnings };
 }
 
-/** The device CA PEMs stored in the config table (item CONFIG / DEVICE_CA). */
+/**
+ * The device CA PEMs stored in the config table (item CONFIG / DEVICE_CA). A table that does not exist, or that
+ * cannot be read, is a TruststoreError of one line: a configuration error, not something to retry.
+ */
 export async function deviceCasFromDynamoDb(client: DynamoDBClient, configTable: string): Promise<string[]> {
-  return ((await new DynamoDbConfigStore(client, configTable).getDeviceCas()) ?? []).map((c) => c.pem);
+  try {
+    return ((await new DynamoDbConfigStore(client, configTable).getDeviceCas()) ?? []).map((c) => c.pem);
+  } catch (error) {
+    const cause = (error instanceof StoreUnavailableError ? error.cause : error) as { name?: string; message?: string } | undefined;
+    const region = await client.config.region().catch(() => 'the configured region');
+    if (cause?.name === 'ResourceNotFoundException') {
+      throw new TruststoreError(
+        `There is no table "${configTable}" in ${region}: give --table the config table's name (the stack output ConfigTableName, such as tollgate-prod-config) and --region its region`,
+      );
+    }
+    throw new TruststoreError(`Cannot read the config table "${configTable}" in ${region}: ${cause?.name ?? 'Error'}: ${String(cause?.message ?? error).split('\n')[0]}`);
+  }
 }
 
 export interface AdminDeviceCas {
@@ -126,7 +143,8 @@ export function checkSameSet(fromPem: readonly string[], fromApi: AdminDeviceCas
 
 const USAGE = `Usage: tsx scripts/write-truststore.ts (--table <config table> [--region <region>] | --admin-url <url> | --from-pem <file>)
        [--admin-url <url> with --from-pem: check the bundle against GET /admin/device-ca]
-       [--extra-ca <file>]... [--out <file>|-]   (default truststore.pem; token for --admin-url in TOLLGATE_ADMIN_TOKEN)`;
+       [--extra-ca <file>]... [--out <file>|-]   (default truststore.pem)
+The admin token for --admin-url is the one the tollgate command line uses: TOLLGATE_TOKEN, else $DATA_DIR/admin-token.`;
 
 export async function main(argv: string[], env: Record<string, string | undefined> = process.env, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<Truststore> {
   const { values } = parseArgs({
@@ -185,14 +203,24 @@ export async function main(argv: string[], env: Record<string, string | undefine
 }
 
 async function readAdminApi(url: string, env: Record<string, string | undefined>): Promise<AdminDeviceCas> {
-  const token = env.TOLLGATE_ADMIN_TOKEN?.trim();
-  if (!token) throw new TruststoreError('Set TOLLGATE_ADMIN_TOKEN to an admin or auditor token to read the admin API');
+  if (env.TOLLGATE_ADMIN_TOKEN !== undefined && !env.TOLLGATE_TOKEN) {
+    throw new TruststoreError('TOLLGATE_ADMIN_TOKEN is not read: set TOLLGATE_TOKEN instead, the variable every Tollgate tool reads the admin token from');
+  }
+  let token: string;
+  try {
+    token = adminTokenFromEnv(env);
+  } catch (error) {
+    if (error instanceof CliError) throw new TruststoreError(`To read the admin API, ${error.message.replace(/^no admin token: /, 'an admin or auditor token is needed: ')}`);
+    throw error;
+  }
   return deviceCasFromAdminApi(url, token);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof TruststoreError ? error.message : (error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    const wrongUsage = String((error as { code?: string })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+    if (wrongUsage) process.stderr.write(`${(error as Error).message.split('\n')[0]}\n${USAGE}\n`);
+    else process.stderr.write(`${error instanceof TruststoreError ? error.message : (error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = wrongUsage ? 2 : 1;
   });
 }

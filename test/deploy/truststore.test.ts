@@ -3,12 +3,14 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { X509Certificate } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../local/serverless-config.ts';
 import { buildTruststore, deviceCasFromDynamoDb, main, TruststoreError } from '../../scripts/write-truststore.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
 import { createTestTables, type TestTables } from '../support/dynamodb.ts';
@@ -92,6 +94,34 @@ describe('sources', () => {
     expect(fingerprintsOf(buildTruststore(pems).pem)).toEqual([root.fingerprint, issuing.fingerprint]);
   });
 
+  it('a table that does not exist is a one-line configuration error, not "retry shortly"', async () => {
+    await expect(deviceCasFromDynamoDb(tables.client, 'nosuch')).rejects.toThrow(
+      new TruststoreError(
+        'There is no table "nosuch" in us-east-1: give --table the config table\'s name (the stack output ConfigTableName, such as tollgate-prod-config) and --region its region',
+      ),
+    );
+  });
+
+  it('npm run truststore -- --table nosuch prints that one line and exits 1', async () => {
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        join(PROJECT_ROOT, 'node_modules/.bin/tsx'),
+        [join(PROJECT_ROOT, 'scripts/write-truststore.ts'), '--table', 'nosuch', '--region', 'us-east-1', '--out', join(work, 'never.pem')],
+        {
+          cwd: work,
+          env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: tables.endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          timeout: 120_000,
+        },
+        (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'There is no table "nosuch" in us-east-1: give --table the config table\'s name (the stack output ConfigTableName, such as tollgate-prod-config) and --region its region\n',
+    });
+  }, 150_000);
+
   describe('admin API', () => {
     let server: Server;
     let url: string;
@@ -113,7 +143,7 @@ describe('sources', () => {
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     const quiet = () => undefined;
-    const env = { TOLLGATE_ADMIN_TOKEN: 'test-token' };
+    const env = { TOLLGATE_TOKEN: 'test-token' };
 
     it('checks a PEM bundle against the fingerprints GET /admin/device-ca lists, and writes the file', async () => {
       const bundle = join(work, 'device-cas.pem');
@@ -138,8 +168,26 @@ describe('sources', () => {
       expect(fingerprintsOf(readFileSync(out, 'utf8'))).toEqual([root.fingerprint, issuing.fingerprint]);
     });
 
+    it('finds the admin token as the tollgate command line does: TOLLGATE_TOKEN, else the token saved in $DATA_DIR', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-truststore-data-'));
+      writeFileSync(join(dataDir, 'admin-token'), 'test-token\n');
+      withPems = true;
+      const out = join(work, 'saved-token.pem');
+      await main(['--admin-url', url, '--out', out], { DATA_DIR: dataDir }, quiet);
+      expect(fingerprintsOf(readFileSync(out, 'utf8'))).toEqual([root.fingerprint, issuing.fingerprint]);
+    });
+
     it('needs the token, and one source', async () => {
-      await expect(main(['--admin-url', url], {}, quiet)).rejects.toThrow(/TOLLGATE_ADMIN_TOKEN/);
+      const empty = mkdtempSync(join(tmpdir(), 'tollgate-truststore-empty-'));
+      await expect(main(['--admin-url', url], { DATA_DIR: empty }, quiet)).rejects.toThrow(
+        new TruststoreError(
+          `To read the admin API, an admin or auditor token is needed: TOLLGATE_TOKEN is not set, and there is no token saved by \`npm start\` in ${join(empty, 'admin-token')} (DATA_DIR=${empty}). ` +
+            'Set TOLLGATE_TOKEN to an admin token, or DATA_DIR to the data folder of the running `npm start` (and TOLLGATE_URL or PORT to its address)',
+        ),
+      );
+      await expect(main(['--admin-url', url], { TOLLGATE_ADMIN_TOKEN: 'test-token' }, quiet)).rejects.toThrow(
+        new TruststoreError('TOLLGATE_ADMIN_TOKEN is not read: set TOLLGATE_TOKEN instead, the variable every Tollgate tool reads the admin token from'),
+      );
       await expect(main(['--out', join(work, 'y.pem')], env, quiet)).rejects.toThrow(/exactly one source/);
     });
   });
