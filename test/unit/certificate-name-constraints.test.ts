@@ -25,6 +25,9 @@ const CONSTRAINED_CAS: Record<string, Partial<CertificateOptions>> = {
   uri: { nameConstraints: 'critical,permitted;URI:.example.com' },
   dnsNotCritical: { nameConstraints: 'permitted;DNS:example.com' },
   dnsLeadingPeriod: { nameConstraints: 'critical,permitted;DNS:.example.com' },
+  ipv6: { nameConstraints: 'critical,permitted;IP:2001:db8:0:0:0:0:0:0/ffff:ffff:0:0:0:0:0:0' },
+  directoryDeep: { nameConstraints: 'critical,permitted;dirName:nc_deep', extraExtensions: ['[ nc_deep ]', 'O = Acme', 'OU = Macs'] },
+  registeredId: { nameConstraints: 'critical,excluded;RID:1.3.6.1.4.1.55738.9' },
 };
 
 beforeAll(() => {
@@ -112,6 +115,26 @@ describe('name constraints on the path', () => {
     ],
     // …while a certificate with no URI name has nothing the constraint could speak about
     ['uri', 'DNS:mac.example.com', undefined, []],
+    // IPv6: inside 2001:db8::/32 or outside it
+    ['ipv6', 'IP:2001:db8:0:0:0:0:0:1', undefined, []],
+    ['ipv6', 'IP:2001:db9:0:0:0:0:0:1', undefined, ['CLIENT_CERT_UNTRUSTED'], /iPAddress "20010db9000000000000000000000001" is outside the permitted subtrees/],
+    // a subtree of two RDNs (O=Acme, OU=Macs): a subject with only the first of them is not below it
+    ['directoryDeep', undefined, `/O=Acme/OU=Macs/CN=${DEVICE}`, []],
+    ['directoryDeep', undefined, `/O=Acme/CN=${DEVICE}`, ['CLIENT_CERT_UNTRUSTED'], /its directoryName "Acme, C02NAMES0001" is outside the permitted subtrees/],
+    // a DNS name longer than 253 characters is no host name: it cannot be judged, the path fails
+    [
+      'dns',
+      `DNS:${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}.example.com`,
+      undefined,
+      ['CLIENT_CERT_UNTRUSTED'],
+      /its dNSName ".*" is not a host name, so name constraints cannot be judged/,
+    ],
+    // registeredID constraints are not implemented: a registeredID name below them fails the path
+    ['registeredId', 'RID:1.3.6.1.4.1.55738.1', undefined, ['CLIENT_CERT_UNTRUSTED'], /it carries a name of the form registeredID, whose name constraints this verifier cannot judge/],
+    // names of forms nobody constrained pass: an otherName (a UPN) and a registeredID below a DNS constraint,
+    // an otherName below a registeredID constraint
+    ['dns', 'otherName:1.3.6.1.4.1.311.20.2.3;UTF8:mac@example.com, RID:1.3.6.1.4.1.55738.1', undefined, []],
+    ['registeredId', 'otherName:1.3.6.1.4.1.311.20.2.3;UTF8:mac@example.com', undefined, []],
     // name constraints on a presented intermediate must be critical
     ['dnsNotCritical', 'DNS:mac.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /nameConstraints extension is not marked critical/],
     // a DNS subtree with a leading period is not a DNS name: the constraint cannot be applied, the path fails
@@ -122,6 +145,17 @@ describe('name constraints on the path', () => {
     const result = verify(leafBelow(ca, san, subject), cas[ca]);
     expect(codes(result)).toEqual(expected);
     if (reason) expect(reasonsOf(result)).toMatch(reason);
+  });
+
+  it('refuses, as a denial-of-service shape, more names × subtrees than it compares, though every name is permitted', () => {
+    // 260 permitted subtrees × 261 names (the subject and 260 DNS names, all inside example.com) > 65,536 comparisons
+    const subtrees = ['permitted;DNS:example.com', ...Array.from({ length: 259 }, (_, i) => `permitted;DNS:d${i}.example.com`)];
+    const wide = factory.makeIntermediateCa(root, { cn: 'Wide CA', keyType: 'ec256', ...CA_DATES, nameConstraints: `critical,${subtrees.join(',')}` });
+    const names = Array.from({ length: 260 }, (_, i) => `DNS:mac${i}.example.com`).join(', ');
+    const leaf = factory.makeDeviceCertificate(wide, { cn: DEVICE, key: leafKey(), ...LEAF_DATES, extraExtensions: [`subjectAltName = ${names}`] });
+    const result = verify(leaf, wide);
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result)).toMatch(/it carries more names and name constraints than this verifier checks \(a denial-of-service shape\)/);
   });
 
   it('binds CAs below the constrained one too', () => {
