@@ -45,6 +45,9 @@ export interface DeviceStatusStore {
    */
   listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>>;
 
-  /** Every device whose latest check-in is at or after `since` (RFC 3339 UTC), in pages, each device once. */
-  observedSince(since: string): AsyncIterable<ObservedDevicesPage>;
+  /**
+   * Every device whose latest check-in is at or after `since` (RFC 3339 UTC), in pages, each device once. `until` is
+   * the reader's now: a store may split the range to read parts side by side (later check-ins are included too).
+   */
+  observedSince(since: string, until: string): AsyncIterable<ObservedDevicesPage>;
 }

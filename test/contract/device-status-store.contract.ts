@@ -56,7 +56,7 @@ export function deviceStatusStoreContract(name: string, makeStores: () => Promis
       await writer.record(decision({ deviceId: `${run}-a`, evaluatedAt: '2027-04-03T00:00:00.000Z', facts: skewed(3) }), answer);
       await writer.record(decision({ deviceId: `${run}-b`, decision: 'BLOCK', evaluatedAt: '2027-04-02T12:00:00.000Z', facts: skewed(400) }), { statusCode: 403, body: '' });
       const seen = [];
-      for await (const page of statuses.observedSince('2027-04-02T00:00:00.000Z')) seen.push(...page.devices.filter((d) => d.deviceId.startsWith(run)));
+      for await (const page of statuses.observedSince('2027-04-02T00:00:00.000Z', '2027-04-02T06:00:00.000Z')) seen.push(...page.devices.filter((d) => d.deviceId.startsWith(run)));
       expect(seen.sort((x, y) => x.deviceId.localeCompare(y.deviceId))).toEqual([
         { deviceId: `${run}-a`, lastCheckinAt: '2027-04-03T00:00:00.000Z', facts: skewed(3) },
         { deviceId: `${run}-b`, lastCheckinAt: '2027-04-02T12:00:00.000Z', facts: skewed(400) },

@@ -106,8 +106,8 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
     return this.statuses.listDevices(status, limit, nextToken);
   }
 
-  observedSince(since: string): AsyncIterable<ObservedDevicesPage> {
-    return this.statuses.observedSince(since);
+  observedSince(since: string, until: string): AsyncIterable<ObservedDevicesPage> {
+    return this.statuses.observedSince(since, until);
   }
 
   private async readCheckin(checkinId: string): Promise<Record<string, unknown> | undefined> {

@@ -47,7 +47,7 @@ export class InMemoryDecisionStore implements DecisionWriter, DecisionReader, De
     return pageAfter(sorted, (s) => ({ deviceId: s.deviceId, status: s.status, lastCheckinAt: s.lastCheckinAt }), limit, start);
   }
 
-  async *observedSince(since: string): AsyncIterable<ObservedDevicesPage> {
+  async *observedSince(since: string, _until: string): AsyncIterable<ObservedDevicesPage> {
     const devices = [...this.statuses.values()]
       .filter((s) => s.lastCheckinAt >= since)
       .map(({ deviceId, lastCheckinAt, facts }) => ({ deviceId, lastCheckinAt, ...(facts ? { facts: structuredClone(facts) } : {}) }));

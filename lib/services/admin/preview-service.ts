@@ -41,7 +41,7 @@ export class AdminPreviewService {
     const since = new Date(now.getTime() - request.sinceDays * 86_400_000).toISOString();
     const previewer = new ImpactPreviewer({ current: state.stored.settings, proposed, exemptions, now, since });
     let readUnits = 0;
-    for await (const page of this.devices.observedSince(since)) {
+    for await (const page of this.devices.observedSince(since, now.toISOString())) {
       readUnits += page.readUnits ?? 0;
       for (const device of page.devices) if (device.facts) previewer.add(device.deviceId, device.lastCheckinAt, device.facts);
     }
