@@ -184,11 +184,12 @@ function request(value: IdentityCase): { headers: Record<string, string>; body: 
   if (secret !== undefined) headers['x-tollgate-proxy-secret'] = secret;
 
   // What could possibly authenticate: the unaltered certificate (with its intermediate where it needs one), and its
-  // proof — the proxy secret for the proxy header, a valid signature for the signed request.
+  // proof — the proxy secret for the proxy header, a valid signature for the signed request (whichever readable form
+  // the certificate header has: the server also reads PEM text there).
   const certificateSound = entry.mayAuthenticate && value.leafAlteration === 'none' && value.deviceIdIsCn;
   const proxyProves = value.proxySecret === 'right' && ['nginx', 'alb', 'rfc9440', 'rfc9440-chain'].includes(value.proxyForm) && (!entry.needsIntermediate || value.proxyForm === 'rfc9440-chain');
   const signatureProves =
-    value.signature === 'valid' && ['base64', 'base64-spaces'].includes(value.certificateForm) && (!entry.needsIntermediate || ['with-intermediate', 'with-root', 'reversed', 'empty-entries'].includes(value.chain));
+    value.signature === 'valid' && ['base64', 'base64-spaces', 'pem'].includes(value.certificateForm) && (!entry.needsIntermediate || ['with-intermediate', 'with-root', 'reversed', 'empty-entries'].includes(value.chain));
   return { headers, body, mayAuthenticate: certificateSound && (proxyProves || signatureProves), deviceId };
 }
 
