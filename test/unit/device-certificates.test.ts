@@ -61,6 +61,8 @@ beforeAll(() => {
   c.notYetValid = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, notBefore: at('2026-06-01T13:00:00Z'), notAfter: at('2027-06-01T00:00:00Z') });
   c.withinSkew = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, notBefore: at('2026-06-01T12:02:00Z'), notAfter: at('2027-06-01T00:00:00Z') });
   c.wrongCa = f.makeDeviceCertificate(c.otherRoot, { cn: DEVICE, key: ecKey, ...LEAF_DATES });
+  c.twoCns = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, subject: `/CN=${DEVICE}/CN=C02OTHER`, key: ecKey, ...LEAF_DATES });
+  c.fourCns = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, subject: `/CN=${DEVICE}/CN=B/CN=C/CN=D`, key: ecKey, ...LEAF_DATES });
   c.certSignLeaf = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, keyUsage: 'critical,digitalSignature,keyCertSign', ...LEAF_DATES });
   c.wrongCn = f.makeDeviceCertificate(c.rootEc, { cn: 'C02SOMEONEELSE', key: ecKey, ...LEAF_DATES });
   c.serverAuth = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, eku: 'serverAuth', ...LEAF_DATES });
@@ -276,6 +278,15 @@ describe('DeviceCertificateVerifier: violations', () => {
     ['not yet valid, skew setting smaller', () => mtls(c.withinSkew), () => request({ maxClockSkewSeconds: 60 }), { codes: ['CLIENT_CERT_NOT_YET_VALID'] }],
     // CN is another device's
     ['wrong CN', () => mtls(c.wrongCn), () => request(), { codes: ['CLIENT_CERT_DEVICE_MISMATCH'], message: /^The certificate's common name "C02SOMEONEELSE" does not match deviceId "C02XK1JHJG5J"\.$/ }],
+    // two common names, the first of them the device's: which one names the device cannot be told
+    [
+      'two CNs, the first the deviceId',
+      () => mtls(c.twoCns),
+      () => request(),
+      { codes: ['CLIENT_CERT_DEVICE_MISMATCH'], message: /^The certificate has 2 common names \("C02XK1JHJG5J", "C02OTHER"\); it must have exactly one, equal to deviceId "C02XK1JHJG5J"\.$/ },
+    ],
+    // four: the first three are quoted
+    ['four CNs', () => mtls(c.fourCns), () => request(), { codes: ['CLIENT_CERT_DEVICE_MISMATCH'], message: /^The certificate has 4 common names \("C02XK1JHJG5J", "B", "C", …\)/ }],
     // CN matching is exact: case matters
     ['CN differs only in case', () => mtls(c.ec256Leaf), () => request({ deviceId: DEVICE.toLowerCase() }), { codes: ['CLIENT_CERT_DEVICE_MISMATCH'] }],
     // the leaf's fingerprint is revoked
@@ -505,6 +516,8 @@ describe('commonNamesOf', () => {
     ['CN=line\\0Abreak', ['line\nbreak']],
     // two CNs
     ['CN=a\nCN=b', ['a', 'b']],
+    // unescaped spaces around a value are not part of it
+    ['CN=  padded  ', ['padded']],
     // none
     ['O=Acme\nOU=Macs', []],
   ] as Array<[string, string[]]>)('%j', (subject, expected) => {
