@@ -64,6 +64,18 @@ describe('findDeviceCaNonconformance', () => {
       { nameConstraints: 'critical,permitted;IP:10.0.0.0/255.0.255.0' },
       'its name constraints cannot be applied: an iPAddress subtree has a mask that is not a prefix',
     ],
+    // name constraints that name no subtree at all (an empty NameConstraints SEQUENCE)
+    [
+      'name-constraints-malformed',
+      { extraExtensions: ['2.5.29.30 = critical,DER:30:00'] },
+      'its name constraints cannot be applied: it names neither permitted nor excluded subtrees',
+    ],
+    // a permitted subtree with minimum 1 (DNS:a.com), which RFC 5280 forbids
+    [
+      'name-constraints-malformed',
+      { extraExtensions: ['2.5.29.30 = critical,DER:30:0e:a0:0c:30:0a:82:05:61:2e:63:6f:6d:80:01:01'] },
+      'its name constraints cannot be applied: a subtree has a minimum other than 0 or a maximum, which RFC 5280 forbids',
+    ],
     // policy constraints, not critical
     [
       'policy-constraints-critical',

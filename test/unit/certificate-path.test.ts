@@ -478,6 +478,21 @@ describe('attackers: the same certificate in other bytes', () => {
 });
 
 describe('attackers: work', () => {
+  it('gives up, untrusted, when the presented CAs offer more issuers than it checks signatures for', () => {
+    // twelve CAs with one name and one key: every one could have issued every other (over 100 signature checks), and
+    // chained one above another they pass the limit of 8 CAs on a path
+    const key = factory.makeKey('ec256');
+    const root = factory.makeRootCa({ cn: 'Ambiguous Signer', key, ...CA_DATES });
+    const twins = Array.from({ length: 12 }, () => factory.makeIntermediateCa(root, { cn: 'Ambiguous Signer', key, ...CA_DATES }));
+    const leaf = factory.makeDeviceCertificate(twins[0], { cn: DEVICE, ...LEAF_DATES });
+    const result = verifierFor([c.root]).verify(mtls([leaf, ...twins]), request());
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result)).toEqual([
+      'it does not chain to a configured device CA certificate (the path is longer than 8 CA certificates; the presented ' +
+        'certificates offer more candidate issuers than this verifier examines)',
+    ]);
+  });
+
   it('bounds the path search over CAs that share a name and a key, whatever order they could be chained in', () => {
     const key = factory.makeKey('ec256');
     const root = factory.makeRootCa({ cn: 'Ambiguous CA', key, ...CA_DATES });
