@@ -100,6 +100,35 @@ function printSettingsChange(before: any, after: any, fields: string[]): void {
   print(formatFields(changed.map((key) => [key, `${formatValue(before?.settings[key])} → ${formatValue(after.settings[key])}`])));
 }
 
+const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** An impact preview (API.md §3) as a person reads it: the counts, by violation, and the first devices. */
+function printPreview(body: any): void {
+  print(`Impact preview — nothing was changed. ${plural(body.devices, 'device')} seen since ${body.since}:`);
+  print(`  blocked now: ${body.current.blocked}; with the change: ${body.proposed.blocked}`);
+  for (const [group, verb] of [[body.newlyBlocked, 'would block'], [body.newlyAccepted, 'would let in']] as const) {
+    if (group.count === 0) {
+      print(`  ${verb} no ${verb === 'would block' ? 'more ' : ''}devices`);
+      continue;
+    }
+    print(`  ${verb} ${plural(group.count, verb === 'would block' ? 'more device' : 'blocked device')}:`);
+    print(formatFields(Object.entries(group.byViolation).map(([code, count]) => [`    ${code}`, String(count)])));
+    print(formatTable(['DEVICE', 'VIOLATIONS', 'LAST CHECK-IN'], group.devices.map((d: any) => [d.deviceId, d.violations.join(','), d.lastCheckinAt])));
+    if (group.devices.length < group.count) print(`  (the first ${group.devices.length} of ${group.count} by device id; --json for the counts as data)`);
+  }
+}
+
+/** Asks on the terminal; true only for y or yes. */
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await terminal.question(question)).trim());
+  } finally {
+    terminal.close();
+  }
+}
+
 function printCertificates(certificates: { subject: string; notAfter: string; sha256: string }[], empty: string): void {
   if (certificates.length === 0) return print(empty);
   print(formatTable(['SUBJECT', 'NOT AFTER', 'SHA-256'], certificates.map((c) => [c.subject, c.notAfter, c.sha256])));
@@ -262,13 +291,41 @@ export const COMMANDS: Command[] = [
       '  tollgate settings set certificateBasedAuthentication=true',
       '  tollgate settings set sslCertificateVerification=always_except_during_enrollment maxClockSkewSeconds=120',
       '  tollgate settings set certificateExpiryAlertDays=30,14,7',
+      '  tollgate settings set maxClockSkewSeconds=60 --dry-run      # which devices would be blocked; nothing changes',
+      'On a terminal, a change that would block more devices shows the preview and asks before saving (--yes skips).',
     ].join('\n'),
-    options: { 'if-match': { type: 'string', valueName: 'VERSION', description: 'only change the settings if they are still at VERSION (else 412)' } },
+    options: {
+      'if-match': { type: 'string', valueName: 'VERSION', description: 'only change the settings if they are still at VERSION (else 412)' },
+      'dry-run': { type: 'boolean', description: 'change nothing: show which devices the change would block or let in (the impact preview)' },
+      'since-days': { type: 'string', valueName: 'DAYS', description: 'with --dry-run or the confirmation: judge devices seen in the last DAYS days (default 30)' },
+      yes: { type: 'boolean', short: 'y', description: 'save without asking, even when the change would block more devices' },
+    },
     async run({ api, json, args, options }) {
       const patch = parseSettingAssignments(args);
       const ifMatch = options['if-match'] as string | undefined;
       if (ifMatch !== undefined && !/^\d+$/.test(ifMatch)) throw new UsageError(`--if-match is a version number, not "${ifMatch}"`);
+      const sinceDays = options['since-days'] as string | undefined;
+      if (sinceDays !== undefined && !/^\d{1,3}$/.test(sinceDays)) throw new UsageError(`--since-days is a whole number of days from 1 to 365, not "${sinceDays}"`);
       const headers: Record<string, string> = ifMatch ? { 'if-match': `"${ifMatch}"` } : {};
+      const preview = async () =>
+        (await api.request('POST', `/admin/settings/preview${query({ sinceDays })}`, { json: patch, contentType: 'application/merge-patch+json', headers })).body;
+
+      if (options['dry-run']) {
+        const body = await preview();
+        if (json) return printJson(body);
+        return printPreview(body);
+      }
+      // On a terminal, a change that would block more devices is shown and must be confirmed (scripts: --yes, or
+      // no terminal, save as asked).
+      if (!options.yes && !json && process.stdin.isTTY && process.stdout.isTTY) {
+        const body = await preview();
+        if (body.newlyBlocked.count > 0) {
+          printPreview(body);
+          if (!(await confirm(`Save anyway and block ${plural(body.newlyBlocked.count, 'more device')}? [y/N] `))) {
+            throw new CliError('NOT_SAVED', 'nothing was changed (answered no)');
+          }
+        }
+      }
       const before = json ? undefined : (await api.request('GET', '/admin/settings')).body;
       const res = await api.request('PATCH', '/admin/settings', { json: patch, contentType: 'application/merge-patch+json', headers });
       if (json) return printJson(res.body);
