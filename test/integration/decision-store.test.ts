@@ -113,6 +113,7 @@ describe('listDevices', () => {
       lastCheckinAt: '2026-11-26T10:00:00.000Z',
       checkinId: 's-1',
       settingsVersion: 1,
+      facts: decision({}).facts,
     });
     // One device per page, following each nextToken to the end: every accepted device of this file once, most
     // recent first (REC1 and REC3 share a time; REC4 is whichever of its concurrent retries was recorded).
