@@ -1,5 +1,7 @@
-// Small HTTP(S) client for end-to-end tests: real requests, raw status, headers and parsed body.
+// Small HTTP(S) client for end-to-end tests: real requests, raw status, headers and parsed body. Every answer is
+// checked against openapi.yaml (./openapi-responses.ts): a body that disagrees with the document fails the test.
 import { request as httpsRequest } from 'node:https';
+import { checkAgainstOpenApi } from './openapi-responses.ts';
 
 export interface HttpResult {
   status: number;
@@ -25,7 +27,9 @@ export async function call(url: string, init: { method?: string; headers?: Recor
   }
   const response = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body) });
   const text = await response.text();
-  return { status: response.status, headers: Object.fromEntries(response.headers), body: parse(text), text };
+  const result = { status: response.status, headers: Object.fromEntries(response.headers), body: parse(text), text };
+  checkAgainstOpenApi(init.method ?? (body === undefined ? 'GET' : 'POST'), url, result.status, result.headers, text);
+  return result;
 }
 
 /** An HTTPS request presenting a client certificate (mutual TLS), trusting the given server certificate. */
@@ -51,6 +55,12 @@ export function callTls(
           const text = Buffer.concat(chunks).toString('utf8');
           const headers: Record<string, string> = {};
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+          try {
+            checkAgainstOpenApi(options.method ?? 'POST', url, res.statusCode ?? 0, headers, text);
+          } catch (error) {
+            reject(error);
+            return;
+          }
           resolve({ status: res.statusCode ?? 0, headers, body: parse(text), text });
         });
       },
