@@ -55,6 +55,12 @@ function certificateError(run: () => unknown, field: 'certificates' | 'certifica
   throw new Error('expected an HttpError, but nothing was thrown');
 }
 
+/** The same certificate block with one zero byte appended to its DER. */
+const withTrailingByte = (pem: string) => {
+  const der = Buffer.concat([Buffer.from(bodyLines(pem).join(''), 'base64'), Buffer.from([0])]);
+  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
+};
+
 /** Every base64 line of a PEM file (not the BEGIN/END markers). */
 const bodyLines = (pem: string) => pem.split('\n').filter((line) => line.length > 0 && !line.startsWith('-----'));
 
@@ -72,6 +78,10 @@ describe('formatDistinguishedName', () => {
 });
 
 describe('splitPemBundle', () => {
+  it('finds nothing in what is not text', () => {
+    expect(splitPemBundle(undefined as unknown as string)).toEqual([]);
+  });
+
   it('returns every certificate block, normalised, and leaves other blocks and text out', () => {
     const messy =
       'subject=CN=whatever\r\n' +
@@ -129,6 +139,16 @@ describe('parseDeviceCaBundle', () => {
     ['not base64', () => '-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n', /Certificate 1 of 1 is not valid base64/],
     // BEGIN without END
     ['cut off', () => cas[0].pem.split('-----END')[0], /Certificate 1 of 1 is cut off/],
+    // a block left open when the next one begins
+    ['cut off by the next block', () => cas[0].pem.split('-----END')[0] + cas[1].pem, /^Certificate 1 of 2 is cut off/],
+    // RFC 1421 headers inside the block (a legacy encrypted PEM): not the bare base64 of a certificate
+    ['with PEM headers', () => cas[0].pem.replace('-----\n', '-----\nProc-Type: 4,ENCRYPTED\n'), /^Certificate 1 of 1 is not valid base64$/],
+    // a byte after the certificate's DER, which OpenSSL would ignore
+    ['bytes after the DER', () => withTrailingByte(cas[0].pem), /^Certificate 1 of 1 has extra bytes after the certificate$/],
+    // more blocks than are read at all
+    ['51 blocks', () => cas[0].pem.repeat(51), /^The device CA bundle contains 51 PEM blocks; at most 10 certificates are allowed$/],
+    // not text at all (a JSON number where the bundle belongs)
+    ['a number', () => 42 as unknown as string, /contains no PEM certificate/],
     // a leaf (CA:FALSE) after a good CA: named by position and subject
     ['a leaf certificate', () => cas[0].pem + leaf.pem, /^Certificate 2 of 2 \(CN=Leaf Device, O=Example\) is not a CA certificate: it lacks basicConstraints CA:TRUE$/],
   ])('rejects %s', (_name, bundle, message) => {
@@ -250,6 +270,10 @@ describe('describeServerCertificate', () => {
     ['unreadable', () => '-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQh\n-----END CERTIFICATE-----\n', /cannot be read as an X\.509 certificate/],
     // the key pasted with the certificate
     ['certificate plus key', () => issuedServer.pem + serverKey.pem, /^PEM block 2 of 2 is a PRIVATE KEY block/],
+    // not text at all
+    ['a number', () => 42 as unknown as string, /no PEM certificate/],
+    // a byte after the certificate's DER
+    ['bytes after the DER', () => withTrailingByte(issuedServer.pem), /^The server certificate has extra bytes after the certificate$/],
   ])('rejects %s', (_name, pem, message) => {
     const error = certificateError(() => describeServerCertificate(pem()), 'certificate');
     expect(error.message).toMatch(message);
