@@ -36,6 +36,10 @@ function item(status: 'BLOCKED' | 'ACCEPTED', violations: Finding[], checkinId: 
   };
 }
 
+/** A blocked device-status item as the stream carries it, and what is read from it. */
+const BLOCKED_ITEM = { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 'x', violations: [SKEW] };
+const BLOCKED_IMAGE = { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 'x', violations: [SKEW], violationCodes: ['CLOCK_SKEW_EXCEEDED'] };
+
 const image = (raw: Record<string, unknown> | undefined): DeviceStatusImage | undefined => readDeviceStatusImage(raw);
 
 describe('deviceStatusAlert: the transition table', () => {
@@ -144,6 +148,18 @@ describe('alert messages', () => {
       { deviceId: 'D1', status: 'ACCEPTED', checkinId: 'c-1', violations: 'none', lastCheckinAt: 1764093963 },
       { deviceId: 'D1', status: 'ACCEPTED', checkinId: 'c-1', lastCheckinAt: '', violations: [], violationCodes: [] },
     ],
+    [
+      'the exemption that ran out',
+      { ...BLOCKED_ITEM, exemptionExpired: { violations: ['CLOCK_SKEW_EXCEEDED'], until: '2026-11-25T00:00:00Z', reason: 'RMA' } },
+      { ...BLOCKED_IMAGE, exemptionExpired: { violations: ['CLOCK_SKEW_EXCEEDED'], until: '2026-11-25T00:00:00Z', reason: 'RMA' } },
+    ],
+    // an exemption record that is not one is left out, never passed on half read
+    ['an exemption that is a string', { ...BLOCKED_ITEM, exemptionExpired: 'CLOCK_SKEW_EXCEEDED' }, BLOCKED_IMAGE],
+    ['an exemption that is null', { ...BLOCKED_ITEM, exemptionExpired: null }, BLOCKED_IMAGE],
+    ['an exemption without a list of codes', { ...BLOCKED_ITEM, exemptionExpired: { violations: 'CLOCK_SKEW_EXCEEDED', until: 'u', reason: 'r' } }, BLOCKED_IMAGE],
+    ['an exemption with a code that is no string', { ...BLOCKED_ITEM, exemptionExpired: { violations: ['CLOCK_SKEW_EXCEEDED', 7], until: 'u', reason: 'r' } }, BLOCKED_IMAGE],
+    ['an exemption without until', { ...BLOCKED_ITEM, exemptionExpired: { violations: ['CLOCK_SKEW_EXCEEDED'], reason: 'r' } }, BLOCKED_IMAGE],
+    ['an exemption without a reason', { ...BLOCKED_ITEM, exemptionExpired: { violations: ['CLOCK_SKEW_EXCEEDED'], until: 'u', reason: 3 } }, BLOCKED_IMAGE],
     ['an unknown status', { deviceId: 'D1', status: 'PENDING', checkinId: 'c-1' }, undefined],
     ['no deviceId', { status: 'BLOCKED', checkinId: 'c-1' }, undefined],
     ['no checkinId', { deviceId: 'D1', status: 'BLOCKED' }, undefined],
@@ -230,6 +246,8 @@ describe('composeSubject', () => {
     ['whole when it fits', 'Device CA certificate ', 'Device Root', 'expires in 3 days', 'Device CA certificate Device Root expires in 3 days'],
     ['trimmed and with single spaces', '  Server  certificate ', 'tollgate  example ', '  expired on 2026-11-25  ', 'Server certificate tollgate example expired on 2026-11-25'],
     ['exactly 99 characters, kept whole', 'Head ', 'm'.repeat(94), '', `Head ${'m'.repeat(94)}`],
+    ['exactly 99 characters with the space at the start of the middle', 'Head', ` ${'m'.repeat(94)}`, '', `Head ${'m'.repeat(94)}`],
+    ['a head alone, without its trailing space', 'Device CA certificate ', '', '', 'Device CA certificate'],
     ['100 characters: the middle is cut', 'Head ', 'm'.repeat(95), '', `Head ${'m'.repeat(91)}...`],
     ['a middle with leading spaces, cut after trimming', 'Head ', `   ${'m'.repeat(120)}`, '', `Head ${'m'.repeat(91)}...`],
     ['the tail is kept whole when the middle is cut', 'Head ', 'm'.repeat(120), 'and 2 more', `Head ${'m'.repeat(80)}... and 2 more`],
