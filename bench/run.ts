@@ -37,6 +37,16 @@ try {
     packages: Array.from({ length: 20 }, (_, i) => ({ packageId: `pkg-${i}`, checksum: { type: 'SHA_256', value: 'ab'.repeat(32) } })),
   });
   const rawBody = Buffer.from(body);
+  const invalidBody = body.replace(/"ab(ab){31}"\}\}\]/, '"ab"}}]');
+  if (invalidBody === body) throw new Error('the refused body must differ from the accepted one');
+  const refuse = (text: string) => {
+    try {
+      parseCheckin(JSON.parse(text));
+    } catch (error) {
+      return error;
+    }
+    throw new Error('the refused body was accepted');
+  };
   const headers = { 'x-device-certificate': deviceCertificateHeader([device]), 'x-device-signature': signBody(rawBody, device).toString('base64') };
   const headersViaIssuing = {
     'x-device-certificate': deviceCertificateHeader([deviceViaIssuing, issuing]),
@@ -69,6 +79,7 @@ try {
   const baseline = measure('baseline: JSON.parse of the body', () => JSON.parse(body));
   const rows = [
     measure('schema: parseCheckin(JSON.parse(body))', () => parseCheckin(JSON.parse(body))),
+    measure('schema, refused: the same body with its last checksum too short', () => refuse(invalidBody)),
     measure('evaluate, certificate auth off', () => evaluateCheckin(parseCheckin(JSON.parse(body)), { settings: DEFAULT_SETTINGS as Settings, settingsVersion: 1, packages, identity: { way: 'NONE', violations: [] } }, now)),
     measure('evaluate + signed request, warm verifier (chain cached)', judge(() => warmVerifier)),
     measure('evaluate + signed request, COLD leaf (leaf parsed, path validated; CAs parsed before)', judge(() => uncachedVerifier)),
