@@ -37,8 +37,21 @@ export interface RawResponse {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
-/** One request over a kept-alive connection, with nothing normalised by the client (unlike fetch). */
-export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
+/**
+ * One request over a kept-alive connection, with nothing normalised by the client (unlike fetch). A connection the
+ * server closed for idleness just as it was reused (ECONNRESET before any answer) is retried once on a new one, as
+ * HTTP clients do: the server never read that request.
+ */
+export async function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
+  try {
+    return await sendOnce(baseUrl, req);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET' || !(error as { reusedSocket?: boolean }).reusedSocket) throw error;
+    return sendOnce(baseUrl, req);
+  }
+}
+
+function sendOnce(baseUrl: string, req: RawRequest): Promise<RawResponse> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const body = req.body === undefined ? undefined : Buffer.isBuffer(req.body) ? req.body : Buffer.from(req.body, 'utf8');
@@ -69,7 +82,7 @@ export function send(baseUrl: string, req: RawRequest): Promise<RawResponse> {
         res.on('error', reject);
       },
     );
-    outgoing.on('error', reject);
+    outgoing.on('error', (error) => reject(Object.assign(error, { reusedSocket: outgoing.reusedSocket })));
     outgoing.setTimeout(30_000, () => outgoing.destroy(new Error(`${req.method} ${req.path.slice(0, 80)}: no answer within 30 s`)));
     if (body !== undefined) outgoing.write(body);
     outgoing.end();
