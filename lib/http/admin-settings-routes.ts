@@ -1,6 +1,6 @@
 // Admin routes of the settings document (API.md §3 "Settings"): read with its ETag, PUT / PATCH under If-Match, history.
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { parseRfc3339 } from '../domain/checkin.ts';
+import { describeInvalidTimestamp, parseRfc3339 } from '../domain/checkin.ts';
 import { HttpError, ValidationError } from '../domain/errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { StoredSettings } from '../ports/config-store.ts';
@@ -70,7 +70,7 @@ function parseHistoryField(value: string | undefined): string | undefined {
 function parseSince(value: string | undefined): Date | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = parseRfc3339(value);
-  if (ms === undefined) throw new ValidationError(INVALID_REQUEST, 'since must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T00:00:00Z', 'since');
+  if (ms === undefined) throw new ValidationError(INVALID_REQUEST, describeInvalidTimestamp('since', value, '2026-11-25T00:00:00Z'), 'since');
   return new Date(ms);
 }
 

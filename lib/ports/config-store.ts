@@ -99,10 +99,18 @@ export interface HistoryQuery {
   since?: Date;
 }
 
+/** What a history page token is bound to: the query's field and time (a token of another query is refused). */
+export function historyQueryScope(query: Pick<HistoryQuery, 'field' | 'since'>): string {
+  return JSON.stringify([query.field ?? null, query.since?.toISOString() ?? null]);
+}
+
 export interface HistoryReader {
   /** The newest `limit` lines, newest first (lines of the same millisecond: the higher version first). */
   listHistory(limit: number): Promise<HistoryEntry[]>;
-  /** The lines `query` selects, newest first, a page at a time. */
+  /**
+   * The lines `query` selects, newest first, a page at a time. A token is bound to the field and time it was given
+   * for: another query's token throws InvalidPageTokenError.
+   */
   queryHistory(query: HistoryQuery): Promise<Page<HistoryEntry>>;
 }
 

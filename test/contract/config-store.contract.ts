@@ -1,6 +1,7 @@
 // The behaviour every ConfigStore adapter must have (settings, trust material, catalog, history, conditional
 // commits); run against each adapter.
 import { describe, expect, it } from 'vitest';
+import { InvalidPageTokenError } from '../../lib/ports/errors.ts';
 import type { Exemption } from '../../lib/domain/exemptions.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 import type {
@@ -222,6 +223,12 @@ export function configStoreContract(name: string, makeStore: () => Promise<Confi
       expect(await store.queryHistory({ limit: 10, field: 'nothing' })).toEqual({ items: [] });
       expect(await store.queryHistory({ limit: 2 })).toEqual({ items: [line(1, 12, 'packages'), line(1, 11, 'mode')], nextToken: expect.any(String) });
       await expect(store.queryHistory({ limit: 2, nextToken: 'e30' })).rejects.toThrow();
+      // A token continues only the query it came from: another field or time is refused, not silently continued.
+      const { nextToken } = await store.queryHistory({ limit: 1, field: 'mode' });
+      await expect(store.queryHistory({ limit: 1, field: 'packages', nextToken })).rejects.toBeInstanceOf(InvalidPageTokenError);
+      await expect(store.queryHistory({ limit: 1, nextToken })).rejects.toBeInstanceOf(InvalidPageTokenError);
+      await expect(store.queryHistory({ limit: 1, field: 'mode', since: new Date(at(2)), nextToken })).rejects.toBeInstanceOf(InvalidPageTokenError);
+      expect((await store.queryHistory({ limit: 1, field: 'mode', nextToken })).items.map((entry) => entry.changedAt)).toEqual([at(10)]);
     });
 
     it('keeps what it returns apart from what it stores', async () => {

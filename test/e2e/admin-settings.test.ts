@@ -332,6 +332,19 @@ describe('GET /admin/settings/history', () => {
     const second = await admin('GET', `/admin/settings/history?field=maxClockSkewSeconds&since=${encodeURIComponent(since)}&limit=1&nextToken=${first.body.nextToken}`);
     expect(fields(second.body.items)).toEqual(['maxClockSkewSeconds=601']);
     expect(second.body.nextToken).toBeUndefined();
+    // The token continues only the query it came from.
+    const otherField = await admin('GET', `/admin/settings/history?field=mode&since=${encodeURIComponent(since)}&limit=1&nextToken=${first.body.nextToken}`);
+    expect(otherField.status).toBe(400);
+    expect(otherField.body.error).toMatchObject({ code: 'INVALID_REQUEST', field: 'nextToken' });
+  });
+
+  it('says that a well-formed since names no real date', async () => {
+    const res = await admin('GET', '/admin/settings/history?since=2026-02-30T00:00:00Z');
+    expect(res.body.error).toMatchObject({
+      code: 'INVALID_REQUEST',
+      field: 'since',
+      message: 'since 2026-02-30T00:00:00Z names a date that does not exist: February 2026 has 28 days',
+    });
   });
 
   it.each([

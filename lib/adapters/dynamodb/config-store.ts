@@ -6,6 +6,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Checksum } from '../../domain/checkin.ts';
 import type { Exemption } from '../../domain/exemptions.ts';
 import type { Settings } from '../../domain/settings.ts';
+import { historyQueryScope } from '../../ports/config-store.ts';
 import type { CommitOutcome, ConfigCommit, ConfigSnapshot, ConfigStore, HistoryEntry, HistoryQuery, PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
 import type { Page } from '../../ports/page.ts';
 import { decodeStartKey, encodeStartKey } from './pagination.ts';
@@ -155,7 +156,9 @@ export class DynamoDbConfigStore implements ConfigStore {
    * line is never skipped or given twice.
    */
   async queryHistory(query: HistoryQuery): Promise<Page<HistoryEntry>> {
-    let start = decodeStartKey(query.nextToken, ['pk', 'sk'], (key) => key.pk === HISTORY_PK);
+    const scope = historyQueryScope(query);
+    const token = decodeStartKey(query.nextToken, ['pk', 'sk', 'scope'], (key) => key.pk === HISTORY_PK && key.scope === scope);
+    let start: Record<string, AttributeValue> | undefined = token && { pk: token.pk, sk: token.sk };
     const items: { entry: HistoryEntry; key: Record<string, AttributeValue> }[] = [];
     const condition = query.since ? 'pk = :pk AND sk >= :since' : 'pk = :pk';
     const values: Record<string, AttributeValue> = { ':pk': { S: HISTORY_PK } };
@@ -184,7 +187,7 @@ export class DynamoDbConfigStore implements ConfigStore {
     }
     const page = items.slice(0, query.limit);
     const more = items.length > query.limit;
-    return { items: page.map(({ entry }) => entry), nextToken: more ? encodeStartKey(page[page.length - 1].key) : undefined };
+    return { items: page.map(({ entry }) => entry), nextToken: more ? encodeStartKey({ ...page[page.length - 1].key, scope: { S: scope } }) : undefined };
   }
 
   /** One TransactWriteItems: the change, a condition per expectation, the history line (config-transaction.ts). */

@@ -1,5 +1,6 @@
 // In-memory ConfigStore: the DynamoDB adapter's behaviour (the shared contract suite proves it), for fast tests of
 // the admin services. A commit runs to its end before any other call, as a DynamoDB transaction is atomic.
+import { historyQueryScope } from '../../ports/config-store.ts';
 import type { CommitOutcome, ConfigChange, ConfigCommit, ConfigExpectation, ConfigSnapshot, ConfigStore, HistoryEntry, HistoryQuery } from '../../ports/config-store.ts';
 import type { Page } from '../../ports/page.ts';
 import { decodePageToken } from '../page-token.ts';
@@ -72,12 +73,13 @@ export class InMemoryConfigStore implements ConfigStore {
   }
 
   async queryHistory(query: HistoryQuery): Promise<Page<HistoryEntry>> {
-    const start = decodePageToken(query.nextToken, ['position']);
+    const scope = historyQueryScope(query);
+    const start = decodePageToken(query.nextToken, ['position', 'scope'], (key) => key.scope === scope);
     const since = query.since?.toISOString();
     const selected = [...this.history]
       .sort((a, b) => compare(b.position, a.position))
       .filter(({ entry }) => (since === undefined || entry.changedAt >= since) && (query.field === undefined || entry.changes.some((c) => c.field === query.field)));
-    const page = pageAfter(selected, ({ position }) => ({ position }), query.limit, start);
+    const page = pageAfter(selected, ({ position }) => ({ position, scope }), query.limit, start);
     return { items: structuredClone(page.items.map(({ entry }) => entry)), nextToken: page.nextToken };
   }
 
