@@ -100,6 +100,8 @@ beforeAll(() => {
   c.crossDeadEnd = ca(c.otherRoot, 'Cross-signed CA', { key: crossKey });
   c.crossGood = ca(c.root, 'Cross-signed CA', { key: crossKey });
   c.leafViaCross = device(c.crossGood);
+  c.belowCross = ca(c.crossGood, 'Below Cross-signed CA');
+  c.leafBelowCross = device(c.belowCross);
 });
 
 afterAll(() => factory?.cleanup());
@@ -369,6 +371,16 @@ describe('revocation reaches every device below a revoked certificate', () => {
     ['a revoked stored intermediate', () => [c.leafViaInter], () => [c.root, c.inter], () => c.inter, ['CLIENT_CERT_REVOKED']],
     // the root above a stored intermediate is revoked: the intermediate's own path ends at itself, yet it is below
     ['a revoked root above a stored intermediate', () => [c.leafViaInter], () => [c.root, c.inter], () => c.root, ['CLIENT_CERT_REVOKED']],
+    // the root two stored CAs above the one that issued the device
+    ['a revoked root two stored CAs above', () => [c.leafBelowPath1], () => [c.root, c.interPath1, c.belowPath1], () => c.root, ['CLIENT_CERT_REVOKED']],
+    // a stored CA whose issuer is stored twice, cross-signed by two roots: revoking the second root reaches it too
+    [
+      'a revoked root above the second copy of a cross-signed stored CA',
+      () => [c.leafBelowCross],
+      () => [c.root, c.otherRoot, c.crossGood, c.crossDeadEnd, c.belowCross],
+      () => c.otherRoot,
+      ['CLIENT_CERT_REVOKED'],
+    ],
     // a revoked certificate elsewhere changes nothing
     ['an unrelated revoked CA', () => [c.leafViaInter, c.inter], () => [c.root], () => c.otherRoot, []],
   ];
