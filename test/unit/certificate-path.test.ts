@@ -2,7 +2,10 @@
 // pathLenConstraint, critical extensions, the CA key policy, revoked CAs, configured CAs stored before the rules,
 // attackers' chains and the chain cache.
 
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signatureEncodingTwins } from '../../lib/domain/certificate-extensions.ts';
 import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
@@ -321,6 +324,18 @@ describe('path validation: the device certificate itself', () => {
         deviceId: DEVICE,
       },
     ]);
+  });
+
+  it('refuses an X.509 version 1 device certificate (it has no extensions at all)', () => {
+    // `openssl x509 -req` without extensions writes version 1, valid from the real clock for a day
+    const csr = join(factory.dir, 'v1-leaf.csr');
+    const pem = join(factory.dir, 'v1-leaf.pem');
+    execFileSync('openssl', ['req', '-new', '-key', c.leafViaRoot.keyPath, '-subj', `/CN=${DEVICE}`, '-out', csr], { stdio: 'pipe' });
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', c.root.certPath, '-CAkey', c.root.keyPath, '-set_serial', '7', '-days', '1', '-out', pem], { stdio: 'pipe' });
+    const der = new X509Certificate(readFileSync(pem)).raw;
+    const result = verifierFor([c.root]).verify({ way: 'MTLS', chainDer: [der] }, request({ now: new Date() }));
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(result)).toEqual(['it is an X.509 version 1 certificate, not version 3']);
   });
 
   it('compares validity in whole seconds: half a second after notAfter is still notAfter', () => {
