@@ -171,7 +171,7 @@ export function createApiGateway(options: ApiGatewayOptions): Server {
     const started = performance.now();
     let decision: string | undefined;
     res.once('finish', () => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const path = requestUrl(req.url).pathname;
       options.onRequest?.({ method: req.method ?? 'GET', path, status: res.statusCode, decision, ms: performance.now() - started });
     });
     try {
