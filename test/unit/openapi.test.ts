@@ -71,3 +71,22 @@ describe('generated files', () => {
     expect(code).not.toMatch(/\brequire\(|^import /m);
   });
 });
+
+describe('bundles', () => {
+  it('the check-in function bundles the generated validators and no ajv', async () => {
+    const { build } = await import('esbuild');
+    const result = await build({
+      entryPoints: [join(PROJECT_ROOT, 'functions/check-in.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      external: ['@aws-sdk/*'],
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('lib/domain/generated/validators.js');
+    expect(inputs.filter((input) => input.includes('node_modules/ajv'))).toEqual([]);
+  }, 60_000);
+});
