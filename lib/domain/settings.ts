@@ -1,6 +1,6 @@
 // The security settings document: its type, the defaults of a fresh installation, its shape, merge patch and diff.
 import { ValidationError } from './errors.ts';
-import { type SchemaIssue, validateSettings } from './generated/validators.js';
+import { type SchemaIssue, validateSettings, validateSettingsPatch } from './generated/validators.js';
 
 export const SSL_VERIFICATION_VALUES = ['ALWAYS', 'ALWAYS_EXCEPT_DURING_ENROLLMENT', 'NEVER'] as const;
 export const PACKAGE_VALIDATION_VALUES = ['ALWAYS', 'WHEN_CHECKSUM_PRESENT', 'NEVER'] as const;
@@ -101,6 +101,25 @@ export function parseSettingsDocument(input: unknown): Settings {
     settings[field] = Array.isArray(value) ? [...value] : value;
   }
   return settings as unknown as Settings;
+}
+
+/**
+ * Checks the shape of a merge patch of the settings (PATCH, the impact preview) with the validator generated from
+ * schemas/api.ts's SettingsPatch: an object of known settings, none removed (null), each of its type. Throws 400
+ * INVALID_SETTINGS naming the first offending field, in the order sent.
+ */
+export function checkSettingsPatch(patch: unknown): void {
+  if (!isPlainObject(patch)) throw new ValidationError('INVALID_SETTINGS', 'A merge patch of the settings must be a JSON object of the settings to change');
+  if (validateSettingsPatch(patch)) return;
+  for (const [field, value] of Object.entries(patch)) {
+    if (!Object.hasOwn(FIELD_KINDS, field)) throw new ValidationError('INVALID_SETTINGS', `Unknown setting "${field}"`, field);
+    if (value === null) {
+      throw new ValidationError('INVALID_SETTINGS', `${field} cannot be removed (every setting is required); send its new value instead`, field);
+    }
+  }
+  const faulty = new Set((validateSettingsPatch.errors ?? []).map((issue) => issue.instancePath.split('/')[1]));
+  const field = SETTINGS_FIELDS.find((name) => faulty.has(name));
+  throw field === undefined ? new ValidationError('INVALID_SETTINGS', 'The settings patch does not match its schema') : new ValidationError('INVALID_SETTINGS', typeRule(field), field);
 }
 
 // The semantic rules of API.md §3 (what each setting requires of its value and of the trust material) live in
