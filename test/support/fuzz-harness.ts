@@ -189,11 +189,19 @@ export async function fuzz<T>(family: string, arbitrary: fc.Arbitrary<T>, check:
   } catch (error) {
     const replay = `FUZZ_SEED=${FUZZ_SEED} FUZZ_RUNS=${FUZZ_RUNS}`;
     console.error(`fuzz ${family}: FAILED with seed ${FUZZ_SEED} (replay: ${replay} npx vitest run <this file>; FUZZ_SHRINK=true to shrink)`);
-    throw new Error(`fuzz ${family} failed with seed ${FUZZ_SEED} (replay with ${replay}):\n${(error as Error).message.replace(/Counterexample: .{2000,}?\n/, (line) => `${line.slice(0, 2000)}…\n`)}`);
+    throw new Error(`fuzz ${family} failed with seed ${FUZZ_SEED} (replay with ${replay}):\n${shorten((error as Error).message)}`);
   }
   const report = { family, cases: FUZZ_RUNS, seed: FUZZ_SEED, ms: Date.now() - started, statuses };
   console.log(`fuzz ${family}: ${report.cases} cases, seed ${report.seed}, ${report.ms} ms, statuses ${JSON.stringify(statuses)}`);
   return report;
+}
+
+/** A report's lines cut to 2,000 characters each (a counterexample can hold a 64 KiB body). */
+function shorten(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => (line.length > 2000 ? `${line.slice(0, 2000)}…` : line))
+    .join('\n');
 }
 
 export function count(statuses: Record<number, number>, status: number): void {
