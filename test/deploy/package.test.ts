@@ -278,6 +278,19 @@ describe('bundles', () => {
     expect(bundleOf('checkin').sources.some((s) => s.endsWith('lib/domain/evaluate.ts'))).toBe(true);
   });
 
+  it.each(FUNCTION_NAMES)('%s: the AWS SDK from its ES module builds, with credentials read from the environment only', (fn) => {
+    const { sources } = bundleOf(fn);
+    const sdk = sources.filter((s) => /node_modules\/@(aws-sdk|smithy)\//.test(s));
+    expect(sdk.filter((s) => s.includes('/dist-cjs/'))).toEqual([]);
+    expect(sdk.filter((s) => /\/(credential-provider-[^/]+|nested-clients|token-providers)\//.test(s))).toEqual([]);
+    expect(sources.some((s) => s.endsWith('lib/adapters/lambda-credentials.ts'))).toBe(sdk.length > 0);
+  });
+
+  it('check-in: the bundle stays within 560 KB minified (1046 KB with the SDK as CommonJS and the default credential chain)', () => {
+    const { code } = bundleOf('checkin');
+    expect(Buffer.byteLength(code)).toBeLessThan(560_000);
+  });
+
   it('admin bundles node-forge when it opens push certificates (PKCS#12)', () => {
     const admin = bundleOf('admin').sources;
     expect(admin.some((s) => s.endsWith('lib/domain/push-certificate.ts'))).toBe(true);
