@@ -101,12 +101,16 @@ const LEAKS: ReadonlyArray<[string, RegExp]> = [
   ['a private key', /PRIVATE KEY/],
 ];
 
+/** API Gateway's own limit on a request body (the local runner's gateway keeps the same). */
+export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
 /**
- * 431 Request Header Fields Too Large is answered by the HTTP server in front of the functions (Node's 16 KiB header
- * limit locally, API Gateway's own limit in AWS) before any function runs; it has the gateway's body, not ours.
+ * Answers of the HTTP server in front of the functions, given before any function runs and with the gateway's body,
+ * not ours: 431 Request Header Fields Too Large (Node's 16 KiB header limit locally, API Gateway's own in AWS) and
+ * 413 for a body over API Gateway's 10 MiB.
  */
-export function isGatewayRefusal(res: RawResponse): boolean {
-  return res.status === 431;
+export function isGatewayRefusal(res: RawResponse, requestBodyBytes = 0): boolean {
+  return res.status === 431 || (res.status === 413 && requestBodyBytes > GATEWAY_MAX_BODY_BYTES);
 }
 
 /** The one error shape of API.md: code, message, field or details where they apply, the request id. */
