@@ -76,6 +76,12 @@ describe('findDeviceCaNonconformance', () => {
       { extraExtensions: ['2.5.29.30 = critical,DER:30:0e:a0:0c:30:0a:82:05:61:2e:63:6f:6d:80:01:01'] },
       'its name constraints cannot be applied: a subtree has a minimum other than 0 or a maximum, which RFC 5280 forbids',
     ],
+    // an iPAddress subtree of 4 bytes: an address without its mask
+    [
+      'name-constraints-malformed',
+      { extraExtensions: ['2.5.29.30 = critical,DER:30:0a:a0:08:30:06:87:04:0a:00:00:01'] },
+      'its name constraints cannot be applied: an iPAddress subtree is not an address with a mask',
+    ],
     // policy constraints, not critical
     [
       'policy-constraints-critical',

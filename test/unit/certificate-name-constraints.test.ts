@@ -147,13 +147,24 @@ describe('name constraints on the path', () => {
     if (reason) expect(reasonsOf(result)).toMatch(reason);
   });
 
-  it('refuses, as a denial-of-service shape, more names × subtrees than it compares, though every name is permitted', () => {
-    // 260 permitted subtrees × 261 names (the subject and 260 DNS names, all inside example.com) > 65,536 comparisons
-    const subtrees = ['permitted;DNS:example.com', ...Array.from({ length: 259 }, (_, i) => `permitted;DNS:d${i}.example.com`)];
+  it('compares at most 65,536 names × subtrees, and refuses one name more as a denial-of-service shape', () => {
+    // 128 permitted and 128 excluded subtrees; the subject and 255 DNS names inside example.com: exactly 65,536
+    // comparisons, accepted; with a 256th DNS name (65,792) refused, although every name is still permitted
+    const subtrees = [
+      'permitted;DNS:example.com',
+      ...Array.from({ length: 127 }, (_, i) => `permitted;DNS:d${i}.example.com`),
+      ...Array.from({ length: 128 }, (_, i) => `excluded;DNS:x${i}.example.org`),
+    ];
     const wide = factory.makeIntermediateCa(root, { cn: 'Wide CA', keyType: 'ec256', ...CA_DATES, nameConstraints: `critical,${subtrees.join(',')}` });
-    const names = Array.from({ length: 260 }, (_, i) => `DNS:mac${i}.example.com`).join(', ');
-    const leaf = factory.makeDeviceCertificate(wide, { cn: DEVICE, key: leafKey(), ...LEAF_DATES, extraExtensions: [`subjectAltName = ${names}`] });
-    const result = verify(leaf, wide);
+    const leafWith = (count: number) =>
+      factory.makeDeviceCertificate(wide, {
+        cn: DEVICE,
+        key: leafKey(),
+        ...LEAF_DATES,
+        extraExtensions: [`subjectAltName = ${Array.from({ length: count }, (_, i) => `DNS:mac${i}.example.com`).join(', ')}`],
+      });
+    expect(codes(verify(leafWith(255), wide))).toEqual([]);
+    const result = verify(leafWith(256), wide);
     expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
     expect(reasonsOf(result)).toMatch(/it carries more names and name constraints than this verifier checks \(a denial-of-service shape\)/);
   });

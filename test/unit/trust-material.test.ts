@@ -117,6 +117,8 @@ describe('parseDeviceCaBundle', () => {
     ['duplicates', () => [cas[0], cas[1], cas[0], cas[1]].map((c) => c.pem).join(''), 2],
     // 11 blocks but only 10 distinct certificates: counted after dropping duplicates
     ['11 blocks, 10 distinct', () => [...cas.slice(0, 10), cas[3]].map((c) => c.pem).join(''), 10],
+    // 50 blocks, the most that are read: the same CA fifty times is one CA
+    ['50 blocks of one CA', () => cas[0].pem.repeat(50), 1],
     // openssl-style text between blocks and CRLF line ends are tolerated
     ['annotated CRLF bundle', () => `subject=CN=Example Device CA 1\r\n${cas[0].pem.replace(/\n/g, '\r\n')}\r\n# second\r\n${cas[1].pem}`, 2],
   ])('accepts %s', (_name, bundle, count) => {
