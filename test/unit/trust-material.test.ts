@@ -117,6 +117,8 @@ describe('parseDeviceCaBundle', () => {
     ['duplicates', () => [cas[0], cas[1], cas[0], cas[1]].map((c) => c.pem).join(''), 2],
     // 11 blocks but only 10 distinct certificates: counted after dropping duplicates
     ['11 blocks, 10 distinct', () => [...cas.slice(0, 10), cas[3]].map((c) => c.pem).join(''), 10],
+    // markers with a space before their closing dashes, and a space inside a body line (as pasted from a form)
+    ['loosely written markers and body', () => cas[0].pem.replace(/CERTIFICATE-----/g, 'CERTIFICATE -----').replace(/\n(.{10})/, '\n$1 '), 1],
     // 50 blocks, the most that are read: the same CA fifty times is one CA
     ['50 blocks of one CA', () => cas[0].pem.repeat(50), 1],
     // openssl-style text between blocks and CRLF line ends are tolerated
@@ -141,6 +143,8 @@ describe('parseDeviceCaBundle', () => {
     ['not base64', () => '-----BEGIN CERTIFICATE-----\n%%%%\n-----END CERTIFICATE-----\n', /Certificate 1 of 1 is not valid base64/],
     // BEGIN without END
     ['cut off', () => cas[0].pem.split('-----END')[0], /Certificate 1 of 1 is cut off/],
+    // a certificate block closed by another label
+    ['closed by another label', () => cas[0].pem.replace('END CERTIFICATE', 'END X509 CRL'), /^Certificate 1 of 1 is cut off \(its -----END CERTIFICATE----- line is missing or does not match\)$/],
     // a block left open when the next one begins
     ['cut off by the next block', () => cas[0].pem.split('-----END')[0] + cas[1].pem, /^Certificate 1 of 2 is cut off/],
     // RFC 1421 headers inside the block (a legacy encrypted PEM): not the bare base64 of a certificate
