@@ -101,23 +101,22 @@ export interface CertificateProfile {
  */
 export function readCertificateProfile(der: Uint8Array): CertificateProfile {
   const { x509, schema, exact } = loadAsn1();
-  const certificate = schema.AsnParser.parse(der, x509.Certificate);
-  const tbs = certificate.tbsCertificate;
+  const tbs = readCertificateParts(der, x509, schema);
   const extensions = [...(tbs.extensions ?? [])];
 
   const seen = new Set<string>();
   const duplicateExtensions = new Set<string>();
   const malformedExtensions: string[] = [];
   const profile: CertificateProfile = {
-    version: Number(tbs.version) + 1,
+    version: tbs.version + 1,
     extensions: extensions.map((extension) => ({ oid: extension.extnID, critical: extension.critical === true })),
     duplicateExtensions: [],
     malformedExtensions,
     subject: toDistinguishedName(tbs.subject),
     issuer: toDistinguishedName(tbs.issuer),
     subjectEmailAddresses: [],
-    signatureAlgorithmsMatch: sameAlgorithm(tbs.signature, certificate.signatureAlgorithm),
-    ecCurveIsNamed: isEcKey(tbs.subjectPublicKeyInfo.algorithm) ? hasNamedCurve(tbs.subjectPublicKeyInfo.algorithm, schema, exact) : undefined,
+    signatureAlgorithmsMatch: sameAlgorithm(tbs.signature, tbs.signatureAlgorithm),
+    ecCurveIsNamed: isEcKey(tbs.publicKeyAlgorithm) ? hasNamedCurve(tbs.publicKeyAlgorithm, schema, exact) : undefined,
   };
   profile.subjectEmailAddresses = profile.subject
     .flat()
@@ -183,6 +182,92 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
   }
   profile.duplicateExtensions = [...duplicateExtensions];
   return profile;
+}
+
+// ---- the parts of a certificate the profile reads ----
+
+/** One DER element: its tag, where its encoding starts, where its contents start, and where it ends. */
+interface DerElement {
+  tag: number;
+  start: number;
+  contentStart: number;
+  end: number;
+}
+
+/** The DER elements one after another in der[start, end); throws when a header or a length runs past `end`. */
+function derElements(der: Uint8Array, start: number, end: number): DerElement[] {
+  const elements: DerElement[] = [];
+  let offset = start;
+  while (offset < end) {
+    if (offset + 2 > end || (der[offset] & 0x1f) === 0x1f) throw new RangeError('not a DER element');
+    let length = der[offset + 1];
+    let contentStart = offset + 2;
+    if (length & 0x80) {
+      const octets = length & 0x7f;
+      if (octets === 0 || octets > 4 || contentStart + octets > end) throw new RangeError('not a DER length');
+      length = 0;
+      for (let i = 0; i < octets; i += 1) length = length * 256 + der[contentStart + i];
+      contentStart += octets;
+    }
+    if (contentStart + length > end) throw new RangeError('a DER length runs past its container');
+    elements.push({ tag: der[offset], start: offset, contentStart, end: contentStart + length });
+    offset = contentStart + length;
+  }
+  return elements;
+}
+
+const SEQUENCE = 0x30;
+const EXPLICIT_0 = 0xa0;
+const EXPLICIT_3 = 0xa3;
+
+/**
+ * What the profile reads of a certificate, decoded alone: the version, the names, the three algorithm identifiers
+ * and the extensions. The serial number, the validity, the key's bits and the signature (which Node has read
+ * already) are only delimited: decoding the whole certificate cost more than everything else a new device's
+ * check-in does. Throws, like a whole decode, when the structure is not a certificate's.
+ */
+function readCertificateParts(der: Uint8Array, x509: typeof Asn1X509Module, schema: typeof Asn1SchemaModule) {
+  const [certificate, ...afterCertificate] = derElements(der, 0, der.length);
+  if (certificate?.tag !== SEQUENCE || afterCertificate.length > 0) throw new RangeError('not a certificate');
+  const [tbs, signatureAlgorithm, signatureValue, ...afterSignature] = derElements(der, certificate.contentStart, certificate.end);
+  if (tbs?.tag !== SEQUENCE || signatureAlgorithm?.tag !== SEQUENCE || signatureValue?.tag !== 0x03 || afterSignature.length > 0) {
+    throw new RangeError('not a certificate');
+  }
+  const fields = derElements(der, tbs.contentStart, tbs.end);
+  const explicitVersion = fields[0]?.tag === EXPLICIT_0 ? fields.shift() : undefined;
+  const [serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, ...optional] = fields;
+  const expected = [[serialNumber, 0x02], [signature, SEQUENCE], [issuer, SEQUENCE], [validity, SEQUENCE], [subject, SEQUENCE], [subjectPublicKeyInfo, SEQUENCE]] as const;
+  if (expected.some(([element, tag]) => element?.tag !== tag)) throw new RangeError('not a TBSCertificate');
+  // issuerUniqueID [1], subjectUniqueID [2], extensions [3], in this order, each at most once.
+  const optionalTags = optional.map((element) => element.tag & 0x1f);
+  if (optionalTags.some((tag, i) => tag < 1 || tag > 3 || (i > 0 && tag <= optionalTags[i - 1]))) throw new RangeError('not a TBSCertificate');
+  const explicitExtensions = optional.find((element) => element.tag === EXPLICIT_3);
+  if (optionalTags.includes(3) && !explicitExtensions) throw new RangeError('not a TBSCertificate');
+
+  const decode = <T>(element: DerElement, type: new () => T): T => schema.AsnParser.parse(der.slice(element.start, element.end), type);
+  let version = 0;
+  if (explicitVersion) {
+    const [integer, ...afterInteger] = derElements(der, explicitVersion.contentStart, explicitVersion.end);
+    if (integer?.tag !== 0x02 || afterInteger.length > 0 || integer.end - integer.contentStart > 4 || integer.end === integer.contentStart) {
+      throw new RangeError('not a version');
+    }
+    version = Buffer.from(der.subarray(integer.contentStart, integer.end)).readIntBE(0, integer.end - integer.contentStart);
+  }
+  let extensions: InstanceType<typeof x509.Extensions> | undefined;
+  if (explicitExtensions) {
+    const [sequence, ...afterSequence] = derElements(der, explicitExtensions.contentStart, explicitExtensions.end);
+    if (sequence?.tag !== SEQUENCE || afterSequence.length > 0) throw new RangeError('not an Extensions');
+    extensions = decode(sequence, x509.Extensions);
+  }
+  return {
+    version,
+    signature: decode(signature, x509.AlgorithmIdentifier),
+    issuer: decode(issuer, x509.Name),
+    subject: decode(subject, x509.Name),
+    publicKeyAlgorithm: decode(derElements(der, subjectPublicKeyInfo.contentStart, subjectPublicKeyInfo.end)[0] ?? subjectPublicKeyInfo, x509.AlgorithmIdentifier),
+    extensions,
+    signatureAlgorithm: decode(signatureAlgorithm, x509.AlgorithmIdentifier),
+  };
 }
 
 // ---- conversions ----
