@@ -61,7 +61,8 @@ async function main(): Promise<void> {
                 decision: blocked ? 'BLOCK' : 'ACCEPT',
                 violations: blocked ? [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'skew' }] : [],
                 violationCodes: blocked ? ['CLOCK_SKEW_EXCEEDED'] : [],
-                lastCheckinAt: new Date(now.getTime() - (i % 3600) * 1000).toISOString(),
+                // A fleet checking in every 15 minutes: the last check-ins spread over the last 900 s.
+                lastCheckinAt: new Date(now.getTime() - (i % 900) * 1000).toISOString(),
                 checkinId: `c-${i}`,
                 settingsVersion: 1,
                 facts,

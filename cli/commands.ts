@@ -118,6 +118,16 @@ function printPreview(body: any): void {
   }
 }
 
+/** The preview, or undefined from a server that has no preview route (404/405): the change is then saved unasked. */
+async function previewIfServed(preview: () => Promise<any>): Promise<any> {
+  try {
+    return await preview();
+  } catch (error) {
+    if (error instanceof CliError && (error.code === 'NOT_FOUND' || error.code === 'METHOD_NOT_ALLOWED')) return undefined;
+    throw error;
+  }
+}
+
 /** Asks on the terminal; true only for y or yes. */
 async function confirm(question: string): Promise<boolean> {
   const { createInterface } = await import('node:readline/promises');
@@ -306,27 +316,34 @@ export const COMMANDS: Command[] = [
       if (ifMatch !== undefined && !/^\d+$/.test(ifMatch)) throw new UsageError(`--if-match is a version number, not "${ifMatch}"`);
       const sinceDays = options['since-days'] as string | undefined;
       if (sinceDays !== undefined && !/^\d{1,3}$/.test(sinceDays)) throw new UsageError(`--since-days is a whole number of days from 1 to 365, not "${sinceDays}"`);
-      const headers: Record<string, string> = ifMatch ? { 'if-match': `"${ifMatch}"` } : {};
-      const preview = async () =>
-        (await api.request('POST', `/admin/settings/preview${query({ sinceDays })}`, { json: patch, contentType: 'application/merge-patch+json', headers })).body;
+      const previewOf = async (version: string | undefined) =>
+        (await api.request('POST', `/admin/settings/preview${query({ sinceDays })}`, {
+          json: patch,
+          contentType: 'application/merge-patch+json',
+          headers: version ? { 'if-match': `"${version}"` } : {},
+        })).body;
 
       if (options['dry-run']) {
-        const body = await preview();
+        const body = await previewOf(ifMatch);
         if (json) return printJson(body);
         return printPreview(body);
       }
+      const before = json ? undefined : (await api.request('GET', '/admin/settings')).body;
+      let expectedVersion = ifMatch;
       // On a terminal, a change that would block more devices is shown and must be confirmed (scripts: --yes, or
-      // no terminal, save as asked).
+      // no terminal, save as asked). What was confirmed is saved only onto the version previewed: if someone else
+      // changes the settings while the question is open, the save is refused (412) rather than blocking other devices.
       if (!options.yes && !json && process.stdin.isTTY && process.stdout.isTTY) {
-        const body = await preview();
-        if (body.newlyBlocked.count > 0) {
+        expectedVersion ??= String(before.version);
+        const body = await previewIfServed(() => previewOf(expectedVersion));
+        if (body && body.newlyBlocked.count > 0) {
           printPreview(body);
           if (!(await confirm(`Save anyway and block ${plural(body.newlyBlocked.count, 'more device')}? [y/N] `))) {
             throw new CliError('NOT_SAVED', 'nothing was changed (answered no)');
           }
         }
       }
-      const before = json ? undefined : (await api.request('GET', '/admin/settings')).body;
+      const headers: Record<string, string> = expectedVersion ? { 'if-match': `"${expectedVersion}"` } : {};
       const res = await api.request('PATCH', '/admin/settings', { json: patch, contentType: 'application/merge-patch+json', headers });
       if (json) return printJson(res.body);
       printSettingsChange(before, res.body, Object.keys(patch));

@@ -46,8 +46,9 @@ export interface DeviceStatusStore {
   listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>>;
 
   /**
-   * Every device whose latest check-in is at or after `since` (RFC 3339 UTC), in pages, each device once. `until` is
-   * the reader's now: a store may split the range to read parts side by side (later check-ins are included too).
+   * Every device whose latest check-in is at or after `since` (RFC 3339 UTC), in pages. `until` is the reader's now:
+   * a store may split the range to read parts side by side (later check-ins are included too). A device that checks
+   * in during the read may come twice, at its old and its new position: the caller keeps the latest.
    */
   observedSince(since: string, until: string): AsyncIterable<ObservedDevicesPage>;
 }

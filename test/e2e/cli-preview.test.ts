@@ -34,7 +34,7 @@ function tollgate(args: string[]): Promise<Run> {
 }
 
 /** The CLI on a pseudo-terminal, typing `answer` (and Enter) at whatever it asks; output is what the terminal shows. */
-function onTerminal(args: string[], answer?: string): Promise<{ code: number; screen: string }> {
+function onTerminal(args: string[], answer?: string, beforeAnswer?: () => Promise<unknown>): Promise<{ code: number; screen: string }> {
   const command = [process.execPath, BIN, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: cliEnv() });
@@ -44,7 +44,7 @@ function onTerminal(args: string[], answer?: string): Promise<{ code: number; sc
       screen += chunk.toString();
       if (answer !== undefined && !answered && screen.includes('[y/N] ')) {
         answered = true;
-        child.stdin.write(`${answer}\r`);
+        void (beforeAnswer ?? (async () => undefined))().then(() => child.stdin.write(`${answer}\r`));
       }
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
@@ -118,6 +118,20 @@ describe('tollgate settings set on a terminal', () => {
     expect(screen).toContain('Save anyway and block 1 more device? [y/N] ');
     expect(screen).toContain(`Settings changed to version ${before + 1}; check-ins and imaging use them within 5 s:`);
     expect(await version()).toBe(before + 1);
+  });
+
+  it('answered yes after someone else changed the settings, saves nothing: what was confirmed was previewed on the old version', async () => {
+    const before = await version();
+    // The skew is 120 s after the test above: 40 s would block CLI-SKEW-050 too.
+    const { code, screen } = await onTerminal(['settings', 'set', 'maxClockSkewSeconds=40'], 'y', () =>
+      adminCall(stack, 'PATCH', '/admin/settings', { certificateExpiryAlertDays: [30, 7] }),
+    );
+    expect(code, screen).toBe(1);
+    expect(screen).toContain('[y/N] ');
+    expect(screen).toMatch(/tollgate: PRECONDITION_FAILED: /);
+    const after = await adminCall(stack, 'GET', '/admin/settings');
+    expect(after.body.version).toBe(before + 1);
+    expect(after.body.settings.maxClockSkewSeconds).toBe(120);
   });
 
   it('--yes saves without asking; a change that blocks no more devices is not asked about', async () => {

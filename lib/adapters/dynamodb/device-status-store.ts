@@ -41,12 +41,13 @@ export class DynamoDbDeviceStatusStore implements DeviceStatusStore {
 
   /**
    * Both statuses' partitions of the byStatus index from `since` on, each cut into time slices read side by side
-   * (a partition's Query pages come one after another; slices let several run at once). Eventually consistent, as
+   * (a partition's Query pages come one after another; slices let several run at once). A device that checks in
+   * meanwhile can be read twice (at its old and its new position): the reader keeps its latest. Eventually consistent, as
    * every index read: a check-in a moment old may be missed or seen with its previous observations.
    */
   async *observedSince(since: string, until: string): AsyncIterable<ObservedDevicesPage> {
     const lanes = (['BLOCKED', 'ACCEPTED'] satisfies DeviceStatus[]).flatMap((status) =>
-      timeSlices(since, until, SLICES_PER_STATUS).map((slice) => this.observedPages(status, slice)),
+      timeSlices(since, until).map((slice) => this.observedPages(status, slice)),
     );
     yield* mergePages(lanes);
   }
@@ -77,8 +78,11 @@ export class DynamoDbDeviceStatusStore implements DeviceStatusStore {
   }
 }
 
-/** Time slices read side by side per status partition. */
-const SLICES_PER_STATUS = 4;
+/**
+ * Where each status partition is cut, counted back from now: the recent minutes, where a fleet checking in every
+ * 15 minutes keeps nearly all its devices, in thirds; the rest of the hour and the day; everything older.
+ */
+const SLICE_CUTS_MS = [24 * 3_600_000, 3_600_000, 10 * 60_000, 5 * 60_000];
 
 /** `lastCheckinAt` from `from` to `to` inclusive; the last slice is open-ended (a check-in stamped after `until`). */
 interface TimeSlice {
@@ -86,34 +90,50 @@ interface TimeSlice {
   to?: string;
 }
 
-/** [since, until] cut into `count` slices that touch without overlapping, to the millisecond the timestamps carry. */
-export function timeSlices(since: string, until: string, count: number): TimeSlice[] {
+/**
+ * [since, until] cut at `cutsBeforeUntil` (milliseconds before `until`, a cut outside the range dropped) into
+ * slices that touch without overlapping, to the millisecond the timestamps carry; the last one open-ended.
+ */
+export function timeSlices(since: string, until: string, cutsBeforeUntil: readonly number[] = SLICE_CUTS_MS): TimeSlice[] {
   const start = Date.parse(since);
-  const width = Math.max(1, Math.ceil((Date.parse(until) - start) / count));
-  return Array.from({ length: count }, (_, i) => ({
-    from: new Date(start + i * width).toISOString(),
-    ...(i === count - 1 ? {} : { to: new Date(start + (i + 1) * width - 1).toISOString() }),
+  const end = Date.parse(until);
+  const bounds = [...new Set(cutsBeforeUntil.map((cut) => end - cut).filter((at) => at > start))].sort((a, b) => a - b);
+  const froms = [start, ...bounds];
+  return froms.map((from, i) => ({
+    from: new Date(from).toISOString(),
+    ...(i === froms.length - 1 ? {} : { to: new Date(froms[i + 1] - 1).toISOString() }),
   }));
 }
 
-/** Yields the pages of several page sequences as each arrives, all read concurrently. */
-async function* mergePages<T>(lanes: AsyncIterable<T>[]): AsyncIterable<T> {
+type Pulled<T> = { index: number; result?: IteratorResult<T>; error?: unknown };
+
+/**
+ * Yields the pages of several page sequences as each arrives, all read concurrently. A lane's failure is kept as
+ * a value until the loop rethrows it (never an unhandled rejection while the consumer is busy); on a failure or an
+ * early stop the other lanes are told to stop after their current read.
+ */
+export async function* mergePages<T>(lanes: AsyncIterable<T>[]): AsyncIterable<T> {
   const iterators = lanes.map((lane) => lane[Symbol.asyncIterator]());
-  const pending = new Map<number, Promise<{ index: number; result: IteratorResult<T> }>>();
-  const pull = (index: number) => pending.set(index, iterators[index].next().then((result) => ({ index, result })));
+  const pending = new Map<number, Promise<Pulled<T>>>();
+  const pull = (index: number) =>
+    pending.set(
+      index,
+      iterators[index].next().then(
+        (result) => ({ index, result }),
+        (error: unknown) => ({ index, error }),
+      ),
+    );
   iterators.forEach((_, index) => pull(index));
   try {
     while (pending.size > 0) {
-      const { index, result } = await Promise.race(pending.values());
-      if (result.done) {
-        pending.delete(index);
-        continue;
-      }
+      const { index, result, error } = await Promise.race(pending.values());
+      pending.delete(index);
+      if (error !== undefined) throw error;
+      if (result?.done) continue;
       pull(index);
-      yield result.value;
+      yield result!.value;
     }
   } finally {
-    // A consumer that stops early (or a lane that failed) leaves the other lanes' reads to finish unobserved.
-    for (const promise of pending.values()) promise.catch(() => undefined);
+    for (const index of pending.keys()) void iterators[index].return?.().catch(() => undefined);
   }
 }

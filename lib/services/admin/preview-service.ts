@@ -3,7 +3,7 @@
 import { ImpactPreviewer, type ImpactPreview } from '../../domain/preview.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CatalogReader, SettingsReader, TrustMaterialReader } from '../../ports/config-store.ts';
-import type { DeviceStatusStore } from '../../ports/device-status-store.ts';
+import type { DeviceStatusStore, ObservedDevice } from '../../ports/device-status-store.ts';
 import { readConfigState } from './optimistic.ts';
 import { matchesVersion, type VersionPrecondition } from './precondition.ts';
 import { checkPatchShape, preconditionFailed, proposePatch } from './settings-service.ts';
@@ -39,12 +39,19 @@ export class AdminPreviewService {
     const { proposed } = proposePatch(state, request.patch, now);
     const exemptions = new Map((await this.config.listExemptions()).map((e) => [e.deviceId, e]));
     const since = new Date(now.getTime() - request.sinceDays * 86_400_000).toISOString();
-    const previewer = new ImpactPreviewer({ current: state.stored.settings, proposed, exemptions, now, since });
+    // A device that checks in while the index is read moves to a newer position and can be read twice (or once
+    // in each status): keep its latest entry, so that every device counts once.
+    const latest = new Map<string, ObservedDevice>();
     let readUnits = 0;
     for await (const page of this.devices.observedSince(since, now.toISOString())) {
       readUnits += page.readUnits ?? 0;
-      for (const device of page.devices) if (device.facts) previewer.add(device.deviceId, device.lastCheckinAt, device.facts);
+      for (const device of page.devices) {
+        const seen = latest.get(device.deviceId);
+        if (!seen || seen.lastCheckinAt < device.lastCheckinAt) latest.set(device.deviceId, device);
+      }
     }
+    const previewer = new ImpactPreviewer({ current: state.stored.settings, proposed, exemptions, now, since });
+    for (const device of latest.values()) if (device.facts) previewer.add(device.deviceId, device.lastCheckinAt, device.facts);
     return { preview: previewer.result(), readUnits };
   }
 }
