@@ -70,7 +70,10 @@ describe('every /admin route of serverless.yml', () => {
     expect(wrong.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
   });
 
-  it.each(adminRoutes.filter((r) => r.method !== 'GET'))('$routeKey: 403 FORBIDDEN for an auditor', async (route) => {
+  /** Not a GET, but a read: the impact preview (API.md §3), which an auditor may call. */
+  const AUDITOR_PREVIEWS = ['POST /admin/settings/preview'];
+
+  it.each(adminRoutes.filter((r) => r.method !== 'GET' && !AUDITOR_PREVIEWS.includes(r.routeKey)))('$routeKey: 403 FORBIDDEN for an auditor', async (route) => {
     const res = await send(route, { authorization: `Bearer ${AUDITOR_TOKEN}` });
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ error: { code: 'FORBIDDEN', message: expect.stringContaining('GET'), requestId: expect.any(String) } });
@@ -100,6 +103,7 @@ describe('every /admin route of serverless.yml', () => {
     'GET /admin/devices': 400, // status is required; with it, 200 (below)
     'GET /admin/devices/{deviceId}/decisions': 200,
     'GET /admin/unauthenticated-attempts': 200,
+    'GET /admin/whoami': 200,
   };
 
   it.each(adminRoutes.filter((r) => r.method === 'GET'))('$routeKey: an auditor may read it', async (route) => {
@@ -110,6 +114,20 @@ describe('every /admin route of serverless.yml', () => {
 
   it('covers every GET route in the table above', () => {
     expect(adminRoutes.filter((r) => r.method === 'GET').map((r) => r.routeKey).sort()).toEqual(Object.keys(AUDITOR_READS).sort());
+  });
+
+  it('lets an auditor preview a settings change, by POST and by PATCH ?dryRun=true, but not save it', async () => {
+    const auditor = { authorization: `Bearer ${AUDITOR_TOKEN}` };
+    const json = (method: string, path: string, body: unknown) =>
+      call(`${stack.httpUrl}${path}`, { method, headers: { ...auditor, 'content-type': 'application/merge-patch+json' }, body: JSON.stringify(body) });
+    const before = await send({ method: 'GET', path: '/admin/settings' }, auditor);
+    expect((await json('POST', '/admin/settings/preview', { maxClockSkewSeconds: 100 })).status).toBe(200);
+    expect((await json('PATCH', '/admin/settings?dryRun=true', { maxClockSkewSeconds: 100 })).status).toBe(200);
+    for (const path of ['/admin/settings', '/admin/settings?dryRun=false', '/admin/settings?dryRun=TRUE', '/admin/settings?dryrun=true']) {
+      const res = await json('PATCH', path, { maxClockSkewSeconds: 100 });
+      expect(res.status, path).toBe(403);
+    }
+    expect((await send({ method: 'GET', path: '/admin/settings' }, auditor)).body).toEqual(before.body);
   });
 
   it('lets an auditor list devices by status', async () => {
