@@ -118,12 +118,15 @@ export const PushCertificateRequest = {
   },
 } as const;
 
+/** Text of 1 to `max` characters that is not only whitespace. */
+const nonBlankText = <N extends number>(max: N) => ({ type: 'string', minLength: 1, maxLength: max, pattern: '\\S' }) as const;
+
 export const PackageRequest = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 256 },
+    name: { ...nonBlankText(256), description: 'Not only whitespace.' },
     checksum: { ...checksum, type: ['object', 'null'], additionalProperties: false, description: 'The expected checksum; null or absent: none.' },
   },
 } as const;
@@ -573,4 +576,5 @@ export const GENERATED_VALIDATORS = {
   validateCheckinRequest: 'CheckinRequest',
   validateSettings: 'Settings',
   validateSettingsPatch: 'SettingsPatch',
+  validatePackageRequest: 'PackageRequest',
 } as const satisfies Record<string, keyof typeof COMPONENT_SCHEMAS>;

@@ -1,6 +1,7 @@
 // Reading admin requests: bodies, path and query parameters. Every refusal is a 400 in the contract's shape.
 import { CHECKSUM_HEX_LENGTH, CHECKSUM_TYPES, type ChecksumType } from '../domain/checkin.ts';
 import { ValidationError } from '../domain/errors.ts';
+import { type GeneratedValidator, validatePackageRequest } from '../domain/generated/validators.js';
 import type { DeviceStatus } from '../ports/device-status-store.ts';
 import type { PackageInput } from '../services/admin/packages-service.ts';
 import type { ExemptionInput } from '../domain/exemptions.ts';
@@ -92,25 +93,69 @@ export function parseDeviceStatus(value: string | undefined): DeviceStatus {
   return value as DeviceStatus;
 }
 
-/** The body of PUT /admin/packages/{packageId}: `{ name, checksum: { type, value } | null }` (checksum may be left out: null). */
-export function parsePackageBody(json: unknown): PackageInput {
-  const body = readObjectBody(json, ['name', 'checksum']);
-  const name = requireText(body, 'name', MAX_PACKAGE_NAME_LENGTH);
-  const raw = body.checksum;
-  if (raw === undefined || raw === null) return { name, checksum: null };
-  if (!isPlainObject(raw)) throw new ValidationError(INVALID_REQUEST, 'checksum must be an object with type and value, or null', 'checksum');
-  for (const key of Object.keys(raw)) {
-    if (key !== 'type' && key !== 'value') throw new ValidationError(INVALID_REQUEST, `Unknown field "checksum.${key}"; expected type and value`, `checksum.${key}`);
+/**
+ * Runs a body's validator generated from schemas/api.ts. Returns undefined when the body is accepted; otherwise
+ * throws as every admin body is refused — a body that is not an object, then an unknown field (the first sent; a typo
+ * such as `checksums` is refused, not ignored) — or returns the top-level fields at fault, for the caller to name the
+ * first of them in its own order with its own sentence.
+ */
+export function bodyFaults(json: unknown, validate: GeneratedValidator, fields: readonly string[], code = INVALID_REQUEST): Set<string> | undefined {
+  if (validate(json)) return undefined;
+  const issues = validate.errors ?? [];
+  if (issues.some((issue) => issue.instancePath === '' && issue.keyword === 'type')) {
+    throw new ValidationError(code, `The body must be a JSON object with ${fields.map((f) => `"${f}"`).join(', ')}`, 'body');
   }
-  const { type, value } = raw;
+  const unknown = issues.find((issue) => issue.instancePath === '' && issue.keyword === 'additionalProperties');
+  if (unknown) {
+    const key = String(unknown.params.additionalProperty);
+    throw new ValidationError(code, `Unknown field "${key}"; expected ${fields.join(', ')}`, key);
+  }
+  return new Set(issues.map((issue) => (issue.instancePath === '' ? issue.params.missingProperty : issue.instancePath.split('/')[1])));
+}
+
+/** The refusal of a field left out or null. */
+function missing(field: string): ValidationError {
+  return new ValidationError(INVALID_REQUEST, `${field} is required`, field);
+}
+
+/** The refusal of a text field the schema did not accept (1..max characters, not only whitespace). */
+function textRefusal(body: Record<string, unknown>, field: string, max: number): ValidationError {
+  const value = body[field];
+  if (value === undefined || value === null) return missing(field);
+  return new ValidationError(INVALID_REQUEST, `${field} must be a non-empty string of at most ${max} characters`, field);
+}
+
+/** The refusal of a body whose faults name none of its fields (unreachable while the schema and the fields agree). */
+function mismatch(): ValidationError {
+  return new ValidationError(INVALID_REQUEST, 'The body does not match its schema', 'body');
+}
+
+const PACKAGE_FIELDS = ['name', 'checksum'] as const;
+
+/** The sentence for a package's checksum the schema refused (neither absent nor null: those are accepted). */
+function checksumRefusal(checksum: unknown): ValidationError {
+  if (!isPlainObject(checksum)) return new ValidationError(INVALID_REQUEST, 'checksum must be an object with type and value, or null', 'checksum');
+  const unknown = Object.keys(checksum).find((key) => key !== 'type' && key !== 'value');
+  if (unknown !== undefined) return new ValidationError(INVALID_REQUEST, `Unknown field "checksum.${unknown}"; expected type and value`, `checksum.${unknown}`);
+  const { type } = checksum;
   if (typeof type !== 'string' || !(CHECKSUM_TYPES as readonly string[]).includes(type)) {
-    throw new ValidationError(INVALID_REQUEST, `checksum.type must be one of ${CHECKSUM_TYPES.join(', ')}`, 'checksum.type');
+    return new ValidationError(INVALID_REQUEST, `checksum.type must be one of ${CHECKSUM_TYPES.join(', ')}`, 'checksum.type');
   }
-  const length = CHECKSUM_HEX_LENGTH[type as ChecksumType];
-  if (typeof value !== 'string' || value.length !== length || !/^[0-9a-fA-F]+$/.test(value)) {
-    throw new ValidationError(INVALID_REQUEST, `checksum.value must be ${length} hexadecimal digits for ${type}`, 'checksum.value');
-  }
-  return { name, checksum: { type: type as ChecksumType, value: value.toLowerCase() } };
+  return new ValidationError(INVALID_REQUEST, `checksum.value must be ${CHECKSUM_HEX_LENGTH[type as ChecksumType]} hexadecimal digits for ${type}`, 'checksum.value');
+}
+
+/**
+ * The body of PUT /admin/packages/{packageId}: `{ name, checksum: { type, value } | null }` (checksum may be left out:
+ * null), checked by the validator generated from schemas/api.ts's PackageRequest. The checksum is kept lowercase.
+ */
+export function parsePackageBody(json: unknown): PackageInput {
+  const faults = bodyFaults(json, validatePackageRequest, PACKAGE_FIELDS);
+  const body = json as { name: string; checksum?: { type: ChecksumType; value: string } | null };
+  if (faults?.has('name')) throw textRefusal(json as Record<string, unknown>, 'name', MAX_PACKAGE_NAME_LENGTH);
+  if (faults?.has('checksum')) throw checksumRefusal(body.checksum);
+  if (faults) throw mismatch();
+  const { name, checksum } = body;
+  return { name, checksum: checksum ? { type: checksum.type, value: checksum.value.toLowerCase() } : null };
 }
 
 /** The body of PUT /admin/revocations/{sha256}: `{ reason }`, 1–512 characters. */

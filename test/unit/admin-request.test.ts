@@ -82,6 +82,21 @@ describe('parsePackageBody', () => {
     ['a lowercase type', { name: 'x', checksum: { type: 'sha_256', value: 'a'.repeat(64) } }, 'checksum.type'],
     ['an array checksum', { name: 'x', checksum: [] }, 'checksum'],
   ])('refuses %s', (_why, body, field) => fails(() => parsePackageBody(body), field));
+
+  it.each([
+    // [why, body, field, message]: the first fault in the order body, unknown field, name, checksum
+    ['a list', [], 'body', 'The body must be a JSON object with "name", "checksum"'],
+    ['an unknown field before a bad name', { checksums: null, name: '' }, 'checksums', 'Unknown field "checksums"; expected name, checksum'],
+    ['a null name', { name: null }, 'name', 'name is required'],
+    ['a name of whitespace only', { name: ' \u00a0\n' }, 'name', 'name must be a non-empty string of at most 256 characters'],
+    ['a name and a checksum both wrong', { name: 5, checksum: 'x' }, 'name', 'name must be a non-empty string of at most 256 characters'],
+    ['a checksum as text', { name: 'x', checksum: 'abc' }, 'checksum', 'checksum must be an object with type and value, or null'],
+    ['an unknown checksum field before a bad type', { name: 'x', checksum: { algo: 1, type: 'sha1' } }, 'checksum.algo', 'Unknown field "checksum.algo"; expected type and value'],
+    ['a checksum without type', { name: 'x', checksum: { value: 'a'.repeat(32) } }, 'checksum.type', 'checksum.type must be one of MD5, SHA_256, SHA_512'],
+    ['an MD5 of 64 digits', { name: 'x', checksum: { type: 'MD5', value: 'a'.repeat(64) } }, 'checksum.value', 'checksum.value must be 32 hexadecimal digits for MD5'],
+  ])('names %s with its sentence', (_why, body, field, message) => {
+    expect(() => parsePackageBody(body)).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_REQUEST', field, message }));
+  });
 });
 
 describe('parseRevocationBody and parseDeviceStatus', () => {

@@ -17,3 +17,4 @@ export interface GeneratedValidator {
 export declare const validateCheckinRequest: GeneratedValidator;
 export declare const validateSettings: GeneratedValidator;
 export declare const validateSettingsPatch: GeneratedValidator;
+export declare const validatePackageRequest: GeneratedValidator;
