@@ -135,7 +135,7 @@ export const RevocationRequest = {
   type: 'object',
   additionalProperties: false,
   required: ['reason'],
-  properties: { reason: { type: 'string', minLength: 1, maxLength: 512 } },
+  properties: { reason: { ...nonBlankText(512), description: 'Not only whitespace.' } },
 } as const;
 
 export const ExemptionRequest = {
@@ -577,4 +577,5 @@ export const GENERATED_VALIDATORS = {
   validateSettings: 'Settings',
   validateSettingsPatch: 'SettingsPatch',
   validatePackageRequest: 'PackageRequest',
+  validateRevocationRequest: 'RevocationRequest',
 } as const satisfies Record<string, keyof typeof COMPONENT_SCHEMAS>;

@@ -1,7 +1,7 @@
 // Reading admin requests: bodies, path and query parameters. Every refusal is a 400 in the contract's shape.
 import { CHECKSUM_HEX_LENGTH, CHECKSUM_TYPES, type ChecksumType } from '../domain/checkin.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { type GeneratedValidator, validatePackageRequest } from '../domain/generated/validators.js';
+import { type GeneratedValidator, validatePackageRequest, validateRevocationRequest } from '../domain/generated/validators.js';
 import type { DeviceStatus } from '../ports/device-status-store.ts';
 import type { PackageInput } from '../services/admin/packages-service.ts';
 import type { ExemptionInput } from '../domain/exemptions.ts';
@@ -29,16 +29,6 @@ export function readObjectBody(json: unknown, allowed: readonly string[], code =
     if (!allowed.includes(key)) throw new ValidationError(code, `Unknown field "${key}"; expected ${allowed.join(', ')}`, key);
   }
   return json;
-}
-
-/** A required string field of 1..max characters (not only whitespace). */
-export function requireText(body: Record<string, unknown>, field: string, max: number): string {
-  const value = body[field];
-  if (value === undefined || value === null) throw new ValidationError(INVALID_REQUEST, `${field} is required`, field);
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
-    throw new ValidationError(INVALID_REQUEST, `${field} must be a non-empty string of at most ${max} characters`, field);
-  }
-  return value;
 }
 
 /** A required string field of any length (PEM text, base64 files); `allowEmpty` for a .p12 password. */
@@ -158,10 +148,12 @@ export function parsePackageBody(json: unknown): PackageInput {
   return { name, checksum: checksum ? { type: checksum.type, value: checksum.value.toLowerCase() } : null };
 }
 
-/** The body of PUT /admin/revocations/{sha256}: `{ reason }`, 1–512 characters. */
+/** The body of PUT /admin/revocations/{sha256}: `{ reason }`, 1–512 characters (schemas/api.ts's RevocationRequest). */
 export function parseRevocationBody(json: unknown): { reason: string } {
-  const body = readObjectBody(json, ['reason']);
-  return { reason: requireText(body, 'reason', MAX_REVOCATION_REASON_LENGTH) };
+  const faults = bodyFaults(json, validateRevocationRequest, ['reason']);
+  if (faults?.has('reason')) throw textRefusal(json as Record<string, unknown>, 'reason', MAX_REVOCATION_REASON_LENGTH);
+  if (faults) throw mismatch();
+  return { reason: (json as { reason: string }).reason };
 }
 
 /**

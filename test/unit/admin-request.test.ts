@@ -107,6 +107,17 @@ describe('parseRevocationBody and parseDeviceStatus', () => {
     fails(() => parseRevocationBody(null), 'body');
   });
 
+  it.each([
+    // [why, body, field, message]
+    ['text', 'lost', 'body', 'The body must be a JSON object with "reason"'],
+    ['an unknown field', { reason: 'lost', note: 'x' }, 'note', 'Unknown field "note"; expected reason'],
+    ['no reason', {}, 'reason', 'reason is required'],
+    ['a reason of whitespace only', { reason: '\t ' }, 'reason', 'reason must be a non-empty string of at most 512 characters'],
+    ['a reason of 513 characters', { reason: 'x'.repeat(513) }, 'reason', 'reason must be a non-empty string of at most 512 characters'],
+  ])('refuses a revocation body with %s, with its sentence', (_why, body, field, message) => {
+    expect(() => parseRevocationBody(body)).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_REQUEST', field, message }));
+  });
+
   it('needs status BLOCKED or ACCEPTED', () => {
     expect(parseDeviceStatus('BLOCKED')).toBe('BLOCKED');
     expect(parseDeviceStatus('ACCEPTED')).toBe('ACCEPTED');

@@ -18,3 +18,4 @@ export declare const validateCheckinRequest: GeneratedValidator;
 export declare const validateSettings: GeneratedValidator;
 export declare const validateSettingsPatch: GeneratedValidator;
 export declare const validatePackageRequest: GeneratedValidator;
+export declare const validateRevocationRequest: GeneratedValidator;
