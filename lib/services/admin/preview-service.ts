@@ -6,7 +6,8 @@ import type { CatalogReader, SettingsReader, TrustMaterialReader } from '../../p
 import type { DeviceStatusStore, ObservedDevice } from '../../ports/device-status-store.ts';
 import { readConfigState } from './optimistic.ts';
 import { matchesVersion, type VersionPrecondition } from './precondition.ts';
-import { checkPatchShape, preconditionFailed, proposePatch } from './settings-service.ts';
+import { checkSettingsPatch } from '../../domain/settings.ts';
+import { preconditionFailed, proposePatch } from './settings-service.ts';
 
 export const DEFAULT_PREVIEW_SINCE_DAYS = 30;
 
@@ -32,7 +33,7 @@ export class AdminPreviewService {
   ) {}
 
   async preview(request: PreviewRequest): Promise<PreviewResult> {
-    checkPatchShape(request.patch); // 400 before anything is read, as PATCH
+    checkSettingsPatch(request.patch); // 400 before anything is read, as PATCH
     const state = await readConfigState(this.config);
     if (!matchesVersion(request.precondition, state.stored.version)) throw preconditionFailed(request.precondition, state.stored.version);
     const now = this.clock.now();

@@ -1,7 +1,7 @@
 // Admin use cases for the settings document: read, replace (PUT), merge-patch (PATCH), and the history.
-import { PreconditionFailedError, ValidationError } from '../../domain/errors.ts';
+import { PreconditionFailedError } from '../../domain/errors.ts';
 import { assertSettingsRules, trustItemsReliedOn } from '../../domain/settings-requirements.ts';
-import { applyMergePatch, DEFAULT_SETTINGS, diffSettings, type FieldChange, parseSettingsDocument, SETTINGS_FIELDS, type Settings } from '../../domain/settings.ts';
+import { applyMergePatch, checkSettingsPatch, diffSettings, type FieldChange, parseSettingsDocument, type Settings } from '../../domain/settings.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { ConfigWriter, HistoryEntry, HistoryQuery, HistoryReader, SettingsReader, StoredSettings, TrustMaterialReader } from '../../ports/config-store.ts';
 import type { Page } from '../../ports/page.ts';
@@ -42,7 +42,7 @@ export class AdminSettingsService {
 
   /** PATCH (RFC 7396). The patch alone is checked first (unknown field, wrong type, removing a setting: 400). */
   patch(patch: unknown, change: SettingsChange): Promise<StoredSettings> {
-    checkPatchShape(patch);
+    checkSettingsPatch(patch);
     return this.write((current) => parseSettingsDocument(applyMergePatch(current, patch)), change);
   }
 
@@ -81,7 +81,7 @@ export class AdminSettingsService {
  * trust material as read at `now`); nothing is written. The impact preview proposes settings this way.
  */
 export function proposePatch(state: ConfigState, patch: unknown, now: Date): { proposed: Settings; changes: FieldChange[] } {
-  checkPatchShape(patch);
+  checkSettingsPatch(patch);
   const current = state.stored.settings;
   const proposed = parseSettingsDocument(applyMergePatch(current, patch));
   const changes = diffSettings(current, proposed);
@@ -89,16 +89,3 @@ export function proposePatch(state: ConfigState, patch: unknown, now: Date): { p
   return { proposed, changes };
 }
 
-export function checkPatchShape(patch: unknown): void {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    throw new ValidationError('INVALID_SETTINGS', 'A merge patch of the settings must be a JSON object of the settings to change');
-  }
-  for (const [field, value] of Object.entries(patch)) {
-    if (!(SETTINGS_FIELDS as string[]).includes(field)) throw new ValidationError('INVALID_SETTINGS', `Unknown setting "${field}"`, field);
-    if (value === null) {
-      throw new ValidationError('INVALID_SETTINGS', `${field} cannot be removed (every setting is required); send its new value instead`, field);
-    }
-  }
-  // The patch's values, laid over a valid document, must form a valid document: this names the first wrong type.
-  parseSettingsDocument({ ...DEFAULT_SETTINGS, ...patch });
-}
