@@ -127,8 +127,8 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
     const oid = extension.extnID;
     if (seen.has(oid)) duplicateExtensions.add(oid);
     seen.add(oid);
-    const critical = extension.critical === true;
-    const value = extension.extnValue.buffer;
+    const critical = extension.critical;
+    const value = extension.value;
     try {
       switch (oid) {
         case EXTENSION.basicConstraints: {
@@ -253,11 +253,11 @@ function readCertificateParts(der: Uint8Array, x509: typeof Asn1X509Module, sche
     }
     version = Buffer.from(der.subarray(integer.contentStart, integer.end)).readIntBE(0, integer.end - integer.contentStart);
   }
-  let extensions: InstanceType<typeof x509.Extensions> | undefined;
+  let extensions: RawExtension[] | undefined;
   if (explicitExtensions) {
     const [sequence, ...afterSequence] = derElements(der, explicitExtensions.contentStart, explicitExtensions.end);
     if (sequence?.tag !== SEQUENCE || afterSequence.length > 0) throw new RangeError('not an Extensions');
-    extensions = decode(sequence, x509.Extensions);
+    extensions = readExtensions(der, sequence);
   }
   return {
     version,
@@ -268,6 +268,54 @@ function readCertificateParts(der: Uint8Array, x509: typeof Asn1X509Module, sche
     extensions,
     signatureAlgorithm: decode(signatureAlgorithm, x509.AlgorithmIdentifier),
   };
+}
+
+/** One extension as the certificate holds it: its OID, its criticality, and its value's DER, not yet decoded. */
+interface RawExtension {
+  extnID: string;
+  critical: boolean;
+  value: Uint8Array;
+}
+
+const BOOLEAN = 0x01;
+const OCTET_STRING = 0x04;
+const OBJECT_IDENTIFIER = 0x06;
+
+/**
+ * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }, each
+ * delimited rather than decoded: only the values the profile reads are decoded, by the switch above.
+ */
+function readExtensions(der: Uint8Array, sequence: DerElement): RawExtension[] {
+  return derElements(der, sequence.contentStart, sequence.end).map((extension) => {
+    if (extension.tag !== SEQUENCE) throw new RangeError('not an Extension');
+    const parts = derElements(der, extension.contentStart, extension.end);
+    const [id, flag, value] = parts.length === 2 ? [parts[0], undefined, parts[1]] : parts;
+    if (parts.length < 2 || parts.length > 3 || id.tag !== OBJECT_IDENTIFIER || value?.tag !== OCTET_STRING) throw new RangeError('not an Extension');
+    if (flag && (flag.tag !== BOOLEAN || flag.end === flag.contentStart)) throw new RangeError('not an Extension');
+    return {
+      extnID: objectIdentifier(der.subarray(id.contentStart, id.end)),
+      // BER's reading, as the library's: true when any octet is set.
+      critical: flag !== undefined && der.subarray(flag.contentStart, flag.end).some((octet) => octet !== 0),
+      value: der.slice(value.contentStart, value.end),
+    };
+  });
+}
+
+/** The dotted form of an OBJECT IDENTIFIER's contents (X.690 §8.19: base-128 arcs, the first two joined). */
+function objectIdentifier(contents: Uint8Array): string {
+  if (contents.length === 0 || (contents[contents.length - 1] & 0x80) !== 0) throw new RangeError('not an OBJECT IDENTIFIER');
+  const arcs: bigint[] = [];
+  let arc = 0n;
+  for (const octet of contents) {
+    arc = (arc << 7n) | BigInt(octet & 0x7f);
+    if ((octet & 0x80) === 0) {
+      arcs.push(arc);
+      arc = 0n;
+    }
+  }
+  const [first, ...rest] = arcs;
+  const head = first < 40n ? `0.${first}` : first < 80n ? `1.${first - 40n}` : `2.${first - 80n}`;
+  return [head, ...rest].join('.');
 }
 
 // ---- conversions ----
