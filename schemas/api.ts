@@ -578,4 +578,5 @@ export const GENERATED_VALIDATORS = {
   validateSettingsPatch: 'SettingsPatch',
   validatePackageRequest: 'PackageRequest',
   validateRevocationRequest: 'RevocationRequest',
+  validateExemptionRequest: 'ExemptionRequest',
 } as const satisfies Record<string, keyof typeof COMPONENT_SCHEMAS>;

@@ -1,7 +1,7 @@
 // Reading admin requests: bodies, path and query parameters. Every refusal is a 400 in the contract's shape.
 import { CHECKSUM_HEX_LENGTH, CHECKSUM_TYPES, type ChecksumType } from '../domain/checkin.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { type GeneratedValidator, validatePackageRequest, validateRevocationRequest } from '../domain/generated/validators.js';
+import { type GeneratedValidator, validateExemptionRequest, validatePackageRequest, validateRevocationRequest } from '../domain/generated/validators.js';
 import type { DeviceStatus } from '../ports/device-status-store.ts';
 import type { PackageInput } from '../services/admin/packages-service.ts';
 import type { ExemptionInput } from '../domain/exemptions.ts';
@@ -156,20 +156,28 @@ export function parseRevocationBody(json: unknown): { reason: string } {
   return { reason: (json as { reason: string }).reason };
 }
 
+const EXEMPTION_FIELDS = ['violations', 'until', 'reason'] as const;
+
+const EXEMPTION_TYPE_RULES: Record<(typeof EXEMPTION_FIELDS)[number], string> = {
+  violations: 'violations must be an array of violation codes',
+  until: 'until must be an RFC 3339 date-time string',
+  reason: 'reason must be a string',
+};
+
 /**
- * The body of PUT /admin/exemptions/{deviceId}: `{ violations: string[], until: string, reason: string }`; shapes
- * and types here (400), the rules in the domain (422 INVALID_EXEMPTION).
+ * The body of PUT /admin/exemptions/{deviceId}: `{ violations: string[], until: string, reason: string }`; its shape
+ * checked by the validator generated from schemas/api.ts's ExemptionRequest (400: a field left out or null first,
+ * then one of the wrong type, each in the order above), the rules in the domain (422 INVALID_EXEMPTION).
  */
 export function parseExemptionBody(json: unknown): ExemptionInput {
-  const body = readObjectBody(json, ['violations', 'until', 'reason']);
-  for (const field of ['violations', 'until', 'reason']) {
-    if (body[field] === undefined || body[field] === null) throw new ValidationError(INVALID_REQUEST, `${field} is required`, field);
+  const faults = bodyFaults(json, validateExemptionRequest, EXEMPTION_FIELDS);
+  if (faults) {
+    const body = json as Record<string, unknown>;
+    const absent = EXEMPTION_FIELDS.find((field) => faults.has(field) && (body[field] === undefined || body[field] === null));
+    if (absent !== undefined) throw missing(absent);
+    const field = EXEMPTION_FIELDS.find((name) => faults.has(name));
+    throw field === undefined ? mismatch() : new ValidationError(INVALID_REQUEST, EXEMPTION_TYPE_RULES[field], field);
   }
-  const { violations, until, reason } = body;
-  if (!Array.isArray(violations) || !violations.every((code) => typeof code === 'string')) {
-    throw new ValidationError(INVALID_REQUEST, 'violations must be an array of violation codes', 'violations');
-  }
-  if (typeof until !== 'string') throw new ValidationError(INVALID_REQUEST, 'until must be an RFC 3339 date-time string', 'until');
-  if (typeof reason !== 'string') throw new ValidationError(INVALID_REQUEST, 'reason must be a string', 'reason');
-  return { violations: violations as string[], until, reason };
+  const { violations, until, reason } = json as ExemptionInput;
+  return { violations, until, reason };
 }

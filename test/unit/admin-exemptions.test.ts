@@ -90,4 +90,16 @@ describe('parseExemptionBody', () => {
   ])('refuses %s with 400 INVALID_REQUEST naming %s', (_name, json, field) => {
     expect(() => parseExemptionBody(json)).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_REQUEST', field }));
   });
+
+  it.each([
+    // [name, body, field, message]: a field left out or null comes before a field of the wrong type
+    ['a list', [], 'body', 'The body must be a JSON object with "violations", "until", "reason"'],
+    ['an unknown field before a missing one', { note: 1, violations: [] }, 'note', 'Unknown field "note"; expected violations, until, reason'],
+    ['a bad violations and a null reason', body({ violations: 5, reason: null }), 'reason', 'reason is required'],
+    ['a code not a string', body({ violations: ['CLOCK_SKEW_EXCEEDED', 1] }), 'violations', 'violations must be an array of violation codes'],
+    ['until and reason of the wrong type', body({ until: 5, reason: false }), 'until', 'until must be an RFC 3339 date-time string'],
+    ['reason not a string', body({ reason: [] }), 'reason', 'reason must be a string'],
+  ])('names %s with its sentence', (_name, json, field, message) => {
+    expect(() => parseExemptionBody(json)).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_REQUEST', field, message }));
+  });
 });

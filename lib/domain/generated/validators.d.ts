@@ -19,3 +19,4 @@ export declare const validateSettings: GeneratedValidator;
 export declare const validateSettingsPatch: GeneratedValidator;
 export declare const validatePackageRequest: GeneratedValidator;
 export declare const validateRevocationRequest: GeneratedValidator;
+export declare const validateExemptionRequest: GeneratedValidator;
