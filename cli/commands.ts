@@ -1,6 +1,7 @@
 // Every `tollgate` command: its words, options, help, and what it sends to the admin API and prints.
 import { createHash, X509Certificate } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import type { ImpactPreview, StoredSettings } from '../lib/http/api-types.ts';
 import { type AdminApi, CliError, UsageError } from './client.ts';
 import { formatFields, formatTable, formatValue, print, printJson } from './output.ts';
 import { obtainPassword } from './prompt.ts';
@@ -86,7 +87,7 @@ function sha512OfFile(path: string): Promise<string> {
   });
 }
 
-function printSettings(body: any, heading?: string): void {
+function printSettings(body: StoredSettings, heading?: string): void {
   const updated = body.updatedAt ? `updated ${body.updatedAt} by ${body.updatedBy}` : 'never changed';
   print(`${heading ?? 'Settings'} — version ${body.version}, ${updated}`);
   print(formatFields(Object.entries(body.settings).map(([key, value]) => [key, formatValue(value)])));
@@ -103,7 +104,7 @@ function printSettingsChange(before: any, after: any, fields: string[]): void {
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** An impact preview (API.md §3) as a person reads it: the counts, by violation, and the first devices. */
-function printPreview(body: any): void {
+function printPreview(body: ImpactPreview): void {
   print(`Impact preview — nothing was changed. ${plural(body.devices, 'device')} seen since ${body.since}:`);
   print(`  blocked now: ${body.current.blocked}; with the change: ${body.proposed.blocked}`);
   for (const [group, verb] of [[body.newlyBlocked, 'would block'], [body.newlyAccepted, 'would let in']] as const) {
@@ -113,13 +114,13 @@ function printPreview(body: any): void {
     }
     print(`  ${verb} ${plural(group.count, verb === 'would block' ? 'more device' : 'blocked device')}:`);
     print(formatFields(Object.entries(group.byViolation).map(([code, count]) => [`    ${code}`, String(count)])));
-    print(formatTable(['DEVICE', 'VIOLATIONS', 'LAST CHECK-IN'], group.devices.map((d: any) => [d.deviceId, d.violations.join(','), d.lastCheckinAt])));
+    print(formatTable(['DEVICE', 'VIOLATIONS', 'LAST CHECK-IN'], group.devices.map((d) => [d.deviceId, d.violations.join(','), d.lastCheckinAt])));
     if (group.devices.length < group.count) print(`  (the first ${group.devices.length} of ${group.count} by device id; --json for the counts as data)`);
   }
 }
 
 /** The preview, or undefined from a server that has no preview route (404/405): the change is then saved unasked. */
-async function previewIfServed(preview: () => Promise<any>): Promise<any> {
+async function previewIfServed(preview: () => Promise<ImpactPreview>): Promise<ImpactPreview | undefined> {
   try {
     return await preview();
   } catch (error) {
@@ -316,7 +317,7 @@ export const COMMANDS: Command[] = [
       if (ifMatch !== undefined && !/^\d+$/.test(ifMatch)) throw new UsageError(`--if-match is a version number, not "${ifMatch}"`);
       const sinceDays = options['since-days'] as string | undefined;
       if (sinceDays !== undefined && !/^\d{1,3}$/.test(sinceDays)) throw new UsageError(`--since-days is a whole number of days from 1 to 365, not "${sinceDays}"`);
-      const previewOf = async (version: string | undefined) =>
+      const previewOf = async (version: string | undefined): Promise<ImpactPreview> =>
         (await api.request('POST', `/admin/settings/preview${query({ sinceDays })}`, {
           json: patch,
           contentType: 'application/merge-patch+json',

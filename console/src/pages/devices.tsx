@@ -1,6 +1,7 @@
 // Devices (API.md §6): blocked devices first, filtered by status and paged; one device's decisions with their
 // violations in words, and its exemption (grant with until and reason, or lift).
 import { useEffect, useState } from 'preact/hooks';
+import type { Exemption } from '../../../lib/http/api-types.ts';
 import { describeError, encodeSegment, get, getOptional, request, SessionEnded } from '../api.ts';
 import { ActionOutcome, Loading, Notice, Pager, Section, TableBox, useAction } from '../ui.tsx';
 import { EXEMPTABLE_CODES, violationWords, when } from '../words.ts';
@@ -25,14 +26,6 @@ interface DecisionRecord {
   warnings: Finding[];
   settingsVersion: number;
   evaluatedAt: string;
-}
-interface Exemption {
-  deviceId: string;
-  violations: string[];
-  until: string;
-  reason: string;
-  createdAt: string;
-  createdBy: string;
 }
 
 const codeOf = (violation: Finding | string) => (typeof violation === 'string' ? violation : violation.code);

@@ -2,27 +2,13 @@
 // pending change and the 422 rules next to their controls; Save under If-Match, with the other writer's change
 // shown on 412; Cancel discards.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ImpactPreview, SettingsDocument, StoredSettings } from '../../../lib/http/api-types.ts';
 import { ApiError, describeError, get, request, SessionEnded, StoreUnreachable } from '../api.ts';
 import { FieldError, Loading, Notice } from '../ui.tsx';
 import { MODE_CHOICES, PACKAGE_CHOICES, SETTING_LABELS, SSL_CHOICES, valueWords, violationWords, when } from '../words.ts';
 
-interface Settings {
-  certificateBasedAuthentication: boolean;
-  pushNotifications: boolean;
-  sslCertificateVerification: string;
-  packageValidation: string;
-  maxClockSkewSeconds: number;
-  requireImagingAuthentication: boolean;
-  mode: string;
-  certificateExpiryAlertDays: number[];
-}
-
-interface StoredSettings {
-  settings: Settings;
-  version: number;
-  updatedAt?: string;
-  updatedBy?: string;
-}
+// The API's bodies, typed from the schemas the server validates with: a renamed field breaks this build.
+type Settings = SettingsDocument;
 
 /** The form as typed: numbers stay text until Save, so that what a person typed is never rewritten. */
 interface Draft {
@@ -43,20 +29,7 @@ interface HistoryEntry {
   changes: { field: string; from: unknown; to: unknown }[];
 }
 
-interface ImpactGroup {
-  count: number;
-  byViolation: Record<string, number>;
-  devices: { deviceId: string; violations: string[]; lastCheckinAt: string }[];
-}
-
-interface Impact {
-  devices: number;
-  since: string;
-  current: { blocked: number };
-  proposed: { blocked: number };
-  newlyBlocked: ImpactGroup;
-  newlyAccepted: ImpactGroup;
-}
+type Impact = ImpactPreview;
 
 type Preview =
   | { state: 'none' }
