@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   if (health.status !== 200) throw new Error(`GET /health answered ${health.status}`);
   console.log(`HTTPS (client certificates passed on as API Gateway mTLS does): ${stack.httpsUrl}`);
   console.log(`DynamoDB Local: ${stack.dynamoDbEndpoint}; alerts are appended to ${stack.dataDir}/alerts.jsonl`);
+  console.log(`Admin console: ${stack.httpUrl}/console/ (sign in with the admin token)`);
   console.log(`Ready: ${stack.httpUrl}`);
 
   let stopping = false;
