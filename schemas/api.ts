@@ -579,4 +579,7 @@ export const GENERATED_VALIDATORS = {
   validatePackageRequest: 'PackageRequest',
   validateRevocationRequest: 'RevocationRequest',
   validateExemptionRequest: 'ExemptionRequest',
+  validateDeviceCaRequest: 'DeviceCaRequest',
+  validateServerCertificateRequest: 'ServerCertificateRequest',
+  validatePushCertificateRequest: 'PushCertificateRequest',
 } as const satisfies Record<string, keyof typeof COMPONENT_SCHEMAS>;

@@ -1,7 +1,15 @@
 // Reading admin requests: bodies, path and query parameters. Every refusal is a 400 in the contract's shape.
 import { CHECKSUM_HEX_LENGTH, CHECKSUM_TYPES, type ChecksumType } from '../domain/checkin.ts';
 import { ValidationError } from '../domain/errors.ts';
-import { type GeneratedValidator, validateExemptionRequest, validatePackageRequest, validateRevocationRequest } from '../domain/generated/validators.js';
+import {
+  type GeneratedValidator,
+  validateDeviceCaRequest,
+  validateExemptionRequest,
+  validatePackageRequest,
+  validatePushCertificateRequest,
+  validateRevocationRequest,
+  validateServerCertificateRequest,
+} from '../domain/generated/validators.js';
 import type { DeviceStatus } from '../ports/device-status-store.ts';
 import type { PackageInput } from '../services/admin/packages-service.ts';
 import type { ExemptionInput } from '../domain/exemptions.ts';
@@ -18,27 +26,6 @@ export const MAX_REVOCATION_REASON_LENGTH = 512;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** The body as a JSON object whose fields are all in `allowed` (a typo such as `checksums` is refused, not ignored). */
-export function readObjectBody(json: unknown, allowed: readonly string[], code = INVALID_REQUEST): Record<string, unknown> {
-  if (!isPlainObject(json)) {
-    throw new ValidationError(code, `The body must be a JSON object with ${allowed.map((f) => `"${f}"`).join(', ')}`, 'body');
-  }
-  for (const key of Object.keys(json)) {
-    if (!allowed.includes(key)) throw new ValidationError(code, `Unknown field "${key}"; expected ${allowed.join(', ')}`, key);
-  }
-  return json;
-}
-
-/** A required string field of any length (PEM text, base64 files); `allowEmpty` for a .p12 password. */
-export function textField(body: Record<string, unknown>, field: string, options: { allowEmpty?: boolean } = {}): string {
-  const value = body[field];
-  if (value === undefined || value === null) throw new ValidationError(INVALID_REQUEST, `${field} is required`, field);
-  if (typeof value !== 'string' || (!options.allowEmpty && value.length === 0)) {
-    throw new ValidationError(INVALID_REQUEST, `${field} must be a ${options.allowEmpty ? '' : 'non-empty '}string`, field);
-  }
-  return value;
 }
 
 /** A path parameter that must be an identifier (packageId, deviceId). */
@@ -180,4 +167,41 @@ export function parseExemptionBody(json: unknown): ExemptionInput {
   }
   const { violations, until, reason } = json as ExemptionInput;
   return { violations, until, reason };
+}
+
+/** The refusal of a field of text of any length the schema did not accept (PEM text, base64 files, a password). */
+function fileTextRefusal(body: Record<string, unknown>, field: string, options: { allowEmpty?: boolean } = {}): ValidationError {
+  if (body[field] === undefined || body[field] === null) return missing(field);
+  return new ValidationError(INVALID_REQUEST, `${field} must be a ${options.allowEmpty ? '' : 'non-empty '}string`, field);
+}
+
+/** A body of one required, non-empty text field, checked by its generated validator; returns the text. */
+function singleTextBody(json: unknown, validate: GeneratedValidator, field: string): string {
+  const faults = bodyFaults(json, validate, [field]);
+  if (faults?.has(field)) throw fileTextRefusal(json as Record<string, unknown>, field);
+  if (faults) throw mismatch();
+  return (json as Record<string, string>)[field];
+}
+
+/** The body of PUT /admin/device-ca: `{ certificates }`, the PEM bundle (schemas/api.ts's DeviceCaRequest). */
+export function parseDeviceCaBody(json: unknown): string {
+  return singleTextBody(json, validateDeviceCaRequest, 'certificates');
+}
+
+/** The body of PUT /admin/server-certificate: `{ certificate }`, PEM (schemas/api.ts's ServerCertificateRequest). */
+export function parseServerCertificateBody(json: unknown): string {
+  return singleTextBody(json, validateServerCertificateRequest, 'certificate');
+}
+
+/**
+ * The body of PUT /admin/push-certificate: `{ p12, password }` (schemas/api.ts's PushCertificateRequest). An empty
+ * password is a real PKCS#12 case (openssl -passout pass:); a missing one is a client mistake.
+ */
+export function parsePushCertificateBody(json: unknown): { p12: string; password: string } {
+  const faults = bodyFaults(json, validatePushCertificateRequest, ['p12', 'password']);
+  if (faults?.has('p12')) throw fileTextRefusal(json as Record<string, unknown>, 'p12');
+  if (faults?.has('password')) throw fileTextRefusal(json as Record<string, unknown>, 'password', { allowEmpty: true });
+  if (faults) throw mismatch();
+  const { p12, password } = json as { p12: string; password: string };
+  return { p12, password };
 }

@@ -1,7 +1,7 @@
 // Admin routes of the certificates (API.md §3 "Trust material"): device CA set, server and push certificates.
 import type { Clock } from '../ports/clock.ts';
 import type { AdminTrustService } from '../services/admin/trust-service.ts';
-import { readObjectBody, textField } from './admin-request.ts';
+import { parseDeviceCaBody, parsePushCertificateBody, parseServerCertificateBody } from './admin-request.ts';
 import type { AdminRoutes } from './admin-route.ts';
 import { jsonResponse, noContent } from './responses.ts';
 
@@ -10,24 +10,19 @@ export function trustRoutes(trust: AdminTrustService, clock: Clock): AdminRoutes
     'GET /admin/device-ca': async () => jsonResponse(200, await trust.getDeviceCas()),
 
     'PUT /admin/device-ca': async ({ request, actor }) => {
-      const body = readObjectBody(request.json, ['certificates']);
-      return jsonResponse(200, await trust.replaceDeviceCas(textField(body, 'certificates'), { actor, clock }));
+      return jsonResponse(200, await trust.replaceDeviceCas(parseDeviceCaBody(request.json), { actor, clock }));
     },
 
     'GET /admin/server-certificate': async () => jsonResponse(200, await trust.getServerCertificate()),
 
     'PUT /admin/server-certificate': async ({ request, actor }) => {
-      const body = readObjectBody(request.json, ['certificate']);
-      return jsonResponse(200, await trust.replaceServerCertificate(textField(body, 'certificate'), { actor, clock }));
+      return jsonResponse(200, await trust.replaceServerCertificate(parseServerCertificateBody(request.json), { actor, clock }));
     },
 
     'GET /admin/push-certificate': async ({ now }) => jsonResponse(200, await trust.getPushCertificate(now)),
 
     'PUT /admin/push-certificate': async ({ request, actor }) => {
-      const body = readObjectBody(request.json, ['p12', 'password']);
-      const p12 = textField(body, 'p12');
-      // An empty password is a real PKCS#12 case (openssl -passout pass:); a missing one is a client mistake.
-      const password = textField(body, 'password', { allowEmpty: true });
+      const { p12, password } = parsePushCertificateBody(request.json);
       return jsonResponse(200, await trust.replacePushCertificate(p12, password, { actor, clock }));
     },
 

@@ -1,6 +1,15 @@
-// Reading admin requests: If-Match, limit, fingerprints, package and revocation bodies, device status.
+// Reading admin requests: If-Match, limit, fingerprints, package, revocation and trust-material bodies, device status.
 import { describe, expect, it } from 'vitest';
-import { normaliseFingerprint, parseDeviceStatus, parseLimit, parsePackageBody, parseRevocationBody } from '../../lib/http/admin-request.ts';
+import {
+  normaliseFingerprint,
+  parseDeviceCaBody,
+  parseDeviceStatus,
+  parseLimit,
+  parsePackageBody,
+  parsePushCertificateBody,
+  parseRevocationBody,
+  parseServerCertificateBody,
+} from '../../lib/http/admin-request.ts';
 import { parseIfMatch } from '../../lib/http/etag.ts';
 import { matchesVersion } from '../../lib/services/admin/precondition.ts';
 
@@ -123,5 +132,29 @@ describe('parseRevocationBody and parseDeviceStatus', () => {
     expect(parseDeviceStatus('ACCEPTED')).toBe('ACCEPTED');
     fails(() => parseDeviceStatus(undefined), 'status');
     fails(() => parseDeviceStatus('blocked'), 'status');
+  });
+});
+
+describe('trust-material bodies (device CA bundle, server certificate, push certificate)', () => {
+  it('reads the text as sent; a .p12 password may be empty', () => {
+    expect(parseDeviceCaBody({ certificates: ' PEM ' })).toBe(' PEM ');
+    expect(parseServerCertificateBody({ certificate: 'PEM' })).toBe('PEM');
+    expect(parsePushCertificateBody({ p12: 'MIIK', password: '' })).toEqual({ p12: 'MIIK', password: '' });
+  });
+
+  it.each([
+    // [why, parse, body, field, message]
+    ['a device CA body that is a list', parseDeviceCaBody, ['PEM'], 'body', 'The body must be a JSON object with "certificates"'],
+    ['an unknown field before an empty bundle', parseDeviceCaBody, { comment: 'hi', certificates: '' }, 'comment', 'Unknown field "comment"; expected certificates'],
+    ['no bundle', parseDeviceCaBody, {}, 'certificates', 'certificates is required'],
+    ['an empty bundle', parseDeviceCaBody, { certificates: '' }, 'certificates', 'certificates must be a non-empty string'],
+    ['a certificate as a list', parseServerCertificateBody, { certificate: ['PEM'] }, 'certificate', 'certificate must be a non-empty string'],
+    ['a null certificate', parseServerCertificateBody, { certificate: null }, 'certificate', 'certificate is required'],
+    ['a push body that is text', parsePushCertificateBody, 'MIIK', 'body', 'The body must be a JSON object with "p12", "password"'],
+    ['an empty p12 and no password', parsePushCertificateBody, { p12: '' }, 'p12', 'p12 must be a non-empty string'],
+    ['no password', parsePushCertificateBody, { p12: 'MIIK' }, 'password', 'password is required'],
+    ['a numeric password', parsePushCertificateBody, { p12: 'MIIK', password: 1234 }, 'password', 'password must be a string'],
+  ] as const)('refuses %s with its sentence', (_why, parse, body, field, message) => {
+    expect(() => parse(body)).toThrow(expect.objectContaining({ statusCode: 400, code: 'INVALID_REQUEST', field, message }));
   });
 });

@@ -20,3 +20,6 @@ export declare const validateSettingsPatch: GeneratedValidator;
 export declare const validatePackageRequest: GeneratedValidator;
 export declare const validateRevocationRequest: GeneratedValidator;
 export declare const validateExemptionRequest: GeneratedValidator;
+export declare const validateDeviceCaRequest: GeneratedValidator;
+export declare const validateServerCertificateRequest: GeneratedValidator;
+export declare const validatePushCertificateRequest: GeneratedValidator;
