@@ -153,7 +153,12 @@ export const ImagingAccountRequest = {
   type: 'object',
   additionalProperties: false,
   required: ['password'],
-  properties: { password: { type: 'string', minLength: 12, maxLength: 1024, description: 'Stored only as a salted scrypt hash.' } },
+  properties: {
+    password: {
+      type: 'string',
+      description: '12 to 1024 characters, counted as Unicode code points after NFC normalization (else 422); valid Unicode text. Stored only as a salted scrypt hash.',
+    },
+  },
 } as const;
 
 export const ImagingDocument = {
@@ -582,4 +587,5 @@ export const GENERATED_VALIDATORS = {
   validateDeviceCaRequest: 'DeviceCaRequest',
   validateServerCertificateRequest: 'ServerCertificateRequest',
   validatePushCertificateRequest: 'PushCertificateRequest',
+  validateImagingAccountRequest: 'ImagingAccountRequest',
 } as const satisfies Record<string, keyof typeof COMPONENT_SCHEMAS>;

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { decodeBase64Strict } from './base64.ts';
 import { HttpError, ValidationError } from './errors.ts';
+import { type SchemaIssue, validateImagingAccountRequest } from './generated/validators.js';
 import type { FieldChange } from './settings.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -135,17 +136,28 @@ export function passwordLength(password: string): number {
   return [...normalizePassword(password)].length;
 }
 
+/** The refusal (400) of an account body the schema did not accept: not an object, an unknown field, no password text. */
+function accountBodyRefusal(issues: readonly SchemaIssue[]): ValidationError {
+  if (issues.some((issue) => issue.instancePath === '' && issue.keyword === 'type')) {
+    return new ValidationError('INVALID_IMAGING_ACCOUNT', 'The body must be a JSON object: { "password": "…" }');
+  }
+  const unknown = issues.find((issue) => issue.instancePath === '' && issue.keyword === 'additionalProperties');
+  if (unknown) {
+    const key = String(unknown.params.additionalProperty);
+    return new ValidationError('INVALID_IMAGING_ACCOUNT', `Unknown field "${key}"; the body is { "password": "…" }`, key);
+  }
+  return new ValidationError('INVALID_IMAGING_ACCOUNT', 'password is required and must be a string', 'password');
+}
+
 /**
- * The body of PUT /admin/imaging/accounts/{username}: exactly { "password": string }. Wrong shape: 400; a password
- * outside 12–1024 characters: 422 (a rule, as the settings' range rules are). Returns the NFC-normalized password.
+ * The body of PUT /admin/imaging/accounts/{username}: exactly { "password": string }, checked by the validator
+ * generated from schemas/api.ts's ImagingAccountRequest (400 otherwise). Then the rules a schema cannot say: the
+ * password must be valid Unicode text (400), and 12–1024 characters as a person counts them, code points after NFC
+ * (422, a rule, as the settings' range rules are). Returns the NFC-normalized password.
  */
 export function parseAccountBody(body: unknown): string {
-  if (!isPlainObject(body)) throw new ValidationError('INVALID_IMAGING_ACCOUNT', 'The body must be a JSON object: { "password": "…" }');
-  for (const key of Object.keys(body)) {
-    if (key !== 'password') throw new ValidationError('INVALID_IMAGING_ACCOUNT', `Unknown field "${key}"; the body is { "password": "…" }`, key);
-  }
-  const { password } = body;
-  if (typeof password !== 'string') throw new ValidationError('INVALID_IMAGING_ACCOUNT', 'password is required and must be a string', 'password');
+  if (!validateImagingAccountRequest(body)) throw accountBodyRefusal(validateImagingAccountRequest.errors ?? []);
+  const { password } = body as { password: string };
   if (LONE_SURROGATE.test(password)) {
     throw new ValidationError('INVALID_IMAGING_ACCOUNT', 'password must be valid Unicode text', 'password');
   }

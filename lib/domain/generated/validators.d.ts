@@ -23,3 +23,4 @@ export declare const validateExemptionRequest: GeneratedValidator;
 export declare const validateDeviceCaRequest: GeneratedValidator;
 export declare const validateServerCertificateRequest: GeneratedValidator;
 export declare const validatePushCertificateRequest: GeneratedValidator;
+export declare const validateImagingAccountRequest: GeneratedValidator;
