@@ -56,6 +56,8 @@ describe('buildRecordTransaction', () => {
       lastCheckinAt: '2026-11-25T18:00:00.000Z',
       checkinId: 'c-7',
       settingsVersion: 1,
+      // The latest observations, for the impact preview.
+      facts: blocked.facts,
     });
   });
 });
