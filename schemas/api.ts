@@ -163,7 +163,7 @@ export const ImagingAccountRequest = {
 
 export const ImagingDocument = {
   type: 'object',
-  description: 'A PreStage or Autorun document: any JSON object of at most 32 KiB, served to imaging as stored.',
+  description: 'A PreStage or Autorun document: any JSON object of at most 32 KiB (else 413) nested at most 64 levels deep, served to imaging as stored. A PreStage\'s own "id", if any, must equal the path\'s.',
   additionalProperties: true,
 } as const;
 
@@ -588,4 +588,5 @@ export const GENERATED_VALIDATORS = {
   validateServerCertificateRequest: 'ServerCertificateRequest',
   validatePushCertificateRequest: 'PushCertificateRequest',
   validateImagingAccountRequest: 'ImagingAccountRequest',
+  validateImagingDocument: 'ImagingDocument',
 } as const satisfies Record<string, keyof typeof COMPONENT_SCHEMAS>;

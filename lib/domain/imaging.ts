@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { decodeBase64Strict } from './base64.ts';
 import { HttpError, ValidationError } from './errors.ts';
-import { type SchemaIssue, validateImagingAccountRequest } from './generated/validators.js';
+import { type SchemaIssue, validateImagingAccountRequest, validateImagingDocument } from './generated/validators.js';
 import type { FieldChange } from './settings.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -91,13 +91,14 @@ export function jsonNestingExceeds(value: unknown, maxDepth: number): boolean {
 }
 
 /**
- * Checks a PreStage or Autorun body: a JSON object nested at most 64 levels deep (400 INVALID_IMAGING_DOCUMENT
- * otherwise) of at most 32 KiB once serialized (413 PAYLOAD_TOO_LARGE otherwise). A PreStage may carry its own
- * "id" only if it equals the path's (compared as text), so that the list, which shows the path's id, never hides a
- * different one. The depth is checked first: both the id comparison and the serialization recurse.
+ * Checks a PreStage or Autorun body: a JSON object (the validator generated from schemas/api.ts's ImagingDocument)
+ * nested at most 64 levels deep (400 INVALID_IMAGING_DOCUMENT otherwise) of at most 32 KiB once serialized (413
+ * PAYLOAD_TOO_LARGE otherwise). A PreStage may carry its own "id" only if it equals the path's (compared as text), so
+ * that the list, which shows the path's id, never hides a different one. The depth is checked first: both the id
+ * comparison and the serialization recurse.
  */
 export function parseImagingDocument(body: unknown, kind: ImagingDocumentKind, pathId: string): ParsedImagingDocument {
-  if (!isPlainObject(body)) {
+  if (!validateImagingDocument(body)) {
     throw new ValidationError('INVALID_IMAGING_DOCUMENT', `The body must be a JSON object (the ${kind === 'PRESTAGE' ? 'PreStage' : 'Autorun'} information to store)`);
   }
   if (jsonNestingExceeds(body, MAX_IMAGING_DOCUMENT_DEPTH)) {
@@ -106,7 +107,8 @@ export function parseImagingDocument(body: unknown, kind: ImagingDocumentKind, p
       `The document nests objects and arrays more than ${MAX_IMAGING_DOCUMENT_DEPTH} levels deep (the document itself is level 1); at most ${MAX_IMAGING_DOCUMENT_DEPTH} are allowed`,
     );
   }
-  if (kind === 'PRESTAGE' && 'id' in body && String(body.id) !== pathId) {
+  const document = body as Record<string, unknown>;
+  if (kind === 'PRESTAGE' && 'id' in document && String(document.id) !== pathId) {
     throw new ValidationError('INVALID_IMAGING_DOCUMENT', 'The PreStage\'s "id", when present, must equal the id in the path', 'id');
   }
   const json = JSON.stringify(body);

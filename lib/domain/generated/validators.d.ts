@@ -24,3 +24,4 @@ export declare const validateDeviceCaRequest: GeneratedValidator;
 export declare const validateServerCertificateRequest: GeneratedValidator;
 export declare const validatePushCertificateRequest: GeneratedValidator;
 export declare const validateImagingAccountRequest: GeneratedValidator;
+export declare const validateImagingDocument: GeneratedValidator;

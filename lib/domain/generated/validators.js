@@ -1668,3 +1668,25 @@ validate19.errors = vErrors;
 return errors === 0;
 }
 
+export const validateImagingDocument = validate20;
+const schema21 = {"type":"object","description":"A PreStage or Autorun document: any JSON object of at most 32 KiB (else 413) nested at most 64 levels deep, served to imaging as stored. A PreStage's own \"id\", if any, must equal the path's.","additionalProperties":true};
+
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+let vErrors = null;
+let errors = 0;
+if(data && typeof data == "object" && !Array.isArray(data)){
+}
+else {
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate20.errors = vErrors;
+return errors === 0;
+}
+
