@@ -1,7 +1,7 @@
 // Faults on the alert path: the SNS endpoint down for a while (check-ins unaffected, every alert delivered after it
 // recovers) and the alerts function crashing in the middle of a batch (the stream retries the batch, every alert is
 // delivered, and the only duplicates are alerts of that batch published before the crash, with the same alertId).
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
@@ -74,6 +74,7 @@ describe('the alerts function crashing in the middle of a batch', () => {
 
   afterAll(async () => {
     await sns?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('the batch is retried: every alert delivered, duplicates only from that batch and with the same alertId', async () => {

@@ -2,7 +2,7 @@
 // with Retry-After, never ACCEPT, never a hang past the function's 10 s timeout; after the restart the devices'
 // retries leave every check-in recorded exactly once. (DynamoDB slowed: faults-dynamodb-latency.test.ts; the
 // handlers read their endpoint at import, so each stack has a file of its own.)
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ describe('DynamoDB Local stopped in the middle of a stream of check-ins', () => 
   afterAll(async () => {
     await stack?.stop();
     await dynamoDb?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('503 with Retry-After while it is down, never ACCEPT unrecorded; after the restart the retries record each check-in exactly once', async () => {
