@@ -293,8 +293,7 @@ export function SecurityPage({ readOnly }: { readOnly: boolean }) {
   };
 
   const disabled = !editing;
-  const describedBy = (field: string) => `${field}-error`;
-  const invalid = (field: string) => (fieldErrors[field] ? 'true' : undefined);
+  const controls = { draft, errors: fieldErrors, set };
 
   return (
     <>
@@ -311,118 +310,14 @@ export function SecurityPage({ readOnly }: { readOnly: boolean }) {
           {formError && <Notice kind="error">{formError}</Notice>}
           <fieldset disabled={disabled}>
             <legend class="visually-hidden">Security settings</legend>
-            <div class="control check">
-              <input
-                id="certificateBasedAuthentication"
-                type="checkbox"
-                checked={draft.certificateBasedAuthentication}
-                onChange={(e) => set('certificateBasedAuthentication', e.currentTarget.checked)}
-                aria-describedby={describedBy('certificateBasedAuthentication')}
-                aria-invalid={invalid('certificateBasedAuthentication')}
-              />
-              <label for="certificateBasedAuthentication">Enable certificate-based authentication</label>
-              <FieldError id={describedBy('certificateBasedAuthentication')} message={fieldErrors.certificateBasedAuthentication} />
-            </div>
-            <div class="control check">
-              <input
-                id="pushNotifications"
-                type="checkbox"
-                checked={draft.pushNotifications}
-                onChange={(e) => set('pushNotifications', e.currentTarget.checked)}
-                aria-describedby={describedBy('pushNotifications')}
-                aria-invalid={invalid('pushNotifications')}
-              />
-              <label for="pushNotifications">Enable push notifications</label>
-              <FieldError id={describedBy('pushNotifications')} message={fieldErrors.pushNotifications} />
-            </div>
-            <div class="control">
-              <label for="sslCertificateVerification">SSL certificate verification</label>
-              <select
-                id="sslCertificateVerification"
-                value={draft.sslCertificateVerification}
-                onChange={(e) => set('sslCertificateVerification', e.currentTarget.value)}
-                aria-describedby={describedBy('sslCertificateVerification')}
-                aria-invalid={invalid('sslCertificateVerification')}
-              >
-                {SSL_CHOICES.map(([value, words]) => (
-                  <option key={value} value={value}>
-                    {words}
-                  </option>
-                ))}
-              </select>
-              <FieldError id={describedBy('sslCertificateVerification')} message={fieldErrors.sslCertificateVerification} />
-            </div>
-            <div class="control">
-              <label for="packageValidation">Package validation</label>
-              <select
-                id="packageValidation"
-                value={draft.packageValidation}
-                onChange={(e) => set('packageValidation', e.currentTarget.value)}
-                aria-describedby={describedBy('packageValidation')}
-                aria-invalid={invalid('packageValidation')}
-              >
-                {PACKAGE_CHOICES.map(([value, words]) => (
-                  <option key={value} value={value}>
-                    {words}
-                  </option>
-                ))}
-              </select>
-              <FieldError id={describedBy('packageValidation')} message={fieldErrors.packageValidation} />
-            </div>
-            <div class="control">
-              <label for="maxClockSkewSeconds">Maximum clock skew</label>
-              <span class="with-unit">
-                <input
-                  id="maxClockSkewSeconds"
-                  type="text"
-                  inputMode="numeric"
-                  value={draft.maxClockSkewSeconds}
-                  onInput={(e) => set('maxClockSkewSeconds', e.currentTarget.value)}
-                  aria-describedby={`maxClockSkewSeconds-unit ${describedBy('maxClockSkewSeconds')}`}
-                  aria-invalid={invalid('maxClockSkewSeconds')}
-                />
-                <span id="maxClockSkewSeconds-unit">seconds</span>
-              </span>
-              <FieldError id={describedBy('maxClockSkewSeconds')} message={fieldErrors.maxClockSkewSeconds} />
-            </div>
-            <div class="control check">
-              <input
-                id="requireImagingAuthentication"
-                type="checkbox"
-                checked={draft.requireImagingAuthentication}
-                onChange={(e) => set('requireImagingAuthentication', e.currentTarget.checked)}
-                aria-describedby={describedBy('requireImagingAuthentication')}
-                aria-invalid={invalid('requireImagingAuthentication')}
-              />
-              <label for="requireImagingAuthentication">Require login for imaging information</label>
-              <FieldError id={describedBy('requireImagingAuthentication')} message={fieldErrors.requireImagingAuthentication} />
-            </div>
-            <div class="control">
-              <label for="mode">Mode</label>
-              <select id="mode" value={draft.mode} onChange={(e) => set('mode', e.currentTarget.value)} aria-describedby={describedBy('mode')} aria-invalid={invalid('mode')}>
-                {MODE_CHOICES.map(([value, words]) => (
-                  <option key={value} value={value}>
-                    {words}
-                  </option>
-                ))}
-              </select>
-              <FieldError id={describedBy('mode')} message={fieldErrors.mode} />
-            </div>
-            <div class="control">
-              <label for="certificateExpiryAlertDays">Certificate expiry alerts</label>
-              <span class="with-unit">
-                <input
-                  id="certificateExpiryAlertDays"
-                  type="text"
-                  value={draft.certificateExpiryAlertDays}
-                  onInput={(e) => set('certificateExpiryAlertDays', e.currentTarget.value)}
-                  aria-describedby={`certificateExpiryAlertDays-unit ${describedBy('certificateExpiryAlertDays')}`}
-                  aria-invalid={invalid('certificateExpiryAlertDays')}
-                />
-                <span id="certificateExpiryAlertDays-unit">days before expiry, comma-separated</span>
-              </span>
-              <FieldError id={describedBy('certificateExpiryAlertDays')} message={fieldErrors.certificateExpiryAlertDays} />
-            </div>
+            <CheckboxControl field="certificateBasedAuthentication" label="Enable certificate-based authentication" {...controls} />
+            <CheckboxControl field="pushNotifications" label="Enable push notifications" {...controls} />
+            <ChoiceControl field="sslCertificateVerification" label="SSL certificate verification" choices={SSL_CHOICES} {...controls} />
+            <ChoiceControl field="packageValidation" label="Package validation" choices={PACKAGE_CHOICES} {...controls} />
+            <TextControl field="maxClockSkewSeconds" label="Maximum clock skew" unit="seconds" numeric {...controls} />
+            <CheckboxControl field="requireImagingAuthentication" label="Require login for imaging information" {...controls} />
+            <ChoiceControl field="mode" label="Mode" choices={MODE_CHOICES} {...controls} />
+            <TextControl field="certificateExpiryAlertDays" label="Certificate expiry alerts" unit="days before expiry, comma-separated" {...controls} />
           </fieldset>
           {!readOnly && (
             <div class="actions">
@@ -446,5 +341,76 @@ export function SecurityPage({ readOnly }: { readOnly: boolean }) {
         {editing && <ImpactPreview preview={preview} />}
       </div>
     </>
+  );
+}
+
+// ---- the pane's controls: each labelled as API.md §6 names it, its 422 rule next to it (aria-describedby) ----
+
+type BooleanField = 'certificateBasedAuthentication' | 'pushNotifications' | 'requireImagingAuthentication';
+type ChoiceField = 'sslCertificateVerification' | 'packageValidation' | 'mode';
+type TextField = 'maxClockSkewSeconds' | 'certificateExpiryAlertDays';
+
+interface ControlProps<K extends keyof Draft> {
+  field: K;
+  label: string;
+  draft: Draft;
+  errors: Record<string, string | undefined>;
+  set: <F extends keyof Draft>(field: F, value: Draft[F]) => void;
+}
+
+const errorId = (field: string) => `${field}-error`;
+const invalidFlag = (errors: ControlProps<keyof Draft>['errors'], field: string) => (errors[field] ? 'true' : undefined);
+
+function CheckboxControl({ field, label, draft, errors, set }: ControlProps<BooleanField>) {
+  return (
+    <div class="control check">
+      <input
+        id={field}
+        type="checkbox"
+        checked={draft[field]}
+        onChange={(e) => set(field, e.currentTarget.checked)}
+        aria-describedby={errorId(field)}
+        aria-invalid={invalidFlag(errors, field)}
+      />
+      <label for={field}>{label}</label>
+      <FieldError id={errorId(field)} message={errors[field]} />
+    </div>
+  );
+}
+
+function ChoiceControl({ field, label, choices, draft, errors, set }: ControlProps<ChoiceField> & { choices: readonly (readonly [string, string])[] }) {
+  return (
+    <div class="control">
+      <label for={field}>{label}</label>
+      <select id={field} value={draft[field]} onChange={(e) => set(field, e.currentTarget.value)} aria-describedby={errorId(field)} aria-invalid={invalidFlag(errors, field)}>
+        {choices.map(([value, words]) => (
+          <option key={value} value={value}>
+            {words}
+          </option>
+        ))}
+      </select>
+      <FieldError id={errorId(field)} message={errors[field]} />
+    </div>
+  );
+}
+
+function TextControl({ field, label, unit, numeric, draft, errors, set }: ControlProps<TextField> & { unit: string; numeric?: boolean }) {
+  return (
+    <div class="control">
+      <label for={field}>{label}</label>
+      <span class="with-unit">
+        <input
+          id={field}
+          type="text"
+          inputMode={numeric ? 'numeric' : undefined}
+          value={draft[field]}
+          onInput={(e) => set(field, e.currentTarget.value)}
+          aria-describedby={`${field}-unit ${errorId(field)}`}
+          aria-invalid={invalidFlag(errors, field)}
+        />
+        <span id={`${field}-unit`}>{unit}</span>
+      </span>
+      <FieldError id={errorId(field)} message={errors[field]} />
+    </div>
   );
 }
