@@ -1,7 +1,7 @@
 // Small shared pieces of the console's pages: messages, field errors, tables, the store-unreachable notice.
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import { describeError, SessionEnded } from './api.ts';
+import { useEffect, useState } from 'preact/hooks';
+import { describeError, get, SessionEnded } from './api.ts';
 
 /** A message tied to a control by id (aria-describedby), shown right under it. */
 export function FieldError({ id, message }: { id: string; message?: string }) {
@@ -57,6 +57,32 @@ export function Pager({ hasPrevious, hasNext, onFirst, onNext, label }: { hasPre
       </button>
     </nav>
   );
+}
+
+/**
+ * A listing read a page at a time (`limit` 50, then each `nextToken`): the page shown, its error, and the pager's
+ * wiring (first page, next page).
+ */
+export function usePagedList<T>(path: string) {
+  const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
+  const [page, setPage] = useState<{ items: T[]; nextToken?: string }>();
+  const [error, setError] = useState<string>();
+  const current = tokens[tokens.length - 1];
+  useEffect(() => {
+    setPage(undefined);
+    const query = new URLSearchParams({ limit: '50' });
+    if (current) query.set('nextToken', current);
+    get<{ items: T[]; nextToken?: string }>(`${path}?${query}`).then(setPage, (caught) => {
+      if (!(caught instanceof SessionEnded)) setError(describeError(caught));
+    });
+  }, [path, current]);
+  const pager = {
+    hasPrevious: tokens.length > 1,
+    hasNext: Boolean(page?.nextToken),
+    onFirst: () => setTokens([undefined]),
+    onNext: () => page?.nextToken && setTokens([...tokens, page.nextToken]),
+  };
+  return { page, error, pager };
 }
 
 /** The outcome of one form's last action: its error (next to the form) or what it did. */

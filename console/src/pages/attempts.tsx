@@ -1,7 +1,5 @@
 // Attempts (API.md §6): check-ins that failed the identity check, newest first (kept 7 days).
-import { useEffect, useState } from 'preact/hooks';
-import { describeError, get, SessionEnded } from '../api.ts';
-import { Loading, Notice, Pager, TableBox } from '../ui.tsx';
+import { Loading, Notice, Pager, TableBox, usePagedList } from '../ui.tsx';
 import { violationWords, when } from '../words.ts';
 
 interface Attempt {
@@ -14,18 +12,7 @@ interface Attempt {
 }
 
 export function AttemptsPage() {
-  const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<{ items: Attempt[]; nextToken?: string }>();
-  const [error, setError] = useState<string>();
-  const current = tokens[tokens.length - 1];
-  useEffect(() => {
-    setPage(undefined);
-    const query = new URLSearchParams({ limit: '50' });
-    if (current) query.set('nextToken', current);
-    get<{ items: Attempt[]; nextToken?: string }>(`/admin/unauthenticated-attempts?${query}`).then(setPage, (caught) => {
-      if (!(caught instanceof SessionEnded)) setError(describeError(caught));
-    });
-  }, [current]);
+  const { page, error, pager } = usePagedList<Attempt>('/admin/unauthenticated-attempts');
   if (error) return <Notice kind="error">{error}</Notice>;
   if (!page) return <Loading what="attempts" />;
   return (
@@ -59,7 +46,7 @@ export function AttemptsPage() {
           </tbody>
         </TableBox>
       )}
-      <Pager label="Attempt pages" hasPrevious={tokens.length > 1} hasNext={Boolean(page.nextToken)} onFirst={() => setTokens([undefined])} onNext={() => page.nextToken && setTokens([...tokens, page.nextToken])} />
+      <Pager label="Attempt pages" {...pager} />
     </section>
   );
 }

@@ -1,7 +1,5 @@
 // History (API.md §6): who changed what, when — settings and trust material, newest first.
-import { useEffect, useState } from 'preact/hooks';
-import { describeError, get, SessionEnded } from '../api.ts';
-import { Loading, Notice, Pager, TableBox } from '../ui.tsx';
+import { Loading, Notice, Pager, TableBox, usePagedList } from '../ui.tsx';
 import { fieldLabel, valueWords, when } from '../words.ts';
 
 export interface HistoryEntry {
@@ -14,18 +12,7 @@ export interface HistoryEntry {
 export const describeChange = (change: HistoryEntry['changes'][number]) => `${fieldLabel(change.field)}: ${valueWords(change.from)} → ${valueWords(change.to)}`;
 
 export function HistoryPage() {
-  const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<{ items: HistoryEntry[]; nextToken?: string }>();
-  const [error, setError] = useState<string>();
-  const current = tokens[tokens.length - 1];
-  useEffect(() => {
-    setPage(undefined);
-    const query = new URLSearchParams({ limit: '50' });
-    if (current) query.set('nextToken', current);
-    get<{ items: HistoryEntry[]; nextToken?: string }>(`/admin/settings/history?${query}`).then(setPage, (caught) => {
-      if (!(caught instanceof SessionEnded)) setError(describeError(caught));
-    });
-  }, [current]);
+  const { page, error, pager } = usePagedList<HistoryEntry>('/admin/settings/history');
   if (error) return <Notice kind="error">{error}</Notice>;
   if (!page) return <Loading what="the history" />;
   return (
@@ -60,7 +47,7 @@ export function HistoryPage() {
           </tbody>
         </TableBox>
       )}
-      <Pager label="History pages" hasPrevious={tokens.length > 1} hasNext={Boolean(page.nextToken)} onFirst={() => setTokens([undefined])} onNext={() => page.nextToken && setTokens([...tokens, page.nextToken])} />
+      <Pager label="History pages" {...pager} />
     </section>
   );
 }
