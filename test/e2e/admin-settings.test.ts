@@ -204,6 +204,37 @@ describe('concurrent writers (fired in parallel against the HTTP server)', () =>
     // Back to the defaults for the rule tests below.
     expect((await put(DEFAULTS)).status).toBe(200);
   });
+
+  it('two admins: alice PATCHes while the other PUTs the document it read earlier without If-Match → 428, and alice\'s change survives', async () => {
+    const readByTheOther = await getSettings();
+    const alice = await patch({ maxClockSkewSeconds: 90 }, {}, ALICE_TOKEN);
+    expect(alice.status).toBe(200);
+    const historyAfterAlice = await historyItems();
+
+    // The stale whole document, sent as a careless script or an old client would: no If-Match, and also with `If-Match`
+    // left empty (an empty header is no precondition either).
+    for (const headers of [{}, { 'if-match': '' }, { 'if-match': '  ' }]) {
+      const revert = await admin('PUT', '/admin/settings', { json: { ...readByTheOther.body.settings, mode: 'MONITOR' }, headers });
+      expect(revert.status).toBe(428);
+      expect(revert.body).toEqual({
+        error: { code: 'PRECONDITION_REQUIRED', message: expect.stringContaining('If-Match'), field: 'If-Match', requestId: expect.any(String) },
+      });
+    }
+    // Replaying the ETag it read is 412: still nothing reverted.
+    const stale = await admin('PUT', '/admin/settings', { json: { ...readByTheOther.body.settings, mode: 'MONITOR' }, headers: { 'if-match': readByTheOther.headers.etag } });
+    expect(stale.status).toBe(412);
+
+    expect((await getSettings()).body).toEqual(alice.body);
+    expect(alice.body).toMatchObject({ version: readByTheOther.body.version + 1, settings: { ...readByTheOther.body.settings, maxClockSkewSeconds: 90 }, updatedBy: 'alice' });
+    expect(await historyItems()).toEqual(historyAfterAlice);
+    expect(historyAfterAlice[0]).toEqual({
+      version: alice.body.version,
+      changedAt: expect.any(String),
+      actor: 'alice',
+      changes: [{ field: 'maxClockSkewSeconds', from: readByTheOther.body.settings.maxClockSkewSeconds, to: 90 }],
+    });
+    expect((await put(DEFAULTS)).status).toBe(200);
+  });
 });
 
 describe('400 for shape, 422 for rules; nothing changes either way', () => {
