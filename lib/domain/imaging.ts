@@ -277,13 +277,17 @@ export function parseBasicAuthorization(header: string | undefined): BasicAuthor
 export const LOGIN_ATTEMPT_LIMIT = 10;
 export const LOGIN_FAILURE_WINDOW_MS = 15 * 60 * 1000;
 /**
- * An attempt still PENDING this long after its reservation belongs to a container that died (a Lambda times out
- * after 10 s; the check itself takes ~50 ms): it stops counting. Had it finished, it would have been marked FAILED
- * or removed long before.
+ * How long a PENDING attempt may still be in flight (a Lambda times out after 10 s; the check itself takes ~50 ms).
+ * Older, it was never confirmed: its container died, or recording its outcome failed. It is then known never to be
+ * released, and keeps counting as a failure until LOGIN_FAILURE_WINDOW_MS after its reservation, like any failure:
+ * a store that refuses to record failures must not give the guesser a fresh attempt every minute.
  */
-export const LOGIN_PENDING_TIMEOUT_MS = 60 * 1000;
+export const LOGIN_IN_FLIGHT_MS = 60 * 1000;
 
-/** PENDING: reserved, its password is being checked now. FAILED: the password was wrong (or the user unknown). */
+/**
+ * PENDING: reserved, its password being checked, or its outcome never recorded (it counts like a failure).
+ * FAILED: the password was wrong (or the user unknown).
+ */
 export type LoginAttemptState = 'PENDING' | 'FAILED';
 
 /** One reserved attempt. Successful attempts are removed, so they never count. */
@@ -294,9 +298,17 @@ export interface LoginAttemptEntry {
   state: LoginAttemptState;
 }
 
-/** Whether an entry still counts against its username at nowMs. */
+/**
+ * Whether an entry still counts against its username at nowMs: a failure, and a reservation not confirmed as a success
+ * (PENDING), count for the whole window after they were recorded.
+ */
 export function isCountedAttempt(entry: LoginAttemptEntry, nowMs: number): boolean {
-  return entry.state === 'FAILED' ? entry.at > nowMs - LOGIN_FAILURE_WINDOW_MS : entry.at > nowMs - LOGIN_PENDING_TIMEOUT_MS;
+  return entry.at > nowMs - LOGIN_FAILURE_WINDOW_MS;
+}
+
+/** The earliest moment a counted entry may stop counting: a PENDING one still in flight may be released at once. */
+function countedUntil(entry: LoginAttemptEntry, nowMs: number): number {
+  return entry.state === 'PENDING' && entry.at > nowMs - LOGIN_IN_FLIGHT_MS ? nowMs : entry.at + LOGIN_FAILURE_WINDOW_MS;
 }
 
 export type LoginAttemptDecision =
@@ -321,16 +333,17 @@ export type LoginAttemptDecision =
 /**
  * Whether one more attempt may be checked at nowMs, given the username's recorded entries. Allowed while fewer than
  * 10 count; then the new one is reserved (so 10 is also the most that can be checked at once). When refused, the
- * refusal lasts until fewer than 10 could count: a FAILED entry stops counting 15 minutes after it failed, a
- * PENDING one may be released (a success) at any moment, so a lock that leans on attempts still in flight is
- * announced with the shortest Retry-After (1 s); one made of failures alone with the exact time until the oldest
- * of them that must go has left the window.
+ * refusal lasts until fewer than 10 could count: a FAILED entry, and a PENDING one older than LOGIN_IN_FLIGHT_MS
+ * (never confirmed), stop counting 15 minutes after they were recorded; a PENDING one still in flight may be
+ * released (a success) at any moment, so a lock that leans on attempts in flight is announced with the shortest
+ * Retry-After (1 s); one made of failures alone with the exact time until the oldest of them that must go has left
+ * the window.
  */
 export function decideLoginAttempt(entries: readonly LoginAttemptEntry[], nowMs: number): LoginAttemptDecision {
   const counted = entries.filter((e) => isCountedAttempt(e, nowMs));
   const stale = entries.filter((e) => !isCountedAttempt(e, nowMs));
   if (counted.length < LOGIN_ATTEMPT_LIMIT) return { allowed: true, counted: counted.length, stale };
-  const releases = counted.map((e) => (e.state === 'FAILED' ? e.at + LOGIN_FAILURE_WINDOW_MS : nowMs)).sort((a, b) => a - b);
+  const releases = counted.map((e) => countedUntil(e, nowMs)).sort((a, b) => a - b);
   const lockedUntil = releases[counted.length - LOGIN_ATTEMPT_LIMIT];
   const failed = counted.filter((e) => e.state === 'FAILED').length;
   return {

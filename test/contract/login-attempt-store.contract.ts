@@ -1,7 +1,7 @@
 // The behaviour every LoginAttemptStore adapter must have: at most 10 attempts count per username, however many
 // reserve at once; failures keep counting, successes stop; what no longer counts is dropped. Run against each adapter.
 import { describe, expect, it } from 'vitest';
-import { LOGIN_FAILURE_WINDOW_MS, LOGIN_PENDING_TIMEOUT_MS } from '../../lib/domain/imaging.ts';
+import { LOGIN_FAILURE_WINDOW_MS } from '../../lib/domain/imaging.ts';
 import type { LoginAttemptStore } from '../../lib/ports/login-attempt-store.ts';
 
 const now = Date.parse('2026-11-25T18:00:00.000Z');
@@ -49,8 +49,8 @@ export function loginAttemptStoreContract(name: string, makeStore: () => Promise
         await store.markFailed('stale', attemptId, old);
       }
       expect(await store.reserve('stale', id(), old + 1)).toMatchObject({ reserved: false, reason: 'LOCKED', decision: { failed: 10, pending: 0 } });
-      // A container that died mid-check, 61 s ago: its PENDING entry no longer counts either.
-      await store.reserve('stale', id(), now - LOGIN_PENDING_TIMEOUT_MS - 1000);
+      // A reservation never confirmed, 15 minutes and 1 s ago: its PENDING entry no longer counts either.
+      await store.reserve('stale', id(), now - LOGIN_FAILURE_WINDOW_MS - 1000);
       expect(await store.reserve('stale', id(), now)).toEqual({ reserved: true, counted: 1 });
       expect((await store.getAttempts('stale')).map((e) => [e.at, e.state])).toEqual([[now, 'PENDING']]);
     });

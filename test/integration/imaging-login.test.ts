@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbImagingStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
 import { DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/login-attempt-store.ts';
-import { LOGIN_PENDING_TIMEOUT_MS, parseImagingDocument } from '../../lib/domain/imaging.ts';
+import { LOGIN_FAILURE_WINDOW_MS, LOGIN_IN_FLIGHT_MS, parseImagingDocument } from '../../lib/domain/imaging.ts';
 import { LoginGuard } from '../../lib/services/imaging/login-guard.ts';
 import { hashPassword, PasswordVerifier } from '../../lib/services/imaging/passwords.ts';
 import { SettingsCache } from '../../lib/services/imaging/settings-cache.ts';
@@ -188,14 +188,18 @@ describe('lock-out under concurrency: attempts are reserved before the password 
     expect(await attempts.getAttempts('grace')).toEqual([]);
   });
 
-  it('attempts of a container that died mid-check count for 60 s, then no longer', async () => {
+  it('attempts never confirmed (a container that died mid-check) count as failures for the whole 15 minutes', async () => {
     // Ten reservations whose containers never came back (neither marked FAILED nor released).
     for (let i = 0; i < 10; i += 1) await attempts.reserve('heidi', `crashed-${i}`, clock.ms);
     const busy = await get('/imaging/prestages', basic('heidi', PASSWORD));
     expect(busy.status).toBe(429);
     expect(busy.headers['retry-after']).toBe('1'); // attempts in flight may end any moment
     expect(logs.at(-1)?.fields).toMatchObject({ reason: 'LOCKED_OUT', username: 'heidi', pendingAttempts: 10, failedAttempts: 0 });
-    advance(LOGIN_PENDING_TIMEOUT_MS - 1);
+    advance(LOGIN_IN_FLIGHT_MS);
+    const stillLocked = await get('/imaging/prestages', basic('heidi', PASSWORD));
+    expect(stillLocked.status).toBe(429);
+    expect(stillLocked.headers['retry-after']).toBe(String((LOGIN_FAILURE_WINDOW_MS - LOGIN_IN_FLIGHT_MS) / 1000)); // no longer in flight: until the window ends
+    advance(LOGIN_FAILURE_WINDOW_MS - LOGIN_IN_FLIGHT_MS - 1);
     expect((await get('/imaging/prestages', basic('heidi', PASSWORD))).status).toBe(429);
     advance(1);
     expect((await get('/imaging/prestages', basic('heidi', PASSWORD))).status).toBe(200);

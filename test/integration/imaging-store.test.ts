@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbImagingStore } from '../../lib/adapters/dynamodb/imaging-store.ts';
 import { DynamoDbLoginAttemptStore } from '../../lib/adapters/dynamodb/login-attempt-store.ts';
-import { LOGIN_FAILURE_WINDOW_MS, LOGIN_PENDING_TIMEOUT_MS, parseImagingDocument } from '../../lib/domain/imaging.ts';
+import { LOGIN_FAILURE_WINDOW_MS, parseImagingDocument } from '../../lib/domain/imaging.ts';
 import { StoreUnavailableError } from '../../lib/ports/errors.ts';
 import { hashPassword } from '../../lib/services/imaging/passwords.ts';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
@@ -100,7 +100,7 @@ describe('login attempt record', () => {
 
   it('does not drop a stale PENDING entry that was marked FAILED between the read and the write', async () => {
     const late = id();
-    await attempts.reserve('late', late, now - LOGIN_PENDING_TIMEOUT_MS - 1000);
+    await attempts.reserve('late', late, now - LOGIN_FAILURE_WINDOW_MS - 1000);
     const store = new DynamoDbLoginAttemptStore(interposed(() => attempts.markFailed('late', late, now)), tables.names.configTable);
     expect(await store.reserve('late', 'next', now)).toEqual({ reserved: true, counted: 2 });
     expect((await attempts.getAttempts('late')).find((e) => e.id === late)).toEqual({ id: late, at: now, state: 'FAILED' });

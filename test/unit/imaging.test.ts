@@ -14,7 +14,7 @@ import {
   isValidUsername,
   jsonNestingExceeds,
   LOGIN_FAILURE_WINDOW_MS,
-  LOGIN_PENDING_TIMEOUT_MS,
+  LOGIN_IN_FLIGHT_MS,
   type LoginAttemptEntry,
   loginAttemptsExpiresAt,
   MAX_IMAGING_DOCUMENT_BYTES,
@@ -293,9 +293,15 @@ describe('decideLoginAttempt (at most 10 failed or in-flight attempts within 15 
     [failed(14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3), { allowed: false, counted: 12, failed: 12, pending: 0, lockedUntil: now + minutes(3), retryAfterSeconds: 180, stale: 0 }],
     // order does not matter
     [failed(5, 14, 6, 13, 7, 12, 8, 11, 9, 10), { allowed: false, counted: 10, failed: 10, pending: 0, lockedUntil: now + minutes(1), retryAfterSeconds: 60, stale: 0 }],
-    // a PENDING entry of a container that died stops counting after 60 s
-    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(LOGIN_PENDING_TIMEOUT_MS)], { allowed: true, counted: 9, stale: 1 }],
-    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(LOGIN_PENDING_TIMEOUT_MS - 1)], { allowed: false, counted: 10, failed: 9, pending: 1, lockedUntil: now, retryAfterSeconds: 1, stale: 0 }],
+    // a PENDING entry never confirmed (its container died, or its failure could not be recorded) counts like a failure
+    // for the whole window: once it is no longer in flight, the lock lasts until it is 15 minutes old
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(LOGIN_IN_FLIGHT_MS - 1)], { allowed: false, counted: 10, failed: 9, pending: 1, lockedUntil: now, retryAfterSeconds: 1, stale: 0 }],
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(LOGIN_IN_FLIGHT_MS)], { allowed: false, counted: 10, failed: 9, pending: 1, lockedUntil: now + minutes(6), retryAfterSeconds: 360, stale: 0 }],
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(minutes(10))], { allowed: false, counted: 10, failed: 9, pending: 1, lockedUntil: now + minutes(5), retryAfterSeconds: 300, stale: 0 }],
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(minutes(15) - 1)], { allowed: false, counted: 10, failed: 9, pending: 1, lockedUntil: now + 1, retryAfterSeconds: 1, stale: 0 }],
+    [[...failed(1, 2, 3, 4, 5, 6, 7, 8, 9), ...pending(minutes(15))], { allowed: true, counted: 9, stale: 1 }],
+    // 10 unconfirmed attempts of 5 to 14 minutes ago: locked until the oldest has left the window
+    [pending(...[14, 13, 12, 11, 10, 9, 8, 7, 6, 5].map(minutes)), { allowed: false, counted: 10, failed: 0, pending: 10, lockedUntil: now + minutes(1), retryAfterSeconds: 60, stale: 0 }],
     // 11 counted, one of them in flight: its end would leave 10 failures, so the lock lasts until the oldest failure goes
     [[...failed(14, 13, 12, 11, 10, 9, 8, 7, 6, 5), ...pending(10)], { allowed: false, counted: 11, failed: 10, pending: 1, lockedUntil: now + minutes(1), retryAfterSeconds: 60, stale: 0 }],
     // sub-second remainders round up, and never below 1 s
@@ -314,8 +320,8 @@ describe('decideLoginAttempt (at most 10 failed or in-flight attempts within 15 
   });
 
   it('names the stale entries for removal and sets the TTL one window after the last write', () => {
-    const entries = [...failed(20, 16, 15, 14), ...pending(LOGIN_PENDING_TIMEOUT_MS + 1, 10)];
-    expect(decideLoginAttempt(entries, now).stale.map((e) => e.at)).toEqual([now - minutes(20), now - minutes(16), now - minutes(15), now - LOGIN_PENDING_TIMEOUT_MS - 1]);
+    const entries = [...failed(20, 16, 15, 14), ...pending(minutes(15) + 1, LOGIN_IN_FLIGHT_MS + 1, 10)];
+    expect(decideLoginAttempt(entries, now).stale.map((e) => e.at)).toEqual([now - minutes(20), now - minutes(16), now - minutes(15), now - minutes(15) - 1]);
     expect(loginAttemptsExpiresAt(now)).toBe((now + LOGIN_FAILURE_WINDOW_MS) / 1000);
     expect(loginAttemptsExpiresAt(now + 1)).toBe((now + LOGIN_FAILURE_WINDOW_MS) / 1000 + 1);
   });
@@ -473,13 +479,14 @@ describe('LoginGuard: the attempt is reserved before the password is checked', (
     expect(logs.at(-1)).toMatchObject({ reason: 'CONTENDED', username: 'alice' });
   });
 
-  it('a right password stands even if its reservation cannot be removed (it stops counting after 60 s)', async () => {
+  it('a right password stands even if its reservation cannot be removed (unconfirmed, it counts for the 15 minutes)', async () => {
     const { attempts, passwords, logs, attempt } = setup();
     attempts.failRelease = true;
     passwords.open();
     expect(await attempt('alice', RIGHT)).toMatchObject({ status: 200, user: 'alice' });
     expect(logs.at(-1)).toMatchObject({ message: 'Imaging login attempt not released', username: 'alice' });
-    expect(decideLoginAttempt(await attempts.getAttempts('alice'), NOW + LOGIN_PENDING_TIMEOUT_MS).counted).toBe(0);
+    expect(decideLoginAttempt(await attempts.getAttempts('alice'), NOW + LOGIN_FAILURE_WINDOW_MS - 1).counted).toBe(1);
+    expect(decideLoginAttempt(await attempts.getAttempts('alice'), NOW + LOGIN_FAILURE_WINDOW_MS).counted).toBe(0);
   });
 });
 

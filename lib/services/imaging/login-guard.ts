@@ -79,7 +79,7 @@ export class LoginGuard {
     const { username, password } = parsed;
     const attemptId = (this.deps.newAttemptId ?? randomUUID)();
     // Both reads happen for every username, known or not. Should the account read fail (503) after the
-    // reservation landed, the PENDING entry stops counting after LOGIN_PENDING_TIMEOUT_MS.
+    // reservation landed, the PENDING entry counts as a failure for the whole window (LOGIN_IN_FLIGHT_MS).
     const [reservation, account] = await Promise.all([
       this.deps.attempts.reserve(username, attemptId, this.deps.clock.now().getTime()),
       this.deps.accounts.getAccount(username),
@@ -111,7 +111,8 @@ export class LoginGuard {
 
   /**
    * A successful login's reservation is removed. Should that fail (the store just went away), the login still
-   * stands: the entry is PENDING and stops counting after LOGIN_PENDING_TIMEOUT_MS.
+   * stands; its PENDING entry, never confirmed, counts as a failure for the rest of the window (LOGIN_IN_FLIGHT_MS):
+   * the store cannot tell it from a guess whose failure could not be recorded.
    */
   private async release(attempt: LoginAttempt, username: string, attemptId: string): Promise<void> {
     try {
