@@ -213,7 +213,7 @@ describe('concurrent writers (fired in parallel against the HTTP server)', () =>
 
     // The stale whole document, sent as a careless script or an old client would: no If-Match, and also with `If-Match`
     // left empty (an empty header is no precondition either).
-    for (const headers of [{}, { 'if-match': '' }, { 'if-match': '  ' }]) {
+    for (const headers of [{}, { 'if-match': '' }, { 'if-match': '  ' }] as Record<string, string>[]) {
       const revert = await admin('PUT', '/admin/settings', { json: { ...readByTheOther.body.settings, mode: 'MONITOR' }, headers });
       expect(revert.status).toBe(428);
       expect(revert.body).toEqual({
