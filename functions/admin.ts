@@ -7,7 +7,8 @@ import { DynamoDbDecisionReader } from '../lib/adapters/dynamodb/decision-store.
 import { DynamoDbDeviceStatusStore } from '../lib/adapters/dynamodb/device-status-store.ts';
 import { DynamoDbImagingStore } from '../lib/adapters/dynamodb/imaging-store.ts';
 import { systemClock } from '../lib/adapters/system-clock.ts';
-import { readAdminConfig } from '../lib/http/admin-auth.ts';
+import { createSsmClient, readSecureStringParameter } from '../lib/adapters/ssm.ts';
+import { loadAdminConfig } from '../lib/http/admin-auth.ts';
 import { type AdminHandlerDeps, makeAdminHandler } from '../lib/http/admin-handler.ts';
 import { makeAdminRoutes } from '../lib/http/admin-routes.ts';
 import type { Clock } from '../lib/ports/clock.ts';
@@ -16,8 +17,9 @@ export { MAX_ADMIN_BODY_BYTES, type AdminHandlerDeps } from '../lib/http/admin-h
 
 export const makeHandler = (deps: AdminHandlerDeps) => makeAdminHandler(deps);
 
-function realDeps(clock: Clock = systemClock): AdminHandlerDeps {
-  const config = readAdminConfig();
+/** Cold start: the tokens come from ADMIN_TOKENS, or from the SSM parameter ADMIN_TOKENS_PARAMETER names. */
+async function realDeps(clock: Clock = systemClock): Promise<AdminHandlerDeps> {
+  const config = await loadAdminConfig(process.env, (name) => readSecureStringParameter(createSsmClient(), name));
   const client = createDynamoDbClient();
   const routes = makeAdminRoutes({
     config: new DynamoDbConfigStore(client, config.configTable),
@@ -30,4 +32,4 @@ function realDeps(clock: Clock = systemClock): AdminHandlerDeps {
   return { tokens: config.tokens, routes, clock };
 }
 
-export const handler = makeHandler(realDeps());
+export const handler = makeHandler(await realDeps());

@@ -41,7 +41,7 @@ export const MIN_TRUSTED_PROXY_SECRET_LENGTH = 32;
 /** Header names as HTTP defines them (RFC 9110 token), lower-cased. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 /** An SSM parameter path as the IAM grant in serverless.yml expects it: a leading slash, then SSM's name characters. */
-const SSM_PARAMETER_PATH = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
+export const SSM_PARAMETER_PATH = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 /** Visible ASCII with inner spaces: what a proxy can put in a header value and the comparison sees unchanged. */
 const HEADER_SAFE_SECRET = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
@@ -96,6 +96,8 @@ export function readTrustedProxyConfig(env: Env = process.env): TrustedProxyConf
 export interface CheckinConfig extends TableConfig {
   /** Days decisions are kept (DynamoDB TTL). */
   decisionRetentionDays: number;
+  /** Days a check-in's idempotency record (its replayable answer) is kept (DynamoDB TTL). */
+  idempotencyRetentionDays: number;
   /** The trusted TLS-terminating proxy, if any (its secret may still need resolving: lib/adapters/ssm.ts). */
   trustedProxy?: TrustedProxyConfig;
 }
@@ -104,6 +106,7 @@ export function readCheckinConfig(env: Env = process.env): CheckinConfig {
   return {
     ...readTableConfig(env),
     decisionRetentionDays: positiveInteger(env, 'DECISION_RETENTION_DAYS', 90),
+    idempotencyRetentionDays: positiveInteger(env, 'IDEMPOTENCY_RETENTION_DAYS', 3),
     trustedProxy: readTrustedProxyConfig(env),
   };
 }
@@ -114,6 +117,42 @@ export interface AlertConfig {
 
 export function readAlertConfig(env: Env = process.env): AlertConfig {
   return { alertTopicArn: required(env, 'ALERT_TOPIC_ARN') };
+}
+
+/**
+ * MASS_BLOCK's threshold and window (API.md §4; massBlockDevices, massBlockWindowMinutes). The threshold is capped so
+ * that a window's item (the first massBlockDevices + 1 device ids) stays well inside DynamoDB's 400 KB; the window
+ * at a day.
+ */
+export const MAX_MASS_BLOCK_DEVICES = 2000;
+export const MAX_MASS_BLOCK_WINDOW_MINUTES = 1440;
+
+export interface MassBlockConfig {
+  devices: number;
+  windowMinutes: number;
+}
+
+function boundedInteger(env: Env, name: string, fallback: number, max: number): number {
+  const value = positiveInteger(env, name, fallback);
+  if (value > max) throw new ConfigError(`Environment variable ${name} must be at most ${max}, got "${value}"`);
+  return value;
+}
+
+export function readMassBlockConfig(env: Env = process.env): MassBlockConfig {
+  return {
+    devices: boundedInteger(env, 'MASS_BLOCK_DEVICES', 50, MAX_MASS_BLOCK_DEVICES),
+    windowMinutes: boundedInteger(env, 'MASS_BLOCK_WINDOW_MINUTES', 10, MAX_MASS_BLOCK_WINDOW_MINUTES),
+  };
+}
+
+/** The alerts function: where alerts go, the MASS_BLOCK policy, and the tables it reads and counts in. */
+export interface AlertsFunctionConfig extends AlertConfig {
+  massBlock: MassBlockConfig;
+  decisionsTable: string;
+}
+
+export function readAlertsFunctionConfig(env: Env = process.env): AlertsFunctionConfig {
+  return { ...readAlertConfig(env), massBlock: readMassBlockConfig(env), decisionsTable: required(env, 'DECISIONS_TABLE') };
 }
 
 export { required as requiredEnv, positiveInteger as positiveIntegerEnv };

@@ -1,5 +1,5 @@
-// SSM Parameter Store adapter: reads the trusted proxy's secret, a SecureString, once at cold start. The value is
-// returned to the caller only: it is never logged, and no error message quotes it.
+// SSM Parameter Store adapter: reads a SecureString once at cold start (the trusted proxy's secret for check-in,
+// ADMIN_TOKENS for admin). The value is returned to the caller only: it is never logged, and no error message quotes it.
 import { GetParameterCommand, type Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { checkTrustedProxySecret, ConfigError, type TrustedProxyConfig } from '../config.ts';
 import type { TrustedProxy } from '../domain/device-identity.ts';

@@ -1,6 +1,6 @@
 // Admin authentication and roles: bearer tokens checked against ADMIN_TOKENS (API.md §3), read once at cold start.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ConfigError, readTableConfig, type TableConfig } from '../config.ts';
+import { ConfigError, readTableConfig, SSM_PARAMETER_PATH, type TableConfig } from '../config.ts';
 import { HttpError } from '../domain/errors.ts';
 import type { AdminRole } from './admin-route.ts';
 
@@ -72,6 +72,32 @@ export function parseAdminTokens(text: string | undefined): AdminTokenEntry[] {
 /** The admin function's configuration: the tables and the tokens. Throws ConfigError at cold start. */
 export function readAdminConfig(env: Record<string, string | undefined> = process.env): AdminConfig {
   return { ...readTableConfig(env), tokens: parseAdminTokens(env.ADMIN_TOKENS) };
+}
+
+/**
+ * The admin configuration with its tokens from ADMIN_TOKENS (local mode, tests) or from the SSM SecureString parameter
+ * named by ADMIN_TOKENS_PARAMETER (AWS: the template carries the name only), read once through `readParameter`.
+ * Exactly one of the two is set. A mistake in the parameter's entries is reported like one in ADMIN_TOKENS, with the
+ * parameter's name, and never quotes a hash.
+ */
+export async function loadAdminConfig(
+  env: Record<string, string | undefined>,
+  readParameter: (name: string) => Promise<string>,
+): Promise<AdminConfig> {
+  const parameter = env.ADMIN_TOKENS_PARAMETER?.trim() || undefined;
+  if (parameter === undefined) return readAdminConfig(env);
+  if (env.ADMIN_TOKENS?.trim()) throw new ConfigError('Set ADMIN_TOKENS or ADMIN_TOKENS_PARAMETER, not both');
+  if (!SSM_PARAMETER_PATH.test(parameter)) {
+    throw new ConfigError(`ADMIN_TOKENS_PARAMETER must be an SSM parameter path such as /tollgate/prod/admin-tokens, got "${parameter}"`);
+  }
+  const tables = readTableConfig(env);
+  const text = await readParameter(parameter);
+  try {
+    return { ...tables, tokens: parseAdminTokens(text) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new ConfigError(`The SSM parameter ${parameter} (ADMIN_TOKENS_PARAMETER): ${error.message}`);
+  }
 }
 
 /** Why a request was refused, for the log (never the token). */
