@@ -23,6 +23,8 @@ export const METRIC = {
   unauthenticatedCheckins: 'UnauthenticatedCheckins',
   /** A 503 UNAVAILABLE answer (the store could not be reached), from any HTTP function. Alarmed. */
   unavailable: 'Unavailable',
+  /** A request refused because the settings document is not stored (the config table lost or replaced). Alarmed. */
+  settingsMissing: 'SettingsMissing',
 } as const;
 
 export const VIOLATION_CODE_DIMENSION = 'violationCode';
@@ -91,5 +93,16 @@ export function recordUnavailable(target: Metrics = metrics): void {
     target.publishStoredMetrics();
   } catch (error) {
     logger.warn('Unavailable metric not recorded', { error: error as Error });
+  }
+}
+
+/** Counts one request refused because the settings document is missing. Never throws. */
+export function recordSettingsMissing(target: Metrics = metrics): void {
+  if (!emitsMetrics()) return;
+  try {
+    target.addMetric(METRIC.settingsMissing, MetricUnit.Count, 1);
+    target.publishStoredMetrics();
+  } catch (error) {
+    logger.warn('SettingsMissing metric not recorded', { error: error as Error });
   }
 }

@@ -291,7 +291,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const handlers = await loadHandlers(config);
 
     const tls = loadOrCreateServerCertificate(dataDir);
-    await registerServerCertificate(new DynamoDbConfigStore(client, tableNames.ConfigTable), tls.cert);
+    const configStore = new DynamoDbConfigStore(client, tableNames.ConfigTable);
+    // What the deployment's seed-config resource does: settings version 1 when absent (a missing one answers 503).
+    await configStore.initializeSettings(new Date());
+    await registerServerCertificate(configStore, tls.cert);
     const { port, tlsPort } = await startGateways(config, handlers, tls, options, log, stoppers);
     const pollers = startPollers(config, handlers, { endpoint: dynamoDbEndpoint, tableNames, dataDir }, log, stoppers);
 

@@ -2,8 +2,8 @@
 // domain's and the use cases' errors carry their status and code; the ports' errors are given theirs here.
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ConflictError, HttpError, ValidationError } from '../domain/errors.ts';
-import { logger, recordUnavailable } from '../observability.ts';
-import { ConcurrentModificationError, InvalidPageTokenError, StoreUnavailableError } from '../ports/errors.ts';
+import { logger, recordSettingsMissing, recordUnavailable } from '../observability.ts';
+import { ConcurrentModificationError, InvalidPageTokenError, SettingsMissingError, StoreUnavailableError } from '../ports/errors.ts';
 
 export interface ErrorBody {
   error: { code: string; message: string; field?: string; details?: { field: string; message: string }[]; requestId: string };
@@ -34,6 +34,12 @@ function fromPortError(error: unknown): HttpError | undefined {
   }
   if (error instanceof InvalidPageTokenError) return new ValidationError('INVALID_REQUEST', error.message, error.field);
   if (error instanceof ConcurrentModificationError) return new ConflictError('CONCURRENT_MODIFICATION', error.message);
+  if (error instanceof SettingsMissingError) {
+    // Fail closed: never judged or shown as a fresh installation. An operator must act (the SettingsMissing alarm).
+    logger.error('The settings document is missing from the config table: requests are refused until it is restored');
+    recordSettingsMissing();
+    return new HttpError(503, 'UNAVAILABLE', 'The service is unavailable; retry later', { headers: { 'Retry-After': '60' } });
+  }
   return undefined;
 }
 

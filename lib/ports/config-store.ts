@@ -38,8 +38,21 @@ export interface PackageRecord extends RegisteredPackage {
   updatedBy: string;
 }
 
+/**
+ * The config's change counters. `version` counts every commit; `policyVersion` is the `version` of the last commit
+ * that changed anything but the revocations, `revocationsVersion` the last that changed a revocation. A reader holding
+ * a snapshot at one revision reloads only the part whose counter moved.
+ */
+export interface ConfigRevision {
+  version: number;
+  policyVersion: number;
+  revocationsVersion: number;
+}
+
 /** Everything a check-in is judged against, read in one go. */
 export interface ConfigSnapshot extends StoredSettings {
+  /** The revision read before the rest: the snapshot is at least this new (absent: a reader that keeps no counters). */
+  revision?: ConfigRevision;
   deviceCas: StoredCertificate[];
   serverCertificate?: StoredCertificate;
   pushCertificate?: StoredCertificate;
@@ -58,14 +71,43 @@ export interface HistoryEntry {
   changes: FieldChange[];
 }
 
-/** Every read sees every commit that returned before it began (strongly consistent). */
+/**
+ * Every read sees every commit that returned before it began (strongly consistent). A store whose settings document
+ * is missing (never initialised, or lost) throws SettingsMissingError from every read that needs it: it is never read
+ * as the defaults.
+ */
 export interface SettingsReader {
-  /** The stored document, or version 1 with the defaults on a fresh installation. */
+  /** The stored document (version 1 with the defaults once initializeSettings wrote it). */
   getSettings(): Promise<StoredSettings>;
 }
 
+export interface RevisionReader {
+  /** The change counters; undefined when none are stored (a store not initialised). */
+  getRevision(): Promise<ConfigRevision | undefined>;
+}
+
 export interface ConfigReader {
+  /** Everything, read whole. */
   loadSnapshot(): Promise<ConfigSnapshot>;
+}
+
+/** A ConfigReader that can tell what changed since a snapshot it gave. */
+export interface IncrementalConfigReader extends ConfigReader {
+  /**
+   * `held` itself when the revision has not moved; otherwise a new snapshot that re-reads only what changed since
+   * `held` (the revocations as their changes since `held`, or whole when `held` is too far behind). Without `held`,
+   * as loadSnapshot.
+   */
+  refreshSnapshot(held?: ConfigSnapshot): Promise<ConfigSnapshot>;
+}
+
+/** Writes the first settings document; what a deployment (and local mode) runs before serving. */
+export interface ConfigInitializer {
+  /**
+   * Stores SETTINGS version 1 with the defaults and the change counters, each when absent: 'CREATED' when the
+   * settings document was written now, 'PRESENT' (nothing changed) when it was already there.
+   */
+  initializeSettings(now: Date): Promise<'CREATED' | 'PRESENT'>;
 }
 
 export interface TrustMaterialReader {
@@ -129,7 +171,12 @@ export type ConfigChange =
  * whose validity depends on what was read is refused if any of it changed meanwhile). Omitted: no condition.
  */
 export interface ConfigExpectation {
-  /** The settings document is at this version (1 also matches a fresh installation, where nothing is stored). */
+  /**
+   * No commit has landed since the revision whose `version` is this (0: no revision is stored): what was read after
+   * it is still what is stored, so a change planned on it replaces exactly what the plan saw.
+   */
+  configVersion?: number;
+  /** The settings document is at this version. */
   settingsVersion?: number;
   /** A device CA set is stored (true) or none ever was (false). */
   deviceCasStored?: boolean;
@@ -166,4 +213,12 @@ export interface ConfigWriter {
 }
 
 /** The whole config store, as an adapter provides it; each use case takes only the parts it needs. */
-export interface ConfigStore extends SettingsReader, ConfigReader, TrustMaterialReader, CatalogReader, HistoryReader, ConfigWriter {}
+export interface ConfigStore
+  extends SettingsReader,
+    RevisionReader,
+    IncrementalConfigReader,
+    TrustMaterialReader,
+    CatalogReader,
+    HistoryReader,
+    ConfigWriter,
+    ConfigInitializer {}

@@ -27,3 +27,14 @@ export class InvalidPageTokenError extends Error {
 export class ConcurrentModificationError extends Error {
   override name = 'ConcurrentModificationError';
 }
+
+/**
+ * The settings document is not stored (the config table was lost, replaced or never initialised). Nothing may be
+ * judged or shown as if it were a fresh installation: that would turn certificate authentication and revocations off.
+ */
+export class SettingsMissingError extends Error {
+  override name = 'SettingsMissingError';
+  constructor() {
+    super('The settings are not stored');
+  }
+}

@@ -1,7 +1,7 @@
 // The behaviour every ConfigStore adapter must have (settings, trust material, catalog, history, conditional
 // commits); run against each adapter.
 import { describe, expect, it } from 'vitest';
-import { InvalidPageTokenError } from '../../lib/ports/errors.ts';
+import { InvalidPageTokenError, SettingsMissingError } from '../../lib/ports/errors.ts';
 import type { Exemption } from '../../lib/domain/exemptions.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../../lib/domain/settings.ts';
 import type {
@@ -41,12 +41,44 @@ function settingsAt(version: number, settings: Partial<Settings> = {}): StoredSe
 
 const commitOf = (change: ConfigChange, expect?: ConfigExpectation, history: HistoryEntry = line(1, 0)): ConfigCommit => ({ change, expect, history });
 
-export function configStoreContract(name: string, makeStore: () => Promise<ConfigStore>): void {
+/** A store as a deployment leaves it (initialised), or as an empty table (`initialized: false`). */
+export type MakeConfigStore = (options?: { initialized?: boolean }) => Promise<ConfigStore>;
+
+export function configStoreContract(name: string, makeStore: MakeConfigStore): void {
   describe(`${name} (ConfigStore contract)`, () => {
-    it('reads a fresh installation as version 1 with the defaults, and nothing else stored', async () => {
+    it('initialises an empty store with settings version 1 and the defaults, once', async () => {
+      const store = await makeStore({ initialized: false });
+      expect(await store.initializeSettings(new Date(at(0)))).toBe('CREATED');
+      expect(await store.getSettings()).toEqual({ settings: DEFAULT_SETTINGS, version: 1, updatedAt: null, updatedBy: null });
+      expect(await store.getRevision()).toEqual({ version: 1, policyVersion: 1, revocationsVersion: 0 });
+      expect(await store.commit(commitOf({ kind: 'SETTINGS', stored: settingsAt(2, { mode: 'MONITOR' }) }, { settingsVersion: 1 }, line(2, 1, 'mode')))).toEqual({ ok: true });
+      expect(await store.initializeSettings(new Date(at(2)))).toBe('PRESENT');
+      expect(await store.getSettings()).toEqual(settingsAt(2, { mode: 'MONITOR' }));
+      expect(await store.getRevision()).toEqual({ version: 2, policyVersion: 2, revocationsVersion: 0 });
+      expect(await store.listHistory(10)).toEqual([line(2, 1, 'mode')]);
+    });
+
+    it('never reads a missing settings document as the defaults: every read of it, and every commit expecting it, refuses', async () => {
+      const store = await makeStore({ initialized: false });
+      await expect(store.getSettings()).rejects.toBeInstanceOf(SettingsMissingError);
+      await expect(store.loadSnapshot()).rejects.toBeInstanceOf(SettingsMissingError);
+      await expect(store.refreshSnapshot()).rejects.toBeInstanceOf(SettingsMissingError);
+      const outcome = await store.commit(commitOf({ kind: 'PACKAGE', packageId: 'office', record: pkg('office') }, { settingsVersion: 1 }));
+      expect(outcome).toEqual({ ok: false, reason: 'EXPECTATION_FAILED' });
+      expect(await store.listPackages()).toEqual([]);
+    });
+
+    it('reads an initialised store as version 1 with the defaults, and nothing else stored', async () => {
       const store = await makeStore();
       expect(await store.getSettings()).toEqual({ settings: DEFAULT_SETTINGS, version: 1, updatedAt: null, updatedBy: null });
-      expect(await store.loadSnapshot()).toEqual({ ...(await store.getSettings()), deviceCas: [], packages: new Map(), revocations: new Map(), exemptions: new Map() });
+      expect(await store.loadSnapshot()).toEqual({
+        ...(await store.getSettings()),
+        revision: { version: 1, policyVersion: 1, revocationsVersion: 0 },
+        deviceCas: [],
+        packages: new Map(),
+        revocations: new Map(),
+        exemptions: new Map(),
+      });
       expect(await store.listExemptions()).toEqual([]);
       expect([await store.getDeviceCas(), await store.getServerCertificate(), await store.getPushCertificate()]).toEqual([undefined, undefined, undefined]);
       expect([await store.listPackages(), await store.listRevocations(), await store.listHistory(10)]).toEqual([[], [], []]);
@@ -229,6 +261,41 @@ export function configStoreContract(name: string, makeStore: () => Promise<Confi
       await expect(store.queryHistory({ limit: 1, nextToken })).rejects.toBeInstanceOf(InvalidPageTokenError);
       await expect(store.queryHistory({ limit: 1, field: 'mode', since: new Date(at(2)), nextToken })).rejects.toBeInstanceOf(InvalidPageTokenError);
       expect((await store.queryHistory({ limit: 1, field: 'mode', nextToken })).items.map((entry) => entry.changedAt)).toEqual([at(10)]);
+    });
+
+    it('counts every commit in the revision, the revocations apart, and refuses a commit planned on an older one', async () => {
+      const store = await makeStore();
+      expect(await store.commit(commitOf({ kind: 'PACKAGE', packageId: 'office', record: pkg('office') }, { configVersion: 1 }))).toEqual({ ok: true });
+      expect(await store.getRevision()).toEqual({ version: 2, policyVersion: 2, revocationsVersion: 0 });
+      expect(await store.commit(commitOf({ kind: 'REVOCATION', sha256: 'ab'.repeat(32), record: revocation('ab'.repeat(32)) }, { configVersion: 2 }))).toEqual({ ok: true });
+      expect(await store.getRevision()).toEqual({ version: 3, policyVersion: 2, revocationsVersion: 3 });
+      // Planned on revision 2: another commit landed since, whatever it changed.
+      const stale = await store.commit(commitOf({ kind: 'PACKAGE', packageId: 'office', record: null }, { configVersion: 2, package: { packageId: 'office', stored: true } }));
+      expect(stale).toEqual({ ok: false, reason: 'EXPECTATION_FAILED' });
+      expect(await store.getPackage('office')).toEqual(pkg('office'));
+      expect(await store.getRevision()).toEqual({ version: 3, policyVersion: 2, revocationsVersion: 3 });
+      expect(await store.listHistory(10)).toHaveLength(2);
+    });
+
+    it('refreshes a held snapshot: the same one while nothing changed, else with every addition and removal since', async () => {
+      const store = await makeStore();
+      const [a, b, c] = ['ab', 'cd', 'ef'].map((pair) => pair.repeat(32));
+      await store.commit(commitOf({ kind: 'REVOCATION', sha256: a, record: revocation(a) }));
+      await store.commit(commitOf({ kind: 'REVOCATION', sha256: b, record: revocation(b) }));
+      const held = await store.refreshSnapshot();
+      expect(await store.refreshSnapshot(held)).toBe(held);
+      await store.commit(commitOf({ kind: 'REVOCATION', sha256: a, record: null }));
+      await store.commit(commitOf({ kind: 'REVOCATION', sha256: c, record: revocation(c) }));
+      await store.commit(commitOf({ kind: 'REVOCATION', sha256: b, record: { ...revocation(b), reason: 'stolen' } }));
+      const refreshed = await store.refreshSnapshot(held);
+      expect([...refreshed.revocations.values()]).toEqual([{ ...revocation(b), reason: 'stolen' }, revocation(c)]);
+      expect(refreshed.revision).toEqual({ version: 6, policyVersion: 1, revocationsVersion: 6 });
+      expect(refreshed.settings).toEqual(held.settings);
+      await store.commit(commitOf({ kind: 'PACKAGE', packageId: 'office', record: pkg('office') }));
+      const withPackage = await store.refreshSnapshot(refreshed);
+      expect([...withPackage.packages.values()]).toEqual([pkg('office')]);
+      expect([...withPackage.revocations.keys()]).toEqual([b, c]);
+      expect(withPackage).toEqual({ ...(await store.loadSnapshot()) });
     });
 
     it('keeps what it returns apart from what it stores', async () => {

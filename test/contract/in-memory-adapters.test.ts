@@ -24,7 +24,7 @@ alertPublisherContract('InMemoryAlertPublisher', async () => {
 });
 attemptStoreContract('InMemoryUnauthenticatedAttemptStore', async () => new InMemoryUnauthenticatedAttemptStore());
 clockContract('ManualClock', () => new ManualClock('2026-11-25T18:06:03.120Z'));
-configStoreContract('InMemoryConfigStore', async () => new InMemoryConfigStore());
+configStoreContract('InMemoryConfigStore', async (options) => new InMemoryConfigStore(options));
 decisionStoreContract('InMemoryDecisionStore', async () => new InMemoryDecisionStore());
 deviceStatusStoreContract('InMemoryDecisionStore', async () => {
   const store = new InMemoryDecisionStore();

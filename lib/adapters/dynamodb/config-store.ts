@@ -1,25 +1,38 @@
 // DynamoDB adapter for the settings document, trust material and their history (the config table). The only code
 // that knows their sort keys and item shapes (keys.ts, config-transaction.ts).
 import { randomBytes } from 'node:crypto';
-import { type AttributeValue, type DynamoDBClient, GetItemCommand, QueryCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Checksum } from '../../domain/checkin.ts';
 import type { Exemption } from '../../domain/exemptions.ts';
 import type { Settings } from '../../domain/settings.ts';
 import { historyQueryScope } from '../../ports/config-store.ts';
-import type { CommitOutcome, ConfigCommit, ConfigSnapshot, ConfigStore, HistoryEntry, HistoryQuery, PackageRecord, RevocationRecord, StoredCertificate, StoredSettings } from '../../ports/config-store.ts';
+import type {
+  CommitOutcome,
+  ConfigCommit,
+  ConfigRevision,
+  ConfigSnapshot,
+  ConfigStore,
+  HistoryEntry,
+  HistoryQuery,
+  PackageRecord,
+  RevocationRecord,
+  StoredCertificate,
+  StoredSettings,
+} from '../../ports/config-store.ts';
+import { SettingsMissingError } from '../../ports/errors.ts';
 import type { Page } from '../../ports/page.ts';
 import { decodeStartKey, encodeStartKey } from './pagination.ts';
 import { DEFAULT_SETTINGS } from '../../domain/settings.ts';
 import { freshSettings } from '../fresh-settings.ts';
 import { callStore, queryAllItems } from './client.ts';
 import { buildConfigTransaction, interpretConfigCancellation } from './config-transaction.ts';
-import { CONFIG_PK, configSk, HISTORY_PK } from './keys.ts';
+import { CONFIG_PK, configSk, HISTORY_PK, REVOCATION_LOG_PK, REVOCATION_SHARDS, revocationKey, revocationLogSk, revocationPk } from './keys.ts';
 
 type Item = Record<string, unknown>;
 
 function readSettings(item: Item | undefined): StoredSettings {
-  if (!item) return freshSettings();
+  if (!item) throw new SettingsMissingError();
   return {
     // Fields added to Settings after the item was written take their defaults.
     settings: { ...DEFAULT_SETTINGS, ...(item.settings as Partial<Settings>) } as Settings,
@@ -54,6 +67,35 @@ function readExemption(item: Item): Exemption {
   };
 }
 
+function readRevision(item: Item | undefined): ConfigRevision | undefined {
+  if (!item) return undefined;
+  return { version: item.version as number, policyVersion: item.policyVersion as number, revocationsVersion: item.revocationsVersion as number };
+}
+
+/** One revocation log line: the change of one fingerprint at `version`, following the change at `previous`. */
+interface RevocationLogLine {
+  version: number;
+  previous: number;
+  sha256: string;
+  record?: RevocationRecord;
+}
+
+/**
+ * The revocations of `held` with the log lines applied, or undefined when the lines are not exactly the chain from
+ * `from` to `to` (a line expired, or is not visible yet): the caller then reloads them whole.
+ */
+function applyRevocationLog(held: ReadonlyMap<string, RevocationRecord>, lines: RevocationLogLine[], from: number, to: number): Map<string, RevocationRecord> | undefined {
+  const revocations = new Map(held);
+  let at = from;
+  for (const line of lines) {
+    if (line.previous !== at) return undefined;
+    if (line.record) revocations.set(line.sha256, line.record);
+    else revocations.delete(line.sha256);
+    at = line.version;
+  }
+  return at === to ? new Map([...revocations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : undefined;
+}
+
 function readHistory(item: Item): HistoryEntry {
   const { version, changedAt, actor, changes } = item;
   return { version, changedAt, actor, changes } as HistoryEntry;
@@ -69,8 +111,74 @@ export class DynamoDbConfigStore implements ConfigStore {
     private readonly tableName: string,
   ) {}
 
-  /** Loads everything a check-in is judged against with one (paginated) Query of the CONFIG partition. */
+  /** Everything, read whole: the revision first, then the CONFIG partition and the revocations side by side. */
   async loadSnapshot(): Promise<ConfigSnapshot> {
+    return this.refreshSnapshot();
+  }
+
+  /**
+   * One strongly consistent GetItem of the VERSION item; then, only when it moved, a Query of the CONFIG partition
+   * (if the policy changed) and the revocation log lines after the held revision (if the revocations changed). The
+   * revision is read before the rest, so what is read is at least as new as the revision the snapshot says.
+   * Without counters (a store not initialised), everything is read every time.
+   */
+  async refreshSnapshot(held?: ConfigSnapshot): Promise<ConfigSnapshot> {
+    const revision = (await this.getRevision()) ?? { version: 0, policyVersion: 0, revocationsVersion: 0 };
+    const usable = held?.revision && held.revision.version > 0 && revision.version > 0 ? { ...held, revision: held.revision } : undefined;
+    if (usable && usable.revision.version === revision.version) return held!;
+    const [policy, revocations] = await Promise.all([
+      usable && usable.revision.policyVersion === revision.policyVersion ? usable : this.loadPolicy(),
+      usable ? this.reloadRevocations(usable, revision) : this.loadRevocations(),
+    ]);
+    const { settings, version, updatedAt, updatedBy, deviceCas, serverCertificate, pushCertificate, packages, exemptions } = policy;
+    return { settings, version, updatedAt, updatedBy, revision, deviceCas, serverCertificate, pushCertificate, packages, revocations, exemptions };
+  }
+
+  async getRevision(): Promise<ConfigRevision | undefined> {
+    return readRevision(await this.getItem(configSk.version));
+  }
+
+  /**
+   * Stores SETTINGS version 1 with the defaults, with the counters moved in the same transaction, when it is absent;
+   * then the counters alone when they are absent (a store whose settings were written before they existed).
+   */
+  async initializeSettings(now: Date): Promise<'CREATED' | 'PRESENT'> {
+    const settingsItem = marshall({ ...freshSettings(), pk: CONFIG_PK, sk: configSk.settings });
+    const versionKey = marshall({ pk: CONFIG_PK, sk: configSk.version });
+    try {
+      await callStore(() =>
+        this.client.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: settingsItem, ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: versionKey,
+                  UpdateExpression: 'SET #version = if_not_exists(#version, :zero) + :one, #policy = if_not_exists(#version, :zero) + :one, #revocations = if_not_exists(#revocations, :zero), #changedAt = :now',
+                  ExpressionAttributeNames: { '#version': 'version', '#policy': 'policyVersion', '#revocations': 'revocationsVersion', '#changedAt': 'changedAt' },
+                  ExpressionAttributeValues: { ':zero': { N: '0' }, ':one': { N: '1' }, ':now': { S: now.toISOString() } },
+                },
+              },
+            ],
+          }),
+        ),
+      );
+      return 'CREATED';
+    } catch (error) {
+      if (!isCancellation(error) || interpretConfigCancellation(error.CancellationReasons ?? []) !== 'EXPECTATION_FAILED') throw error;
+    }
+    const counters = { pk: CONFIG_PK, sk: configSk.version, version: 1, policyVersion: 1, revocationsVersion: 0, changedAt: now.toISOString() };
+    try {
+      await callStore(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(counters), ConditionExpression: 'attribute_not_exists(pk)' })));
+    } catch (error) {
+      if ((error as { name?: string })?.name !== 'ConditionalCheckFailedException') throw error;
+    }
+    return 'PRESENT';
+  }
+
+  /** The CONFIG partition but the counters, in one (paginated) strongly consistent Query. */
+  private async loadPolicy(): Promise<Omit<ConfigSnapshot, 'revocations' | 'revision'>> {
     // Strongly consistent: a change admins just made must be seen by the next reload (the 5 s promise).
     const items = await queryAllItems(this.client, {
       TableName: this.tableName,
@@ -78,18 +186,49 @@ export class DynamoDbConfigStore implements ConfigStore {
       ExpressionAttributeValues: { ':pk': { S: CONFIG_PK } },
       ConsistentRead: true,
     });
-    const snapshot: ConfigSnapshot = { ...freshSettings(), deviceCas: [], packages: new Map(), revocations: new Map(), exemptions: new Map() };
+    let stored: StoredSettings | undefined;
+    const policy: Omit<ConfigSnapshot, 'revocations' | 'revision' | keyof StoredSettings> = { deviceCas: [], packages: new Map(), exemptions: new Map() };
     for (const item of items) {
       const sk = item.sk as string;
-      if (sk === configSk.settings) Object.assign(snapshot, readSettings(item));
-      else if (sk === configSk.deviceCa) snapshot.deviceCas = item.certificates as StoredCertificate[];
-      else if (sk === configSk.serverCertificate) snapshot.serverCertificate = item.certificate as StoredCertificate;
-      else if (sk === configSk.pushCertificate) snapshot.pushCertificate = item.certificate as StoredCertificate;
-      else if (sk.startsWith(configSk.packagePrefix)) snapshot.packages.set(item.packageId as string, readPackage(item));
-      else if (sk.startsWith(configSk.revocationPrefix)) snapshot.revocations.set(item.sha256 as string, readRevocation(item));
-      else if (sk.startsWith(configSk.exemptionPrefix)) snapshot.exemptions.set(item.deviceId as string, readExemption(item));
+      if (sk === configSk.settings) stored = readSettings(item);
+      else if (sk === configSk.deviceCa) policy.deviceCas = item.certificates as StoredCertificate[];
+      else if (sk === configSk.serverCertificate) policy.serverCertificate = item.certificate as StoredCertificate;
+      else if (sk === configSk.pushCertificate) policy.pushCertificate = item.certificate as StoredCertificate;
+      else if (sk.startsWith(configSk.packagePrefix)) policy.packages.set(item.packageId as string, readPackage(item));
+      else if (sk.startsWith(configSk.exemptionPrefix)) policy.exemptions.set(item.deviceId as string, readExemption(item));
     }
-    return snapshot;
+    return { ...readSettings(stored && { ...stored }), ...policy };
+  }
+
+  /** Every revocation: the 16 partitions queried side by side, in fingerprint order. */
+  private async loadRevocations(): Promise<Map<string, RevocationRecord>> {
+    const shards = await Promise.all(
+      REVOCATION_SHARDS.map((shard) =>
+        queryAllItems(this.client, {
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: revocationPk(shard) } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return new Map(shards.flat().map((item) => [item.sha256 as string, readRevocation(item)]));
+  }
+
+  /** The held revocations with the log lines since them applied; whole when the lines do not chain up. */
+  private async reloadRevocations(held: ConfigSnapshot & { revision: ConfigRevision }, revision: ConfigRevision): Promise<Map<string, RevocationRecord>> {
+    const from = held.revision.revocationsVersion;
+    const to = revision.revocationsVersion;
+    if (from === to) return held.revocations;
+    if (to < from) return this.loadRevocations();
+    const items = await queryAllItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': { S: REVOCATION_LOG_PK }, ':from': { S: revocationLogSk(from + 1) }, ':to': { S: revocationLogSk(to) } },
+      ConsistentRead: true,
+    });
+    const lines = items.map((item) => ({ version: item.version, previous: item.previous, sha256: item.sha256, record: item.record }) as RevocationLogLine);
+    return applyRevocationLog(held.revocations, lines, from, to) ?? this.loadRevocations();
   }
 
   async getSettings(): Promise<StoredSettings> {
@@ -118,12 +257,12 @@ export class DynamoDbConfigStore implements ConfigStore {
   }
 
   async getRevocation(sha256: string): Promise<RevocationRecord | undefined> {
-    const item = await this.getItem(configSk.revocation(sha256));
-    return item && readRevocation(item);
+    const result = await callStore(() => this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(revocationKey(sha256)), ConsistentRead: true })));
+    return result.Item && readRevocation(unmarshall(result.Item));
   }
 
   async listRevocations(): Promise<RevocationRecord[]> {
-    return (await this.queryPrefix(configSk.revocationPrefix)).map(readRevocation);
+    return [...(await this.loadRevocations()).values()];
   }
 
   async getExemption(deviceId: string): Promise<Exemption | undefined> {
@@ -190,9 +329,15 @@ export class DynamoDbConfigStore implements ConfigStore {
     return { items: page.map(({ entry }) => entry), nextToken: more ? encodeStartKey({ ...page[page.length - 1].key, scope: { S: scope } }) : undefined };
   }
 
-  /** One TransactWriteItems: the change, a condition per expectation, the history line (config-transaction.ts). */
+  /**
+   * One TransactWriteItems: the change, a condition per expectation, the counters moved from the revision read
+   * here (or expected by the commit), a revocation's log line, the history line (config-transaction.ts).
+   */
   async commit(commit: ConfigCommit): Promise<CommitOutcome> {
-    const items = buildConfigTransaction(this.tableName, commit, randomBytes(4).toString('hex'));
+    const current = await this.getRevision();
+    const expected = commit.expect?.configVersion;
+    if (expected !== undefined && expected !== (current?.version ?? 0)) return { ok: false, reason: 'EXPECTATION_FAILED' };
+    const items = buildConfigTransaction(this.tableName, commit, { current, nowSeconds: Math.floor(Date.now() / 1000), unique: randomBytes(4).toString('hex') });
     try {
       await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
       return { ok: true };

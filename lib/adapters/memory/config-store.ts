@@ -1,7 +1,18 @@
 // In-memory ConfigStore: the DynamoDB adapter's behaviour (the shared contract suite proves it), for fast tests of
 // the admin services. A commit runs to its end before any other call, as a DynamoDB transaction is atomic.
 import { historyQueryScope } from '../../ports/config-store.ts';
-import type { CommitOutcome, ConfigChange, ConfigCommit, ConfigExpectation, ConfigSnapshot, ConfigStore, HistoryEntry, HistoryQuery } from '../../ports/config-store.ts';
+import type {
+  CommitOutcome,
+  ConfigChange,
+  ConfigCommit,
+  ConfigExpectation,
+  ConfigRevision,
+  ConfigSnapshot,
+  ConfigStore,
+  HistoryEntry,
+  HistoryQuery,
+} from '../../ports/config-store.ts';
+import { SettingsMissingError } from '../../ports/errors.ts';
 import type { Page } from '../../ports/page.ts';
 import { decodePageToken } from '../page-token.ts';
 import { pageAfter } from './paging.ts';
@@ -9,8 +20,14 @@ import type { PackageRecord, RevocationRecord, StoredCertificate, StoredSettings
 import { freshSettings } from '../fresh-settings.ts';
 import type { Exemption } from '../../domain/exemptions.ts';
 
+export interface InMemoryConfigStoreOptions {
+  /** As a deployed store is, after initializeSettings (the default); false: as an empty table. */
+  initialized?: boolean;
+}
+
 export class InMemoryConfigStore implements ConfigStore {
   private settings?: StoredSettings;
+  private revision?: ConfigRevision;
   private deviceCas?: StoredCertificate[];
   private serverCertificate?: StoredCertificate;
   private pushCertificate?: StoredCertificate;
@@ -20,9 +37,39 @@ export class InMemoryConfigStore implements ConfigStore {
   /** Each line with its position: time, version, then the order lines were written. */
   private readonly history: { entry: HistoryEntry; position: string }[] = [];
 
+  constructor(options: InMemoryConfigStoreOptions = {}) {
+    if (options.initialized ?? true) {
+      this.settings = freshSettings();
+      this.revision = { version: 1, policyVersion: 1, revocationsVersion: 0 };
+    }
+  }
+
+  async initializeSettings(now: Date): Promise<'CREATED' | 'PRESENT'> {
+    void now;
+    if (this.settings) {
+      this.revision ??= { version: 1, policyVersion: 1, revocationsVersion: 0 };
+      return 'PRESENT';
+    }
+    this.settings = freshSettings();
+    const version = (this.revision?.version ?? 0) + 1;
+    this.revision = { version, policyVersion: version, revocationsVersion: this.revision?.revocationsVersion ?? 0 };
+    return 'CREATED';
+  }
+
+  async getRevision(): Promise<ConfigRevision | undefined> {
+    return structuredClone(this.revision);
+  }
+
+  /** `held` when no commit landed since it; otherwise everything (what DynamoDB reads incrementally is read whole here). */
+  async refreshSnapshot(held?: ConfigSnapshot): Promise<ConfigSnapshot> {
+    if (held?.revision && this.revision && held.revision.version === this.revision.version) return held;
+    return this.loadSnapshot();
+  }
+
   async loadSnapshot(): Promise<ConfigSnapshot> {
     return structuredClone({
-      ...(this.settings ?? freshSettings()),
+      ...this.storedSettings(),
+      revision: this.revision ?? { version: 0, policyVersion: 0, revocationsVersion: 0 },
       deviceCas: this.deviceCas ?? [],
       serverCertificate: this.serverCertificate,
       pushCertificate: this.pushCertificate,
@@ -33,7 +80,7 @@ export class InMemoryConfigStore implements ConfigStore {
   }
 
   async getSettings(): Promise<StoredSettings> {
-    return structuredClone(this.settings ?? freshSettings());
+    return structuredClone(this.storedSettings());
   }
 
   async getDeviceCas(): Promise<StoredCertificate[] | undefined> {
@@ -91,8 +138,21 @@ export class InMemoryConfigStore implements ConfigStore {
   async commit(commit: ConfigCommit): Promise<CommitOutcome> {
     if (!this.holds(commit.expect ?? {})) return { ok: false, reason: 'EXPECTATION_FAILED' };
     this.apply(structuredClone(commit.change));
+    const base = this.revision ?? { version: 0, policyVersion: 0, revocationsVersion: 0 };
+    const version = base.version + 1;
+    this.revision = commit.change.kind === 'REVOCATION' ? { ...base, version, revocationsVersion: version } : { ...base, version, policyVersion: version };
     this.appendHistory(commit.history);
     return { ok: true };
+  }
+
+  /** Removes the settings document, as a lost item would be (fail-closed tests). */
+  forgetSettings(): void {
+    this.settings = undefined;
+  }
+
+  private storedSettings(): StoredSettings {
+    if (!this.settings) throw new SettingsMissingError();
+    return this.settings;
   }
 
   /**
@@ -100,12 +160,12 @@ export class InMemoryConfigStore implements ConfigStore {
    * version in force, as the DynamoDB imaging adapter writes it into the same history.
    */
   recordHistory(line: Omit<HistoryEntry, 'version'>): void {
-    this.appendHistory({ version: (this.settings ?? freshSettings()).version, ...line });
+    this.appendHistory({ version: this.settingsVersion(), ...line });
   }
 
-  /** The settings version in force, for adapters that guard a change of theirs on it. */
+  /** The settings version in force, for adapters that guard a change of theirs on it (0: no settings stored). */
   settingsVersion(): number {
-    return (this.settings ?? freshSettings()).version;
+    return this.settings?.version ?? 0;
   }
 
   private appendHistory(entry: HistoryEntry): void {
@@ -116,6 +176,7 @@ export class InMemoryConfigStore implements ConfigStore {
   private holds(expect: ConfigExpectation): boolean {
     const sha = (certificate: StoredCertificate | undefined) => certificate?.sha256 ?? null;
     return (
+      (expect.configVersion === undefined || expect.configVersion === (this.revision?.version ?? 0)) &&
       (expect.settingsVersion === undefined || expect.settingsVersion === this.settingsVersion()) &&
       (expect.deviceCasStored === undefined || expect.deviceCasStored === (this.deviceCas !== undefined)) &&
       (expect.serverCertificate === undefined || expect.serverCertificate === sha(this.serverCertificate)) &&
