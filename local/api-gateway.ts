@@ -27,7 +27,12 @@ export function requestUrl(target: string | undefined): URL {
   return new URL(`http://localhost${target?.startsWith('/') ? target : `/${target ?? ''}`}`);
 }
 
-export function lambdaContext(functionName: string, requestId: string = randomUUID()): Context {
+/**
+ * A Lambda context as the runtime gives one: getRemainingTimeInMillis counts down from the function's timeout (30 s
+ * when none is known), so the invocation's deadline (lib/adapters/deadline.ts) behaves locally as in AWS.
+ */
+export function lambdaContext(functionName: string, requestId: string = randomUUID(), timeoutSeconds = 30): Context {
+  const timesOutAt = Date.now() + timeoutSeconds * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -37,7 +42,7 @@ export function lambdaContext(functionName: string, requestId: string = randomUU
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: () => Math.max(0, timesOutAt - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -186,7 +191,7 @@ export function createApiGateway(options: ApiGatewayOptions): Server {
         if (peer?.raw) clientCertPem = `-----BEGIN CERTIFICATE-----\n${peer.raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
       }
       const event = toEvent(req, body, match.target.route, match.pathParameters, clientCertPem);
-      const result = await match.target.invoke(event, lambdaContext(match.target.route.functionName, event.requestContext.requestId));
+      const result = await match.target.invoke(event, lambdaContext(match.target.route.functionName, event.requestContext.requestId, match.target.route.timeoutSeconds));
       decision = decisionOf(result);
       send(res, result);
     } catch (error) {

@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     const module = await import(pathToFileURL(join(PROJECT_ROOT, fn.module)).href);
     const handler = module[fn.exportName];
     if (typeof handler !== 'function') throw new InvokeError(`${fn.module} exports no function ${fn.exportName}`);
-    result = await handler(args.event, lambdaContext(fn.name));
+    result = await handler(args.event, lambdaContext(fn.name, undefined, fn.timeoutSeconds));
   } finally {
     process.stdout.write = writeStdout;
   }

@@ -29,6 +29,8 @@ export interface HttpRoute {
   /** API Gateway path with {param} and {proxy+} segments; '*' is the $default route. */
   path: string;
   routeKey: string;
+  /** The function's timeout (its own, else the provider's); the local runner's context counts down from it. */
+  timeoutSeconds?: number;
 }
 
 export interface FunctionDefinition {
@@ -37,6 +39,8 @@ export interface FunctionDefinition {
   module: string;
   exportName: string;
   environment: Record<string, unknown>;
+  /** The function's timeout (its own, else the provider's), when serverless.yml gives a number. */
+  timeoutSeconds?: number;
   httpRoutes: HttpRoute[];
   streams: { tableLogicalId: string; batchSize: number }[];
   schedules: string[];
@@ -60,12 +64,14 @@ export function loadServerlessConfig(path = SERVERLESS_YML): ServerlessConfig {
     const httpRoutes: HttpRoute[] = [];
     const streams: FunctionDefinition['streams'] = [];
     const schedules: string[] = [];
+    const timeout = fn.timeout ?? raw.provider?.timeout;
+    const timeoutSeconds = typeof timeout === 'number' ? timeout : undefined;
     for (const event of fn.events ?? []) {
       if (event.httpApi !== undefined) {
-        if (event.httpApi === '*') httpRoutes.push({ functionName: name, method: '*', path: '*', routeKey: '$default' });
+        if (event.httpApi === '*') httpRoutes.push({ functionName: name, method: '*', path: '*', routeKey: '$default', timeoutSeconds });
         else {
           const method = String(event.httpApi.method).toUpperCase();
-          httpRoutes.push({ functionName: name, method, path: event.httpApi.path, routeKey: `${method} ${event.httpApi.path}` });
+          httpRoutes.push({ functionName: name, method, path: event.httpApi.path, routeKey: `${method} ${event.httpApi.path}`, timeoutSeconds });
         }
       }
       if (event.stream) {
@@ -80,6 +86,7 @@ export function loadServerlessConfig(path = SERVERLESS_YML): ServerlessConfig {
       module: `${handler.slice(0, dot)}.ts`,
       exportName: handler.slice(dot + 1),
       environment: fn.environment ?? {},
+      timeoutSeconds,
       httpRoutes,
       streams,
       schedules,

@@ -20,6 +20,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { runWithDeadline } from '../adapters/deadline.ts';
 import { HttpError } from '../domain/errors.ts';
 import { toErrorResponse } from './errors.ts';
 
@@ -116,7 +117,12 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, 'PAYLOAD_TOO_LARGE', `The body is larger than the ${limit / 1024} KiB allowed`);
 }
 
-/** Wraps an HttpHandler in the middy stack; errors are mapped last, in one place. */
+/**
+ * Wraps an HttpHandler in the middy stack; errors are mapped last, in one place. The handler runs under the
+ * invocation's deadline (lib/adapters/deadline.ts): every DynamoDB call it makes is aborted ANSWER_MARGIN_MS before
+ * the function would time out (an aborted call is a StoreUnavailableError: 503 UNAVAILABLE), when middy's own
+ * timeout answers first, or once the handler has answered.
+ */
 export function httpStack(handler: HttpHandler, options: HttpStackOptions) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
@@ -126,5 +132,5 @@ export function httpStack(handler: HttpHandler, options: HttpStackOptions) {
         request.response = toErrorResponse(request.error, requestId);
       },
     })
-    .handler(async (event, context) => handler(readRequest(event, options), context));
+    .handler(async (event, context, { signal }) => runWithDeadline(context, () => handler(readRequest(event, options), context), { also: signal }));
 }

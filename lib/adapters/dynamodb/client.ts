@@ -2,19 +2,24 @@
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreUnavailableError } from '../../ports/errors.ts';
+import { applyInvocationDeadline } from '../deadline.ts';
 
 /**
  * Short timeouts: a check-in must fail fast with 503 rather than hang while DynamoDB is unreachable or stalled.
- * Three attempts of at most 1 s to connect and 1.5 s to answer stay well inside the functions' 10 s timeout.
+ * Three attempts of at most 1 s to connect and 1.5 s to answer bound one call; the invocation's deadline
+ * (lib/adapters/deadline.ts) bounds them all together, so a Query followed by a transaction's rounds cannot outlive
+ * the function, and aborts whatever is still in flight once the invocation has answered.
  * The endpoint comes from the SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB in local mode and tests).
  */
 export function createDynamoDbClient(overrides: DynamoDBClientConfig = {}): DynamoDBClient {
-  return new DynamoDBClient({
-    maxAttempts: 3,
-    // throwOnRequestTimeout: without it the SDK only logs a late answer and keeps waiting.
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true },
-    ...overrides,
-  });
+  return applyInvocationDeadline(
+    new DynamoDBClient({
+      maxAttempts: 3,
+      // throwOnRequestTimeout: without it the SDK only logs a late answer and keeps waiting.
+      requestHandler: { connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true },
+      ...overrides,
+    }),
+  );
 }
 
 const UNAVAILABLE_ERRORS = new Set([
