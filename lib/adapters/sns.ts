@@ -1,30 +1,64 @@
 // SNS adapter: publishes one alert (API.md §4) as one message to the alert topic.
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { AlertMessage } from '../domain/alerts.ts';
-import type { AlertPublisher } from '../ports/alert-publisher.ts';
+import type { AlertPublisher, PublishOptions } from '../ports/alert-publisher.ts';
 
-/** Publishing failed (SNS unreachable, throttled or refusing); the caller retries later. */
+/**
+ * SNS refusing the message itself, or refusing us: retrying cannot help until someone changes the message, the
+ * topic's key or the role, so the alert is parked at once (functions/alerts.ts) instead of stalling the stream. The
+ * SDK names errors after the model's shapes; the bare codes are those of the Query protocol's XML.
+ */
+const PERMANENT_ERRORS = new Set([
+  'InvalidParameterException',
+  'InvalidParameter',
+  'InvalidParameterValueException',
+  'ParameterValueInvalid',
+  'ValidationException',
+  'NotFoundException',
+  'NotFound',
+  'AuthorizationErrorException',
+  'AuthorizationError',
+  'InvalidSecurityException',
+  'InvalidSecurity',
+  'KMSDisabledException',
+  'KMSDisabled',
+  'KMSAccessDeniedException',
+  'KMSAccessDenied',
+  'KMSInvalidStateException',
+  'KMSInvalidState',
+  'KMSNotFoundException',
+  'KMSNotFound',
+  'KMSOptInRequired',
+]);
+
+/** Publishing failed; `permanent` when SNS refused for a reason a retry cannot change. */
 export class AlertPublishError extends Error {
   override name = 'AlertPublishError';
+  readonly permanent: boolean;
   constructor(
     readonly alertId: string,
     cause: unknown,
   ) {
     const reason = (cause as { name?: string })?.name ?? 'Error';
     super(`Publishing alert ${alertId} failed (${reason})`, { cause });
+    this.permanent = PERMANENT_ERRORS.has(reason);
   }
 }
 
 /**
- * Short timeouts so that one unreachable SNS cannot use up the function's time: at most 3 attempts of
- * ≤ 1 s to connect and ≤ 2 s to answer. The endpoint comes from the SDK's own configuration
- * (AWS_ENDPOINT_URL_SNS in local mode).
+ * SNS answers a Publish in tens of milliseconds, and sometimes in a few seconds. The request timeout is well above
+ * that: a timeout makes the SDK send the message again, and SNS may have accepted the first one, so a timeout at
+ * 2 s against a 3 s answer published every alert 3 times per attempt (docs/decisions.md, "Alerts: SNS timeouts").
+ * Connecting is still bounded at 1 s. The alerts function passes its own deadline as an abort signal on top. The
+ * endpoint comes from the SDK's own configuration (AWS_ENDPOINT_URL_SNS in local mode).
  */
+export const SNS_REQUEST_TIMEOUT_MS = 10_000;
+
 export function createSnsClient(): SNSClient {
   return new SNSClient({
     maxAttempts: 3,
     // throwOnRequestTimeout: without it the SDK only logs a late answer and keeps waiting.
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: 1000, requestTimeout: SNS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
   });
 }
 
@@ -35,7 +69,7 @@ export class SnsAlertPublisher implements AlertPublisher {
   ) {}
 
   /** Message: the JSON document; Subject: the summary; MessageAttributes type and severity for filter policies. */
-  async publish(alert: AlertMessage): Promise<void> {
+  async publish(alert: AlertMessage, options: PublishOptions = {}): Promise<void> {
     try {
       await this.client.send(
         new PublishCommand({
@@ -47,6 +81,7 @@ export class SnsAlertPublisher implements AlertPublisher {
             severity: { DataType: 'String', StringValue: alert.severity },
           },
         }),
+        { abortSignal: options.signal },
       );
     } catch (error) {
       throw new AlertPublishError(alert.message.alertId, error);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from './errors.ts';
 import type { ExpiredExemption } from './exemptions.ts';
 
-export type AlertType = 'DEVICE_BLOCKED' | 'DEVICE_RECOVERED' | 'CERTIFICATE_EXPIRING' | 'CERTIFICATE_EXPIRED' | 'CERTIFICATE_NONCONFORMING';
+export type AlertType = 'DEVICE_BLOCKED' | 'DEVICE_RECOVERED' | 'CERTIFICATE_EXPIRING' | 'CERTIFICATE_EXPIRED' | 'CERTIFICATE_NONCONFORMING' | 'MASS_BLOCK';
 export type AlertSeverity = 'info' | 'warning' | 'high' | 'critical';
 
 /** One SNS alert (API.md §4). */
@@ -156,6 +156,10 @@ export interface DeviceStatusImage {
   violationCodes: string[];
   /** The exemption that covered these codes and has run out, when the check-in found one. */
   exemptionExpired?: ExpiredExemption;
+  /** The settings version the check-in was judged under (absent in items written before it was kept). */
+  settingsVersion?: number;
+  /** Set by the restore procedure (docs/operations.md) on a status item copied back from a backup. */
+  restoredAt?: string;
 }
 
 function readExpiredExemption(value: unknown): ExpiredExemption | undefined {
@@ -187,7 +191,39 @@ export function readDeviceStatusImage(item: Record<string, unknown> | undefined)
     violations,
     violationCodes: [...new Set(codes)].sort(),
     ...(exemptionExpired ? { exemptionExpired } : {}),
+    ...(typeof item.settingsVersion === 'number' ? { settingsVersion: item.settingsVersion } : {}),
+    ...(typeof item.restoredAt === 'string' ? { restoredAt: item.restoredAt } : {}),
   };
+}
+
+/**
+ * A status item the restore procedure copied back: its state was alerted when it happened, so writing it raises
+ * nothing. Only the write that set (or changed) restoredAt is one; later check-ins compare against it as usual.
+ */
+export function isRestoredCopy(oldImage: DeviceStatusImage | undefined, newImage: DeviceStatusImage | undefined): boolean {
+  return newImage?.restoredAt !== undefined && newImage.restoredAt !== oldImage?.restoredAt;
+}
+
+/**
+ * The status a device had before `current`, read from its decisions (newest first) when the stream record has no
+ * old image (a first check-in, or one after its status item was deleted): the newest decision older than
+ * `current`, as the status it set. Undefined when there is none (a first check-in).
+ */
+export function previousStatusFromDecisions(
+  decisionsNewestFirst: readonly { checkinId: string; deviceId: string; decision: string; violations: Finding[]; evaluatedAt: string; settingsVersion?: number }[],
+  current: Pick<DeviceStatusImage, 'checkinId' | 'lastCheckinAt'>,
+): DeviceStatusImage | undefined {
+  const position = `${current.lastCheckinAt}#${current.checkinId}`;
+  const previous = decisionsNewestFirst.find((d) => d.checkinId !== current.checkinId && `${d.evaluatedAt}#${d.checkinId}` < position);
+  if (!previous) return undefined;
+  return readDeviceStatusImage({
+    deviceId: previous.deviceId,
+    status: previous.decision === 'BLOCK' ? 'BLOCKED' : 'ACCEPTED',
+    checkinId: previous.checkinId,
+    lastCheckinAt: previous.evaluatedAt,
+    violations: previous.violations,
+    settingsVersion: previous.settingsVersion,
+  });
 }
 
 function sameCodes(a: readonly string[], b: readonly string[]): boolean {
@@ -383,5 +419,122 @@ export function nonconformingCaAlert(certificate: Pick<WatchedCertificate, 'subj
       certificate: { kind: 'DEVICE_CA', subject: certificate.subject, sha256: certificate.sha256 },
       rule,
     },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Mass block
+
+export type MassBlockReason = 'BLOCKED' | 'UNAUTHENTICATED';
+
+/** The deployment's massBlockDevices and massBlockWindowMinutes (API.md §4). */
+export interface MassBlockPolicy {
+  /** MASS_BLOCK when more than this many distinct devices are counted in one window. */
+  devices: number;
+  windowMinutes: number;
+}
+
+/** MASS_BLOCK lists at most this many devices (API.md §4: "the first 100"). */
+export const MASS_BLOCK_LISTED_DEVICES = 100;
+
+/**
+ * The window `at` belongs to: windows of windowMinutes laid end to end from the Unix epoch (UTC), so that every
+ * function, container and redelivered record computes the same one from the event's own time. Returned as the
+ * window's start (RFC 3339).
+ */
+export function massBlockWindowStart(at: string, windowMinutes: number): string {
+  const time = Date.parse(at);
+  if (Number.isNaN(time)) throw new RangeError(`not a timestamp: ${at}`);
+  const length = windowMinutes * 60_000;
+  return new Date(Math.floor(time / length) * length).toISOString();
+}
+
+/**
+ * What the device counted at `rank` (1 = the first distinct device of its window and reason) gets:
+ * - OWN_ALERT: up to the threshold, its own alert as usual;
+ * - MASS_BLOCK: the device that takes the window over the threshold raises the one MASS_BLOCK, which includes it;
+ * - SUMMARISED: every later device of the window (rank undefined: the store no longer counts them one by one).
+ * The same rank always gives the same answer, so a redelivered record repeats exactly what was done.
+ */
+export type MassBlockRole = 'OWN_ALERT' | 'MASS_BLOCK' | 'SUMMARISED';
+
+export function massBlockRole(rank: number | undefined, threshold: number): MassBlockRole {
+  if (rank === undefined || rank > threshold + 1) return 'SUMMARISED';
+  return rank <= threshold ? 'OWN_ALERT' : 'MASS_BLOCK';
+}
+
+/** A window's counted devices (in the order they were counted) and how many of them had each violation code. */
+export interface MassBlockWindow {
+  reason: MassBlockReason;
+  windowStart: string;
+  devices: string[];
+  byViolation: Record<string, number>;
+}
+
+/** The event that took the window over the threshold: its time and the settings version it was judged under. */
+export interface MassBlockTrigger {
+  occurredAt: string;
+  settingsVersion: number | null;
+}
+
+export function massBlockSubject(reason: MassBlockReason, count: number, windowMinutes: number): string {
+  const within = `within ${windowMinutes} minute${windowMinutes === 1 ? '' : 's'}`;
+  return reason === 'BLOCKED'
+    ? composeSubject(`Mass block: ${count} devices blocked ${within}`)
+    : composeSubject(`Mass block: unauthenticated check-ins from ${count} claimed devices ${within}`);
+}
+
+/**
+ * The one MASS_BLOCK of a window and reason (API.md §4). alertId is stable per window and reason; count and the
+ * devices are those counted when the threshold was crossed (massBlockDevices + 1), byViolation counts devices per
+ * violation code among them, keys sorted.
+ */
+export function massBlockAlert(window: MassBlockWindow, policy: MassBlockPolicy, trigger: MassBlockTrigger): AlertMessage {
+  const count = window.devices.length;
+  const byViolation = Object.fromEntries(Object.entries(window.byViolation).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return {
+    type: 'MASS_BLOCK',
+    severity: 'critical',
+    subject: massBlockSubject(window.reason, count, policy.windowMinutes),
+    message: {
+      type: 'MASS_BLOCK',
+      alertId: stableAlertId(['MASS_BLOCK', window.reason, window.windowStart]),
+      occurredAt: trigger.occurredAt,
+      reason: window.reason,
+      count,
+      windowMinutes: policy.windowMinutes,
+      byViolation,
+      settingsVersion: trigger.settingsVersion,
+      devices: window.devices.slice(0, MASS_BLOCK_LISTED_DEVICES),
+    },
+  };
+}
+
+/**
+ * The mark the check-in leaves on the device-status table for an unauthenticated attempt (one per window and
+ * claimed device), so that the alerts function, which reads that table's stream, can count them.
+ */
+export interface UnauthenticatedAttemptMark {
+  claimedDeviceId: string;
+  windowStart: string;
+  /** Sorted unique identity violation codes. */
+  violationCodes: string[];
+  at: string;
+  settingsVersion?: number;
+}
+
+export const UNAUTHENTICATED_ATTEMPT_KIND = 'UNAUTHENTICATED_ATTEMPT';
+
+export function readUnauthenticatedAttemptMark(item: Record<string, unknown> | undefined): UnauthenticatedAttemptMark | undefined {
+  if (!item || item.kind !== UNAUTHENTICATED_ATTEMPT_KIND) return undefined;
+  const { claimedDeviceId, windowStart, at, violationCodes, settingsVersion } = item;
+  if (typeof claimedDeviceId !== 'string' || typeof windowStart !== 'string' || typeof at !== 'string') return undefined;
+  const codes = Array.isArray(violationCodes) ? violationCodes.filter((c): c is string => typeof c === 'string') : [];
+  return {
+    claimedDeviceId,
+    windowStart,
+    violationCodes: [...new Set(codes)].sort(),
+    at,
+    ...(typeof settingsVersion === 'number' ? { settingsVersion } : {}),
   };
 }

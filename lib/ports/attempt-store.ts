@@ -19,8 +19,12 @@ export interface UnauthenticatedAttempt {
 }
 
 export interface UnauthenticatedAttemptStore {
-  /** Keeps every attempt, even two with the same checkinId and time (an attacker may repeat one). */
-  record(attempt: UnauthenticatedAttempt): Promise<void>;
+  /**
+   * Keeps every attempt, even two with the same checkinId and time (an attacker may repeat one). An adapter that
+   * feeds MASS_BLOCK (API.md §4) also makes the attempt countable by the alerts function; `judgedUnder` is the
+   * settings version the attempt was judged under, for that alert.
+   */
+  record(attempt: UnauthenticatedAttempt, judgedUnder?: { settingsVersion: number }): Promise<void>;
   /** Attempts at or after `since`, newest first; `now` bounds the newest. Throws InvalidPageTokenError for a foreign token. */
   list(window: { since: Date; now: Date }, limit: number, nextToken?: string): Promise<Page<UnauthenticatedAttempt>>;
 }

@@ -60,7 +60,7 @@ export function makeCheckinService(deps: CheckinServiceDeps) {
       ignoredProxyHeader,
     };
     if (evaluation.authenticated === false) {
-      await deps.attempts.record(attemptOf(checkin, evaluation, request.sourceIp));
+      await deps.attempts.record(attemptOf(checkin, evaluation, request.sourceIp), { settingsVersion: evaluation.settingsVersion });
       return answer;
     }
     const outcome = await deps.decisions.record(decisionOf(checkin, evaluation, statusCode), { statusCode, body }, bindingOf(evaluation));

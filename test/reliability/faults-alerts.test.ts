@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
+import { DynamoDbDecisionReader, DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
+import { DynamoDbMassBlockWindowStore } from '../../lib/adapters/dynamodb/mass-block-window-store.ts';
+import { InMemoryAlertParking } from '../../lib/adapters/memory/alert-publisher.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { type SnsEndpoint, startSnsEndpoint } from '../../local/sns-endpoint.ts';
 import { startStreamPoller } from '../../local/stream-poller.ts';
@@ -79,12 +81,17 @@ describe('the alerts function crashing in the middle of a batch', () => {
 
   it('the batch is retried: every alert delivered, duplicates only from that batch and with the same alertId', async () => {
     // The alerts function as Lambda runs it, publishing to this test's SNS endpoint.
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SNS: sns.url, ALERT_TOPIC_ARN: sns.topicArn, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    const tables = await createTestTables();
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SNS: sns.url, ALERT_TOPIC_ARN: sns.topicArn, DECISIONS_TABLE: tables.names.decisionsTable, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
     const { makeHandler } = await import('../../functions/alerts.ts');
     const { createSnsClient, SnsAlertPublisher } = await import('../../lib/adapters/sns.ts');
-    const alerts = makeHandler({ publisher: new SnsAlertPublisher(createSnsClient(), sns.topicArn) });
+    const alerts = makeHandler({
+      publisher: new SnsAlertPublisher(createSnsClient(), sns.topicArn),
+      parking: new InMemoryAlertParking(),
+      massBlock: { store: new DynamoDbMassBlockWindowStore(tables.client, tables.names.decisionsTable), policy: { devices: 50, windowMinutes: 10 } },
+      decisions: new DynamoDbDecisionReader(tables.client, tables.names.decisionsTable),
+    });
 
-    const tables = await createTestTables();
     const store = new DynamoDbDecisionStore(tables.client, { ...tables.names, retentionDays: 90 });
     const devices = Array.from({ length: 9 }, (_, i) => `CRASH-${i}`);
     for (const deviceId of devices) {

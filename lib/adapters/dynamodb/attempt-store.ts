@@ -1,11 +1,14 @@
 // DynamoDB adapter for unauthenticated check-in attempts: one partition per UTC day in the decisions table, 7-day TTL.
+// With `marks` it also leaves, per MASS_BLOCK window and claimed device, one small item on the device-status table,
+// whose stream is how the alerts function learns of attempts (API.md §4, MASS_BLOCK reason UNAUTHENTICATED).
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
+import { type MassBlockPolicy, massBlockWindowStart, UNAUTHENTICATED_ATTEMPT_KIND } from '../../domain/alerts.ts';
 import type { UnauthenticatedAttempt, UnauthenticatedAttemptStore } from '../../ports/attempt-store.ts';
 import type { Page } from '../../ports/page.ts';
 import { callStore } from './client.ts';
-import { decisionKey } from './keys.ts';
+import { decisionKey, unauthenticatedMarkKey } from './keys.ts';
 import { decodeStartKey, encodeStartKey } from './pagination.ts';
 
 /** API.md §1: attempts are kept 7 days. */
@@ -15,13 +18,23 @@ const DAY_MS = 86400_000;
 /** Sorts after every `<at>#…` sort key of a day: the position "before the newest item" of a partition. */
 const PARTITION_TOP = '~';
 
+/** Where and how the attempts are marked for MASS_BLOCK. */
+export interface AttemptMarking {
+  deviceStatusTable: string;
+  massBlock: MassBlockPolicy;
+}
+
 export class DynamoDbUnauthenticatedAttemptStore implements UnauthenticatedAttemptStore {
+  /** The claimed devices this container has marked in the current window (a flood costs one write per device). */
+  private marked: { windowStart: string; devices: Set<string> } = { windowStart: '', devices: new Set() };
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly decisionsTable: string,
+    private readonly marking?: AttemptMarking,
   ) {}
 
-  async record(attempt: UnauthenticatedAttempt): Promise<void> {
+  async record(attempt: UnauthenticatedAttempt, judgedUnder?: { settingsVersion: number }): Promise<void> {
     const expiresAt = Math.floor(Date.parse(attempt.at) / 1000) + ATTEMPT_RETENTION_SECONDS;
     const item = {
       pk: decisionKey.attemptsPk(attempt.at),
@@ -29,9 +42,50 @@ export class DynamoDbUnauthenticatedAttemptStore implements UnauthenticatedAttem
       ...attempt,
       expiresAt,
     };
-    await callStore(() =>
-      this.client.send(new PutItemCommand({ TableName: this.decisionsTable, Item: marshall(item, { removeUndefinedValues: true }) })),
-    );
+    await Promise.all([
+      callStore(() => this.client.send(new PutItemCommand({ TableName: this.decisionsTable, Item: marshall(item, { removeUndefinedValues: true }) }))),
+      this.mark(attempt, judgedUnder?.settingsVersion),
+    ]);
+  }
+
+  /**
+   * One item per window and claimed device, written only if absent (so its stream record is one INSERT, never a
+   * MODIFY). A container stops marking a window after massBlockDevices + 1 distinct devices: that many already take
+   * the window over the threshold, so a flood of invented device ids costs at most that many writes per container
+   * and window.
+   */
+  private async mark(attempt: UnauthenticatedAttempt, settingsVersion: number | undefined): Promise<void> {
+    if (!this.marking) return;
+    const { windowMinutes, devices: threshold } = this.marking.massBlock;
+    const windowStart = massBlockWindowStart(attempt.at, windowMinutes);
+    if (this.marked.windowStart !== windowStart) this.marked = { windowStart, devices: new Set() };
+    if (this.marked.devices.has(attempt.deviceId) || this.marked.devices.size > threshold) return;
+    const mark = {
+      deviceId: unauthenticatedMarkKey(windowStart, attempt.deviceId),
+      kind: UNAUTHENTICATED_ATTEMPT_KIND,
+      claimedDeviceId: attempt.deviceId,
+      windowStart,
+      violationCodes: [...new Set(attempt.violations)].sort(),
+      at: attempt.at,
+      settingsVersion,
+      // The device-status stream's filter passes only records that carry this marker (serverless.yml).
+      alertRelevant: true,
+      expiresAt: Math.floor(Date.parse(windowStart) / 1000) + windowMinutes * 60 + 86_400,
+    };
+    try {
+      await callStore(() =>
+        this.client.send(
+          new PutItemCommand({
+            TableName: this.marking!.deviceStatusTable,
+            Item: marshall(mark, { removeUndefinedValues: true }),
+            ConditionExpression: 'attribute_not_exists(deviceId)',
+          }),
+        ),
+      );
+    } catch (error) {
+      if ((error as { name?: string })?.name !== 'ConditionalCheckFailedException') throw error;
+    }
+    this.marked.devices.add(attempt.deviceId);
   }
 
   /**

@@ -7,7 +7,8 @@ export class InMemoryUnauthenticatedAttemptStore implements UnauthenticatedAttem
   private readonly attempts: { attempt: UnauthenticatedAttempt; position: string }[] = [];
   private sequence = 0;
 
-  async record(attempt: UnauthenticatedAttempt): Promise<void> {
+  /** Nothing to mark: in memory there is no stream for the alerts function to read. */
+  async record(attempt: UnauthenticatedAttempt, _judgedUnder?: { settingsVersion: number }): Promise<void> {
     this.sequence += 1;
     const position = `${attempt.at}#${String(this.sequence).padStart(12, '0')}`;
     this.attempts.push({ attempt: structuredClone(attempt), position });
