@@ -8,6 +8,7 @@ import { HttpError } from '../../lib/domain/errors.ts';
 import { describeServerCertificate } from '../../lib/domain/trust-material.ts';
 import type { CommitOutcome, ConfigCommit, StoredCertificate } from '../../lib/ports/config-store.ts';
 import { ConcurrentModificationError } from '../../lib/ports/errors.ts';
+import { AdminExemptionsService } from '../../lib/services/admin/exemptions-service.ts';
 import { AdminPackagesService } from '../../lib/services/admin/packages-service.ts';
 import { AdminRevocationsService } from '../../lib/services/admin/revocations-service.ts';
 import { AdminSettingsService } from '../../lib/services/admin/settings-service.ts';
@@ -257,6 +258,82 @@ describe('packages and revocations', () => {
       { field: 'revocations', from: 'aa'.repeat(32), to: 'aa'.repeat(32) },
       { field: 'revocations', from: null, to: 'bb'.repeat(32) },
       { field: 'revocations', from: null, to: 'aa'.repeat(32) },
+    ]);
+  });
+});
+
+describe('trust-material writes that race: each lands on the state it was planned on, or is planned again', () => {
+  const digest = (hex: string) => ({ type: 'SHA_256' as const, value: hex.repeat(64) });
+  const history = async (store: InMemoryConfigStore) => (await store.listHistory(10)).map(({ changedAt, changes }) => ({ changedAt, ...changes[0] }));
+
+  it('a package deleted while another admin replaces it: the delete removes what was stored when it landed, and the history says so, in commit order', async () => {
+    const { store, context, clock } = setup();
+    const packages = new AdminPackagesService(store);
+    await packages.put('office', { name: 'Office', checksum: digest('c') }, context);
+    // The delete reads ccc…; before it commits, another admin replaces the checksum with ddd… a second later.
+    store.beforeCommit = async () => {
+      clock.advance(1000);
+      await packages.put('office', { name: 'Office', checksum: digest('d') }, context);
+    };
+    await packages.delete('office', context);
+    expect(await packages.list()).toEqual([]);
+    const later = clock.now().toISOString();
+    expect(await history(store)).toEqual([
+      { changedAt: later, field: 'packages', from: `office SHA_256:${'d'.repeat(64)}`, to: null },
+      { changedAt: later, field: 'packages', from: `office SHA_256:${'c'.repeat(64)}`, to: `office SHA_256:${'d'.repeat(64)}` },
+      { changedAt: NOW, field: 'packages', from: null, to: `office SHA_256:${'c'.repeat(64)}` },
+    ]);
+  });
+
+  it('a device CA set replaced while another admin replaces it: the history line names the set it actually replaced', async () => {
+    const { store, context, clock, trust } = setup();
+    const [first, second, third] = ['One', 'Two', 'Three'].map((cn) => factory.makeRootCa({ cn: `Device Root ${cn}`, keyType: 'ec256' }));
+    const sha = (ca: MadeCertificate) => describeServerCertificate(ca.pem).sha256;
+    await trust.replaceDeviceCas(first.pem, context);
+    store.beforeCommit = async () => {
+      clock.advance(1000);
+      await trust.replaceDeviceCas(second.pem, context);
+    };
+    await trust.replaceDeviceCas(third.pem, context);
+    expect((await trust.getDeviceCas()).certificates.map((c) => c.sha256)).toEqual([sha(third)]);
+    expect((await history(store)).map(({ from, to }) => ({ from, to }))).toEqual([
+      { from: [sha(second)], to: [sha(third)] },
+      { from: [sha(first)], to: [sha(second)] },
+      { from: null, to: [sha(first)] },
+    ]);
+  });
+
+  it('an exemption replaced while another admin replaces it: the history line names the exemption it actually replaced', async () => {
+    const { store, clock } = setup();
+    const exemptions = new AdminExemptionsService(store, clock);
+    const until = new Date(clock.now().getTime() + DAY).toISOString();
+    await exemptions.put('mac-1', { violations: ['CLOCK_SKEW_EXCEEDED'], until, reason: 'travelling' }, 'alice');
+    store.beforeCommit = () => exemptions.put('mac-1', { violations: ['PACKAGE_CHECKSUM_MISMATCH'], until, reason: 'new image' }, 'bob');
+    await exemptions.put('mac-1', { violations: ['SERVER_CERT_NOT_VERIFIED'], until, reason: 'proxy' }, 'carol');
+    expect((await exemptions.get('mac-1')).violations).toEqual(['SERVER_CERT_NOT_VERIFIED']);
+    expect((await history(store)).map(({ from, to }) => ({ from, to }))).toEqual([
+      { from: 'mac-1 PACKAGE_CHECKSUM_MISMATCH', to: 'mac-1 SERVER_CERT_NOT_VERIFIED' },
+      { from: 'mac-1 CLOCK_SKEW_EXCEEDED', to: 'mac-1 PACKAGE_CHECKSUM_MISMATCH' },
+      { from: null, to: 'mac-1 CLOCK_SKEW_EXCEEDED' },
+    ]);
+  });
+
+  it('a fingerprint unrevoked while another admin changes its reason: gone, after the reason change in the history', async () => {
+    const { store, context, clock } = setup();
+    const revocations = new AdminRevocationsService(store);
+    const sha256 = 'aa'.repeat(32);
+    await revocations.revoke(sha256, 'lost', context);
+    store.beforeCommit = async () => {
+      clock.advance(1000);
+      await revocations.revoke(sha256, 'stolen', context);
+    };
+    await revocations.unrevoke(sha256, context);
+    expect(await revocations.list()).toEqual([]);
+    const later = clock.now().toISOString();
+    expect(await history(store)).toEqual([
+      { changedAt: later, field: 'revocations', from: sha256, to: null },
+      { changedAt: later, field: 'revocations', from: sha256, to: sha256 },
+      { changedAt: NOW, field: 'revocations', from: null, to: sha256 },
     ]);
   });
 });

@@ -4,10 +4,10 @@
 import { type Exemption, type ExemptionInput, isExemptionActive, validateExemption } from '../../domain/exemptions.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { CatalogReader, ConfigWriter, SettingsReader } from '../../ports/config-store.ts';
-import { commitOptimistically } from './optimistic.ts';
+import type { CatalogReader, ConfigWriter, RevisionReader, SettingsReader } from '../../ports/config-store.ts';
+import { commitOptimistically, planningVersion } from './optimistic.ts';
 
-export type ExemptionsStore = SettingsReader & CatalogReader & ConfigWriter;
+export type ExemptionsStore = SettingsReader & RevisionReader & CatalogReader & ConfigWriter;
 
 /** The history value of an exemption: its device and codes, e.g. `mac-0042 CLOCK_SKEW_EXCEEDED,SERVER_CERT_NOT_VERIFIED`. */
 export function exemptionHistoryValue(exemption: Pick<Exemption, 'deviceId' | 'violations'>): string {
@@ -43,14 +43,17 @@ export class AdminExemptionsService {
     const now = this.clock.now();
     const valid = validateExemption(input, now);
     return commitOptimistically<{ exemption: Exemption; created: boolean }>(this.store, async () => {
+      const configVersion = await planningVersion(this.store);
       const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getExemption(deviceId)]);
-      const exemption: Exemption = { deviceId, ...valid, createdAt: now.toISOString(), createdBy: actor };
-      const active = current !== undefined && isExemptionActive(current, now);
+      // Read after the plan's reads: the line's time follows every commit this plan could have seen.
+      const at = this.clock.now();
+      const exemption: Exemption = { deviceId, ...valid, createdAt: at.toISOString(), createdBy: actor };
+      const active = current !== undefined && isExemptionActive(current, at);
       return {
         result: { exemption, created: !active },
         commit: {
           change: { kind: 'EXEMPTION', deviceId, exemption },
-          expect: { settingsVersion: stored.version, exemption: { deviceId, stored: current !== undefined } },
+          expect: { configVersion, settingsVersion: stored.version, exemption: { deviceId, stored: current !== undefined } },
           history: {
             version: stored.version,
             changedAt: exemption.createdAt,
@@ -65,13 +68,14 @@ export class AdminExemptionsService {
   /** Removes the device's exemption; 404 when none is stored. */
   delete(deviceId: string, actor: string): Promise<void> {
     return commitOptimistically(this.store, async () => {
+      const configVersion = await planningVersion(this.store);
       const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getExemption(deviceId)]);
       if (!current) throw new NotFoundError(`Device ${deviceId} has no exemption`);
       return {
         result: undefined,
         commit: {
           change: { kind: 'EXEMPTION', deviceId, exemption: null },
-          expect: { settingsVersion: stored.version, exemption: { deviceId, stored: true } },
+          expect: { configVersion, settingsVersion: stored.version, exemption: { deviceId, stored: true } },
           history: {
             version: stored.version,
             changedAt: this.clock.now().toISOString(),

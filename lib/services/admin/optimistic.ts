@@ -1,10 +1,13 @@
 // Optimistic concurrency for admin changes: read, decide, commit under expectations on what was read; when someone
-// else changed any of it meanwhile, read and decide again.
+// else changed any of it meanwhile, read and decide again. Trust-material changes read the config revision first and
+// commit expecting it, so a change planned on one state never lands on another: its history line's `from` is what it
+// replaced, and its time (read after the plan's reads, so after every commit it could have seen) keeps commit order.
 import type { TrustFacts, TrustItem } from '../../domain/settings-requirements.ts';
 import type {
   ConfigCommit,
   ConfigExpectation,
   ConfigWriter,
+  RevisionReader,
   SettingsReader,
   StoredCertificate,
   StoredSettings,
@@ -42,22 +45,34 @@ export async function commitOptimistically<T>(store: ConfigWriter, plan: () => P
   throw new ConcurrentModificationError('Others changed the same configuration at the same moment; read it again and retry');
 }
 
+/**
+ * The config revision's version, read before anything a plan decides on (0: none stored): a commit expecting it
+ * lands only if nothing was committed since, whatever the plan read after it.
+ */
+export async function planningVersion(store: RevisionReader): Promise<number> {
+  return (await store.getRevision())?.version ?? 0;
+}
+
 /** The settings and the trust material their rules depend on, each read consistently. */
 export interface ConfigState {
+  /** The revision they were read at (planningVersion), when the store was asked for it. */
+  configVersion?: number;
   stored: StoredSettings;
   deviceCas: StoredCertificate[] | undefined;
   serverCertificate: StoredCertificate | undefined;
   pushCertificate: StoredCertificate | undefined;
 }
 
-export async function readConfigState(store: SettingsReader & TrustMaterialReader): Promise<ConfigState> {
+export async function readConfigState(store: SettingsReader & TrustMaterialReader & Partial<RevisionReader>): Promise<ConfigState> {
+  // First: what is read next is then at least as new as this revision.
+  const configVersion = store.getRevision ? await planningVersion(store as RevisionReader) : undefined;
   const [stored, deviceCas, serverCertificate, pushCertificate] = await Promise.all([
     store.getSettings(),
     store.getDeviceCas(),
     store.getServerCertificate(),
     store.getPushCertificate(),
   ]);
-  return { stored, deviceCas, serverCertificate, pushCertificate };
+  return { configVersion, stored, deviceCas, serverCertificate, pushCertificate };
 }
 
 export function trustFactsOf(state: ConfigState): TrustFacts {

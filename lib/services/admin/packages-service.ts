@@ -2,8 +2,8 @@
 import type { Checksum } from '../../domain/checkin.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { CatalogReader, ConfigWriter, PackageRecord, SettingsReader } from '../../ports/config-store.ts';
-import { commitOptimistically } from './optimistic.ts';
+import type { CatalogReader, ConfigWriter, RevisionReader, PackageRecord, SettingsReader } from '../../ports/config-store.ts';
+import { commitOptimistically, planningVersion } from './optimistic.ts';
 
 export interface PackageInput {
   name: string;
@@ -28,7 +28,7 @@ function sameRegistration(a: PackageInput, b: PackageInput): boolean {
   );
 }
 
-export type PackagesStore = SettingsReader & CatalogReader & ConfigWriter;
+export type PackagesStore = SettingsReader & RevisionReader & CatalogReader & ConfigWriter;
 
 export class AdminPackagesService {
   constructor(private readonly store: PackagesStore) {}
@@ -49,6 +49,7 @@ export class AdminPackagesService {
    */
   put(packageId: string, input: PackageInput, context: { actor: string; clock: Clock }): Promise<{ record: PackageRecord; created: boolean }> {
     return commitOptimistically<{ record: PackageRecord; created: boolean }>(this.store, async () => {
+      const configVersion = await planningVersion(this.store);
       const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getPackage(packageId)]);
       if (current && sameRegistration(current, input)) return { unchanged: { record: current, created: false } };
       const now = context.clock.now().toISOString();
@@ -58,7 +59,7 @@ export class AdminPackagesService {
         result: { record, created: !current },
         commit: {
           change: { kind: 'PACKAGE', packageId, record },
-          expect: { settingsVersion: stored.version, package: { packageId, stored: current !== undefined } },
+          expect: { configVersion, settingsVersion: stored.version, package: { packageId, stored: current !== undefined } },
           history: { version: stored.version, changedAt: now, actor: context.actor, changes },
         },
       };
@@ -67,6 +68,7 @@ export class AdminPackagesService {
 
   delete(packageId: string, context: { actor: string; clock: Clock }): Promise<void> {
     return commitOptimistically(this.store, async () => {
+      const configVersion = await planningVersion(this.store);
       const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getPackage(packageId)]);
       if (!current) throw new NotFoundError(`No package "${packageId}" is registered`);
       const changes = [{ field: 'packages', from: packageHistoryValue(packageId, current), to: null }];
@@ -74,7 +76,7 @@ export class AdminPackagesService {
         result: undefined,
         commit: {
           change: { kind: 'PACKAGE', packageId, record: null },
-          expect: { settingsVersion: stored.version, package: { packageId, stored: true } },
+          expect: { configVersion, settingsVersion: stored.version, package: { packageId, stored: true } },
           history: { version: stored.version, changedAt: context.clock.now().toISOString(), actor: context.actor, changes },
         },
       };

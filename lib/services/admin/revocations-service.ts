@@ -1,10 +1,10 @@
 // Admin use cases for revoked device certificates (by SHA-256 fingerprint); check-ins see a change within 5 s.
 import { NotFoundError } from '../../domain/errors.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { CatalogReader, ConfigWriter, RevocationRecord, SettingsReader } from '../../ports/config-store.ts';
-import { commitOptimistically } from './optimistic.ts';
+import type { CatalogReader, ConfigWriter, RevisionReader, RevocationRecord, SettingsReader } from '../../ports/config-store.ts';
+import { commitOptimistically, planningVersion } from './optimistic.ts';
 
-export type RevocationsStore = SettingsReader & CatalogReader & ConfigWriter;
+export type RevocationsStore = SettingsReader & RevisionReader & CatalogReader & ConfigWriter;
 
 /** Newest first; the same instant by fingerprint. */
 function newestFirst(a: RevocationRecord, b: RevocationRecord): number {
@@ -26,6 +26,7 @@ export class AdminRevocationsService {
    */
   revoke(sha256: string, reason: string, context: { actor: string; clock: Clock }): Promise<{ record: RevocationRecord; created: boolean }> {
     return commitOptimistically<{ record: RevocationRecord; created: boolean }>(this.store, async () => {
+      const configVersion = await planningVersion(this.store);
       const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getRevocation(sha256)]);
       if (current && current.reason === reason) return { unchanged: { record: current, created: false } };
       const record: RevocationRecord = { sha256, reason, revokedAt: context.clock.now().toISOString(), revokedBy: context.actor };
@@ -33,7 +34,7 @@ export class AdminRevocationsService {
         result: { record, created: !current },
         commit: {
           change: { kind: 'REVOCATION', sha256, record },
-          expect: { settingsVersion: stored.version, revocation: { sha256, stored: current !== undefined } },
+          expect: { configVersion, settingsVersion: stored.version, revocation: { sha256, stored: current !== undefined } },
           history: { version: stored.version, changedAt: record.revokedAt, actor: context.actor, changes: [{ field: 'revocations', from: current ? sha256 : null, to: sha256 }] },
         },
       };
@@ -42,13 +43,14 @@ export class AdminRevocationsService {
 
   unrevoke(sha256: string, context: { actor: string; clock: Clock }): Promise<void> {
     return commitOptimistically(this.store, async () => {
+      const configVersion = await planningVersion(this.store);
       const [stored, current] = await Promise.all([this.store.getSettings(), this.store.getRevocation(sha256)]);
       if (!current) throw new NotFoundError(`Fingerprint ${sha256} is not revoked`);
       return {
         result: undefined,
         commit: {
           change: { kind: 'REVOCATION', sha256, record: null },
-          expect: { settingsVersion: stored.version, revocation: { sha256, stored: true } },
+          expect: { configVersion, settingsVersion: stored.version, revocation: { sha256, stored: true } },
           history: { version: stored.version, changedAt: context.clock.now().toISOString(), actor: context.actor, changes: [{ field: 'revocations', from: sha256, to: null }] },
         },
       };

@@ -6,7 +6,7 @@ import type { PushCertificateSummary } from '../../domain/push-certificate.ts';
 import { checkTrustChange, type TrustItem } from '../../domain/settings-requirements.ts';
 import { daysRemaining, describeServerCertificate, formatDistinguishedName, parseDeviceCaBundle } from '../../domain/trust-material.ts';
 import type { Clock } from '../../ports/clock.ts';
-import type { ConfigChange, ConfigWriter, SettingsReader, StoredCertificate, TrustMaterialReader } from '../../ports/config-store.ts';
+import type { ConfigChange, ConfigWriter, RevisionReader, SettingsReader, StoredCertificate, TrustMaterialReader } from '../../ports/config-store.ts';
 import { asRead, type ConfigState, commitOptimistically, type Plan, readConfigState, trustFactsOf } from './optimistic.ts';
 
 export interface DeviceCaView {
@@ -34,7 +34,7 @@ export interface TrustChangeContext {
   clock: Clock;
 }
 
-export type TrustStore = SettingsReader & TrustMaterialReader & ConfigWriter;
+export type TrustStore = SettingsReader & RevisionReader & TrustMaterialReader & ConfigWriter;
 
 function viewDeviceCas(certificates: StoredCertificate[] | undefined): DeviceCaView {
   return {
@@ -76,8 +76,8 @@ function factsAfter(state: ConfigState, item: TrustItem, certificates: readonly 
 
 /**
  * The plan of one trust change: refused if the settings in force rely on the item and the change would leave their
- * rule unmet; otherwise committed with its history line, expecting the item and the settings version as read (the
- * history line carries that version, which a trust change does not move).
+ * rule unmet; otherwise committed with its history line, expecting the config revision, the item and the settings
+ * version as read (the history line carries that version, which a trust change does not move).
  */
 function planTrustChange<T>(
   state: ConfigState,
@@ -91,7 +91,7 @@ function planTrustChange<T>(
     result,
     commit: {
       change: change.commit,
-      expect: { settingsVersion: state.stored.version, ...asRead(state, change.item) },
+      expect: { configVersion: state.configVersion, settingsVersion: state.stored.version, ...asRead(state, change.item) },
       history: { version: state.stored.version, changedAt: now.toISOString(), actor: context.actor, changes: [change.history] },
     },
   };
