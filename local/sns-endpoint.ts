@@ -18,6 +18,13 @@ export interface SnsEndpoint {
   pause(): Promise<void>;
   /** Listens again, on the same port. */
   resume(): Promise<void>;
+  /**
+   * Answers every Publish `ms` late, after keeping the message (SNS accepted it; only the answer is slow): a slow SNS.
+   * 0 answers at once again.
+   */
+  setLatency(ms: number): void;
+  /** Refuses every Publish with this SNS error (for example `KMSDisabled`, 400) until called with undefined. */
+  refuseWith(error: { code: string; statusCode: number } | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -121,8 +128,19 @@ function answer(res: ServerResponse, status: number, xml: string): void {
   res.end(xml);
 }
 
+/** What a test made of this endpoint: a slow answer, a refusal. */
+interface Behaviour {
+  latencyMs: number;
+  refusal?: { code: string; statusCode: number };
+}
+
 /** One request in the AWS Query protocol: a Publish answered with its MessageId, anything else with SNS's error. */
-async function handleRequest(req: IncomingMessage, res: ServerResponse, options: { alertsFile: string; print: (line: string) => void }): Promise<void> {
+async function handleRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: { alertsFile: string; print: (line: string) => void },
+  behaviour: Behaviour = { latencyMs: 0 },
+): Promise<void> {
   const requestId = randomUUID();
   try {
     if (req.method !== 'POST') throw new SnsError(405, 'InvalidAction', 'Only POST is supported by the local SNS endpoint');
@@ -133,7 +151,9 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, options:
     const params = new URLSearchParams(await readBody(req));
     const action = params.get('Action');
     if (action !== 'Publish') throw new SnsError(400, 'InvalidAction', `The action ${action ?? '(none)'} is not valid for this endpoint`);
+    if (behaviour.refusal) throw new SnsError(behaviour.refusal.statusCode, behaviour.refusal.code, `Refused (${behaviour.refusal.code})`);
     const messageId = publish(params, options);
+    if (behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, behaviour.latencyMs));
     answer(
       res,
       200,
@@ -175,7 +195,8 @@ function closeAll(server: Server): Promise<void> {
 
 export async function startSnsEndpoint(options: { port: number; alertsFile: string; print: (line: string) => void }): Promise<SnsEndpoint> {
   mkdirSync(dirname(options.alertsFile), { recursive: true });
-  const server: Server = createServer((req, res) => void handleRequest(req, res, options));
+  const behaviour: Behaviour = { latencyMs: 0 };
+  const server: Server = createServer((req, res) => void handleRequest(req, res, options, behaviour));
   const port = await listenOn(server, options.port);
   return {
     url: `http://127.0.0.1:${port}`,
@@ -185,5 +206,11 @@ export async function startSnsEndpoint(options: { port: number; alertsFile: stri
       if (!server.listening) await listenOn(server, port);
     },
     stop: () => closeAll(server),
+    setLatency: (ms) => {
+      behaviour.latencyMs = ms;
+    },
+    refuseWith: (error) => {
+      behaviour.refusal = error;
+    },
   };
 }
