@@ -112,8 +112,8 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
     extensions: extensions.map((extension) => ({ oid: extension.extnID, critical: extension.critical === true })),
     duplicateExtensions: [],
     malformedExtensions,
-    subject: toDistinguishedName(tbs.subject),
-    issuer: toDistinguishedName(tbs.issuer),
+    subject: tbs.subject,
+    issuer: tbs.issuer,
     subjectEmailAddresses: [],
     signatureAlgorithmsMatch: sameAlgorithm(tbs.signature, tbs.signatureAlgorithm),
     ecCurveIsNamed: isEcKey(tbs.publicKeyAlgorithm) ? hasNamedCurve(tbs.publicKeyAlgorithm, schema, exact) : undefined,
@@ -132,7 +132,7 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
     try {
       switch (oid) {
         case EXTENSION.basicConstraints: {
-          const decoded = schema.AsnParser.parse(value, x509.BasicConstraints);
+          const decoded = readPlainBasicConstraints(value) ?? schema.AsnParser.parse(value, x509.BasicConstraints);
           const pathLength = decoded.pathLenConstraint;
           if (pathLength !== undefined && !(Number.isSafeInteger(pathLength) && pathLength >= 0)) throw new RangeError('pathLenConstraint');
           profile.basicConstraints = { critical, ca: decoded.cA === true, pathLength };
@@ -144,7 +144,7 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
           break;
         }
         case EXTENSION.extendedKeyUsage: {
-          const purposes = [...schema.AsnParser.parse(value, x509.ExtendedKeyUsage)];
+          const purposes = readPlainPurposes(value) ?? [...schema.AsnParser.parse(value, x509.ExtendedKeyUsage)];
           if (purposes.length === 0) throw new RangeError('an extended key usage extension must name a purpose');
           profile.extendedKeyUsage = { critical, purposes };
           break;
@@ -245,6 +245,10 @@ function readCertificateParts(der: Uint8Array, x509: typeof Asn1X509Module, sche
   if (optionalTags.includes(3) && !explicitExtensions) throw new RangeError('not a TBSCertificate');
 
   const decode = <T>(element: DerElement, type: new () => T): T => schema.AsnParser.parse(der.slice(element.start, element.end), type);
+  // Names and algorithm identifiers are read by the walk when they hold only what the library reads the same way
+  // (see readPlainName), which is nearly every real certificate; anything else is decoded by the library as before.
+  const name = (element: DerElement) => readPlainName(der, element) ?? toDistinguishedName(decode(element, x509.Name));
+  const algorithm = (element: DerElement) => readPlainAlgorithm(der, element) ?? decode(element, x509.AlgorithmIdentifier);
   let version = 0;
   if (explicitVersion) {
     const [integer, ...afterInteger] = derElements(der, explicitVersion.contentStart, explicitVersion.end);
@@ -261,12 +265,12 @@ function readCertificateParts(der: Uint8Array, x509: typeof Asn1X509Module, sche
   }
   return {
     version,
-    signature: decode(signature, x509.AlgorithmIdentifier),
-    issuer: decode(issuer, x509.Name),
-    subject: decode(subject, x509.Name),
-    publicKeyAlgorithm: decode(derElements(der, subjectPublicKeyInfo.contentStart, subjectPublicKeyInfo.end)[0] ?? subjectPublicKeyInfo, x509.AlgorithmIdentifier),
+    signature: algorithm(signature),
+    issuer: name(issuer),
+    subject: name(subject),
+    publicKeyAlgorithm: algorithm(derElements(der, subjectPublicKeyInfo.contentStart, subjectPublicKeyInfo.end)[0] ?? subjectPublicKeyInfo),
     extensions,
-    signatureAlgorithm: decode(signatureAlgorithm, x509.AlgorithmIdentifier),
+    signatureAlgorithm: algorithm(signatureAlgorithm),
   };
 }
 
@@ -301,6 +305,131 @@ function readExtensions(der: Uint8Array, sequence: DerElement): RawExtension[] {
   });
 }
 
+const SET = 0x31;
+const NULL = 0x05;
+/** UTF8String, PrintableString, IA5String: for octets below 0x80 the library's decoders all give the same text. */
+const PLAIN_STRING_TAGS = new Set([0x0c, 0x13, 0x16]);
+
+/**
+ * A Name read by the walk, or undefined when it holds anything the library might read differently: only RDNs of one
+ * or more attributes, each an OBJECT IDENTIFIER of minimally encoded arcs and a UTF8String, PrintableString or
+ * IA5String of octets below 0x80 (the same text under every decoder). The result equals the library's reading.
+ */
+function readPlainName(der: Uint8Array, name: DerElement): DistinguishedName | undefined {
+  if (name.tag !== SEQUENCE) return undefined;
+  try {
+    const rdns: DistinguishedName = [];
+    for (const rdn of derElements(der, name.contentStart, name.end)) {
+      if (rdn.tag !== SET) return undefined;
+      const attributes: NameAttribute[] = [];
+      for (const attribute of derElements(der, rdn.contentStart, rdn.end)) {
+        if (attribute.tag !== SEQUENCE) return undefined;
+        const parts = derElements(der, attribute.contentStart, attribute.end);
+        if (parts.length !== 2) return undefined;
+        const [type, value] = parts;
+        const oid = readPlainObjectIdentifier(der, type);
+        if (oid === undefined || !PLAIN_STRING_TAGS.has(value.tag)) return undefined;
+        let text = '';
+        for (let i = value.contentStart; i < value.end; i += 1) {
+          if (der[i] >= 0x80) return undefined;
+          text += String.fromCharCode(der[i]);
+        }
+        attributes.push({ type: oid, value: foldForComparison(text), text });
+      }
+      if (attributes.length === 0) return undefined;
+      rdns.push(attributes);
+    }
+    return rdns;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fields of an AlgorithmIdentifier the profile compares; `parameters` as the library gives them (NULL → null). */
+interface AlgorithmFields {
+  algorithm: string;
+  parameters?: ArrayBuffer | null;
+}
+
+/**
+ * An AlgorithmIdentifier read by the walk when its parameters are absent, a NULL or an OBJECT IDENTIFIER (RSA, ECDSA
+ * and EC keys: nearly every certificate); undefined otherwise, for the library to decode.
+ */
+function readPlainAlgorithm(der: Uint8Array, identifier: DerElement): AlgorithmFields | undefined {
+  if (identifier.tag !== SEQUENCE) return undefined;
+  try {
+    const parts = derElements(der, identifier.contentStart, identifier.end);
+    const algorithm = parts[0] && readPlainObjectIdentifier(der, parts[0]);
+    if (algorithm === undefined || parts.length > 2) return undefined;
+    const parameters = parts[1];
+    if (!parameters) return { algorithm };
+    if (parameters.tag === NULL && parameters.end === parameters.start + 2) return { algorithm, parameters: null };
+    if (readPlainObjectIdentifier(der, parameters) === undefined) return undefined;
+    return { algorithm, parameters: toArrayBuffer(der.subarray(parameters.start, parameters.end)) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The dotted form of an OBJECT IDENTIFIER element whose every arc is minimally encoded in at most 7 octets (exact
+ * under any decoder), or undefined.
+ */
+function readPlainObjectIdentifier(der: Uint8Array, element: DerElement): string | undefined {
+  if (element.tag !== OBJECT_IDENTIFIER || element.end === element.contentStart) return undefined;
+  let arcOctets = 0;
+  for (let i = element.contentStart; i < element.end; i += 1) {
+    if (arcOctets === 0 && der[i] === 0x80) return undefined;
+    arcOctets = der[i] & 0x80 ? arcOctets + 1 : 0;
+    if (arcOctets >= 7) return undefined;
+  }
+  if (arcOctets !== 0) return undefined;
+  return objectIdentifier(der.subarray(element.contentStart, element.end));
+}
+
+/**
+ * basicConstraints in one of its three DER forms (not a CA; a CA; a CA with a pathLenConstraint below 128), or
+ * undefined for the library to decode.
+ */
+function readPlainBasicConstraints(value: Uint8Array): { cA: boolean; pathLenConstraint?: number } | undefined {
+  const is = (...octets: number[]) => value.length === octets.length && octets.every((octet, i) => value[i] === octet);
+  if (is(SEQUENCE, 0)) return { cA: false };
+  if (is(SEQUENCE, 3, BOOLEAN, 1, 0xff)) return { cA: true };
+  if (value.length === 8 && value[7] < 0x80 && is(SEQUENCE, 6, BOOLEAN, 1, 0xff, 0x02, 1, value[7])) return { cA: true, pathLenConstraint: value[7] };
+  return undefined;
+}
+
+/** extKeyUsage as a SEQUENCE of OBJECT IDENTIFIERs that the walk reads exactly, or undefined for the library. */
+function readPlainPurposes(value: Uint8Array): string[] | undefined {
+  try {
+    const [sequence, ...after] = derElements(value, 0, value.length);
+    if (sequence?.tag !== SEQUENCE || after.length > 0) return undefined;
+    const purposes: string[] = [];
+    for (const element of derElements(value, sequence.contentStart, sequence.end)) {
+      const oid = readPlainObjectIdentifier(value, element);
+      if (oid === undefined) return undefined;
+      purposes.push(oid);
+    }
+    return purposes;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bytes are one OBJECT IDENTIFIER that readPlainObjectIdentifier reads (the library's NamedCurve reads it too). */
+function isPlainObjectIdentifier(bytes: Uint8Array): boolean {
+  try {
+    const elements = derElements(bytes, 0, bytes.length);
+    return elements.length === 1 && readPlainObjectIdentifier(bytes, elements[0]) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+}
+
 /** The dotted form of an OBJECT IDENTIFIER's contents (X.690 §8.19: base-128 arcs, the first two joined). */
 function objectIdentifier(contents: Uint8Array): string {
   if (contents.length === 0 || (contents[contents.length - 1] & 0x80) !== 0) throw new RangeError('not an OBJECT IDENTIFIER');
@@ -322,7 +451,6 @@ function objectIdentifier(contents: Uint8Array): string {
 
 type Asn1Name = InstanceType<typeof Asn1X509Module.Name>;
 type Asn1GeneralName = InstanceType<typeof Asn1X509Module.GeneralName>;
-type Asn1AlgorithmIdentifier = InstanceType<typeof Asn1X509Module.AlgorithmIdentifier>;
 
 function toDistinguishedName(name: Asn1Name): DistinguishedName {
   return [...name].map((rdn) =>
@@ -358,12 +486,13 @@ function toGeneralNameValue(name: Asn1GeneralName): GeneralNameValue {
   throw new RangeError('a GeneralName of no known form');
 }
 
-function isEcKey(algorithm: Asn1AlgorithmIdentifier): boolean {
+function isEcKey(algorithm: AlgorithmFields): boolean {
   return algorithm.algorithm === EC_PUBLIC_KEY;
 }
 
-function hasNamedCurve(algorithm: Asn1AlgorithmIdentifier, schema: typeof Asn1SchemaModule, exact: Asn1['exact']): boolean {
+function hasNamedCurve(algorithm: AlgorithmFields, schema: typeof Asn1SchemaModule, exact: Asn1['exact']): boolean {
   if (!algorithm.parameters) return false;
+  if (isPlainObjectIdentifier(new Uint8Array(algorithm.parameters))) return true;
   try {
     schema.AsnParser.parse(algorithm.parameters, exact.NamedCurve);
     return true;
@@ -372,9 +501,9 @@ function hasNamedCurve(algorithm: Asn1AlgorithmIdentifier, schema: typeof Asn1Sc
   }
 }
 
-function sameAlgorithm(a: Asn1AlgorithmIdentifier, b: Asn1AlgorithmIdentifier): boolean {
+function sameAlgorithm(a: AlgorithmFields, b: AlgorithmFields): boolean {
   if (a.algorithm !== b.algorithm) return false;
-  const parameters = (x: Asn1AlgorithmIdentifier) => (x.parameters ? Buffer.from(x.parameters).toString('hex') : String(x.parameters));
+  const parameters = (x: AlgorithmFields) => (x.parameters ? Buffer.from(x.parameters).toString('hex') : String(x.parameters));
   return parameters(a) === parameters(b);
 }
 
