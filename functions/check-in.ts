@@ -7,7 +7,7 @@ import { DynamoDbDecisionStore } from '../lib/adapters/dynamodb/decision-store.t
 import { resolveTrustedProxy } from '../lib/adapters/ssm.ts';
 import { systemClock } from '../lib/adapters/system-clock.ts';
 import { MAX_CHECKIN_BODY_BYTES } from '../lib/domain/checkin.ts';
-import { readCheckinConfig } from '../lib/config.ts';
+import { readCheckinConfig, readMassBlockConfig } from '../lib/config.ts';
 import { httpStack, type HttpRequest } from '../lib/http/middleware.ts';
 import { logger, recordCheckinMetrics } from '../lib/observability.ts';
 import type { Clock } from '../lib/ports/clock.ts';
@@ -59,8 +59,10 @@ async function realDeps(clock: Clock = systemClock): Promise<CheckinServiceDeps>
       decisionsTable: config.decisionsTable,
       deviceStatusTable: config.deviceStatusTable,
       retentionDays: config.decisionRetentionDays,
+      idempotencyRetentionDays: config.idempotencyRetentionDays,
     }),
-    attempts: new DynamoDbUnauthenticatedAttemptStore(client, config.decisionsTable),
+    // Marks attempts on the device-status table for MASS_BLOCK (reason UNAUTHENTICATED).
+    attempts: new DynamoDbUnauthenticatedAttemptStore(client, config.decisionsTable, { deviceStatusTable: config.deviceStatusTable, massBlock: readMassBlockConfig() }),
     clock,
     // Read once, at cold start: in AWS from the SSM SecureString parameter the template names.
     trustedProxy: await resolveTrustedProxy(config.trustedProxy),

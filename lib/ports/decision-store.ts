@@ -47,10 +47,12 @@ export interface ReplayBinding {
 
 export interface DecisionWriter {
   /**
-   * Records the decision, the device's new status and the response, atomically, unless this checkinId was seen:
-   * then nothing is written and the first answer (same device, and same certificate when `binding` is given) or a
-   * conflict (another device, or another certificate) comes back. A decision older than the device's current
-   * status (a check-in that finished late) is recorded but leaves the newer status.
+   * Records the response, the decision and the device's new status, unless this checkinId was seen: then nothing
+   * new is written and the first answer (same device, and same certificate when `binding` is given) or a conflict
+   * (another device, or another certificate) comes back. A decision older than the device's current status (a
+   * check-in that finished late) is recorded but leaves the newer status. RECORDED and REPLAY come back only when
+   * the answer's decision and status are stored; when that cannot be told or done, StoreUnavailableError (503): the
+   * device's retry then replays whatever landed, or is judged anew.
    */
   record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome>;
 }

@@ -10,7 +10,8 @@ async function dynamoDb() {
   const tables = await createTestTables();
   const { decisionsTable, deviceStatusTable } = tables.names;
   return {
-    writer: new DynamoDbDecisionStore(tables.client, { decisionsTable, deviceStatusTable, retentionDays: 90 }),
+    // The contracts' fixed times lie in the past: records are kept long enough that DynamoDB Local's TTL leaves them.
+    writer: new DynamoDbDecisionStore(tables.client, { decisionsTable, deviceStatusTable, retentionDays: 36500, idempotencyRetentionDays: 36500 }),
     reader: new DynamoDbDecisionReader(tables.client, decisionsTable),
     statuses: new DynamoDbDeviceStatusStore(tables.client, deviceStatusTable),
   };

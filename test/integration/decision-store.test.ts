@@ -1,20 +1,23 @@
-// DynamoDbDecisionStore against DynamoDB Local: atomic record, replay, conflict, concurrent retries, listings.
-import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+// DynamoDbDecisionStore against DynamoDB Local: record, replay, conflict, concurrent retries, unfinished and abandoned
+// claims, the alert marker, the sharded status index and its listings.
+import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
-import { InvalidPageTokenError } from '../../lib/ports/errors.ts';
+import { buildCheckinWrites, DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
+import { InvalidPageTokenError, StoreUnavailableError } from '../../lib/ports/errors.ts';
 import { createTestTables, type TestTables } from '../support/dynamodb.ts';
 import { makeDecision } from '../support/decisions.ts';
 
 let tables: TestTables;
+const TABLE_NAMES = () => ({ decisionsTable: tables.names.decisionsTable, deviceStatusTable: tables.names.deviceStatusTable });
 let store: DynamoDbDecisionStore;
 
 const decision = makeDecision;
 
 beforeAll(async () => {
   tables = await createTestTables();
-  store = new DynamoDbDecisionStore(tables.client, { decisionsTable: tables.names.decisionsTable, deviceStatusTable: tables.names.deviceStatusTable, retentionDays: 90 });
+  // The fixed times below lie in the past: idempotency records are kept long enough that DynamoDB Local's TTL leaves them.
+  store = new DynamoDbDecisionStore(tables.client, { ...TABLE_NAMES(), retentionDays: 90, idempotencyRetentionDays: 36500 });
 });
 
 async function itemCount(table: string): Promise<number> {
@@ -22,16 +25,19 @@ async function itemCount(table: string): Promise<number> {
 }
 
 describe('record', () => {
-  it('writes the decision, the idempotency record and the device status together, with a TTL', async () => {
-    const outcome = await store.record(decision({ checkinId: 'r-1', deviceId: 'REC1' }), { statusCode: 200, body: '{"x":1}' });
-    expect(outcome).toEqual({ outcome: 'RECORDED' });
+  it('writes the idempotency record, the decision and the device status, each with its TTL', async () => {
+    const shortLived = new DynamoDbDecisionStore(tables.client, { ...TABLE_NAMES(), retentionDays: 90, idempotencyRetentionDays: 3 });
+    const evaluatedAt = new Date().toISOString();
+    const recorded = decision({ checkinId: 'r-1', deviceId: 'REC1', evaluatedAt });
+    expect(await shortLived.record(recorded, { statusCode: 200, body: '{"x":1}' })).toEqual({ outcome: 'RECORDED' });
     const status = await tables.client.send(new GetItemCommand({ TableName: tables.names.deviceStatusTable, Key: { deviceId: { S: 'REC1' } } }));
-    expect(unmarshall(status.Item!)).toMatchObject({ deviceId: 'REC1', status: 'ACCEPTED', checkinId: 'r-1', violationCodes: [] });
-    const page = await store.listDecisions('REC1', 10);
-    expect(page.items).toEqual([decision({ checkinId: 'r-1', deviceId: 'REC1' })]);
+    expect(unmarshall(status.Item!)).toMatchObject({ deviceId: 'REC1', status: 'ACCEPTED', checkinId: 'r-1', violationCodes: [], alertRelevant: true });
+    expect((await store.listDecisions('REC1', 10)).items).toEqual([recorded]);
+    const epochSeconds = Date.parse(evaluatedAt) / 1000;
     const idempotency = await tables.client.send(new GetItemCommand({ TableName: tables.names.decisionsTable, Key: { pk: { S: 'CHECKIN#r-1' }, sk: { S: 'CHECKIN' } } }));
-    // 90 days after evaluatedAt, in epoch seconds
-    expect(unmarshall(idempotency.Item!).expiresAt).toBe(Date.parse('2026-11-25T18:00:00.000Z') / 1000 + 90 * 86400);
+    expect(unmarshall(idempotency.Item!).expiresAt).toBe(Math.floor(epochSeconds) + 3 * 86400);
+    const decisionItem = await tables.client.send(new GetItemCommand({ TableName: tables.names.decisionsTable, Key: { pk: { S: 'DEVICE#REC1' }, sk: { S: `${evaluatedAt}#r-1` } } }));
+    expect(unmarshall(decisionItem.Item!).expiresAt).toBe(Math.floor(epochSeconds) + 90 * 86400);
   });
 
   it('replays the first answer for the same device and writes nothing new', async () => {
@@ -116,7 +122,8 @@ describe('listDevices', () => {
       facts: decision({}).facts,
     });
     // One device per page, following each nextToken to the end: every accepted device of this file once, most
-    // recent first (REC1 and REC3 share a time; REC4 is whichever of its concurrent retries was recorded).
+    // recent first (REC1 was recorded now, the others at fixed past times; REC4 is whichever of its concurrent retries
+    // was recorded).
     const pages: Awaited<ReturnType<typeof store.listDevices>>['items'][] = [];
     let token: string | undefined;
     do {
@@ -127,12 +134,120 @@ describe('listDevices', () => {
     const accepted = pages.flat();
     // DynamoDB cannot know that the fifth device was the last one, so an empty sixth page may end the listing.
     expect(pages.map((items) => items.length).join(' ')).toMatch(/^1 1 1 1 1( 0)?$/);
-    expect(accepted.slice(0, 1).map((d) => d.deviceId)).toEqual(['S2']);
+    expect(accepted.slice(0, 2).map((d) => d.deviceId)).toEqual(['REC1', 'S2']);
     expect(accepted.map((d) => d.deviceId).sort()).toEqual(['PAGED', 'REC1', 'REC3', 'REC4', 'S2']);
     const times = accepted.map((d) => d.lastCheckinAt);
     expect(times).toEqual([...times].sort().reverse());
     // a token is bound to the listing it came from
     const first = await store.listDevices('ACCEPTED', 1);
     await expect(store.listDevices('BLOCKED', 1, first.nextToken)).rejects.toBeInstanceOf(InvalidPageTokenError);
+  });
+});
+
+async function statusItem(deviceId: string): Promise<Record<string, unknown>> {
+  const result = await tables.client.send(new GetItemCommand({ TableName: tables.names.deviceStatusTable, Key: { deviceId: { S: deviceId } } }));
+  return unmarshall(result.Item!);
+}
+
+describe('the alert marker on the status', () => {
+  it.each([
+    // [case, the device's previous check-in (none for a new device), this check-in, marked]
+    ['a new device', undefined, { decision: 'ACCEPT' as const, violations: [] }, true],
+    ['accepted again', { decision: 'ACCEPT' as const, violations: [] }, { decision: 'ACCEPT' as const, violations: [] }, false],
+    ['turns blocked', { decision: 'ACCEPT' as const, violations: [] }, { decision: 'BLOCK' as const, violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }] }, true],
+    ['blocked again with the same codes', { decision: 'BLOCK' as const, violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'a' }] }, { decision: 'BLOCK' as const, violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'b' }] }, false],
+    ['blocked with another code', { decision: 'BLOCK' as const, violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }] }, { decision: 'BLOCK' as const, violations: [{ code: 'SERVER_CERT_NOT_VERIFIED', message: 'm' }] }, true],
+    ['recovers', { decision: 'BLOCK' as const, violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }] }, { decision: 'ACCEPT' as const, violations: [] }, true],
+  ])('%s', async (name, previous, current, marked) => {
+    const deviceId = `MARK-${name.replaceAll(' ', '-')}`;
+    if (previous) await store.record(decision({ checkinId: `${deviceId}-1`, deviceId, ...previous, evaluatedAt: '2026-11-27T10:00:00.000Z' }), { statusCode: 200, body: '' });
+    await store.record(decision({ checkinId: `${deviceId}-2`, deviceId, ...current, evaluatedAt: '2026-11-27T10:15:00.000Z' }), { statusCode: 200, body: '' });
+    const item = await statusItem(deviceId);
+    expect(item).toMatchObject({ checkinId: `${deviceId}-2`, lastCheckinAt: '2026-11-27T10:15:00.000Z', violations: current.violations });
+    expect(item.alertRelevant).toBe(marked ? true : undefined);
+  });
+
+  it('a late check-in neither turns the status back nor marks it', async () => {
+    await store.record(decision({ checkinId: 'late-2', deviceId: 'MARK-LATE', decision: 'BLOCK', violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }], evaluatedAt: '2026-11-27T11:00:00.000Z' }), { statusCode: 403, body: '' });
+    await store.record(decision({ checkinId: 'late-3', deviceId: 'MARK-LATE', decision: 'BLOCK', violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }], evaluatedAt: '2026-11-27T11:15:00.000Z' }), { statusCode: 403, body: '' });
+    await store.record(decision({ checkinId: 'late-1', deviceId: 'MARK-LATE', evaluatedAt: '2026-11-27T10:45:00.000Z' }), { statusCode: 200, body: '' });
+    const item = await statusItem('MARK-LATE');
+    expect([item.checkinId, item.status, item.alertRelevant]).toEqual(['late-3', 'BLOCKED', undefined]);
+  });
+});
+
+describe('the sharded status index', () => {
+  it('files each status under its shard, and lists every shard merged newest first, page by page', async () => {
+    const sharded = new DynamoDbDecisionStore(tables.client, { ...TABLE_NAMES(), retentionDays: 36500, idempotencyRetentionDays: 36500 });
+    const devices = Array.from({ length: 40 }, (_, i) => ({ deviceId: `SHARD-${i}`, at: `2029-01-01T00:${String(59 - ((i * 7) % 60)).padStart(2, '0')}:00.000Z` }));
+    // Two devices at the same millisecond: the order falls back to deviceId, newest (greatest) first.
+    devices.push({ deviceId: 'SHARD-TIE-A', at: '2029-01-01T00:30:30.000Z' }, { deviceId: 'SHARD-TIE-B', at: '2029-01-01T00:30:30.000Z' });
+    for (const { deviceId, at } of devices) await sharded.record(decision({ checkinId: `${deviceId}-c`, deviceId, decision: 'BLOCK', evaluatedAt: at }), { statusCode: 403, body: '' });
+    expect(new Set(await Promise.all(devices.map(async ({ deviceId }) => (await statusItem(deviceId)).statusShard))).size).toBeGreaterThan(8);
+    expect(await statusItem('SHARD-TIE-A')).toMatchObject({ statusShard: expect.stringMatching(/^BLOCKED#(0\d|1[0-5])$/), statusSk: '2029-01-01T00:30:30.000Z#SHARD-TIE-A' });
+
+    const seen: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await sharded.listDevices('BLOCKED', 7, token);
+      expect(page.items.length).toBeLessThanOrEqual(7);
+      seen.push(...page.items.map((d) => d.deviceId).filter((id) => id.startsWith('SHARD-')));
+      token = page.nextToken;
+    } while (token);
+    const expected = [...devices].sort((a, b) => b.at.localeCompare(a.at) || b.deviceId.localeCompare(a.deviceId)).map((d) => d.deviceId);
+    expect(seen).toEqual(expected);
+  });
+
+  it('a status written before the shards is absent from the listing until the device checks in again', async () => {
+    await tables.client.send(
+      new PutItemCommand({
+        TableName: tables.names.deviceStatusTable,
+        Item: marshall({ deviceId: 'LEGACY-1', status: 'BLOCKED', decision: 'BLOCK', violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }], violationCodes: ['CLOCK_SKEW_EXCEEDED'], lastCheckinAt: '2030-01-01T00:00:00.000Z', checkinId: 'legacy-0', settingsVersion: 1 }),
+      }),
+    );
+    const listed = async () => (await store.listDevices('BLOCKED', 500)).items.filter((d) => d.deviceId === 'LEGACY-1').map((d) => d.checkinId);
+    expect(await listed()).toEqual([]);
+    await store.record(decision({ checkinId: 'legacy-1', deviceId: 'LEGACY-1', decision: 'BLOCK', violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'n' }], evaluatedAt: '2030-01-01T00:15:00.000Z' }), { statusCode: 403, body: '' });
+    expect(await listed()).toEqual(['legacy-1']);
+    // Same decision, same codes: not an alert-relevant change.
+    expect((await statusItem('LEGACY-1')).alertRelevant).toBeUndefined();
+  });
+});
+
+describe('a claim without its decision', () => {
+  const claim = (checkinId: string, deviceId: string, evaluatedAt: string) =>
+    tables.client.send(
+      new PutItemCommand({
+        TableName: tables.names.decisionsTable,
+        Item: marshall({ pk: `CHECKIN#${checkinId}`, sk: 'CHECKIN', deviceId, evaluatedAt, statusCode: 200, body: 'never answered', expiresAt: 4102444800 }),
+      }),
+    );
+
+  it('is still being written when it is young: the retry is answered 503 and records nothing', async () => {
+    await claim('young-1', 'YOUNG', '2026-11-28T10:00:00.000Z');
+    await expect(store.record(decision({ checkinId: 'young-1', deviceId: 'YOUNG', evaluatedAt: '2026-11-28T10:00:05.000Z' }), { statusCode: 200, body: 'mine' })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect((await store.listDecisions('YOUNG', 10)).items).toEqual([]);
+  });
+
+  it('was abandoned when it is older than any invocation: the retry takes it over and is recorded', async () => {
+    await claim('old-1', 'ABANDONED', '2026-11-28T10:00:00.000Z');
+    const retry = decision({ checkinId: 'old-1', deviceId: 'ABANDONED', evaluatedAt: '2026-11-28T10:01:00.000Z' });
+    expect(await store.record(retry, { statusCode: 200, body: 'mine' })).toEqual({ outcome: 'RECORDED' });
+    expect((await store.listDecisions('ABANDONED', 10)).items).toEqual([retry]);
+    expect(await store.record({ ...retry, evaluatedAt: '2026-11-28T10:02:00.000Z' }, { statusCode: 200, body: 'again' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 200, body: 'mine' } });
+  });
+
+  it('another device still conflicts, abandoned or not', async () => {
+    await claim('old-2', 'OWNER', '2026-11-28T10:00:00.000Z');
+    expect(await store.record(decision({ checkinId: 'old-2', deviceId: 'INTRUDER', evaluatedAt: '2026-11-28T11:00:00.000Z' }), { statusCode: 200, body: 'x' })).toEqual({ outcome: 'CONFLICT' });
+  });
+
+  it('a retry whose decision was stored but not its status finishes the status before replaying', async () => {
+    const first = decision({ checkinId: 'half-1', deviceId: 'HALF', decision: 'BLOCK', violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }], evaluatedAt: '2026-11-28T12:00:00.000Z' });
+    const writes = buildCheckinWrites({ ...TABLE_NAMES(), retentionDays: 36500, idempotencyRetentionDays: 36500 }, first, { statusCode: 403, body: 'blocked' }, undefined);
+    await tables.client.send(new PutItemCommand(writes.claim));
+    await tables.client.send(new PutItemCommand(writes.decision));
+    expect(await store.record({ ...first, evaluatedAt: '2026-11-28T12:00:02.000Z' }, { statusCode: 403, body: 'again' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 403, body: 'blocked' } });
+    expect(await statusItem('HALF')).toMatchObject({ checkinId: 'half-1', status: 'BLOCKED', lastCheckinAt: '2026-11-28T12:00:00.000Z', alertRelevant: true });
   });
 });

@@ -57,15 +57,23 @@ describe('readTrustedProxyConfig', () => {
 });
 
 describe('readCheckinConfig', () => {
-  it('reads the tables, the retention and the trusted proxy', () => {
-    expect(readCheckinConfig({ ...TABLES, DECISION_RETENTION_DAYS: '30', TRUSTED_CLIENT_CERT_HEADER: 'x-client-cert', TRUSTED_PROXY_SECRET: SECRET })).toEqual({
+  it('reads the tables, the retentions and the trusted proxy', () => {
+    expect(
+      readCheckinConfig({ ...TABLES, DECISION_RETENTION_DAYS: '30', IDEMPOTENCY_RETENTION_DAYS: '2', TRUSTED_CLIENT_CERT_HEADER: 'x-client-cert', TRUSTED_PROXY_SECRET: SECRET }),
+    ).toEqual({
       configTable: 'c',
       decisionsTable: 'd',
       deviceStatusTable: 's',
       decisionRetentionDays: 30,
+      idempotencyRetentionDays: 2,
       trustedProxy: { header: 'x-client-cert', secret: SECRET },
     });
     expect(readCheckinConfig(TABLES).trustedProxy).toBeUndefined();
+  });
+
+  it('keeps decisions 90 days and idempotency records 3 days unless told otherwise', () => {
+    expect(readCheckinConfig(TABLES)).toMatchObject({ decisionRetentionDays: 90, idempotencyRetentionDays: 3 });
+    expect(() => readCheckinConfig({ ...TABLES, IDEMPOTENCY_RETENTION_DAYS: '0' })).toThrow('Environment variable IDEMPOTENCY_RETENTION_DAYS must be a positive integer, got "0"');
   });
 
   it('fails at cold start when the header comes without its secret', () => {

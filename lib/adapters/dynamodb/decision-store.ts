@@ -1,26 +1,55 @@
 // DynamoDB adapter for decisions, the idempotency records of check-ins, and (written with them) the current status
 // of each device. The check-in writes (DynamoDbDecisionStore); admins only read (DynamoDbDecisionReader).
-import type { AttributeValue, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { GetItemCommand, QueryCommand, TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+//
+// A check-in is three single-item writes in this order, not a transaction (docs/decisions.md "Write units per
+// check-in" has the measured costs): the claim of its checkinId (conditional: no one has claimed it), its
+// decision, then the device's status. A claim whose decision is stored is a finished check-in; a retry finishes the
+// status too before replaying the claim's answer. A claim without a decision is either still being written (its
+// writer is alive: the retry waits briefly, then answers 503) or was abandoned by an invocation that failed or
+// timed out before answering anything but an error (older than ABANDONED_AFTER_MS: the retry takes it over and is
+// judged anew). No answer is ever given for a check-in whose decision and status are not stored.
+import type { AttributeValue, DynamoDBClient, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DecisionReader, DecisionRecord, DecisionWriter, RecordedResponse, RecordOutcome, ReplayBinding } from '../../ports/decision-store.ts';
 import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore, ObservedDevicesPage } from '../../ports/device-status-store.ts';
 import { StoreUnavailableError } from '../../ports/errors.ts';
 import type { Page } from '../../ports/page.ts';
 import { deviceStatusOf } from '../device-status.ts';
-import { callStore } from './client.ts';
+import { callStore, isStoreUnavailable } from './client.ts';
 import { DynamoDbDeviceStatusStore } from './device-status-store.ts';
-import { decisionKey } from './keys.ts';
+import { decodeFacts, encodeFacts } from './facts-codec.ts';
+import { ALERT_RELEVANT_ATTRIBUTE, decisionKey, statusIndexKey, statusShardOf } from './keys.ts';
 import { decodeStartKey, encodeStartKey } from './pagination.ts';
 
 export interface DecisionTables {
   decisionsTable: string;
   deviceStatusTable: string;
-  /** How long decisions and idempotency records are kept (DynamoDB TTL). */
+  /** How long decisions are kept (DynamoDB TTL). */
   retentionDays: number;
+  /** How long idempotency records (the replayable answers) are kept; 3 days when not given. */
+  idempotencyRetentionDays?: number;
 }
 
+export const DEFAULT_IDEMPOTENCY_RETENTION_DAYS = 3;
+
+/**
+ * A claim without its decision this long after its check-in was judged belongs to an invocation that has ended
+ * (functions time out after 10 s): a retry may take it over.
+ */
+export const ABANDONED_AFTER_MS = 30_000;
+/** How long a retry waits for a concurrent writer of its claim to store the decision before answering 503. */
+const SETTLE_WAITS_MS = [25, 50, 100, 200];
+
 const DECISION_FIELDS = ['checkinId', 'deviceId', 'decision', 'enforced', 'violations', 'exempted', 'exemptionExpired', 'warnings', 'facts', 'settingsVersion', 'evaluatedAt', 'statusCode'] as const;
+
+/** A decision item as stored (facts compact) read back as the record it was made from. */
+function decisionFromItem(item: Record<string, unknown>): DecisionRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of DECISION_FIELDS) if (item[field] !== undefined) record[field] = item[field];
+  record.facts = decodeFacts(item.facts, item.evaluatedAt as string);
+  return record as unknown as DecisionRecord;
+}
 
 /** Reads a device's decisions (the decisions table). */
 export class DynamoDbDecisionReader implements DecisionReader {
@@ -45,15 +74,12 @@ export class DynamoDbDecisionReader implements DecisionReader {
         }),
       ),
     );
-    const items = (result.Items ?? []).map((raw) => {
-      const item = unmarshall(raw);
-      const record: Record<string, unknown> = {};
-      for (const field of DECISION_FIELDS) if (item[field] !== undefined) record[field] = item[field];
-      return record as unknown as DecisionRecord;
-    });
+    const items = (result.Items ?? []).map((raw) => decisionFromItem(unmarshall(raw)));
     return { items, nextToken: encodeStartKey(result.LastEvaluatedKey) };
   }
 }
+
+type Claimed = { outcome: 'CLAIMED' };
 
 /** The check-in's store: records decisions with their status and answer; reads as the reader and status store do. */
 export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, DeviceStatusStore {
@@ -69,33 +95,13 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
   }
 
   async record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome> {
-    const writes = buildRecordTransaction(this.tables, decision, response, binding);
-    let items = [writes.idempotencyPut, writes.decisionPut, writes.statusPut];
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
-        return { outcome: 'RECORDED' };
-      } catch (error) {
-        const reasons = cancellationReasons(error);
-        if (reasons === undefined) throw error;
-        const verdict = interpretCancellation(reasons, { withStatus: items.length === 3 });
-        if (verdict.kind === 'ALREADY_RECORDED') {
-          const existing = verdict.existing ? unmarshall(verdict.existing) : await this.readCheckin(decision.checkinId);
-          if (existing) return answerFor(existing, decision.deviceId, binding);
-          throw error; // the record that cancelled us is gone (TTL) — nothing sensible to replay
-        }
-        if (verdict.kind === 'NEWER_STATUS') {
-          items = [writes.idempotencyPut, writes.decisionPut];
-          continue;
-        }
-        if (verdict.kind === 'TRANSIENT' && attempt < 3) {
-          await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
-          continue;
-        }
-        if (verdict.kind === 'TRANSIENT') throw new StoreUnavailableError(error);
-        throw error;
-      }
-    }
+    const writes = buildCheckinWrites(this.tables, decision, response, binding);
+    const claim = await this.claim(writes, decision, response, binding);
+    if (claim.outcome !== 'CLAIMED') return claim;
+    // Both writes are idempotent: a failure (answered 503) leaves what a retry finishes or takes over.
+    await callStore(() => this.client.send(new PutItemCommand(writes.decision)));
+    await this.writeStatus(writes);
+    return { outcome: 'RECORDED' };
   }
 
   listDecisions(deviceId: string, limit: number, nextToken?: string): Promise<Page<DecisionRecord>> {
@@ -110,7 +116,84 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
     return this.statuses.observedSince(since, until);
   }
 
-  private async readCheckin(checkinId: string): Promise<Record<string, unknown> | undefined> {
+  /**
+   * Claims the checkinId for this check-in, or says whose it is. After a write whose outcome is unknown (a timeout,
+   * a lost connection, a 5xx: it may have landed), the claim is read back, strongly consistent, to tell.
+   */
+  private async claim(writes: CheckinWrites, decision: DecisionRecord, response: RecordedResponse, binding: ReplayBinding | undefined): Promise<RecordOutcome | Claimed> {
+    let put = writes.claim;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      let existing: Record<string, unknown> | undefined;
+      try {
+        await callStore(() => this.client.send(new PutItemCommand(put)));
+        return { outcome: 'CLAIMED' };
+      } catch (error) {
+        if (isConditionFailure(error)) {
+          existing = error.Item ? unmarshall(error.Item) : await this.readClaim(decision.checkinId);
+        } else if (isOutcomeUnknown(error)) {
+          existing = await this.readClaim(decision.checkinId);
+          if (!existing) throw new StoreUnavailableError(error);
+        } else {
+          throw error;
+        }
+      }
+      // Gone between the refusal and the read (its TTL): claim again.
+      if (!existing) continue;
+      // Ours: our own write landed (the SDK's retry of it, or a write whose answer was lost).
+      if (isClaimOf(existing, writes)) return { outcome: 'CLAIMED' };
+      if (existing.deviceId !== decision.deviceId) return { outcome: 'CONFLICT' };
+      if (binding && existing.fingerprint !== binding.fingerprint) return { outcome: 'CONFLICT' };
+      const state = await this.settle(existing, decision);
+      if (state === 'RECORDED') return { outcome: 'REPLAY', response: { statusCode: existing.statusCode as number, body: existing.body as string } };
+      if (state === 'IN_PROGRESS') throw new StoreUnavailableError();
+      // Abandoned: take it over, unless someone else just did.
+      put = { ...writes.claim, ConditionExpression: 'evaluatedAt = :abandoned', ExpressionAttributeValues: { ':abandoned': { S: existing.evaluatedAt as string } } };
+    }
+    throw new StoreUnavailableError();
+  }
+
+  /**
+   * Whether another invocation's claim of this device is a finished check-in (its status finished too, so that a
+   * replay never answers what the status does not show), one still being written, or one abandoned.
+   */
+  private async settle(claim: Record<string, unknown>, decision: DecisionRecord): Promise<'RECORDED' | 'IN_PROGRESS' | 'ABANDONED'> {
+    // Written before claims carried their time: in one transaction with the decision and the status.
+    if (typeof claim.evaluatedAt !== 'string') return 'RECORDED';
+    const key = marshall({ pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(claim.evaluatedAt, decision.checkinId) });
+    for (let wait = 0; ; wait += 1) {
+      const found = await callStore(() => this.client.send(new GetItemCommand({ TableName: this.tables.decisionsTable, Key: key, ConsistentRead: true })));
+      if (found.Item) {
+        await this.writeStatus(buildCheckinWrites(this.tables, decisionFromItem(unmarshall(found.Item)), { statusCode: 0, body: '' }, undefined));
+        return 'RECORDED';
+      }
+      if (Date.parse(decision.evaluatedAt) - Date.parse(claim.evaluatedAt) > ABANDONED_AFTER_MS) return 'ABANDONED';
+      if (wait >= SETTLE_WAITS_MS.length) return 'IN_PROGRESS';
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_WAITS_MS[wait]));
+    }
+  }
+
+  /**
+   * The device's status, unless a newer check-in set it. Unchanged decision and codes: written without the alert
+   * marker, under that condition; otherwise (or for a new device), with it.
+   */
+  private async writeStatus(writes: CheckinWrites): Promise<void> {
+    try {
+      await callStore(() => this.client.send(new PutItemCommand(writes.steadyStatus)));
+      return;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw unavailableOr(error);
+      const stored = error.Item ? unmarshall(error.Item) : undefined;
+      if (typeof stored?.lastCheckinAt === 'string' && stored.lastCheckinAt > writes.evaluatedAt) return;
+    }
+    try {
+      await callStore(() => this.client.send(new PutItemCommand(writes.changedStatus)));
+    } catch (error) {
+      if (isConditionFailure(error)) return; // a newer check-in set it meanwhile
+      throw unavailableOr(error);
+    }
+  }
+
+  private async readClaim(checkinId: string): Promise<Record<string, unknown> | undefined> {
     const result = await callStore(() =>
       this.client.send(
         new GetItemCommand({
@@ -124,91 +207,104 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
   }
 }
 
-/** The three writes of one check-in: its idempotency record, its decision, and the device's new status. */
-export interface RecordTransaction {
-  idempotencyPut: TransactWriteItem;
-  decisionPut: TransactWriteItem;
-  /** Conditional: a check-in that finishes after a newer one of the same device leaves the newer status. */
-  statusPut: TransactWriteItem;
+/** The writes of one check-in, each a single-item Put. */
+export interface CheckinWrites {
+  evaluatedAt: string;
+  /** The idempotency record: the answer and whose it is; only if no one has claimed the checkinId. */
+  claim: PutItemCommandInput;
+  /** The decision, filed under the device by time. */
+  decision: PutItemCommandInput;
+  /** The status when the stored one has the same decision and codes and is not newer: without the alert marker. */
+  steadyStatus: PutItemCommandInput;
+  /** The status after a change (or a device's first): with the alert marker, unless a newer check-in set it. */
+  changedStatus: PutItemCommandInput;
 }
 
-/** Builds the transaction's writes; pure, so that its conditions are unit-tested without DynamoDB. */
-export function buildRecordTransaction(
-  tables: DecisionTables,
-  decision: DecisionRecord,
-  response: RecordedResponse,
-  binding: ReplayBinding | undefined,
-): RecordTransaction {
-  const expiresAt = Math.floor(Date.parse(decision.evaluatedAt) / 1000) + tables.retentionDays * 86400;
-  const status = deviceStatusOf(decision);
+const days = (at: string, count: number) => Math.floor(Date.parse(at) / 1000) + count * 86400;
+
+/** Builds the check-in's writes; pure, so that what each holds and guards is unit-tested without DynamoDB. */
+export function buildCheckinWrites(tables: DecisionTables, decision: DecisionRecord, response: RecordedResponse, binding: ReplayBinding | undefined): CheckinWrites {
+  const { evaluatedAt } = decision;
+  const facts = encodeFacts(decision.facts, evaluatedAt);
+  const status = statusItem(decision, facts);
+  const notNewer = 'attribute_not_exists(deviceId) OR lastCheckinAt <= :evaluatedAt';
   return {
-    idempotencyPut: {
-      Put: {
-        TableName: tables.decisionsTable,
-        Item: marshall(
-          {
-            pk: decisionKey.checkinPk(decision.checkinId),
-            sk: decisionKey.checkinSk,
-            deviceId: decision.deviceId,
-            statusCode: response.statusCode,
-            body: response.body,
-            fingerprint: binding?.fingerprint,
-            expiresAt,
-          },
-          { removeUndefinedValues: true },
-        ),
-        ConditionExpression: 'attribute_not_exists(pk)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
+    evaluatedAt,
+    claim: {
+      TableName: tables.decisionsTable,
+      Item: marshall(
+        {
+          pk: decisionKey.checkinPk(decision.checkinId),
+          sk: decisionKey.checkinSk,
+          deviceId: decision.deviceId,
+          evaluatedAt,
+          statusCode: response.statusCode,
+          body: response.body,
+          fingerprint: binding?.fingerprint,
+          expiresAt: days(evaluatedAt, tables.idempotencyRetentionDays ?? DEFAULT_IDEMPOTENCY_RETENTION_DAYS),
+        },
+        { removeUndefinedValues: true },
+      ),
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
-    decisionPut: {
-      Put: {
-        TableName: tables.decisionsTable,
-        Item: marshall(
-          { pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(decision.evaluatedAt, decision.checkinId), ...decision, expiresAt },
-          { removeUndefinedValues: true },
-        ),
-      },
+    decision: {
+      TableName: tables.decisionsTable,
+      Item: marshall(
+        { pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(evaluatedAt, decision.checkinId), ...decision, facts, expiresAt: days(evaluatedAt, tables.retentionDays) },
+        { removeUndefinedValues: true },
+      ),
     },
-    statusPut: {
-      Put: {
-        TableName: tables.deviceStatusTable,
-        Item: marshall({ ...status, violationCodes: [...new Set(decision.violations.map((v) => v.code))].sort() }, { removeUndefinedValues: true }),
-        ConditionExpression: 'attribute_not_exists(deviceId) OR lastCheckinAt <= :evaluatedAt',
-        ExpressionAttributeValues: { ':evaluatedAt': { S: decision.evaluatedAt } },
-      },
+    steadyStatus: {
+      TableName: tables.deviceStatusTable,
+      Item: marshall(status, { removeUndefinedValues: true }),
+      ConditionExpression: 'lastCheckinAt <= :evaluatedAt AND #status = :status AND violationCodes = :codes',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: marshall({ ':evaluatedAt': evaluatedAt, ':status': status.status, ':codes': status.violationCodes }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+    changedStatus: {
+      TableName: tables.deviceStatusTable,
+      Item: marshall({ ...status, [ALERT_RELEVANT_ATTRIBUTE]: true }, { removeUndefinedValues: true }),
+      ConditionExpression: notNewer,
+      ExpressionAttributeValues: marshall({ ':evaluatedAt': evaluatedAt }),
     },
   };
 }
 
-type CancellationReason = { Code?: string; Item?: Record<string, AttributeValue> };
-
-/** What a cancelled record transaction means, from its per-item reasons (idempotency, decision, status order). */
-export type CancellationVerdict =
-  /** The checkinId was recorded before; `existing` is that record when DynamoDB returned it. */
-  | { kind: 'ALREADY_RECORDED'; existing?: Record<string, AttributeValue> }
-  /** A newer check-in of the device set its status: record without the status write. */
-  | { kind: 'NEWER_STATUS' }
-  /** A concurrent transaction or throttling: try again shortly. */
-  | { kind: 'TRANSIENT' }
-  | { kind: 'OTHER' };
-
-export function interpretCancellation(reasons: readonly CancellationReason[], options: { withStatus: boolean }): CancellationVerdict {
-  if (reasons[0]?.Code === 'ConditionalCheckFailed') return { kind: 'ALREADY_RECORDED', existing: reasons[0].Item };
-  if (options.withStatus && reasons[2]?.Code === 'ConditionalCheckFailed') return { kind: 'NEWER_STATUS' };
-  const transient = reasons.some((r) => r.Code === 'TransactionConflict' || r.Code === 'ThrottlingError' || r.Code === 'ProvisionedThroughputExceeded');
-  return transient ? { kind: 'TRANSIENT' } : { kind: 'OTHER' };
+/** The status item: what the alerts and the listings read, with the index keys of the device's shard. */
+function statusItem(decision: DecisionRecord, facts: string) {
+  const status = deviceStatusOf(decision);
+  return {
+    ...status,
+    violationCodes: [...new Set(decision.violations.map((v) => v.code))].sort(),
+    facts,
+    statusShard: statusIndexKey.shard(status.status, statusShardOf(decision.deviceId)),
+    statusSk: statusIndexKey.sortKey(status.lastCheckinAt, decision.deviceId),
+  };
 }
 
-/** The first answer to a checkinId, given again only to the same device (and, when bound, the same certificate). */
-function answerFor(existing: Record<string, unknown>, deviceId: string, binding: ReplayBinding | undefined): RecordOutcome {
-  if (existing.deviceId !== deviceId) return { outcome: 'CONFLICT' };
-  if (binding && existing.fingerprint !== binding.fingerprint) return { outcome: 'CONFLICT' };
-  return { outcome: 'REPLAY', response: { statusCode: existing.statusCode as number, body: existing.body as string } };
+/** A claim this very check-in wrote (same device, time, answer and certificate). */
+function isClaimOf(existing: Record<string, unknown>, writes: CheckinWrites): boolean {
+  const ours = unmarshall(writes.claim.Item!);
+  return existing.deviceId === ours.deviceId && existing.evaluatedAt === ours.evaluatedAt && existing.body === ours.body && existing.fingerprint === ours.fingerprint;
 }
 
-/** The per-item reasons of a cancelled transaction, or undefined for any other error. */
-function cancellationReasons(error: unknown): CancellationReason[] | undefined {
-  if (!(error instanceof TransactionCanceledException) && (error as { name?: string })?.name !== 'TransactionCanceledException') return undefined;
-  return (error as TransactionCanceledException).CancellationReasons ?? [];
+function isConditionFailure(error: unknown): error is { name: string; Item?: Record<string, AttributeValue> } {
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/** Failures after which a write may or may not have landed: timeouts, lost connections, 5xx. Throttling did not. */
+export function isOutcomeUnknown(error: unknown): boolean {
+  const cause = error instanceof StoreUnavailableError ? error.cause : error;
+  if (typeof cause !== 'object' || cause === null) return false;
+  const e = cause as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
+  if (e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.name === 'AbortError') return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status === undefined) return isStoreUnavailable(cause);
+  return status >= 500 || e.$fault === 'server';
+}
+
+function unavailableOr(error: unknown): unknown {
+  return error instanceof StoreUnavailableError || !isStoreUnavailable(error) ? error : new StoreUnavailableError(error);
 }

@@ -1,14 +1,32 @@
-// DynamoDB adapter listing devices by their latest status (device-status table, byStatus index; never a scan).
+// DynamoDB adapter listing devices by their latest status (device-status table, byStatusShard index; never a scan).
+// Each status is spread over STATUS_SHARDS index partitions (keys.ts): a listing queries every shard and merges.
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DeviceStatus, DeviceStatusRecord, DeviceStatusStore, ObservedDevice, ObservedDevicesPage } from '../../ports/device-status-store.ts';
 import type { Page } from '../../ports/page.ts';
+import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { callStore } from './client.ts';
-import { DEVICE_STATUS_INDEX } from './keys.ts';
-import { decodeStartKey, encodeStartKey } from './pagination.ts';
+import { decodeFacts } from './facts-codec.ts';
+import { DEVICE_STATUS_INDEX, STATUS_SHARDS, statusIndexKey } from './keys.ts';
 
-/** Devices per page of observations (about 1–2 KB each). */
+/** Devices per page of observations (about 0.5–1 KB each). */
 const OBSERVED_PAGE_SIZE = 500;
+
+const SHARDS = Array.from({ length: STATUS_SHARDS }, (_, shard) => shard);
+
+/** What the index holds beside a device's status record, not part of it. */
+const INDEX_ONLY_ATTRIBUTES = ['statusShard', 'statusSk', 'violationCodes', 'alertRelevant'];
+
+type IndexedStatus = Record<string, unknown> & { statusSk: string };
+
+function statusRecordOf(item: Record<string, unknown>): DeviceStatusRecord {
+  const record: Record<string, unknown> = { ...item };
+  for (const name of INDEX_ONLY_ATTRIBUTES) delete record[name];
+  const facts = decodeFacts(item.facts, item.lastCheckinAt as string);
+  if (facts === undefined) delete record.facts;
+  else record.facts = facts;
+  return record as unknown as DeviceStatusRecord;
+}
 
 export class DynamoDbDeviceStatusStore implements DeviceStatusStore {
   constructor(
@@ -16,43 +34,53 @@ export class DynamoDbDeviceStatusStore implements DeviceStatusStore {
     private readonly deviceStatusTable: string,
   ) {}
 
+  /**
+   * Every shard's first `limit` devices after the page's position, merged most recent first; the page ends at an
+   * exact position of that order (time, then deviceId), which the next token carries.
+   */
   async listDevices(status: DeviceStatus, limit: number, nextToken?: string): Promise<Page<DeviceStatusRecord>> {
-    const startKey = decodeStartKey(nextToken, ['deviceId', 'status', 'lastCheckinAt'], (key) => key.status === status);
+    const start = decodePageToken(nextToken, ['status', 'before'], (token) => token.status === status);
+    const shards = await Promise.all(SHARDS.map((shard) => this.shardPage(statusIndexKey.shard(status, shard), limit, start?.before)));
+    const merged = shards.flatMap((shard) => shard.items).sort((a, b) => (a.statusSk < b.statusSk ? 1 : a.statusSk > b.statusSk ? -1 : 0));
+    const page = merged.slice(0, limit);
+    const more = merged.length > limit || shards.some((shard) => shard.more);
+    return {
+      items: page.map(statusRecordOf),
+      nextToken: more && page.length > 0 ? encodePageToken({ status, before: page[page.length - 1].statusSk }) : undefined,
+    };
+  }
+
+  private async shardPage(statusShard: string, limit: number, before: string | undefined): Promise<{ items: IndexedStatus[]; more: boolean }> {
     const result = await callStore(() =>
       this.client.send(
         new QueryCommand({
           TableName: this.deviceStatusTable,
           IndexName: DEVICE_STATUS_INDEX,
-          KeyConditionExpression: '#status = :status',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': { S: status } },
+          KeyConditionExpression: before === undefined ? 'statusShard = :shard' : 'statusShard = :shard AND statusSk < :before',
+          ExpressionAttributeValues: { ':shard': { S: statusShard }, ...(before === undefined ? {} : { ':before': { S: before } }) },
           ScanIndexForward: false,
           Limit: limit,
-          ExclusiveStartKey: startKey,
         }),
       ),
     );
-    const items = (result.Items ?? []).map((raw) => {
-      const { violationCodes: _codes, ...record } = unmarshall(raw);
-      return record as DeviceStatusRecord;
-    });
-    return { items, nextToken: encodeStartKey(result.LastEvaluatedKey) };
+    return { items: (result.Items ?? []).map((raw) => unmarshall(raw) as IndexedStatus), more: result.LastEvaluatedKey !== undefined };
   }
 
   /**
-   * Both statuses' partitions of the byStatus index from `since` on, each cut into time slices read side by side
-   * (a partition's Query pages come one after another; slices let several run at once). A device that checks in
+   * Every shard of both statuses from `since` on, each cut into time slices, all read side by side (a partition's
+   * Query pages come one after another; shards and slices let many run at once). A device that checks in
    * meanwhile can be read twice (at its old and its new position): the reader keeps its latest. Eventually consistent, as
    * every index read: a check-in a moment old may be missed or seen with its previous observations.
    */
   async *observedSince(since: string, until: string): AsyncIterable<ObservedDevicesPage> {
+    const slices = timeSlices(since, until);
     const lanes = (['BLOCKED', 'ACCEPTED'] satisfies DeviceStatus[]).flatMap((status) =>
-      timeSlices(since, until).map((slice) => this.observedPages(status, slice)),
+      SHARDS.flatMap((shard) => slices.map((slice) => this.observedPages(statusIndexKey.shard(status, shard), slice))),
     );
     yield* mergePages(lanes);
   }
 
-  private async *observedPages(status: DeviceStatus, slice: TimeSlice): AsyncIterable<ObservedDevicesPage> {
+  private async *observedPages(statusShard: string, slice: TimeSlice): AsyncIterable<ObservedDevicesPage> {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const result = await callStore(() =>
@@ -60,9 +88,9 @@ export class DynamoDbDeviceStatusStore implements DeviceStatusStore {
           new QueryCommand({
             TableName: this.deviceStatusTable,
             IndexName: DEVICE_STATUS_INDEX,
-            KeyConditionExpression: slice.to === undefined ? '#status = :status AND lastCheckinAt >= :from' : '#status = :status AND lastCheckinAt BETWEEN :from AND :to',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':status': { S: status }, ':from': { S: slice.from }, ...(slice.to === undefined ? {} : { ':to': { S: slice.to } }) },
+            // statusSk is <lastCheckinAt>#<deviceId>: from the slice's first millisecond to the end of its last.
+            KeyConditionExpression: slice.to === undefined ? 'statusShard = :shard AND statusSk >= :from' : 'statusShard = :shard AND statusSk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':shard': { S: statusShard }, ':from': { S: slice.from }, ...(slice.to === undefined ? {} : { ':to': { S: `${slice.to}#~` } }) },
             ProjectionExpression: 'deviceId, lastCheckinAt, facts',
             // Pages well under the 1 MB a Query may return, each answered inside the client's 1.5 s request timeout.
             Limit: OBSERVED_PAGE_SIZE,
@@ -71,7 +99,11 @@ export class DynamoDbDeviceStatusStore implements DeviceStatusStore {
           }),
         ),
       );
-      const devices = (result.Items ?? []).map((raw) => unmarshall(raw) as ObservedDevice);
+      const devices = (result.Items ?? []).map((raw) => {
+        const { deviceId, lastCheckinAt, facts } = unmarshall(raw);
+        const observed = decodeFacts(facts, lastCheckinAt);
+        return { deviceId, lastCheckinAt, ...(observed ? { facts: observed } : {}) } as ObservedDevice;
+      });
       yield { devices, readUnits: result.ConsumedCapacity?.CapacityUnits };
       startKey = result.LastEvaluatedKey;
     } while (startKey);
