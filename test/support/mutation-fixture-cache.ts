@@ -1,46 +1,59 @@
-// Setup file of the mutation run only (vitest.mutation.config.ts): the openssl-made certificates and keys of a test
-// file are made once per run, not once per mutant.
+// Setup file of the mutation run only (vitest.mutation.config.ts): the openssl-made keys, certificates and PKCS#12
+// files of a test file are made once per run, not once per mutant.
 //
-// Stryker reruns a test file's covering tests for every mutant, and with them the file's beforeAll, which makes its
-// certificates with two openssl runs each: seconds per mutant, hours for the certificate verifier. Here the n-th key
-// or certificate a factory of a test file asks for, with the same options and the same issuer, is read back from
-// what the first run made (files under the sandbox, removed with it). Nothing of lib/ runs while a certificate is
-// made, so no mutant can change one; a mismatch (other options, another issuer) simply makes a new one. Outside a
-// Stryker test runner (vitest run -c vitest.mutation.config.ts by hand) it changes nothing.
+// Stryker reruns, for every mutant, only the tests that reached it (a name filter) and with them their files'
+// beforeAll hooks, which make certificates with two openssl runs each: seconds per mutant, hours for the certificate
+// verifier. Here a request is answered with what an earlier run made for the same request: the same test file, the
+// same thing asked for (options, issuer, key, PKCS#12 recipe) and the same rank among the file's identical requests.
+// Ranks count identical requests only, so a test run alone under the name filter gets back what it had in the dry
+// run although the tests before it did not run (a file-wide count would shift at the first skipped test), and a
+// fixture a file makes on first use is found whichever test uses it first. The files live under the sandbox and go
+// with it. Nothing of lib/ runs while a certificate is made, so no mutant can change one; a request seen for the
+// first time is simply made. Outside a Stryker test runner (vitest run -c vitest.mutation.config.ts by hand) it
+// changes nothing.
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { beforeAll, expect } from 'vitest';
 import { CertificateFactory, type KeyMaterial, type MadeCertificate } from './certificates.ts';
+import { OpensslWorkbench, type Pkcs12Request } from './pkcs12.ts';
 
 const CACHE_DIR = resolve('.mutation-fixtures');
+const PATCHED = Symbol.for('tollgate.mutation-fixture-cache');
 
-/** The test file whose factory asks, and how many keys and certificates it has asked for so far. */
-let caller = '';
-let calls = 0;
+/** How many times the running test file has made each request. */
+const seen = new Map<string, number>();
 
 type Issue = (this: CertificateFactory, issuer: MadeCertificate | undefined, options: unknown, kind: string) => MadeCertificate;
-const prototype = CertificateFactory.prototype as unknown as { issue: Issue; makeKey: (keyType: string) => KeyMaterial };
-const issue = prototype.issue;
-const makeKey = prototype.makeKey;
-const create = CertificateFactory.create.bind(CertificateFactory);
+type Export = (this: OpensslWorkbench, request: Pkcs12Request) => string;
+const factoryPrototype = CertificateFactory.prototype as unknown as { issue: Issue; makeKey: (this: CertificateFactory, keyType: string) => KeyMaterial };
+const workbenchPrototype = OpensslWorkbench.prototype as unknown as { exportPkcs12: Export };
 
 if (process.env.STRYKER_MUTATOR_WORKER !== undefined) {
   mkdirSync(CACHE_DIR, { recursive: true });
-  // Each test file makes one factory; the count starts again with it (modules may be shared between test files).
-  CertificateFactory.create = (prefix?: string) => {
-    caller = expect.getState().testPath ?? '';
-    calls = 0;
-    return create(prefix);
-  };
-  prototype.makeKey = cachedMakeKey;
-  prototype.issue = cachedIssue;
+  // Setup files run again for every test file, and modules may stay loaded between them: wrap only once.
+  const marked = factoryPrototype as unknown as Record<symbol, boolean>;
+  if (!marked[PATCHED]) {
+    marked[PATCHED] = true;
+    const makeKey = factoryPrototype.makeKey;
+    const issue = factoryPrototype.issue;
+    const exportPkcs12 = workbenchPrototype.exportPkcs12;
+    factoryPrototype.makeKey = function (this: CertificateFactory, keyType: string) {
+      return cachedKey.call(this, makeKey, keyType);
+    };
+    factoryPrototype.issue = function (this: CertificateFactory, issuer, options, kind) {
+      return cachedIssue.call(this, issue, issuer, options, kind);
+    };
+    workbenchPrototype.exportPkcs12 = function (this: OpensslWorkbench, request: Pkcs12Request) {
+      return cachedExport.call(this, exportPkcs12, request);
+    };
+  }
+  beforeAll(() => seen.clear());
 }
 
-function cachedMakeKey(this: CertificateFactory, keyType: string): KeyMaterial {
-  const name = keyName(['key', keyType]);
-  const keyPath = join(CACHE_DIR, `${name}.key`);
+function cachedKey(this: CertificateFactory, makeKey: (keyType: string) => KeyMaterial, keyType: string): KeyMaterial {
+  const keyPath = join(CACHE_DIR, `${requestName(['key', keyType])}.key`);
   const stored = readIfPresent(keyPath);
   if (stored !== undefined) return { keyType: keyType as KeyMaterial['keyType'], keyPath, keyPem: stored };
   const made = makeKey.call(this, keyType);
@@ -48,8 +61,8 @@ function cachedMakeKey(this: CertificateFactory, keyType: string): KeyMaterial {
   return { ...made, keyPath };
 }
 
-function cachedIssue(this: CertificateFactory, issuer: MadeCertificate | undefined, options: unknown, kind: string): MadeCertificate {
-  const name = keyName(['certificate', kind, issuer?.fingerprint ?? null, options]);
+function cachedIssue(this: CertificateFactory, issue: Issue, issuer: MadeCertificate | undefined, options: unknown, kind: string): MadeCertificate {
+  const name = requestName(['certificate', kind, issuer?.fingerprint ?? null, options]);
   const recordPath = join(CACHE_DIR, `${name}.json`);
   const stored = readIfPresent(recordPath);
   if (stored !== undefined) {
@@ -70,10 +83,23 @@ function cachedIssue(this: CertificateFactory, issuer: MadeCertificate | undefin
   return { ...made, certPath, keyPath };
 }
 
-function keyName(parts: unknown[]): string {
-  calls += 1;
-  const text = JSON.stringify([caller, calls, ...parts], (_key, value: unknown) => (value instanceof Buffer ? value.toString('base64') : value));
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+function cachedExport(this: OpensslWorkbench, exportPkcs12: Export, request: Pkcs12Request): string {
+  const path = join(CACHE_DIR, `${requestName(['pkcs12', request])}.p12.base64`);
+  const stored = readIfPresent(path);
+  if (stored !== undefined) return stored;
+  const made = exportPkcs12.call(this, request);
+  writeAtomically(path, made);
+  return made;
+}
+
+/** The request's name: its test file, what it asks for, and its rank among the file's identical requests. */
+function requestName(request: unknown[]): string {
+  const place = JSON.stringify([expect.getState().testPath ?? '', ...request], (_key, value: unknown) =>
+    value instanceof Buffer ? value.toString('base64') : value,
+  );
+  const rank = (seen.get(place) ?? 0) + 1;
+  seen.set(place, rank);
+  return createHash('sha256').update(`${place}#${rank}`).digest('hex').slice(0, 32);
 }
 
 function readIfPresent(path: string): string | undefined {

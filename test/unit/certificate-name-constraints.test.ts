@@ -36,12 +36,14 @@ beforeAll(() => {
   for (const [name, options] of Object.entries(CONSTRAINED_CAS)) {
     cas[name] = factory.makeIntermediateCa(root, { cn: `Constrained CA ${name}`, keyType: 'ec256', ...CA_DATES, ...options });
   }
+  leafKeyMaterial = factory.makeKey('ec256');
 });
 
 afterAll(() => factory?.cleanup());
 
-const leafKey = () => (leafKeyMaterial ??= factory.makeKey('ec256'));
-let leafKeyMaterial: ReturnType<CertificateFactory['makeKey']> | undefined;
+/** One key for every device certificate of the file. */
+const leafKey = () => leafKeyMaterial;
+let leafKeyMaterial: ReturnType<CertificateFactory['makeKey']>;
 
 /** A device certificate below one of the constrained CAs, with the given SAN (openssl syntax) and subject. */
 function leafBelow(ca: string, san?: string, subject?: string): MadeCertificate {
