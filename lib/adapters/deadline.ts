@@ -3,6 +3,7 @@
 // that every call (its retries and their back-off included) is aborted when the deadline passes or when the
 // invocation has answered. An aborted call fails with an AbortError, which the adapters report as unavailable (503).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 
 /** What the Lambda context offers (absent in hand-written contexts: then there is no deadline). */
 export interface RemainingTime {
@@ -47,6 +48,9 @@ export async function runWithDeadline<T>(context: RemainingTime | undefined, wor
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   const budget = remaining === undefined || !Number.isFinite(remaining) ? undefined : Math.max(0, remaining - (options.marginMs ?? ANSWER_MARGIN_MS));
   const controller = new AbortController();
+  // Every call in flight listens on the one signal (a preview reads many pages side by side); each removes its
+  // listener when it ends, so many at once is no leak.
+  setMaxListeners(0, controller.signal);
   const timer = budget === undefined ? undefined : setTimeout(() => controller.abort(deadlineReached(budget)), budget);
   const onAlso = () => controller.abort(options.also?.reason);
   if (options.also?.aborted) onAlso();
