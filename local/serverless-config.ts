@@ -42,7 +42,8 @@ export interface FunctionDefinition {
   /** The function's timeout (its own, else the provider's), when serverless.yml gives a number. */
   timeoutSeconds?: number;
   httpRoutes: HttpRoute[];
-  streams: { tableLogicalId: string; batchSize: number }[];
+  /** Stream event sources; filterPatterns as Lambda's FilterCriteria (a record passes when any pattern matches). */
+  streams: { tableLogicalId: string; batchSize: number; filterPatterns?: FilterPattern[] }[];
   schedules: string[];
 }
 
@@ -77,7 +78,13 @@ export function loadServerlessConfig(path = SERVERLESS_YML): ServerlessConfig {
       if (event.stream) {
         const arn = event.stream.arn;
         const logicalId = arn instanceof Intrinsic ? String(Array.isArray(arn.value) ? arn.value[0] : arn.value).split('.')[0] : undefined;
-        if (logicalId) streams.push({ tableLogicalId: logicalId, batchSize: event.stream.batchSize ?? 100 });
+        if (logicalId) {
+          streams.push({
+            tableLogicalId: logicalId,
+            batchSize: event.stream.batchSize ?? 100,
+            ...(event.stream.filterPatterns ? { filterPatterns: event.stream.filterPatterns.map((p: unknown) => checkFilterPattern(p, name)) } : {}),
+          });
+        }
       }
       if (event.schedule) schedules.push(typeof event.schedule === 'string' ? event.schedule : event.schedule.rate);
     }
@@ -145,6 +152,48 @@ function resolveValue(value: unknown, values: LocalValues): string | undefined {
   }
   if (typeof value !== 'string') return value === undefined || value === null ? undefined : String(value);
   return value.replace(/\$\{param:([A-Za-z0-9_]+)(?:,\s*'([^']*)')?\}/g, (_m, name: string, fallback?: string) => values.params[name] ?? fallback ?? '');
+}
+
+/**
+ * A Lambda event filter pattern (FilterCriteria): objects nest as in the record, and a leaf is the list of values
+ * the record's value may equal. Only that much of the filter syntax is understood; anything else (prefix, numeric,
+ * exists, anything-but) is refused when serverless.yml is read (checkFilterPattern), so local mode never filters
+ * differently from Lambda without saying so.
+ */
+export type FilterPattern = { [key: string]: FilterPattern | readonly (string | number | boolean | null)[] };
+
+/** Whether a stream record passes Lambda's filter: with no patterns everything passes; otherwise any one pattern. */
+export function passesFilterPatterns(record: unknown, patterns: readonly FilterPattern[] | undefined): boolean {
+  if (!patterns || patterns.length === 0) return true;
+  return patterns.some((pattern) => matchesPattern(record, pattern));
+}
+
+function matchesPattern(value: unknown, pattern: FilterPattern): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(pattern).every(([key, expected]) => {
+    const actual = (value as Record<string, unknown>)[key];
+    if (Array.isArray(expected)) return expected.some((allowed) => allowed === actual);
+    return matchesPattern(actual, expected as FilterPattern);
+  });
+}
+
+/** The pattern as it is, or an error naming the function when it uses filter syntax local mode does not apply. */
+export function checkFilterPattern(pattern: unknown, functionName: string): FilterPattern {
+  const check = (node: unknown, path: string): void => {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) {
+      throw new Error(`serverless.yml: ${functionName}'s stream filter ${path || 'pattern'} must be an object of lists of values`);
+    }
+    for (const [key, value] of Object.entries(node)) {
+      const where = path ? `${path}.${key}` : key;
+      if (Array.isArray(value)) {
+        if (value.some((v) => v !== null && typeof v === 'object')) {
+          throw new Error(`serverless.yml: ${functionName}'s stream filter ${where} uses a content filter (prefix, numeric, exists, anything-but) that local mode does not apply`);
+        }
+      } else check(value, where);
+    }
+  };
+  check(pattern, '');
+  return pattern as FilterPattern;
 }
 
 /** Matches a request path against an API Gateway route path; returns the path parameters or undefined. */

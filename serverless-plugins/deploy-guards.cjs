@@ -7,6 +7,10 @@ const SSM_PARAMETER_PATH = /^\/[A-Za-z0-9_.\-/]{1,1010}$/;
 
 /** The refusals, in the order they are reported; `undefined` when the configuration is acceptable. */
 function refusalFor(guards) {
+  return proxyAndDomainRefusalFor(guards) ?? hygieneRefusalFor(guards);
+}
+
+function proxyAndDomainRefusalFor(guards) {
   const header = String(guards.trustedClientCertHeader ?? '').trim();
   const secretParameter = String(guards.trustedProxySecretParameter ?? '').trim();
   const domainName = String(guards.domainName ?? '').trim();
@@ -27,11 +31,36 @@ function refusalFor(guards) {
   return undefined;
 }
 
+/** Admin tokens and the truststore: checked after the domain and the proxy, whose refusals come first. */
+function hygieneRefusalFor(guards) {
+  const stage = String(guards.stage ?? '').trim();
+  const adminTokens = String(guards.adminTokens ?? '').trim();
+  const adminTokensParameter = String(guards.adminTokensParameter ?? '').trim();
+  const truststoreUri = String(guards.truststoreUri ?? '').trim();
+  const truststoreVersion = String(guards.truststoreVersion ?? '').trim();
+  if (adminTokens) {
+    return 'adminTokens is for local mode only: put the entries in an SSM SecureString parameter and pass its name with --param="adminTokensParameter=/tollgate/<stage>/admin-tokens", so that no token hash is in the template';
+  }
+  if (stage === 'prod' && !adminTokensParameter) {
+    return 'prod needs adminTokensParameter: create an SSM SecureString parameter holding ADMIN_TOKENS (name:role:sha256hex,…) and pass its name with --param="adminTokensParameter=/tollgate/prod/admin-tokens"';
+  }
+  if (adminTokensParameter && !SSM_PARAMETER_PATH.test(adminTokensParameter)) {
+    return `adminTokensParameter must be an SSM parameter path starting with '/' (for example /tollgate/prod/admin-tokens), got "${adminTokensParameter}"`;
+  }
+  if (truststoreUri && !truststoreVersion) {
+    return 'truststoreUri is set without truststoreVersion: turn on versioning on the truststore bucket and pass the object\'s version with --param="truststoreVersion=<S3 version id>" (a new version is how a changed truststore reaches API Gateway)';
+  }
+  return undefined;
+}
+
 class TollgateDeployGuards {
   constructor(serverless) {
     const check = () => {
-      const refusal = refusalFor(serverless.service.custom?.deployGuards ?? {});
+      const guards = serverless.service.custom?.deployGuards ?? {};
+      const refusal = refusalFor(guards);
       if (refusal) throw new serverless.classes.Error(refusal, 'TOLLGATE_DEPLOY_GUARD');
+      // What the capacity model had to fit into the account's quotas (capacity.cjs): said, not refused.
+      for (const note of guards.capacityNotes ?? []) process.stderr.write(`Capacity: ${note}\n`);
     };
     this.hooks = {
       'before:package:initialize': check,

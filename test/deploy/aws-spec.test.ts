@@ -14,12 +14,14 @@ const ALL_PARAMETERS = {
   truststoreVersion: 'v3QmBvLVdGpxJ0gm1Jk2kN7ZxYt0QeRr',
   hostedZoneId: 'Z0123456789ABCDEFGHIJ',
   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms',
-  throttleRateLimit: '500',
-  throttleBurstLimit: '1000',
+  ownershipVerificationCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+  fleetSize: '100000',
   decisionRetentionDays: '30',
   trustedClientCertHeader: 'x-amzn-mtls-clientcert',
   trustedProxySecretParameter: '/tollgate/prod/trusted-proxy-secret',
   trustedProxySecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  adminTokensParameter: '/tollgate/prod/admin-tokens',
+  adminTokensKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab',
 };
 
 describe('the packaged template against the AWS resource specification', () => {
@@ -27,7 +29,8 @@ describe('the packaged template against the AWS resource specification', () => {
 
   beforeAll(async () => {
     // One at a time: each run bundles every function with esbuild, and the machines have two cores.
-    templates['prod, defaults'] = (await packageService('prod')).template;
+    // prod's one required parameter: the name of the SSM parameter holding the admin tokens.
+    templates['prod, defaults'] = (await packageService('prod', { adminTokensParameter: '/tollgate/prod/admin-tokens' })).template;
     templates['prod, every parameter'] = (await packageService('prod', ALL_PARAMETERS)).template;
   }, 400_000);
 

@@ -1,8 +1,10 @@
 // The production deployment, reviewed offline: packages serverless.yml with osls (no AWS account, no network) and
-// asserts on the CloudFormation template and the function bundles it generates (issue 6). Three runs share the
-// work: `--stage prod` with the defaults, `--stage prod` with every optional parameter (custom domain with mutual
-// TLS, a trusted proxy with its secret parameter, an existing alarm topic, other limits), and `--stage dev` for what
-// differs by stage. Two more runs must be refused (a trusted proxy without its secret or without a custom domain).
+// asserts on the CloudFormation template and the function bundles it generates (issues 6 and 18). Four runs share
+// the work: `--stage prod` with the defaults (10,000 devices), `--stage prod` with every optional parameter (custom
+// domain with mutual TLS, a trusted proxy with its secret parameter, an existing alarm topic, 100,000 devices, other
+// limits), `--stage prod` for 1,000,000 devices with raised quotas, and `--stage dev` for what differs by stage.
+// Three more runs must be refused (a trusted proxy without its secret or without a custom domain, prod without its
+// admin tokens parameter); they stop before bundling.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -31,6 +33,7 @@ const FUNCTIONS = {
   console: { id: 'Console', module: 'functions/console' },
   alerts: { id: 'Alerts', module: 'functions/alerts' },
   certExpiryScan: { id: 'CertExpiryScan', module: 'functions/cert-expiry-scan' },
+  seedConfig: { id: 'SeedConfig', module: 'functions/seed-config' },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -59,7 +62,8 @@ const EXPECTED_GRANTS: Record<FunctionName, string[]> = {
     'dynamodb:DeleteItem ConfigTable.Arn',
     'dynamodb:ConditionCheckItem ConfigTable.Arn',
     'dynamodb:Query DecisionsTable.Arn',
-    'dynamodb:Query Sub(${DeviceStatusTable.Arn}/index/byStatus)',
+    'dynamodb:Query Sub(${DeviceStatusTable.Arn}/index/byStatusShard)',
+    'ssm:GetParameter Sub(arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/tollgate/prod/admin-tokens)',
   ],
   fallback: [...logs('Fallback')],
   console: [...logs('Console')],
@@ -70,6 +74,10 @@ const EXPECTED_GRANTS: Record<FunctionName, string[]> = {
     'dynamodb:GetShardIterator DeviceStatusTable.StreamArn',
     'dynamodb:ListStreams DeviceStatusTable.StreamArn',
     'sqs:SendMessage AlertsDeadLetterQueue.Arn',
+    // MASS_BLOCK windows (UpdateItem, GetItem) and a device's decisions when its status item has no old image.
+    'dynamodb:UpdateItem DecisionsTable.Arn',
+    'dynamodb:GetItem DecisionsTable.Arn',
+    'dynamodb:Query DecisionsTable.Arn',
     ...publishAlerts,
   ],
   certExpiryScan: [
@@ -79,8 +87,10 @@ const EXPECTED_GRANTS: Record<FunctionName, string[]> = {
     'dynamodb:PutItem ConfigTable.Arn',
     'dynamodb:UpdateItem ConfigTable.Arn',
     'dynamodb:DeleteItem ConfigTable.Arn',
+    'sqs:SendMessage AlertsDeadLetterQueue.Arn',
     ...publishAlerts,
   ],
+  seedConfig: [...logs('SeedConfig'), 'dynamodb:PutItem ConfigTable.Arn', 'dynamodb:UpdateItem ConfigTable.Arn'],
 };
 
 /**
@@ -90,6 +100,7 @@ const EXPECTED_GRANTS: Record<FunctionName, string[]> = {
  */
 const NOT_GRANTED_ON_PURPOSE: Record<FunctionName, Record<string, string>> = {
   checkin: {
+    'dynamodb:UpdateItem': 'config-store.ts initializeSettings is the seedConfig function\'s (and local mode\'s); check-in only loads the snapshot',
     'dynamodb:DeleteItem': 'config-store.ts trust-material writes are the admin function\'s; check-in only loads the snapshot',
     'dynamodb:ConditionCheckItem': 'config-store.ts optimistic admin writes; check-in only loads the snapshot',
   },
@@ -106,6 +117,12 @@ const NOT_GRANTED_ON_PURPOSE: Record<FunctionName, Record<string, string>> = {
   alerts: {},
   certExpiryScan: {
     'dynamodb:ConditionCheckItem': 'config-store.ts optimistic admin writes; the scan only loads the snapshot',
+  },
+  seedConfig: {
+    'dynamodb:GetItem': 'config-store.ts reads; the seed only writes SETTINGS and the version item when absent',
+    'dynamodb:Query': 'config-store.ts snapshot and history reads',
+    'dynamodb:DeleteItem': 'config-store.ts trust-material deletes are the admin function\'s',
+    'dynamodb:ConditionCheckItem': 'config-store.ts optimistic admin writes',
   },
 };
 
@@ -124,6 +141,7 @@ const COMMAND_ACTIONS: Record<string, string[]> = {
   TransactWriteItemsCommand: [],
   PublishCommand: ['sns:Publish'],
   PublishBatchCommand: ['sns:Publish'],
+  SendMessageCommand: ['sqs:SendMessage'],
 };
 const TRANSACT_ITEM_ACTIONS: Record<string, string> = {
   Put: 'dynamodb:PutItem',
@@ -140,32 +158,46 @@ const FULL_PARAMS = {
   truststoreVersion: 'v3QmBvLVdGpxJ0gm1Jk2kN7ZxYt0QeRr',
   hostedZoneId: 'Z0123456789ABCDEFGHIJ',
   alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops-alarms',
-  throttleRateLimit: '500',
-  throttleBurstLimit: '1000',
-  blockedCheckinsAlarmThreshold: '7',
+  ownershipVerificationCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555',
+  fleetSize: '100000',
+  blockedShareAlarmPercent: '7',
+  errorRateAlarmPercent: '2',
+  serverErrorRateAlarmPercent: '3',
+  throttledRateAlarmPercent: '4',
+  unavailableRateAlarmPercent: '6',
   unauthenticatedCheckinsAlarmThreshold: '9',
   decisionRetentionDays: '30',
+  idempotencyRetentionDays: '2',
   trustedClientCertHeader: 'x-amzn-mtls-clientcert',
   trustedProxySecretParameter: '/tollgate/prod/trusted-proxy-secret',
   trustedProxySecretKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  adminTokensParameter: '/tollgate/prod/admin-tokens-2',
+  adminTokensKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab',
 };
+
+/** prod's one required parameter: the name of the SSM parameter holding ADMIN_TOKENS. */
+const PROD_PARAMS = { adminTokensParameter: '/tollgate/prod/admin-tokens' };
+/** A million devices, in an account whose quotas AWS raised (HTTP API 40,000 rps / 20,000 burst, Lambda 20,000). */
+const MILLION_PARAMS = { ...PROD_PARAMS, fleetSize: '1000000', apiRateQuota: '40000', apiBurstQuota: '20000', lambdaConcurrencyQuota: '20000' };
 
 let prod: PackagedService;
 let full: PackagedService;
 let dev: PackagedService;
+let million: PackagedService;
 /** prod's template as deployed (conditions applied). */
 let t: CfnTemplate;
 
 beforeAll(async () => {
   // One at a time: each run bundles six functions with esbuild, and the machines have two cores.
-  prod = await packageService('prod');
+  prod = await packageService('prod', PROD_PARAMS);
   full = await packageService('prod', FULL_PARAMS);
   dev = await packageService('dev');
+  million = await packageService('prod', MILLION_PARAMS);
   t = deployedView(prod.template);
   console.log(
-    `osls package: prod ${(prod.elapsedMs / 1000).toFixed(1)} s, prod with all parameters ${(full.elapsedMs / 1000).toFixed(1)} s, dev ${(dev.elapsedMs / 1000).toFixed(1)} s`,
+    `osls package: prod ${(prod.elapsedMs / 1000).toFixed(1)} s, prod with all parameters ${(full.elapsedMs / 1000).toFixed(1)} s, dev ${(dev.elapsedMs / 1000).toFixed(1)} s, 1M devices ${(million.elapsedMs / 1000).toFixed(1)} s`,
   );
-}, 400_000);
+}, 540_000);
 
 afterAll(async () => {
   await cleanupPackages();
@@ -230,6 +262,7 @@ describe('functions', () => {
     const env = (template: CfnTemplate, id: string) => resource(template, `${id}LambdaFunction`).Properties!.Environment.Variables;
     expect(env(t, 'Checkin')).toMatchObject({
       DECISION_RETENTION_DAYS: '90',
+      IDEMPOTENCY_RETENTION_DAYS: '3',
       TRUSTED_CLIENT_CERT_HEADER: '',
       TRUSTED_PROXY_SECRET_PARAMETER: '',
       CONFIG_TABLE: { Ref: 'ConfigTable' },
@@ -238,6 +271,7 @@ describe('functions', () => {
     });
     expect(env(full.template, 'Checkin')).toMatchObject({
       DECISION_RETENTION_DAYS: '30',
+      IDEMPOTENCY_RETENTION_DAYS: '2',
       TRUSTED_CLIENT_CERT_HEADER: 'x-amzn-mtls-clientcert',
       TRUSTED_PROXY_SECRET_PARAMETER: FULL_PARAMS.trustedProxySecretParameter,
     });
@@ -245,8 +279,13 @@ describe('functions', () => {
     for (const [id, lambda] of resourcesOfType(full.template, 'AWS::Lambda::Function')) {
       expect(Object.keys(lambda.Properties!.Environment.Variables), id).not.toContain('TRUSTED_PROXY_SECRET');
     }
-    expect(env(t, 'Alerts').ALERT_TOPIC_ARN).toEqual({ Ref: 'AlertTopic' });
+    expect(env(t, 'Alerts')).toMatchObject({ ALERT_TOPIC_ARN: { Ref: 'AlertTopic' }, MASS_BLOCK_DEVICES: '50', MASS_BLOCK_WINDOW_MINUTES: '10' });
     expect(env(t, 'CertExpiryScan').ALERT_TOPIC_ARN).toEqual({ Ref: 'AlertTopic' });
+    // The admin tokens: the SSM parameter's name only; ADMIN_TOKENS (local mode) stays empty in every template.
+    expect(env(t, 'Admin')).toMatchObject({ ADMIN_TOKENS: '', ADMIN_TOKENS_PARAMETER: PROD_PARAMS.adminTokensParameter });
+    expect(env(full.template, 'Admin')).toMatchObject({ ADMIN_TOKENS: '', ADMIN_TOKENS_PARAMETER: FULL_PARAMS.adminTokensParameter });
+    expect(env(dev.template, 'Admin')).toMatchObject({ ADMIN_TOKENS: '', ADMIN_TOKENS_PARAMETER: '' });
+    for (const run of [prod, full, dev, million]) expect(JSON.stringify(run.template)).not.toMatch(/[0-9a-f]{64}/);
   });
 });
 
@@ -355,6 +394,8 @@ describe('IAM: one role per function, the fewest actions on named resources', ()
           }
           for (const target of asArray(statement.Resource)) {
             expect(target, id).not.toBe('*');
+            // An SSM parameter is no resource of the stack: it is named by its parameter (checked below).
+            if (statement.Action.includes?.('ssm:GetParameter')) continue;
             const ids = referencedLogicalIds(target);
             expect(ids.length, `${id}: ${JSON.stringify(target)} names no resource of the stack`).toBeGreaterThan(0);
             for (const logicalId of ids) expect(t.Resources[logicalId], `${id} → ${logicalId}`).toBeDefined();
@@ -405,7 +446,9 @@ describe('IAM: one role per function, the fewest actions on named resources', ()
     for (const fn of FUNCTION_NAMES) {
       for (const grant of grantsOf(roleOf(fn)).filter((g) => JSON.stringify(g.condition ?? {}).includes('dynamodb:LeadingKeys'))) {
         expect(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'], `${fn} ${grant.action}`).toContain(grant.action);
-        expect(Object.keys(grant.condition as object), fn).toEqual(['ForAllValues:StringEquals']);
+        // ForAllValues (every key the request names must match), never ForAnyValue.
+        expect(Object.keys(grant.condition as object), fn).toHaveLength(1);
+        expect(['ForAllValues:StringEquals', 'ForAllValues:StringLike'], fn).toContain(Object.keys(grant.condition as object)[0]);
       }
     }
   });
@@ -441,9 +484,28 @@ describe('trusted proxy secret', () => {
     // Everything else check-in may do is what it may do without a proxy.
     const others = grantsOf(resource(view, 'CheckinRole')).filter((g) => !isSecretGrant(g));
     expect(others.map((g) => `${g.action} ${describeReference(g.resource)}`).sort()).toEqual([...EXPECTED_GRANTS.checkin].sort());
-    for (const fn of FUNCTION_NAMES.filter((f) => f !== 'checkin')) {
+    for (const fn of FUNCTION_NAMES.filter((f) => f !== 'checkin' && f !== 'admin')) {
       expect(grantsOf(resource(view, `${FUNCTIONS[fn].id}Role`)).filter((g) => g.action.startsWith('ssm:')), fn).toEqual([]);
     }
+  });
+
+  it('lets admin read exactly its tokens parameter, and decrypt with its key only through SSM; dev without one grants nothing of SSM', () => {
+    const adminSecretGrants = (template: CfnTemplate) =>
+      grantsOf(resource(template, 'AdminRole')).filter((g) => g.action.startsWith('ssm:') || g.action.startsWith('kms:'));
+    expect(adminSecretGrants(deployedView(full.template))).toEqual([
+      {
+        action: 'ssm:GetParameter',
+        resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${FULL_PARAMS.adminTokensParameter}` },
+        condition: undefined,
+      },
+      {
+        action: 'kms:Decrypt',
+        resource: FULL_PARAMS.adminTokensKeyArn,
+        condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
+      },
+    ]);
+    expect(adminSecretGrants(t).map((g) => g.action)).toEqual(['ssm:GetParameter']);
+    expect(adminSecretGrants(deployedView(dev.template))).toEqual([]);
   });
 
   it('needs no KMS grant for a parameter under the AWS managed key aws/ssm (its key policy lets the account decrypt through SSM)', () => {
@@ -487,6 +549,15 @@ describe('trusted proxy secret', () => {
     [{ trustedClientCertHeader: '', trustedProxySecretParameter: '', domainName: 'gate.example.com', certificateArn: '' }, /^domainName is set without certificateArn: /],
     [{ trustedClientCertHeader: '', trustedProxySecretParameter: '', domainName: 'gate.example.com', certificateArn: ' ' }, /^domainName is set without certificateArn: /],
     [{ trustedClientCertHeader: '', trustedProxySecretParameter: '', ...domain }, undefined],
+    // Admin tokens: a name on prod, never the hashes themselves in a template.
+    [{ stage: 'prod', adminTokensParameter: '/tollgate/prod/admin-tokens' }, undefined],
+    [{ stage: 'prod', adminTokensParameter: '' }, /^prod needs adminTokensParameter: /],
+    [{ stage: 'dev', adminTokensParameter: '' }, undefined],
+    [{ stage: 'dev', adminTokensParameter: 'admin-tokens' }, /^adminTokensParameter must be an SSM parameter path starting with '\/'/],
+    [{ stage: 'dev', adminTokens: `alice:admin:${'a'.repeat(64)}` }, /^adminTokens is for local mode only: /],
+    // The truststore: its version with its URI.
+    [{ stage: 'dev', truststoreUri: 's3://bucket/truststore.pem', truststoreVersion: '' }, /^truststoreUri is set without truststoreVersion: /],
+    [{ stage: 'dev', truststoreUri: 's3://bucket/truststore.pem', truststoreVersion: 'v1' }, undefined],
   ])('deploy guard %j', (guards, refusal) => {
     const found = refusalFor(guards);
     if (refusal === undefined) expect(found).toBeUndefined();
@@ -499,14 +570,22 @@ describe('trusted proxy secret', () => {
   describe('osls package refuses, with one line', () => {
     let withoutParameter: string[];
     let withoutDomain: string[];
+    let withoutAdminTokens: string[];
 
     beforeAll(async () => {
-      // Both stop before bundling, so they can share the machine.
-      [withoutParameter, withoutDomain] = await Promise.all([
+      // All stop before bundling, so they can share the machine.
+      [withoutParameter, withoutDomain, withoutAdminTokens] = await Promise.all([
         packagingRefusal('prod', { trustedClientCertHeader: 'x-client-cert', ...domain }),
         packagingRefusal('prod', { trustedClientCertHeader: 'x-client-cert', ...parameter }),
+        packagingRefusal('prod', {}),
       ]);
     }, 200_000);
+
+    it('prod without the admin tokens parameter', () => {
+      expect(withoutAdminTokens).toEqual([
+        'prod needs adminTokensParameter: create an SSM SecureString parameter holding ADMIN_TOKENS (name:role:sha256hex,…) and pass its name with --param="adminTokensParameter=/tollgate/prod/admin-tokens"',
+      ]);
+    });
 
     it('a trusted proxy header without the secret parameter', () => {
       expect(withoutParameter).toHaveLength(1);
@@ -534,6 +613,15 @@ describe('tables', () => {
     expect(table.UpdateReplacePolicy).toBe('Retain');
   });
 
+  it.each([
+    ['ConfigTable', 'tollgate-prod-config'],
+    ['DecisionsTable', 'tollgate-prod-decisions'],
+    ['DeviceStatusTable', 'tollgate-prod-device-status'],
+  ])('%s: named on prod, so a change that would replace it fails the deploy instead of creating an empty table', (id, name) => {
+    expect(resource(t, id).Properties!.TableName).toBe(name);
+    expect(resource(deployedView(dev.template), id).Properties!.TableName).toBeUndefined();
+  });
+
   it.each(TABLES)('%s: no deletion protection on other stages', (id) => {
     const table = resource(dev.template, id);
     expect(table.Properties!.DeletionProtectionEnabled).toBe(false);
@@ -545,14 +633,22 @@ describe('tables', () => {
     expect(resource(t, 'DecisionsTable').Properties!.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
-  it('indexes device status by status and last check-in, and streams both images', () => {
+  it('grants queries only on indexes the tables have', () => {
+    const granted = FUNCTION_NAMES.flatMap((fn) => grantKeys(roleOf(fn))).flatMap((key) => [...key.matchAll(/\$\{(\w+)\.Arn\}\/index\/(\w+)/g)]);
+    expect(granted.length).toBeGreaterThan(0);
+    for (const [, table, index] of granted) {
+      expect(resource(t, table).Properties!.GlobalSecondaryIndexes.map((i: { IndexName: string }) => i.IndexName), `${table}/index/${index}`).toContain(index);
+    }
+  });
+
+  it('indexes device status by status shard and last check-in, and streams both images', () => {
     const table = resource(t, 'DeviceStatusTable').Properties!;
     expect(table.GlobalSecondaryIndexes).toEqual([
       {
-        IndexName: 'byStatus',
+        IndexName: 'byStatusShard',
         KeySchema: [
-          { AttributeName: 'status', KeyType: 'HASH' },
-          { AttributeName: 'lastCheckinAt', KeyType: 'RANGE' },
+          { AttributeName: 'statusShard', KeyType: 'HASH' },
+          { AttributeName: 'statusSk', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },
@@ -594,6 +690,76 @@ describe('alert path', () => {
     expect(queue.MessageRetentionPeriod).toBe(1209600);
   });
 
+  it('invokes alerts only for what can raise an alert: a record the check-in marked alert-relevant', () => {
+    const [[, mapping]] = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.Properties!.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual([
+      { dynamodb: { NewImage: { alertRelevant: { BOOL: [true] } } } },
+    ]);
+  });
+
+  it('sends a certExpiryScan run that failed its retries to the on-failure queue', () => {
+    expect(resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig').map(([, r]) => r.Properties)).toEqual([
+      {
+        FunctionName: { Ref: 'CertExpiryScanLambdaFunction' },
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['AlertsDeadLetterQueue', 'Arn'] } } },
+        Qualifier: '$LATEST',
+      },
+    ]);
+  });
+
+  it('lets only the alerts and certExpiryScan roles publish to the alert topic, and only over TLS', () => {
+    expect(resource(t, 'AlertTopicPolicy').Properties).toEqual({
+      Topics: [{ Ref: 'AlertTopic' }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'PublishOnlyFromAlertFunctions',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 'sns:Publish',
+            Resource: { Ref: 'AlertTopic' },
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['AlertsRole', 'Arn'] }, { 'Fn::GetAtt': ['CertExpiryScanRole', 'Arn'] }] } },
+          },
+          { Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 'sns:*', Resource: { Ref: 'AlertTopic' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        ],
+      },
+    });
+  });
+
+  it("lets this account's CloudWatch alarms publish to the alarm topic, only over TLS; none with a topic of one's own", () => {
+    expect(resource(t, 'AlarmTopicPolicy').Properties).toEqual({
+      Topics: [{ Ref: 'AlarmTopic' }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'CloudWatchAlarmsPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: 'AlarmTopic' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+          { Sid: 'TlsOnly', Effect: 'Deny', Principal: '*', Action: 'sns:*', Resource: { Ref: 'AlarmTopic' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+        ],
+      },
+    });
+    expect(deployedView(full.template).Resources.AlarmTopicPolicy).toBeUndefined();
+  });
+});
+
+describe('settings at deploy time', () => {
+  it('runs seedConfig as a custom resource on the config table, so a replaced table is seeded too', () => {
+    expect(resource(t, 'SeedConfig')).toEqual({
+      Type: 'Custom::SeedConfig',
+      Properties: { ServiceToken: { 'Fn::GetAtt': ['SeedConfigLambdaFunction', 'Arn'] }, ConfigTable: { Ref: 'ConfigTable' } },
+    });
+    // Not an HTTP function, and it answers before its timeout (functions/seed-config.ts SEED_DEADLINE_MS is 45 s).
+    expect(resource(t, 'SeedConfigLambdaFunction').Properties).toMatchObject({ Timeout: 60 });
+    expect(resourcesOfType(t, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties).includes('SeedConfig'))).toEqual([]);
+  });
+
   it('runs certExpiryScan daily', () => {
     const rules = resourcesOfType(t, 'AWS::Events::Rule');
     expect(rules).toHaveLength(1);
@@ -617,14 +783,25 @@ describe('HTTP API', () => {
     expect(routes).toContain('POST /checkin → HttpApiIntegrationCheckin');
   });
 
-  it('throttles the stage and writes an access log with retention', () => {
+  it('writes a JSON access log with latency, integration error and client-certificate serial, with retention', () => {
     const stage = resource(t, 'HttpApiStage').Properties!;
-    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 });
     expect(stage.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    expect(JSON.parse(stage.AccessLogSettings.Format)).toEqual({
+      requestId: '$context.requestId',
+      apiId: '$context.apiId',
+      ip: '$context.identity.sourceIp',
+      requestTime: '$context.requestTime',
+      routeKey: '$context.routeKey',
+      status: '$context.status',
+      responseLength: '$context.responseLength',
+      responseLatency: '$context.responseLatency',
+      integrationLatency: '$context.integrationLatency',
+      integrationStatus: '$context.integrationStatus',
+      integrationErrorMessage: '$context.integrationErrorMessage',
+      errorMessage: '$context.error.message',
+      clientCertSerial: '$context.identity.clientCert.serialNumber',
+    });
     expect(resource(t, 'HttpApiLogGroup').Properties!.RetentionInDays).toBe(90);
-    const fullStage = resource(deployedView(full.template), 'HttpApiStage').Properties!;
-    expect(Number(fullStage.DefaultRouteSettings.ThrottlingBurstLimit)).toBe(1000);
-    expect(Number(fullStage.DefaultRouteSettings.ThrottlingRateLimit)).toBe(500);
   });
 
   it('has no custom domain and keeps the execute-api endpoint by default', () => {
@@ -638,7 +815,14 @@ describe('HTTP API', () => {
     expect(resource(view, 'HttpApi').Properties!.DisableExecuteApiEndpoint).toBe(true);
     expect(resource(view, 'ApiDomainName').Properties).toEqual({
       DomainName: FULL_PARAMS.domainName,
-      DomainNameConfigurations: [{ CertificateArn: FULL_PARAMS.certificateArn, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+      DomainNameConfigurations: [
+        {
+          CertificateArn: FULL_PARAMS.certificateArn,
+          EndpointType: 'REGIONAL',
+          SecurityPolicy: 'TLS_1_2',
+          OwnershipVerificationCertificateArn: FULL_PARAMS.ownershipVerificationCertificateArn,
+        },
+      ],
       MutualTlsAuthentication: { TruststoreUri: FULL_PARAMS.truststoreUri, TruststoreVersion: FULL_PARAMS.truststoreVersion },
     });
     expect(resource(view, 'ApiDomainMapping').Properties).toEqual({ ApiId: { Ref: 'HttpApi' }, DomainName: { Ref: 'ApiDomainName' }, Stage: '$default' });
@@ -650,8 +834,10 @@ describe('HTTP API', () => {
     // The conditions as osls writes them for truststoreUri '' and trustedClientCertHeader '' (as in the default run).
     template.Conditions!.HasMutualTls = structuredClone(prod.template.Conditions!.HasMutualTls);
     template.Conditions!.HasTrustedProxyHeader = structuredClone(prod.template.Conditions!.HasTrustedProxyHeader);
+    template.Conditions!.HasOwnershipVerificationCertificate = structuredClone(prod.template.Conditions!.HasOwnershipVerificationCertificate);
     const view = deployedView(template);
     expect(resource(view, 'ApiDomainName').Properties!.MutualTlsAuthentication).toBeUndefined();
+    expect(resource(view, 'ApiDomainName').Properties!.DomainNameConfigurations[0].OwnershipVerificationCertificateArn).toBeUndefined();
     expect(resource(view, 'HttpApi').Properties!.DisableExecuteApiEndpoint).toBe(false);
   });
 });
@@ -665,10 +851,79 @@ describe('alarms', () => {
         a.Properties!.MetricName === metric &&
         (dimension === undefined || JSON.stringify(a.Properties!.Dimensions) === JSON.stringify(dimension)),
     );
+  const service = [{ Name: 'service', Value: 'tollgate' }];
+  const api = [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }];
+  const stat = (Id: string, Namespace: string, MetricName: string, Dimensions: unknown) => ({
+    Id,
+    ReturnData: false,
+    MetricStat: { Metric: { Namespace, MetricName, Dimensions }, Period: 300, Stat: 'Sum' },
+  });
+  /** A share alarm: its metrics, the expression (the percentage, 0 below 20 requests) and the threshold in percent. */
+  const share = (id: string, metrics: unknown[], expression: { Id: string; Label: string; Expression: string }, threshold: number) => ({
+    id,
+    properties: {
+      Metrics: [...metrics, { ...expression, ReturnData: true }],
+      EvaluationPeriods: 1,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    },
+  });
+  const MIN = 20;
+  const SHARE_ALARMS = (thresholds: { blocked: number; errors: number; serverErrors: number; throttled: number; unavailable: number }) => [
+    share(
+      'CheckinsBlockedAlarm',
+      [stat('blocked', 'Tollgate', 'CheckinBlocked', service), stat('accepted', 'Tollgate', 'CheckinAccepted', service)],
+      {
+        Id: 'blockedShare',
+        Label: 'Blocked check-ins (%)',
+        Expression: `IF(FILL(blocked, 0) + FILL(accepted, 0) >= ${MIN}, 100 * FILL(blocked, 0) / (FILL(blocked, 0) + FILL(accepted, 0)), 0)`,
+      },
+      thresholds.blocked,
+    ),
+    share(
+      'CheckinErrorsAlarm',
+      [
+        stat('errors', 'AWS/Lambda', 'Errors', [{ Name: 'FunctionName', Value: { Ref: 'CheckinLambdaFunction' } }]),
+        stat('invocations', 'AWS/Lambda', 'Invocations', [{ Name: 'FunctionName', Value: { Ref: 'CheckinLambdaFunction' } }]),
+      ],
+      { Id: 'errorRate', Label: 'Failed checkin invocations (%)', Expression: `IF(FILL(invocations, 0) >= ${MIN}, 100 * FILL(errors, 0) / invocations, 0)` },
+      thresholds.errors,
+    ),
+    share(
+      'ApiServerErrorsAlarm',
+      [stat('serverErrors', 'AWS/ApiGateway', '5xx', api), stat('requests', 'AWS/ApiGateway', 'Count', api)],
+      { Id: 'serverErrorRate', Label: '5xx answers (%)', Expression: `IF(FILL(requests, 0) >= ${MIN}, 100 * FILL(serverErrors, 0) / requests, 0)` },
+      thresholds.serverErrors,
+    ),
+    share(
+      'ApiThrottledAlarm',
+      [stat('throttled', 'Tollgate', 'ApiThrottled', [{ Name: 'apiId', Value: { Ref: 'HttpApi' } }]), stat('requests', 'AWS/ApiGateway', 'Count', api)],
+      { Id: 'throttledRate', Label: 'Throttled requests (%)', Expression: `IF(FILL(requests, 0) >= ${MIN}, 100 * FILL(throttled, 0) / requests, 0)` },
+      thresholds.throttled,
+    ),
+    share(
+      'UnavailableAlarm',
+      [
+        stat('unavailable', 'Tollgate', 'Unavailable', service),
+        stat('accepted', 'Tollgate', 'CheckinAccepted', service),
+        stat('blocked', 'Tollgate', 'CheckinBlocked', service),
+        stat('replayed', 'Tollgate', 'CheckinReplayed', service),
+      ],
+      {
+        Id: 'unavailableRate',
+        Label: '503 UNAVAILABLE answers (%)',
+        Expression: `IF(FILL(unavailable, 0) + FILL(accepted, 0) + FILL(blocked, 0) + FILL(replayed, 0) >= ${MIN}, 100 * FILL(unavailable, 0) / (FILL(unavailable, 0) + FILL(accepted, 0) + FILL(blocked, 0) + FILL(replayed, 0)), 0)`,
+      },
+      thresholds.unavailable,
+    ),
+  ];
 
-  it.each(FUNCTION_NAMES)('%s: alarms on errors and on throttles', (fn) => {
+  // seedConfig has none: it runs only inside a deploy, whose failure (FAILED answer) is the alarm.
+  it.each(FUNCTION_NAMES.filter((fn) => fn !== 'seedConfig'))('%s: alarms on errors and on throttles', (fn) => {
     const dimension = [{ Name: 'FunctionName', Value: { Ref: `${FUNCTIONS[fn].id}LambdaFunction` } }];
-    for (const metric of ['Errors', 'Throttles']) {
+    // checkin's errors are a share of its invocations (below); every other function alarms on its first error.
+    for (const metric of fn === 'checkin' ? ['Throttles'] : ['Errors', 'Throttles']) {
       const [found, ...more] = alarmOn(t, 'AWS/Lambda', metric, dimension);
       expect(found, `${fn} ${metric}`).toBeDefined();
       expect(more).toEqual([]);
@@ -684,16 +939,42 @@ describe('alarms', () => {
     expect(alarmOn(t, 'AWS/Lambda', 'IteratorAge', [{ Name: 'FunctionName', Value: { Ref: 'AlertsLambdaFunction' } }])).toHaveLength(1);
   });
 
-  it('alarms on blocked check-ins above the configured rate, and on 503s', () => {
-    const [[, blocked]] = alarmOn(t, 'Tollgate', 'CheckinBlocked', [{ Name: 'service', Value: 'tollgate' }]);
-    expect(blocked.Properties).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 50, ComparisonOperator: 'GreaterThanThreshold' });
-    const [[, fullBlocked]] = alarmOn(full.template, 'Tollgate', 'CheckinBlocked');
-    expect(Number(fullBlocked.Properties!.Threshold)).toBe(7);
-    expect(alarmOn(t, 'Tollgate', 'Unavailable', [{ Name: 'service', Value: 'tollgate' }])).toHaveLength(1);
+  it('alarms on shares, not counts, with metric math: blocked check-ins, checkin errors, 5xx, 429 and 503 answers', () => {
+    const expected = SHARE_ALARMS({ blocked: 5, errors: 1, serverErrors: 1, throttled: 1, unavailable: 1 });
+    for (const { id, properties } of expected) {
+      expect(resource(t, id).Properties, id).toEqual({ AlarmDescription: expect.any(String), ...properties, AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }] });
+    }
+    const view = deployedView(full.template);
+    for (const { id, properties } of SHARE_ALARMS({ blocked: 7, errors: 2, serverErrors: 3, throttled: 4, unavailable: 6 })) {
+      const found = resource(view, id).Properties!;
+      expect({ ...found, Threshold: Number(found.Threshold) }, id).toEqual({
+        AlarmDescription: expect.any(String),
+        ...properties,
+        AlarmActions: [FULL_PARAMS.alarmTopicArn],
+        OKActions: [FULL_PARAMS.alarmTopicArn],
+      });
+    }
+  });
+
+  it('counts 429 answers from the access log, since the HTTP API publishes no metric of them', () => {
+    expect(resource(t, 'ApiThrottledMetricFilter').Properties).toEqual({
+      LogGroupName: { Ref: 'HttpApiLogGroup' },
+      FilterPattern: '{ $.status = "429" }',
+      MetricTransformations: [{ MetricNamespace: 'Tollgate', MetricName: 'ApiThrottled', MetricValue: '1', Unit: 'Count', Dimensions: [{ Key: 'apiId', Value: '$.apiId' }] }],
+    });
+    // The fields the filter reads are in the access log format.
+    const format = JSON.parse(resource(t, 'HttpApiStage').Properties!.AccessLogSettings.Format);
+    expect({ status: format.status, apiId: format.apiId }).toEqual({ status: '$context.status', apiId: '$context.apiId' });
+  });
+
+  it('alarms at the first check-in refused because the SETTINGS item is missing', () => {
+    const [[, alarm], ...more] = alarmOn(t, 'Tollgate', 'SettingsMissing', service);
+    expect(more).toEqual([]);
+    expect(alarm.Properties).toMatchObject({ Statistic: 'Sum', Period: 300, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
   });
 
   it('alarms on unauthenticated check-in attempts above the configured rate', () => {
-    const [[, alarm], ...more] = alarmOn(t, 'Tollgate', 'UnauthenticatedCheckins', [{ Name: 'service', Value: 'tollgate' }]);
+    const [[, alarm], ...more] = alarmOn(t, 'Tollgate', 'UnauthenticatedCheckins', service);
     expect(more).toEqual([]);
     expect(alarm.Properties).toMatchObject({
       Statistic: 'Sum',
@@ -719,6 +1000,55 @@ describe('alarms', () => {
   });
 });
 
+describe('capacity model (capacity.cjs, docs/capacity.md)', () => {
+  const stageOf = (run: PackagedService) => resource(deployedView(run.template), 'HttpApiStage');
+  const reserved = (run: PackagedService) =>
+    Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, resource(run.template, `${FUNCTIONS[fn].id}LambdaFunction`).Properties!.ReservedConcurrentExecutions]));
+  const OTHERS = { imaging: 10, admin: 10, console: 5, fallback: 5, alerts: 10, certExpiryScan: 2, seedConfig: 1 };
+
+  it.each([
+    // run | devices | POST /checkin rate and burst | checkin's reserved concurrency
+    // 10,000 / 900 s = 11.1/s, peak ×15 = 166.7/s, ×2 headroom = 334/s; a brown-out at peak (8 s) wants 1,334 at once,
+    // and the default quota (1,000, 100 unreserved, 43 for the others) leaves 857.
+    ['prod (defaults)', () => prod, 10_000, 334, 334, 857],
+    // 100,000: 111.1/s, peak 1,666.7/s, 3,334/s; the burst bucket is capped by the account's 5,000.
+    ['prod with all parameters', () => full, 100_000, 3_334, 3_334, 857],
+    // 1,000,000: 1,111.1/s, peak 16,666.7/s, 33,334/s within a raised 40,000 quota, burst at the raised 20,000;
+    // concurrency wants 133,334 and gets the raised 20,000 less 143.
+    ['1M devices, raised quotas', () => million, 1_000_000, 33_334, 20_000, 19_857],
+  ])('%s: %i devices', (_name, run, _devices, rate, burst, checkinConcurrency) => {
+    const stage = stageOf(run());
+    expect(stage.DependsOn).toContain('HttpApiRoutePostCheckin');
+    expect(stage.Properties!.RouteSettings).toEqual({ 'POST /checkin': { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst } });
+    // Every other route (admin, imaging, console, health, $default) shares the low default.
+    expect(stage.Properties!.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+    expect(reserved(run())).toEqual({ checkin: checkinConcurrency, ...OTHERS });
+  });
+
+  it('says at packaging time where the quotas cap what the fleet wants', () => {
+    expect(prod.output).toContain('Capacity: checkin may run 857 at once where a brown-out at peak wants 1334: ask AWS to raise the Lambda concurrency quota and pass it as lambdaConcurrencyQuota');
+    expect(million.output).toContain('Capacity: checkin may run 19857 at once where a brown-out at peak wants 133334');
+    expect(million.output).not.toContain('POST /checkin is throttled at');
+  });
+
+  it('matches the arithmetic capacity.cjs exports (the same numbers docs/capacity.md shows)', () => {
+    const { capacityFor } = createRequire(import.meta.url)('../../capacity.cjs') as { capacityFor(input: Record<string, number>): any };
+    const quotas = { apiRateQuota: 10_000, apiBurstQuota: 5_000, lambdaConcurrencyQuota: 1_000 };
+    expect(
+      [1_000, 10_000, 100_000, 1_000_000].map((fleetSize) => {
+        const c = capacityFor({ fleetSize, checkinIntervalMinutes: 15, ...quotas });
+        return [fleetSize, c.averagePerSecond, c.peakPerSecond, c.checkin.wantedRateLimit, c.checkin.rateLimit, c.checkin.burstLimit, c.checkin.wantedConcurrency, c.checkin.reservedConcurrency];
+      }),
+    ).toEqual([
+      [1_000, 1.1, 16.7, 34, 34, 34, 134, 134],
+      [10_000, 11.1, 166.7, 334, 334, 334, 1_334, 857],
+      [100_000, 111.1, 1_666.7, 3_334, 3_334, 3_334, 13_334, 857],
+      [1_000_000, 1_111.1, 16_666.7, 33_334, 9_975, 5_000, 133_334, 857],
+    ]);
+    expect(() => capacityFor({ fleetSize: 10, checkinIntervalMinutes: 15, ...quotas, lambdaConcurrencyQuota: 100 })).toThrow('leaves no room for checkin');
+  });
+});
+
 describe('metrics emitted match the alarms', () => {
   /** The EMF documents written while fn runs, with a Metrics instance that emits (vitest disables them). */
   function emfOf(fn: (target: ReturnType<typeof createMetrics>) => void): any[] {
@@ -739,16 +1069,19 @@ describe('metrics emitted match the alarms', () => {
   }
 
   const metricsOf = (doc: any) => doc._aws.CloudWatchMetrics.flatMap((m: any) => m.Metrics.map((x: any) => x.Name));
+  /** The metric a share alarm reads (its MetricStat.Metric: namespace, name, dimensions). */
+  const alarmMetric = (alarmId: string, metricName: string) =>
+    resource(t, alarmId).Properties!.Metrics.find((m: any) => m.MetricStat?.Metric.MetricName === metricName).MetricStat.Metric;
 
   it('a blocked check-in: CheckinBlocked as the alarm reads it, and one CheckinBlockedByViolation per code', () => {
     const docs = emfOf((m) =>
       recordCheckinMetrics({ decision: 'BLOCK', violationCodes: ['CLOCK_SKEW_EXCEEDED', 'CLIENT_CERT_MISSING', 'CLOCK_SKEW_EXCEEDED'], replayed: false }, m),
     );
-    const [, alarm] = resourcesOfType(t, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties!.MetricName === 'CheckinBlocked')!;
+    const alarm = alarmMetric('CheckinsBlockedAlarm', 'CheckinBlocked');
     const blocked = docs.find((d) => metricsOf(d).includes('CheckinBlocked'));
-    expect(blocked._aws.CloudWatchMetrics[0].Namespace).toBe(alarm.Properties!.Namespace);
-    expect(blocked._aws.CloudWatchMetrics[0].Dimensions).toEqual([alarm.Properties!.Dimensions.map((d: any) => d.Name)]);
-    for (const d of alarm.Properties!.Dimensions) expect(blocked[d.Name]).toBe(d.Value);
+    expect(blocked._aws.CloudWatchMetrics[0].Namespace).toBe(alarm.Namespace);
+    expect(blocked._aws.CloudWatchMetrics[0].Dimensions).toEqual([alarm.Dimensions.map((d: any) => d.Name)]);
+    for (const d of alarm.Dimensions) expect(blocked[d.Name]).toBe(d.Value);
     expect(blocked.CheckinBlocked).toBe(1);
     const byCode = docs.filter((d) => metricsOf(d).includes('CheckinBlockedByViolation'));
     expect(byCode.map((d) => d.violationCode).sort()).toEqual(['CLIENT_CERT_MISSING', 'CLOCK_SKEW_EXCEEDED']);
@@ -771,8 +1104,9 @@ describe('metrics emitted match the alarms', () => {
     expect(emfOf((m) => recordCheckinMetrics({ replayed: true }, m)).map(metricsOf)).toEqual([['CheckinReplayed']]);
     const unavailable = emfOf((m) => recordUnavailable(m));
     expect(unavailable.map(metricsOf)).toEqual([['Unavailable']]);
-    const [, alarm] = resourcesOfType(t, 'AWS::CloudWatch::Alarm').find(([, a]) => a.Properties!.MetricName === 'Unavailable')!;
-    expect(unavailable[0]._aws.CloudWatchMetrics[0].Namespace).toBe(alarm.Properties!.Namespace);
+    expect(unavailable[0]._aws.CloudWatchMetrics[0].Namespace).toBe(alarmMetric('UnavailableAlarm', 'Unavailable').Namespace);
+    // The share's other terms are the metrics the check-in emits.
+    for (const name of ['CheckinAccepted', 'CheckinBlocked', 'CheckinReplayed']) expect(alarmMetric('UnavailableAlarm', name).Namespace).toBe('Tollgate');
   });
 
   it.each([
@@ -804,7 +1138,7 @@ describe('packaging', () => {
   it('needs no AWS account and no network', () => {
     // Where the machine allows it (unshare -rn), osls ran in a network namespace with no interface but loopback,
     // so any call to AWS would have failed the run.
-    for (const run of [prod, full, dev]) {
+    for (const run of [prod, full, dev, million]) {
       expect(run.output).toMatch(/Service packaged/);
       expect(run.output).not.toMatch(/credentials|AccessDenied|getaddrinfo|ENOTFOUND/i);
     }

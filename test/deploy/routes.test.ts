@@ -23,16 +23,18 @@ describe('routes', () => {
 
 describe('serverless.yml as the local runner reads it', () => {
   it('names a handler module that exists for every function', () => {
-    expect(config.functions.map((fn) => fn.name).sort()).toEqual(['admin', 'alerts', 'certExpiryScan', 'checkin', 'console', 'fallback', 'imaging']);
+    expect(config.functions.map((fn) => fn.name).sort()).toEqual(['admin', 'alerts', 'certExpiryScan', 'checkin', 'console', 'fallback', 'imaging', 'seedConfig']);
     for (const fn of config.functions) expect(existsSync(join(PROJECT_ROOT, fn.module)), fn.module).toBe(true);
   });
 
   it('creates the three tables with their keys, index, stream and TTL', () => {
     expect(Object.keys(config.tables).sort()).toEqual(['ConfigTable', 'DecisionsTable', 'DeviceStatusTable']);
     expect(config.tables.DecisionsTable.ttlAttribute).toBe('expiresAt');
-    expect(config.tables.DeviceStatusTable.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byStatus']);
+    expect(config.tables.DeviceStatusTable.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['byStatusShard']);
     expect(config.tables.DeviceStatusTable.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
-    expect(config.functions.find((fn) => fn.name === 'alerts')!.streams).toEqual([{ tableLogicalId: 'DeviceStatusTable', batchSize: 25 }]);
+    expect(config.functions.find((fn) => fn.name === 'alerts')!.streams).toEqual([
+      { tableLogicalId: 'DeviceStatusTable', batchSize: 25, filterPatterns: [{ dynamodb: { NewImage: { alertRelevant: { BOOL: [true] } } } }] },
+    ]);
     expect(config.functions.find((fn) => fn.name === 'certExpiryScan')!.schedules).toEqual(['cron(0 6 * * ? *)']);
   });
 
