@@ -1,6 +1,7 @@
 // MASS_BLOCK in the domain (API.md §4): the window an event belongs to, what each counted device gets, the message;
 // and the status before a status item without an old image, and restored copies (docs/operations.md).
 import { describe, expect, it } from 'vitest';
+import { ConfigError, readAlertsFunctionConfig, readMassBlockConfig } from '../../lib/config.ts';
 import {
   isRestoredCopy,
   MAX_SUBJECT_LENGTH,
@@ -158,5 +159,29 @@ describe('isRestoredCopy: only the write that sets or changes restoredAt', () =>
     ['an ordinary check-in', image(), image(), false],
   ])('%s → %s', (_name, oldImage, newImage, expected) => {
     expect(isRestoredCopy(oldImage, newImage)).toBe(expected);
+  });
+});
+
+describe('the MASS_BLOCK configuration (MASS_BLOCK_DEVICES, MASS_BLOCK_WINDOW_MINUTES)', () => {
+  it.each([
+    [{}, { devices: 50, windowMinutes: 10 }],
+    [{ MASS_BLOCK_DEVICES: '200', MASS_BLOCK_WINDOW_MINUTES: '15' }, { devices: 200, windowMinutes: 15 }],
+    [{ MASS_BLOCK_DEVICES: '2000', MASS_BLOCK_WINDOW_MINUTES: '1440' }, { devices: 2000, windowMinutes: 1440 }],
+  ])('%j → %j', (env, expected) => {
+    expect(readMassBlockConfig(env)).toEqual(expected);
+  });
+
+  it.each([
+    [{ MASS_BLOCK_DEVICES: '0' }, 'Environment variable MASS_BLOCK_DEVICES must be a positive integer, got "0"'],
+    [{ MASS_BLOCK_DEVICES: '2001' }, 'Environment variable MASS_BLOCK_DEVICES must be at most 2000, got "2001"'],
+    [{ MASS_BLOCK_WINDOW_MINUTES: '1441' }, 'Environment variable MASS_BLOCK_WINDOW_MINUTES must be at most 1440, got "1441"'],
+    [{ MASS_BLOCK_WINDOW_MINUTES: 'ten' }, 'Environment variable MASS_BLOCK_WINDOW_MINUTES must be a positive integer, got "ten"'],
+  ])('%j is refused: %s', (env, message) => {
+    expect(() => readMassBlockConfig(env)).toThrow(new ConfigError(message));
+  });
+
+  it('the alerts function also needs its topic and the decisions table', () => {
+    expect(readAlertsFunctionConfig({ ALERT_TOPIC_ARN: 'arn:t', DECISIONS_TABLE: 'd' })).toEqual({ alertTopicArn: 'arn:t', decisionsTable: 'd', massBlock: { devices: 50, windowMinutes: 10 } });
+    expect(() => readAlertsFunctionConfig({ ALERT_TOPIC_ARN: 'arn:t' })).toThrow('Environment variable DECISIONS_TABLE is required');
   });
 });
