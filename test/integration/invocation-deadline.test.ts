@@ -10,6 +10,7 @@ import { callStore, createDynamoDbClient } from '../../lib/adapters/dynamodb/cli
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbUnauthenticatedAttemptStore } from '../../lib/adapters/dynamodb/attempt-store.ts';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
+import { DynamoDbExpiryAlertStore } from '../../lib/adapters/dynamodb/expiry-alert-store.ts';
 import { systemClock } from '../../lib/adapters/system-clock.ts';
 import { httpStack } from '../../lib/http/middleware.ts';
 import { StoreUnavailableError } from '../../lib/ports/errors.ts';
@@ -17,9 +18,10 @@ import { PolicyCache } from '../../lib/services/policy-cache.ts';
 import { lambdaContext } from '../../local/api-gateway.ts';
 import { loadServerlessConfig } from '../../local/serverless-config.ts';
 
-// The module builds its production handler at import, from the environment; this test uses makeHandler only.
-Object.assign(process.env, { CONFIG_TABLE: 'unused', DECISIONS_TABLE: 'unused', DEVICE_STATUS_TABLE: 'unused' });
+// The modules build their production handlers at import, from the environment; this test uses makeHandler only.
+Object.assign(process.env, { CONFIG_TABLE: 'unused', DECISIONS_TABLE: 'unused', DEVICE_STATUS_TABLE: 'unused', ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:unused' });
 const { makeHandler } = await import('../../functions/check-in.ts');
+const expiryScan = await import('../../functions/cert-expiry-scan.ts');
 
 /** A "DynamoDB" that accepts every connection, reads what it is sent, and never answers. */
 interface SilentDynamoDb {
@@ -177,6 +179,25 @@ describe('httpStack: the invocation deadline on every DynamoDB call', () => {
   it('outside an invocation (tests, scripts) a client has no deadline', async () => {
     expect(currentDeadline()).toBeUndefined();
     expect(deadlineSignal()).toBeUndefined();
+  });
+});
+
+describe('the scheduled certificate expiry scan', () => {
+  it('fails (and is retried by Lambda) before its timeout rather than timing out', async () => {
+    const dynamo = await silentDynamoDb();
+    const client = clientOf(dynamo.endpoint);
+    const scan = expiryScan.makeHandler({
+      config: new DynamoDbConfigStore(client, 'c'),
+      marks: new DynamoDbExpiryAlertStore(client, 'c'),
+      publisher: { publish: async () => undefined } as never,
+      clock: systemClock,
+    });
+    const remainingMs = 1500;
+    const started = Date.now();
+    await expect(scan(undefined, contextWith(remainingMs))).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(remainingMs);
+    await sleep(50);
+    expect(dynamo.open.size).toBe(0);
   });
 });
 
