@@ -13,6 +13,7 @@
 // are summarised in it (docs/alerts.md). Unauthenticated attempts reach this function as marks the check-in leaves
 // on the status table (one per window and claimed device) and are counted the same way, without alerts of their own.
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { deadlineSignal, runWithDeadline } from '../lib/adapters/deadline.ts';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbDecisionReader } from '../lib/adapters/dynamodb/decision-store.ts';
 import { DynamoDbMassBlockWindowStore } from '../lib/adapters/dynamodb/mass-block-window-store.ts';
@@ -48,7 +49,10 @@ export interface AlertsDeps {
   decisions: DecisionReader;
 }
 
-/** A record is not started with less time than this left; a publish is aborted this long before the timeout. */
+/**
+ * A record is not started with less time than this left; every call (publish, window count, decisions read) is
+ * aborted this long before the timeout (the invocation's deadline, lib/adapters/deadline.ts).
+ */
 export const MIN_TIME_FOR_RECORD_MS = 3000;
 export const ABORT_MARGIN_MS = 1500;
 /** How many of a device's newest decisions are read to find the one before a status item without an old image. */
@@ -139,7 +143,10 @@ function timeLeft(context: Context | undefined): number {
 
 export function makeHandler(deps: AlertsDeps) {
   return async function handleStreamBatch(event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> {
-    const records = event.Records ?? [];
+    return runWithDeadline(context, () => handleRecords(event.Records ?? [], context), { marginMs: ABORT_MARGIN_MS });
+  };
+
+  async function handleRecords(records: DynamoDBRecord[], context: Context | undefined): Promise<DynamoDBBatchResponse> {
     // Lambda retries from the lowest reported sequence number; an empty identifier fails the whole batch.
     const failFrom = (index: number): DynamoDBBatchResponse => ({
       batchItemFailures: records.slice(index).map((r) => ({ itemIdentifier: r.dynamodb?.SequenceNumber ?? '' })),
@@ -155,8 +162,7 @@ export function makeHandler(deps: AlertsDeps) {
       try {
         alert = await alertForRecord(record, deps);
         if (!alert) continue;
-        const signal = Number.isFinite(left) ? AbortSignal.timeout(Math.max(1, left - ABORT_MARGIN_MS)) : undefined;
-        await deps.publisher.publish(alert, { signal });
+        await deps.publisher.publish(alert, { signal: deadlineSignal() });
         logger.info('Alert published', { alertId: alert.message.alertId, type: alert.type, deviceId: alert.message.deviceId });
       } catch (error) {
         if (alert && isPermanent(error)) {
@@ -175,7 +181,7 @@ export function makeHandler(deps: AlertsDeps) {
       }
     }
     return { batchItemFailures: [] };
-  };
+  }
 }
 
 /** Parks an alert SNS refused for good; false when parking failed too (the record is then retried). */

@@ -65,7 +65,7 @@ let counter = 0;
 function checkin(deviceId: string, clientTime: Date, headers: Record<string, string> = {}, signWith?: { keyPem: string }) {
   counter += 1;
   const body = JSON.stringify({ checkinId: `mb-${Date.now()}-${counter}`, deviceId, clientTime: clientTime.toISOString(), serverCertificateVerified: true });
-  const signature = signWith ? { 'x-device-signature': signBody(Buffer.from(body), signWith).toString('base64') } : {};
+  const signature: Record<string, string> = signWith ? { 'x-device-signature': signBody(Buffer.from(body), signWith).toString('base64') } : {};
   return call(`${stack.httpUrl}/checkin`, { body, headers: { 'content-type': 'application/json', ...headers, ...signature } });
 }
 
