@@ -23,6 +23,8 @@ export interface CustomResourceEvent {
   LogicalResourceId: string;
   PhysicalResourceId?: string;
   ResourceProperties?: Record<string, unknown>;
+  /** On Update: the properties before the change. */
+  OldResourceProperties?: Record<string, unknown>;
 }
 
 export interface CustomResourceResponse {
@@ -46,6 +48,22 @@ export interface SeedConfigDeps {
   respond(responseUrl: string, response: CustomResourceResponse): Promise<void>;
 }
 
+/** The tables' names the resource carries (serverless.yml SeedConfig); a new name is a replaced, empty table. */
+const TABLE_PROPERTIES = ['ConfigTable', 'DecisionsTable', 'DeviceStatusTable'] as const;
+
+/**
+ * The tables an Update replaced (their name changed), unless the template allows it (AllowTableReplacement 'true').
+ * A replaced table is a new, empty one: seeding it would turn a lost configuration into a fresh installation.
+ */
+export function replacedTables(event: CustomResourceEvent): string[] {
+  if (event.RequestType !== 'Update' || event.ResourceProperties?.AllowTableReplacement === 'true') return [];
+  const before = event.OldResourceProperties ?? {};
+  const after = event.ResourceProperties ?? {};
+  return TABLE_PROPERTIES.filter((name) => before[name] !== undefined && before[name] !== after[name]).map(
+    (name) => `${name} (${String(before[name])} → ${String(after[name])})`,
+  );
+}
+
 /** Kept below the function's 60 s timeout so that the FAILED answer still goes out when seeding hangs. */
 export const SEED_DEADLINE_MS = 45_000;
 
@@ -67,9 +85,17 @@ export function makeHandler(deps: SeedConfigDeps, deadlineMs = SEED_DEADLINE_MS)
       ...(Data === undefined ? {} : { Data }),
     });
     let response: CustomResourceResponse;
+    const replaced = replacedTables(event);
     if (event.RequestType === 'Delete') {
       // The table keeps its settings: deleting the stack (or this resource) must not touch them.
       response = answer('SUCCESS');
+    } else if (replaced.length > 0) {
+      // FAILED rolls the update back: the old tables stay in service, the empty replacements go.
+      logger.error('seed config refused a table replacement', { replaced });
+      response = answer(
+        'FAILED',
+        `This change replaces ${replaced.join(', ')}: the new tables are empty. Nothing was seeded and the stack rolls back; if the replacement is intended, deploy with --param="allowTableReplacement=true" (docs/operations.md)`.slice(0, 1000),
+      );
     } else {
       try {
         const settings = await withDeadline(deps.config().initializeSettings(deps.clock.now()), deadlineMs);

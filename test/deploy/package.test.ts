@@ -750,10 +750,16 @@ describe('alert path', () => {
 });
 
 describe('settings at deploy time', () => {
-  it('runs seedConfig as a custom resource on the config table, so a replaced table is seeded too', () => {
+  it('runs seedConfig as a custom resource on the three tables, so that it sees (and refuses) a replaced one', () => {
     expect(resource(t, 'SeedConfig')).toEqual({
       Type: 'Custom::SeedConfig',
-      Properties: { ServiceToken: { 'Fn::GetAtt': ['SeedConfigLambdaFunction', 'Arn'] }, ConfigTable: { Ref: 'ConfigTable' } },
+      Properties: {
+        ServiceToken: { 'Fn::GetAtt': ['SeedConfigLambdaFunction', 'Arn'] },
+        ConfigTable: { Ref: 'ConfigTable' },
+        DecisionsTable: { Ref: 'DecisionsTable' },
+        DeviceStatusTable: { Ref: 'DeviceStatusTable' },
+        AllowTableReplacement: 'false',
+      },
     });
     // Not an HTTP function, and it answers before its timeout (functions/seed-config.ts SEED_DEADLINE_MS is 45 s).
     expect(resource(t, 'SeedConfigLambdaFunction').Properties).toMatchObject({ Timeout: 60 });

@@ -159,6 +159,32 @@ describe('seedConfig custom resource', () => {
     ]);
   });
 
+  it.each([
+    // case | old properties | new properties | refused
+    ['the config table replaced', { ConfigTable: 'old-config', DecisionsTable: 'd', DeviceStatusTable: 's' }, { ConfigTable: 'new-config', DecisionsTable: 'd', DeviceStatusTable: 's' }, 'ConfigTable (old-config → new-config)'],
+    ['two tables replaced', { ConfigTable: 'c', DecisionsTable: 'd1', DeviceStatusTable: 's1' }, { ConfigTable: 'c', DecisionsTable: 'd2', DeviceStatusTable: 's2' }, 'DecisionsTable (d1 → d2), DeviceStatusTable (s1 → s2)'],
+  ])('Update with %s: answers FAILED (the stack rolls back) and seeds nothing', async (_case, before, after, replaced) => {
+    await handlerFor(configTable)(request('Update', { PhysicalResourceId: 'tollgate-seed-config', OldResourceProperties: before, ResourceProperties: { ...after, AllowTableReplacement: 'false' } }));
+    expect(await settingsItem()).toBeUndefined();
+    expect(received.map((r) => r.body)).toEqual([
+      answered('FAILED', 'request-Update', {
+        Reason: `This change replaces ${replaced}: the new tables are empty. Nothing was seeded and the stack rolls back; if the replacement is intended, deploy with --param="allowTableReplacement=true" (docs/operations.md)`,
+      }),
+    ]);
+  });
+
+  it('Update replacing a table with allowTableReplacement: seeds the new config table', async () => {
+    await handlerFor(configTable)(
+      request('Update', {
+        PhysicalResourceId: 'tollgate-seed-config',
+        OldResourceProperties: { ConfigTable: 'old-config' },
+        ResourceProperties: { ConfigTable: configTable, AllowTableReplacement: 'true' },
+      }),
+    );
+    expect((await settingsItem())?.version).toBe(1);
+    expect(received.map((r) => (r.body as { Status: string }).Status)).toEqual(['SUCCESS']);
+  });
+
   it('retries the answer when the ResponseURL fails once, and sends it exactly once more', async () => {
     answers = [503];
     await handlerFor(configTable)(request('Create'));
