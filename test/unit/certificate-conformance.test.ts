@@ -76,6 +76,18 @@ describe('findDeviceCaNonconformance', () => {
       { extraExtensions: ['2.5.29.30 = critical,DER:30:0e:a0:0c:30:0a:82:05:61:2e:63:6f:6d:80:01:01'] },
       'its name constraints cannot be applied: a subtree has a minimum other than 0 or a maximum, which RFC 5280 forbids',
     ],
+    // a permitted subtree with a maximum (DNS:ex.com, maximum 5) and the default minimum, which RFC 5280 forbids too
+    [
+      'name-constraints-malformed',
+      { extraExtensions: ['2.5.29.30 = critical,DER:30:0f:a0:0d:30:0b:82:06:65:78:2e:63:6f:6d:81:01:05'] },
+      'its name constraints cannot be applied: a subtree has a minimum other than 0 or a maximum, which RFC 5280 forbids',
+    ],
+    // a well-formed subtree (DNS:ex.com) followed by one with a maximum (DNS:a.com, maximum 5): one bad subtree is enough
+    [
+      'name-constraints-malformed',
+      { extraExtensions: ['2.5.29.30 = critical,DER:30:19:a0:17:30:08:82:06:65:78:2e:63:6f:6d:30:0b:82:05:61:2e:63:6f:6d:81:02:00:05'] },
+      'its name constraints cannot be applied: a subtree has a minimum other than 0 or a maximum, which RFC 5280 forbids',
+    ],
     // an iPAddress subtree of 4 bytes: an address without its mask
     [
       'name-constraints-malformed',
@@ -90,6 +102,8 @@ describe('findDeviceCaNonconformance', () => {
     ],
     // an extended key usage extension that names no purpose
     ['malformed-extension', { extraExtensions: ['2.5.29.37 = DER:3000'] }, 'its extKeyUsage extension cannot be decoded'],
+    // a subjectAltName extension that holds no name (an empty GeneralNames SEQUENCE)
+    ['malformed-extension', { extraExtensions: ['2.5.29.17 = DER:3000'] }, 'its subjectAltName extension cannot be decoded'],
   ] as Array<[string, Partial<CertificateOptions>, string]>)('%s: %j', (rule, options, message) => {
     expect(findDeviceCaNonconformance(caWith(options).pem)).toEqual([{ rule, message }]);
   });
@@ -100,6 +114,14 @@ describe('findDeviceCaNonconformance', () => {
       'basic-constraints-critical',
       'key-policy',
       'unrecognised-critical-extension',
+    ]);
+  });
+
+  it('refuses basicConstraints CA:TRUE with a negative pathLenConstraint (-1) as undecodable, so not a CA either', () => {
+    const ca = caWith({ basicConstraints: 'critical,DER:30:06:01:01:ff:02:01:ff' });
+    expect(findDeviceCaNonconformance(ca.pem)).toEqual([
+      { rule: 'malformed-extension', message: 'its basicConstraints extension cannot be decoded' },
+      { rule: 'basic-constraints-ca', message: 'it is not a CA certificate (it lacks basicConstraints CA:TRUE)' },
     ]);
   });
 

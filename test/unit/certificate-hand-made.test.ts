@@ -1,0 +1,150 @@
+// Unit tests: certificates openssl will not write, as an attacker makes them (test/support/hand-made-certificates.ts):
+// an extension twice, explicit EC curve parameters, two signature algorithm fields that differ. Each is signed
+// again by its real issuer, so only the rule under test can refuse it: in an uploaded device CA
+// (findDeviceCaNonconformance), as a presented intermediate, as a configured CA, and as a device certificate.
+
+import { AlgorithmIdentifier, type TBSCertificate } from '@peculiar/asn1-x509';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findDeviceCaNonconformance } from '../../lib/domain/certificate-path.ts';
+import { DeviceCertificateVerifier } from '../../lib/domain/device-certificates.ts';
+import { CertificateFactory, derToPem, type MadeCertificate } from '../support/certificates.ts';
+import { explicitCurvePublicKey, resigned } from '../support/hand-made-certificates.ts';
+
+const DEVICE = 'C02HANDMADE1';
+const NOW = new Date('2026-11-25T18:06:03Z');
+const CA_DATES = { notBefore: new Date('2026-01-01T00:00:00Z'), notAfter: new Date('2036-01-01T00:00:00Z') };
+const LEAF_DATES = { notBefore: new Date('2026-06-01T00:00:00Z'), notAfter: new Date('2027-06-01T00:00:00Z') };
+const ECDSA_WITH_SHA384 = '1.2.840.10045.4.3.3';
+/** A private, non-critical extension the device CA carries and no rule reads. */
+const PRIVATE_EXTENSION = '1.3.6.1.4.1.55738.666.2';
+
+let factory: CertificateFactory;
+let root: MadeCertificate;
+let ca: MadeCertificate;
+let leaf: MadeCertificate;
+
+beforeAll(() => {
+  factory = CertificateFactory.create();
+  root = factory.makeRootCa({ cn: 'Hand-made Test Root', ...CA_DATES });
+  ca = factory.makeIntermediateCa(root, {
+    cn: 'Hand-made Device CA',
+    keyType: 'ec256',
+    ...CA_DATES,
+    extraExtensions: [`${PRIVATE_EXTENSION} = ASN1:NULL`],
+  });
+  leaf = factory.makeDeviceCertificate(ca, { cn: DEVICE, ...LEAF_DATES });
+});
+
+afterAll(() => factory?.cleanup());
+
+/** The extension with this OID appended once more, value and criticality unchanged. */
+const twice = (oid: string) => (tbs: TBSCertificate) => {
+  const extension = tbs.extensions?.find((candidate) => candidate.extnID === oid);
+  if (!extension) throw new Error(`no extension ${oid} to repeat`);
+  tbs.extensions!.push(extension);
+};
+const keyUsageTwice = twice('2.5.29.15');
+const extKeyUsageTwice = twice('2.5.29.37');
+const subjectKeyIdentifierTwice = twice('2.5.29.14');
+const privateExtensionTwice = twice(PRIVATE_EXTENSION);
+const explicitCurve = (owner: MadeCertificate) => (tbs: TBSCertificate) => {
+  tbs.subjectPublicKeyInfo = explicitCurvePublicKey(owner);
+};
+/** The inner signature field says SHA-384 while the outer one (and the signature) is SHA-256. */
+const innerAlgorithmSha384 = (tbs: TBSCertificate) => {
+  tbs.signature = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA384 });
+};
+
+const verify = (configured: string[], chainDer: Buffer[]) =>
+  new DeviceCertificateVerifier(configured, new Set()).verify(
+    { way: 'MTLS', chainDer },
+    { deviceId: DEVICE, body: Buffer.alloc(0), now: NOW, maxClockSkewSeconds: 300 },
+  );
+const codes = (result: { violations: Array<{ code: string }> }) => result.violations.map((violation) => violation.code);
+const messages = (result: { violations: Array<{ message: string }> }) => result.violations.map((violation) => violation.message);
+
+describe('hand-made device CAs, as an upload reads them', () => {
+  it('finds nothing wrong with the CA signed again unchanged (the re-signing itself breaks no rule)', () => {
+    expect(findDeviceCaNonconformance(derToPem(resigned(ca.der, root, () => {})))).toEqual([]);
+  });
+
+  // Columns: what the CA carries, the change (made once the CA exists), the exact findings.
+  it.each([
+    ['keyUsage twice', () => keyUsageTwice, [{ rule: 'duplicate-extension', message: 'it holds the keyUsage extension more than once' }]],
+    [
+      'subjectKeyIdentifier twice',
+      () => subjectKeyIdentifierTwice,
+      [{ rule: 'duplicate-extension', message: 'it holds the subjectKeyIdentifier extension more than once' }],
+    ],
+    [
+      'an extension no rule reads twice',
+      () => privateExtensionTwice,
+      [{ rule: 'duplicate-extension', message: `it holds the ${PRIVATE_EXTENSION} extension more than once` }],
+    ],
+    [
+      'its P-256 key with explicit curve parameters',
+      () => explicitCurve(ca),
+      [{ rule: 'key-policy', message: 'its EC key gives explicit curve parameters instead of naming P-256 or P-384' }],
+    ],
+    [
+      'SHA-384 in the inner signature field',
+      () => innerAlgorithmSha384,
+      [{ rule: 'signature-algorithm-mismatch', message: 'its two signature algorithm fields differ' }],
+    ],
+  ] as Array<[string, () => (tbs: TBSCertificate) => void, unknown]>)('%s', (_name, change, expected) => {
+    expect(findDeviceCaNonconformance(derToPem(resigned(ca.der, root, change())))).toEqual(expected);
+  });
+});
+
+describe('hand-made intermediates presented by a device', () => {
+  it('accepts the chain with the intermediate signed again unchanged', () => {
+    expect(verify([root.pem], [leaf.der, resigned(ca.der, root, () => {})]).violations).toEqual([]);
+  });
+
+  it.each([
+    ['holds keyUsage twice', keyUsageTwice, 'it holds the keyUsage extension more than once'],
+    ['holds subjectKeyIdentifier twice', subjectKeyIdentifierTwice, 'it holds the subjectKeyIdentifier extension more than once'],
+    // tolerated only in a CA configured before the rules (below)
+    ['holds an extension no rule reads twice', privateExtensionTwice, `it holds the ${PRIVATE_EXTENSION} extension more than once`],
+    ['names its curve by explicit parameters', undefined, 'its EC key gives explicit curve parameters instead of naming P-256 or P-384'],
+    ['says SHA-384 inside and SHA-256 outside', innerAlgorithmSha384, 'its two signature algorithm fields differ'],
+  ] as Array<[string, ((tbs: TBSCertificate) => void) | undefined, string]>)(
+    'refuses, untrusted, a presented intermediate that %s',
+    (_name, change, reason) => {
+      const result = verify([root.pem], [leaf.der, resigned(ca.der, root, change ?? explicitCurve(ca))]);
+      expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+      expect(messages(result)[0]).toContain(`cannot be a CA on the path: ${reason})`);
+    },
+  );
+});
+
+describe('hand-made configured device CAs', () => {
+  it('tolerates, in a CA stored before the rules, an extension no rule reads given twice', () => {
+    const stored = derToPem(resigned(ca.der, root, privateExtensionTwice));
+    expect(verify([stored], [leaf.der]).violations).toEqual([]);
+  });
+
+  it('does not let a stored CA that holds keyUsage twice anchor a device (which of the two would the rules read?)', () => {
+    const stored = derToPem(resigned(ca.der, root, keyUsageTwice));
+    expect(codes(verify([stored], [leaf.der]))).toEqual(['CLIENT_CERT_UNTRUSTED']);
+  });
+});
+
+describe('hand-made device certificates', () => {
+  it('accepts the device certificate signed again unchanged', () => {
+    expect(verify([root.pem], [resigned(leaf.der, ca, () => {}), ca.der]).violations).toEqual([]);
+  });
+
+  it.each([
+    ['holds extKeyUsage twice', extKeyUsageTwice, 'it holds the extKeyUsage extension more than once'],
+    ['holds keyUsage twice', keyUsageTwice, 'it holds the keyUsage extension more than once'],
+    ['names its curve by explicit parameters', undefined, 'its EC key gives explicit curve parameters instead of naming P-256 or P-384'],
+    ['says SHA-384 inside and SHA-256 outside', innerAlgorithmSha384, 'its two signature algorithm fields differ'],
+  ] as Array<[string, ((tbs: TBSCertificate) => void) | undefined, string]>)('refuses, invalid, a device certificate that %s', (_name, change, reason) => {
+    const result = verify([root.pem], [resigned(leaf.der, ca, change ?? explicitCurve(leaf)), ca.der]);
+    expect(messages(result)).toEqual([
+      `The device certificate cannot be read unambiguously: ${reason}. Issue the device a certificate encoded as RFC 5280 requires.`,
+    ]);
+    expect(codes(result)).toEqual(['CLIENT_CERT_INVALID']);
+  });
+});
