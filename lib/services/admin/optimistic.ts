@@ -19,10 +19,11 @@ import { ConcurrentModificationError } from '../../ports/errors.ts';
 export type Plan<T> = { commit: ConfigCommit; result: T } | { unchanged: T };
 
 /**
- * Enough attempts that a handful of concurrent admins always get through (each failed round means another
- * writer landed), few enough that a request stays well under the function's timeout.
+ * Enough attempts that ten concurrent admins (or scripts) get through: every config commit moves the one revision,
+ * so each round lets one writer land and the others plan again. The pauses add up to at most about 3 s, well under
+ * the function's timeout.
  */
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 16;
 
 function pause(attempt: number): Promise<void> {
   const ceiling = Math.min(200, 15 * 2 ** attempt);
