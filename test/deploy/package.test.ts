@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRequire } from 'node:module';
 import { loadServerlessConfig, PROJECT_ROOT } from '../../local/serverless-config.ts';
 import { CONFIG_PK, IMAGING_PK } from '../../lib/adapters/dynamodb/keys.ts';
-import { createMetrics, recordCheckinMetrics, recordUnavailable } from '../../lib/observability.ts';
+import { createMetrics, recordCheckinMetrics, recordSettingsMissing, recordUnavailable } from '../../lib/observability.ts';
 import {
   type CfnResource,
   type CfnTemplate,
@@ -1113,6 +1113,16 @@ describe('metrics emitted match the alarms', () => {
     expect(unavailable[0]._aws.CloudWatchMetrics[0].Namespace).toBe(alarmMetric('UnavailableAlarm', 'Unavailable').Namespace);
     // The share's other terms are the metrics the check-in emits.
     for (const name of ['CheckinAccepted', 'CheckinBlocked', 'CheckinReplayed']) expect(alarmMetric('UnavailableAlarm', name).Namespace).toBe('Tollgate');
+  });
+
+  it('a check-in refused for want of SETTINGS: SettingsMissing as its alarm reads it', () => {
+    const docs = emfOf((m) => recordSettingsMissing(m));
+    expect(docs.map(metricsOf)).toEqual([['SettingsMissing']]);
+    const alarm = resource(t, 'SettingsMissingAlarm').Properties!;
+    expect(docs[0]._aws.CloudWatchMetrics[0].Namespace).toBe(alarm.Namespace);
+    expect(docs[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([alarm.Dimensions.map((d: any) => d.Name)]);
+    for (const d of alarm.Dimensions) expect(docs[0][d.Name]).toBe(d.Value);
+    expect(docs[0].SettingsMissing).toBe(1);
   });
 
   it.each([
