@@ -12,6 +12,12 @@ import { DEVICE_STATUS_INDEX, STATUS_SHARDS, statusIndexKey } from './keys.ts';
 /** Devices per page of observations (about 0.5–1 KB each). */
 const OBSERVED_PAGE_SIZE = 500;
 
+/**
+ * Queries of observedSince in flight at once: every shard of both statuses, cut in time slices, makes more lanes
+ * than a store answers at once inside the client's request timeout; this many keep every shard busy.
+ */
+const OBSERVED_LANES_AT_ONCE = 32;
+
 const SHARDS = Array.from({ length: STATUS_SHARDS }, (_, shard) => shard);
 
 /** What the index holds beside a device's status record, not part of it. */
@@ -77,7 +83,7 @@ export class DynamoDbDeviceStatusStore implements DeviceStatusStore {
     const lanes = (['BLOCKED', 'ACCEPTED'] satisfies DeviceStatus[]).flatMap((status) =>
       SHARDS.flatMap((shard) => slices.map((slice) => this.observedPages(statusIndexKey.shard(status, shard), slice))),
     );
-    yield* mergePages(lanes);
+    yield* mergePages(lanes, OBSERVED_LANES_AT_ONCE);
   }
 
   private async *observedPages(statusShard: string, slice: TimeSlice): AsyncIterable<ObservedDevicesPage> {
@@ -140,11 +146,12 @@ export function timeSlices(since: string, until: string, cutsBeforeUntil: readon
 type Pulled<T> = { index: number; result?: IteratorResult<T>; error?: unknown };
 
 /**
- * Yields the pages of several page sequences as each arrives, all read concurrently. A lane's failure is kept as
- * a value until the loop rethrows it (never an unhandled rejection while the consumer is busy); on a failure or an
- * early stop the other lanes are told to stop after their current read.
+ * Yields the pages of several page sequences as each arrives, at most `maxConcurrent` lanes read at once (the next
+ * lane starts when one ends). A lane's failure is kept as a value until the loop rethrows it (never an unhandled
+ * rejection while the consumer is busy); on a failure or an early stop the other lanes are told to stop after their
+ * current read.
  */
-export async function* mergePages<T>(lanes: AsyncIterable<T>[]): AsyncIterable<T> {
+export async function* mergePages<T>(lanes: AsyncIterable<T>[], maxConcurrent = lanes.length): AsyncIterable<T> {
   const iterators = lanes.map((lane) => lane[Symbol.asyncIterator]());
   const pending = new Map<number, Promise<Pulled<T>>>();
   const pull = (index: number) =>
@@ -155,13 +162,17 @@ export async function* mergePages<T>(lanes: AsyncIterable<T>[]): AsyncIterable<T
         (error: unknown) => ({ index, error }),
       ),
     );
-  iterators.forEach((_, index) => pull(index));
+  let started = Math.min(Math.max(1, maxConcurrent), iterators.length);
+  for (let index = 0; index < started; index += 1) pull(index);
   try {
     while (pending.size > 0) {
       const { index, result, error } = await Promise.race(pending.values());
       pending.delete(index);
       if (error !== undefined) throw error;
-      if (result?.done) continue;
+      if (result?.done) {
+        if (started < iterators.length) pull(started++);
+        continue;
+      }
       pull(index);
       yield result!.value;
     }
