@@ -19,7 +19,7 @@ import {
   startDynamoDbLocal,
   tableNamesFor,
 } from './dynamodb-local.ts';
-import { loadServerlessConfig, PROJECT_ROOT, resolveEnvironment, type ServerlessConfig } from './serverless-config.ts';
+import { loadServerlessConfig, passesFilterPatterns, PROJECT_ROOT, resolveEnvironment, type ServerlessConfig } from './serverless-config.ts';
 import { type SnsEndpoint, startSnsEndpoint } from './sns-endpoint.ts';
 import { type StreamPoller, startStreamPoller } from './stream-poller.ts';
 import type { RequestSummary } from './terminal.ts';
@@ -223,7 +223,11 @@ function startPollers(
         tableName: where.tableNames[stream.tableLogicalId],
         checkpointFile: join(where.dataDir, `stream-${fn.name}-${stream.tableLogicalId}.json`),
         batchSize: stream.batchSize,
-        handler: (event) => handlers.get(fn.name)!(event, lambdaContext(fn.name)),
+        // As Lambda's FilterCriteria: records no pattern matches never reach the function; an empty batch is no call.
+        handler: (event) => {
+          const Records = event.Records.filter((record) => passesFilterPatterns(record, stream.filterPatterns));
+          return Records.length === 0 ? Promise.resolve({ batchItemFailures: [] }) : handlers.get(fn.name)!({ ...event, Records }, lambdaContext(fn.name));
+        },
         log,
       });
       pollers.push(poller);
