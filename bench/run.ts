@@ -5,9 +5,11 @@
 // validated, the CA set parsed before), the warm row every later check-in (chain cache hit). Every row is measured
 // in each of BENCH_ROUNDS interleaved rounds; the table gives the median ratio and its min–max over the rounds.
 // Writes the table to bench/RESULTS.md with the machine it ran on.
+import { spawnSync } from 'node:child_process';
 import { createHash, verify as verifySignature, X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import forge from 'node-forge';
 import { parseCheckin } from '../lib/domain/checkin.ts';
 import { DeviceCertificateVerifier } from '../lib/domain/device-certificates.ts';
@@ -16,6 +18,8 @@ import { evaluateCheckin } from '../lib/domain/evaluate.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../lib/domain/settings.ts';
 import { CertificateFactory, deviceCertificateHeader, signBody } from '../test/support/certificates.ts';
 import { buildCheckinBundle, measureImport, removeBundle } from './bundle.ts';
+import type { MemoryMeasure } from './memory.ts';
+import type { ThroughputMeasure } from './throughput.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 150);
@@ -51,6 +55,38 @@ const median = (values: number[]) => {
 };
 const spread = (values: number[], digits: number) =>
   `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+
+/** Runs bench/<file> in a fresh Node process (with tsx) and returns the JSON it prints last. */
+function runChild<T>(file: string, nodeOptions: string[] = []): T {
+  const child = spawnSync(process.execPath, [...nodeOptions, '--no-warnings', '--import', 'tsx', fileURLToPath(new URL(file, import.meta.url))], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  if (child.status !== 0) throw new Error(`bench/${file} failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!) as T;
+}
+
+function throughputRows(measure: ThroughputMeasure): string[] {
+  const { rounds, writeUnits: units } = measure;
+  const perSecond = (values: number[]) => `${median(values).toFixed(0)}/s`;
+  const checkins = rounds.map((r) => r.checkinsPerSecond);
+  const setting = `${measure.connections} connections, ${measure.perPhase} calls per phase × ${rounds.length} interleaved rounds`;
+  const bytes = units.itemBytes;
+  return [
+    `| check-ins answered per second through the local runner / bare 3-item \`TransactWriteItems\` of the same items, same DynamoDB Local and client process, ${setting} | ${spread(rounds.map((r) => r.checkinsPerSecond / r.transactionsPerSecond), 2)}× (check-ins ${perSecond(checkins)}, transactions ${perSecond(rounds.map((r) => r.transactionsPerSecond))}; ${measure.unavailable} answered 503) | ≥ 0.8× |`,
+    `| the same / bare \`PutItem\` of the status item | ${spread(rounds.map((r) => r.checkinsPerSecond / r.putsPerSecond), 2)}× (puts ${perSecond(rounds.map((r) => r.putsPerSecond))}) |  |`,
+    `| CPU per check-in through the local runner (runner, its DynamoDB client and the HTTP client: one process) | ${spread(rounds.map((r) => r.cpuMsPerCheckin), 2)} ms |  |`,
+    `| write units per steady-state check-in, from the sizes of the items it wrote (claim ${bytes.idempotency} B, decision ${bytes.decision} B, status ${bytes.status} B; status index entry ${bytes.statusIndexEntry} B with its 100-byte overhead) | ${units.singleWrites + units.index} WRU: three single writes ${units.singleWrites} + the status index entry moved (delete + put) ${units.index}; as one transaction it would be ${units.transaction + units.index} | ≤ 4, or the reason |`,
+  ];
+}
+
+function memoryRow(measure: MemoryMeasure): string {
+  const tenths = measure.rssMiB.join(', ');
+  return (
+    `| memory: ${measure.evaluations.toLocaleString('en')} signed check-ins judged over ${measure.devices.toLocaleString('en')} distinct device certificates (one verifier, default caches: ${measure.cachedChains} chains held at the end) | ` +
+    `RSS after each tenth, collected first: ${tenths} MiB (heap + external ${measure.heapMiB[0]}–${Math.max(...measure.heapMiB)} MiB); peak RSS ${measure.peakAfterFirstTenthMiB} MiB after the first tenth, ${measure.peakAtEndMiB} MiB at the end | flat once the caches are full |`
+  );
+}
 
 const loadAtStart = loadavg();
 const factory = CertificateFactory.create('tollgate-bench-');
@@ -178,6 +214,7 @@ try {
     } finally {
       removeBundle(bundle);
     }
+    table.push(...throughputRows(runChild<ThroughputMeasure>('throughput.ts')), memoryRow(runChild<MemoryMeasure>('memory.ts', ['--expose-gc'])));
   }
 
   const loadAtEnd = loadavg();
