@@ -1,4 +1,4 @@
-// What every config store answers before anything was stored: version 1 with the defaults (API.md §3).
+// The settings document initializeSettings stores on a new installation: version 1 with the defaults (API.md §3).
 import { DEFAULT_SETTINGS } from '../domain/settings.ts';
 import type { StoredSettings } from '../ports/config-store.ts';
 
