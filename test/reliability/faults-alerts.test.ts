@@ -1,5 +1,5 @@
 // Faults on the alert path: the SNS endpoint down for a while (check-ins unaffected, every alert delivered after it
-// recovers) and the alerts function crashing in the middle of a batch (the stream retries the batch, every alert is
+// recovers), SNS answering slowly (every alert published once) and the alerts function crashing in the middle of a batch (the stream retries the batch, every alert is
 // delivered, and the only duplicates are alerts of that batch published before the crash, with the same alertId).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +63,25 @@ describe('SNS endpoint down for a while', () => {
     // Every alert, once per alertId (a subscriber drops any duplicate by it).
     expect([...byAlertId.values()].map((line) => `${line.message.type} ${line.message.deviceId}`).sort()).toEqual(devices.map((d) => `DEVICE_BLOCKED ${d}`).sort());
   }, 120_000);
+
+  it('every alert is published exactly once: no resend while SNS is still answering', async () => {
+    const alertsFile = join(stack.dataDir, 'alerts.jsonl');
+    const devices = Array.from({ length: 4 }, (_, i) => `SNS-SLOW-${i}`);
+    await stack.sns.resume();
+    stack.sns.setLatency(3000);
+    try {
+      for (const deviceId of devices) {
+        const res = await call(`${stack.httpUrl}/checkin`, { json: { checkinId: `${deviceId}-1`, deviceId, clientTime: new Date().toISOString(), serverCertificateVerified: false } });
+        expect(res.status).toBe(403);
+      }
+      await stack.drainAlerts(90_000);
+    } finally {
+      stack.sns.setLatency(0);
+    }
+    const delivered = alertLines(alertsFile).filter((line) => line.message.deviceId?.startsWith('SNS-SLOW-'));
+    // With a request timeout below the answer time each of these was published 3 times, and 3 more per retry.
+    expect(delivered.map((line) => `${line.message.type} ${line.message.deviceId}`).sort()).toEqual(devices.map((d) => `DEVICE_BLOCKED ${d}`));
+  }, 150_000);
 });
 
 describe('the alerts function crashing in the middle of a batch', () => {
