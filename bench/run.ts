@@ -19,6 +19,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../lib/domain/settings.ts';
 import { CertificateFactory, deviceCertificateHeader, signBody } from '../test/support/certificates.ts';
 import { buildCheckinBundle, measureImport, removeBundle } from './bundle.ts';
 import type { MemoryMeasure } from './memory.ts';
+import { designsFor, steadyCheckin } from './write-units.ts';
 import type { ThroughputMeasure } from './throughput.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -76,8 +77,19 @@ function throughputRows(measure: ThroughputMeasure): string[] {
     `| check-ins answered per second through the local runner / bare 3-item \`TransactWriteItems\` of the same items, same DynamoDB Local and client process, ${setting} | ${spread(rounds.map((r) => r.checkinsPerSecond / r.transactionsPerSecond), 2)}× (check-ins ${perSecond(checkins)}, transactions ${perSecond(rounds.map((r) => r.transactionsPerSecond))}; ${measure.unavailable} answered 503) | ≥ 0.8× |`,
     `| the same / bare \`PutItem\` of the status item | ${spread(rounds.map((r) => r.checkinsPerSecond / r.putsPerSecond), 2)}× (puts ${perSecond(rounds.map((r) => r.putsPerSecond))}) |  |`,
     `| CPU per check-in through the local runner (runner, its DynamoDB client and the HTTP client: one process) | ${spread(rounds.map((r) => r.cpuMsPerCheckin), 2)} ms |  |`,
-    `| write units per steady-state check-in, from the sizes of the items it wrote (claim ${bytes.idempotency} B, decision ${bytes.decision} B, status ${bytes.status} B; status index entry ${bytes.statusIndexEntry} B with its 100-byte overhead) | ${units.singleWrites + units.index} WRU: three single writes ${units.singleWrites} + the status index entry moved (delete + put) ${units.index}; as one transaction it would be ${units.transaction + units.index} | ≤ 4, or the reason |`,
+    `| the same, for the check-ins of this run (no packages, unsigned), read back from DynamoDB Local: claim ${bytes.idempotency} B, decision ${bytes.decision} B, status ${bytes.status} B, status index entry ${bytes.statusIndexEntry} B | ${units.singleWrites + units.index} WRU: three single writes ${units.singleWrites} + the index entry moved (delete + put) ${units.index}; as one transaction ${units.transaction + units.index} |  |`,
   ];
+}
+
+/** The write units of the check-in the service records (signed, a push topic, 5 packages), by bench/write-units.ts. */
+async function writeUnitsRow(): Promise<string> {
+  const { decision, response, binding } = await steadyCheckin(5);
+  const designs = designsFor(decision, response, binding);
+  const kept = designs.find((d) => d.name.startsWith('kept:'));
+  const before = designs.find((d) => d.name.startsWith('before:'));
+  if (!kept || !before) throw new Error('bench/write-units.ts names no kept and no former design');
+  const writes = kept.writes.map((w) => `${w.what} ${w.bytes} B → ${w.units}`).join('; ');
+  return `| write units per steady-state check-in (signed, push topic, 5 packages), from the sizes of the items written (bench/write-units.ts) | ${kept.units} WRU: ${writes} (before: ${before.units}, one transaction) | ≤ 4, or the reason |`;
 }
 
 function memoryRow(measure: MemoryMeasure): string {
@@ -214,6 +226,7 @@ try {
     } finally {
       removeBundle(bundle);
     }
+    table.push(await writeUnitsRow());
     table.push(...throughputRows(runChild<ThroughputMeasure>('throughput.ts')), memoryRow(runChild<MemoryMeasure>('memory.ts', ['--expose-gc'])));
   }
 

@@ -1,7 +1,7 @@
 // Check-ins per second through the local runner (the same code as `npm start`) against bare DynamoDB calls from the
 // same process on the same DynamoDB Local, at the same concurrency; and the write units of a steady-state check-in
-// computed from the items it actually wrote, with AWS's rules (DynamoDB Local's ConsumedCapacity under-reports
-// transactions). Used by bench/run.ts; `npx tsx bench/throughput.ts` prints its rows alone.
+// computed from the items it actually wrote, with AWS's rules as bench/write-units.ts applies them (DynamoDB Local's
+// ConsumedCapacity under-reports transactions). Used by bench/run.ts; `npx tsx bench/throughput.ts` prints its rows alone.
 //
 // The bare baselines write what a check-in writes: the rounds first send check-ins, then read back the items one of
 // them stored (its decision, its idempotency record, its device's status) and replay them under fresh keys, as one
@@ -12,7 +12,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { INDEX_ENTRY_OVERHEAD_BYTES, itemSize } from './write-units.ts';
 
 export interface ThroughputRound {
   /** Check-ins answered per second through the local runner. */
@@ -45,32 +45,8 @@ export interface ThroughputMeasure {
   unavailable: number;
 }
 
-/** AWS's item size: the UTF-8 length of each attribute name plus its value's size (DynamoDB developer guide). */
-export function itemSize(item: Record<string, AttributeValue>): number {
-  let bytes = 0;
-  for (const [name, value] of Object.entries(item)) bytes += Buffer.byteLength(name) + valueSize(value);
-  return bytes;
-}
-
-function valueSize(value: AttributeValue): number {
-  if (value.S !== undefined) return Buffer.byteLength(value.S);
-  if (value.N !== undefined) return numberSize(value.N);
-  if (value.B !== undefined) return value.B.length;
-  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
-  if (value.SS) return value.SS.reduce((sum, s) => sum + Buffer.byteLength(s), 0);
-  if (value.NS) return value.NS.reduce((sum, n) => sum + numberSize(n), 0);
-  if (value.L) return 3 + value.L.reduce((sum, element) => sum + 1 + valueSize(element), 0);
-  if (value.M) return 3 + Object.entries(value.M).reduce((sum, [name, element]) => sum + 1 + Buffer.byteLength(name) + valueSize(element), 0);
-  throw new Error(`an attribute value of no known type: ${JSON.stringify(value)}`);
-}
-
-/** Numbers: one byte per two significant digits, plus one. */
-function numberSize(text: string): number {
-  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
-  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
-}
-
 const kbUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
 
 export async function measureThroughput(options: { connections?: number; perPhase?: number; rounds?: number } = {}): Promise<ThroughputMeasure> {
   const connections = options.connections ?? 32;
@@ -168,7 +144,7 @@ export async function measureThroughput(options: { connections?: number; perPhas
     if (!decision || !idempotency || !status) throw new Error('the items of a bench check-in were not found where keys.ts says they are');
 
     // The index entry: its keys, the table's key and the projected attributes (ALL: the whole item), + 100 bytes.
-    const statusIndexEntry = itemSize(status) + 100;
+    const statusIndexEntry = itemSize(status) + INDEX_ENTRY_OVERHEAD_BYTES;
     const singleWrites = kbUnits(itemSize(decision)) + kbUnits(itemSize(idempotency)) + kbUnits(itemSize(status));
     const writeUnits: WriteUnits = {
       itemBytes: { decision: itemSize(decision), idempotency: itemSize(idempotency), status: itemSize(status), statusIndexEntry },
