@@ -36,7 +36,7 @@ function event(checkinId: string): APIGatewayProxyEventV2 {
 function container(tables: TestTables, clock: ManualClock) {
   return makeHandler({
     policies: new PolicyCache(new DynamoDbConfigStore(tables.client, tables.names.configTable), clock),
-    decisions: new DynamoDbDecisionStore(tables.client, { ...tables.names, retentionDays: 90 }),
+    decisions: new DynamoDbDecisionStore(tables.client, { decisionsTable: tables.names.decisionsTable, deviceStatusTable: tables.names.deviceStatusTable, retentionDays: 90 }),
     attempts: new DynamoDbUnauthenticatedAttemptStore(tables.client, tables.names.decisionsTable),
     clock,
   });
@@ -84,7 +84,7 @@ describe('a missing settings document fails closed', () => {
     expect(lines.filter((line) => line.level === 'ERROR').map((line) => line.message)).toEqual([
       'The settings document is missing from the config table: requests are refused until it is restored',
     ]);
-    const decisions = new DynamoDbDecisionStore(tables.client, { ...tables.names, retentionDays: 90 });
+    const decisions = new DynamoDbDecisionStore(tables.client, { decisionsTable: tables.names.decisionsTable, deviceStatusTable: tables.names.deviceStatusTable, retentionDays: 90 });
     expect((await decisions.listDecisions('D1', 10)).items.map((d) => d.checkinId)).toEqual(['c-1']);
   });
 
