@@ -4,7 +4,10 @@
 // body and one SHA-256 of it. COLD rows are a device seen for the first time (its certificate parsed and its path
 // validated, the CA set parsed before), the warm row every later check-in (chain cache hit). Every row is measured
 // in each of BENCH_ROUNDS interleaved rounds; the table gives the median ratio and its min–max over the rounds.
-// Writes the table to bench/RESULTS.md with the machine it ran on.
+// Then: the check-in bundle and the time fresh processes take to import it (bundle.ts), the write units per check-in
+// (write-units.ts), and, each in a fresh process, check-ins per second through the local runner against bare DynamoDB
+// Local calls (throughput.ts) and memory over 10,000 device certificates (memory.ts). Writes the table to
+// bench/RESULTS.md with the machine it ran on.
 import { spawnSync } from 'node:child_process';
 import { createHash, verify as verifySignature, X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -246,8 +249,10 @@ try {
     'the median over the rounds, with the min–max. Import times are absolute, and a loaded machine inflates them: read',
     'the CPU row, and its ratio to a bare process started in the same loop.',
     '',
-    'Rerun: `npm run bench` (BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_IMPORT_RUNS to change the repetitions; BENCH_ONLY=text',
-    'for the in-process rows whose name contains text, without the bundle rows and without writing this file).',
+    'Rerun: `npm run bench` (BENCH_ROUNDS, BENCH_ROUND_MS, BENCH_IMPORT_RUNS, BENCH_THROUGHPUT_CHECKINS (per phase),',
+    'BENCH_MEMORY_EVALUATIONS and BENCH_MEMORY_DEVICES to change the repetitions; BENCH_ONLY=text for the in-process rows',
+    'whose name contains text, without the other rows and without writing this file). The machine is shared: the load',
+    'average at the start and the end of the run is below; the ratios hold better than the absolute times under load.',
     '',
     '## Machine',
     '',
