@@ -1,10 +1,10 @@
-// DynamoDbDecisionStore against DynamoDB Local: record, replay, conflict, concurrent retries, unfinished and abandoned
-// claims, the alert marker, the sharded status index and its listings.
+// DynamoDbDecisionStore against DynamoDB Local: record, replay, conflict, concurrent retries, claims whose writer
+// failed, the alert marker, the sharded status index and its listings.
 import { GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildCheckinWrites, DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
-import { InvalidPageTokenError, StoreUnavailableError } from '../../lib/ports/errors.ts';
+import { InvalidPageTokenError } from '../../lib/ports/errors.ts';
 import { createTestTables, type TestTables } from '../support/dynamodb.ts';
 import { makeDecision } from '../support/decisions.ts';
 
@@ -215,39 +215,42 @@ describe('the sharded status index', () => {
 });
 
 describe('a claim without its decision', () => {
-  const claim = (checkinId: string, deviceId: string, evaluatedAt: string) =>
-    tables.client.send(
+  const earlier = decision({ checkinId: 'half-1', deviceId: 'HALF', decision: 'BLOCK', violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }], evaluatedAt: '2026-11-28T12:00:00.000Z', statusCode: 403 });
+  const writesOf = (recorded: typeof earlier) => buildCheckinWrites({ ...TABLE_NAMES(), retentionDays: 36500, idempotencyRetentionDays: 36500 }, recorded, { statusCode: 403, body: 'blocked' }, undefined);
+
+  it("its writer failed after the claim: the device's retry stores the claim's decision and status, then replays its answer", async () => {
+    await tables.client.send(new PutItemCommand(writesOf(earlier).claim));
+    expect(await store.record({ ...earlier, decision: 'ACCEPT', violations: [], evaluatedAt: '2026-11-28T12:00:02.000Z' }, { statusCode: 200, body: 'again' })).toEqual({
+      outcome: 'REPLAY',
+      response: { statusCode: 403, body: 'blocked' },
+    });
+    expect((await store.listDecisions('HALF', 10)).items).toEqual([earlier]);
+    expect(await statusItem('HALF')).toMatchObject({ checkinId: 'half-1', status: 'BLOCKED', lastCheckinAt: '2026-11-28T12:00:00.000Z', alertRelevant: true });
+  });
+
+  it('its decision was stored but not its status: the retry finishes the status before replaying, and records no second decision', async () => {
+    const second = { ...earlier, checkinId: 'half-2', deviceId: 'HALF-2' };
+    await tables.client.send(new PutItemCommand(writesOf(second).claim));
+    await tables.client.send(new PutItemCommand(writesOf(second).decision));
+    expect(await store.record({ ...second, evaluatedAt: '2026-11-28T12:00:02.000Z' }, { statusCode: 403, body: 'again' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 403, body: 'blocked' } });
+    expect((await store.listDecisions('HALF-2', 10)).items).toEqual([second]);
+    expect(await statusItem('HALF-2')).toMatchObject({ checkinId: 'half-2', status: 'BLOCKED' });
+  });
+
+  it('another device still conflicts, and nothing of the claim is written for it', async () => {
+    const third = { ...earlier, checkinId: 'half-3', deviceId: 'OWNER' };
+    await tables.client.send(new PutItemCommand(writesOf(third).claim));
+    expect(await store.record(decision({ checkinId: 'half-3', deviceId: 'INTRUDER' }), { statusCode: 200, body: 'x' })).toEqual({ outcome: 'CONFLICT' });
+    expect((await store.listDecisions('OWNER', 10)).items).toEqual([]);
+  });
+
+  it('a claim written before claims carried their decision (with its decision and status, in one transaction) is replayed as it is', async () => {
+    await tables.client.send(
       new PutItemCommand({
         TableName: tables.names.decisionsTable,
-        Item: marshall({ pk: `CHECKIN#${checkinId}`, sk: 'CHECKIN', deviceId, evaluatedAt, statusCode: 200, body: 'never answered', expiresAt: 4102444800 }),
+        Item: marshall({ pk: 'CHECKIN#old-1', sk: 'CHECKIN', deviceId: 'OLD', statusCode: 200, body: 'recorded before', expiresAt: 4102444800 }),
       }),
     );
-
-  it('is still being written when it is young: the retry is answered 503 and records nothing', async () => {
-    await claim('young-1', 'YOUNG', '2026-11-28T10:00:00.000Z');
-    await expect(store.record(decision({ checkinId: 'young-1', deviceId: 'YOUNG', evaluatedAt: '2026-11-28T10:00:05.000Z' }), { statusCode: 200, body: 'mine' })).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect((await store.listDecisions('YOUNG', 10)).items).toEqual([]);
-  });
-
-  it('was abandoned when it is older than any invocation: the retry takes it over and is recorded', async () => {
-    await claim('old-1', 'ABANDONED', '2026-11-28T10:00:00.000Z');
-    const retry = decision({ checkinId: 'old-1', deviceId: 'ABANDONED', evaluatedAt: '2026-11-28T10:01:00.000Z' });
-    expect(await store.record(retry, { statusCode: 200, body: 'mine' })).toEqual({ outcome: 'RECORDED' });
-    expect((await store.listDecisions('ABANDONED', 10)).items).toEqual([retry]);
-    expect(await store.record({ ...retry, evaluatedAt: '2026-11-28T10:02:00.000Z' }, { statusCode: 200, body: 'again' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 200, body: 'mine' } });
-  });
-
-  it('another device still conflicts, abandoned or not', async () => {
-    await claim('old-2', 'OWNER', '2026-11-28T10:00:00.000Z');
-    expect(await store.record(decision({ checkinId: 'old-2', deviceId: 'INTRUDER', evaluatedAt: '2026-11-28T11:00:00.000Z' }), { statusCode: 200, body: 'x' })).toEqual({ outcome: 'CONFLICT' });
-  });
-
-  it('a retry whose decision was stored but not its status finishes the status before replaying', async () => {
-    const first = decision({ checkinId: 'half-1', deviceId: 'HALF', decision: 'BLOCK', violations: [{ code: 'CLOCK_SKEW_EXCEEDED', message: 'm' }], evaluatedAt: '2026-11-28T12:00:00.000Z' });
-    const writes = buildCheckinWrites({ ...TABLE_NAMES(), retentionDays: 36500, idempotencyRetentionDays: 36500 }, first, { statusCode: 403, body: 'blocked' }, undefined);
-    await tables.client.send(new PutItemCommand(writes.claim));
-    await tables.client.send(new PutItemCommand(writes.decision));
-    expect(await store.record({ ...first, evaluatedAt: '2026-11-28T12:00:02.000Z' }, { statusCode: 403, body: 'again' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 403, body: 'blocked' } });
-    expect(await statusItem('HALF')).toMatchObject({ checkinId: 'half-1', status: 'BLOCKED', lastCheckinAt: '2026-11-28T12:00:00.000Z', alertRelevant: true });
+    expect(await store.record(decision({ checkinId: 'old-1', deviceId: 'OLD' }), { statusCode: 200, body: 'x' })).toEqual({ outcome: 'REPLAY', response: { statusCode: 200, body: 'recorded before' } });
   });
 });

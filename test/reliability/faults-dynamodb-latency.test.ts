@@ -1,6 +1,6 @@
 // DynamoDB slowed at the HTTP layer (a proxy that holds DynamoDB's answers back) under check-ins through the local
-// runner: 503 with Retry-After before the function's timeout, never a half-written check-in, and the device's retry
-// replays whatever did land.
+// runner: 503 with Retry-After before the function's timeout, never a decision or status without its claim, and the
+// device's retry replays whatever did land once its decision and status are stored.
 import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localDynamoDbClient } from '../../local/dynamodb-local.ts';
@@ -27,7 +27,7 @@ describe('DynamoDB slowed at the HTTP layer', () => {
     client?.destroy();
   });
 
-  it('503 before the function times out, never a half-written check-in, and the retry replays whatever landed', async () => {
+  it('503 before the function times out, never a decision without its claim, and the retry replays whatever landed', async () => {
     const devices = Array.from({ length: 6 }, (_, i) => `SLOW-${i}`);
     // The policy is loaded (and cached) before DynamoDB slows down, so that the writes themselves are slowed.
     expect((await send(stack.httpUrl, 'slow-warm-up', 'SLOW-WARM', true)).status).toBe(200);
@@ -40,20 +40,24 @@ describe('DynamoDB slowed at the HTTP layer', () => {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
 
     let landed = 0;
-    // All or nothing per check-in: its idempotency record, its decision and the device's status together.
-    for (const [i, deviceId] of devices.entries()) {
-      const checkinId = `slow-${i}`;
+    const stored = async (checkinId: string, deviceId: string) => {
       const idempotency = await client.send(new GetItemCommand({ TableName: stack.tableNames.DecisionsTable, Key: { pk: { S: `CHECKIN#${checkinId}` }, sk: { S: 'CHECKIN' } }, ConsistentRead: true }));
       const decisions = (await recordedDecisions(client, stack.tableNames.DecisionsTable, [deviceId])).get(checkinId) ?? [];
       const status = await client.send(new GetItemCommand({ TableName: stack.tableNames.DeviceStatusTable, Key: { deviceId: { S: deviceId } }, ConsistentRead: true }));
-      const written = [idempotency.Item !== undefined, decisions.length === 1, status.Item?.checkinId?.S === checkinId];
-      if (written[0]) landed += 1;
-      expect(written, `${checkinId}: half-written`).toEqual(written[0] ? [true, true, true] : [false, false, false]);
-      // The device's retry: the recorded answer replayed, or the first decision now.
+      return { claimed: idempotency.Item !== undefined, decisions: decisions.length, status: status.Item?.checkinId?.S === checkinId };
+    };
+    for (const [i, deviceId] of devices.entries()) {
+      const checkinId = `slow-${i}`;
+      // The check-ins are written in order (claim, decision, status): a 503 may leave the claim alone, never a
+      // decision or a status without it.
+      const before = await stored(checkinId, deviceId);
+      if (before.claimed) landed += 1;
+      if (!before.claimed) expect(before, `${checkinId}: written without its claim`).toEqual({ claimed: false, decisions: 0, status: false });
+      // The device's retry: the claimed answer replayed once its decision and status are stored, or the first decision now.
       const retry = await send(stack.httpUrl, checkinId, deviceId, i % 2 === 0);
-      expect({ status: retry.status, replay: retry.replay }).toEqual({ status: i % 2 === 0 ? 200 : 403, replay: written[0] });
-      expect((await recordedDecisions(client, stack.tableNames.DecisionsTable, [deviceId])).get(checkinId)).toHaveLength(1);
+      expect({ status: retry.status, replay: retry.replay }).toEqual({ status: i % 2 === 0 ? 200 : 403, replay: before.claimed });
+      expect(await stored(checkinId, deviceId), `${checkinId}: answered without its decision and status`).toEqual({ claimed: true, decisions: 1, status: true });
     }
-    console.log(`DynamoDB slowed by 2.5 s: ${slowed.length} check-ins answered 503 in ${Math.min(...slowed.map((a) => a.ms))}-${Math.max(...slowed.map((a) => a.ms))} ms; ${landed} had landed whole (replayed on retry), the rest not at all`);
+    console.log(`DynamoDB slowed by 2.5 s: ${slowed.length} check-ins answered 503 in ${Math.min(...slowed.map((a) => a.ms))}-${Math.max(...slowed.map((a) => a.ms))} ms; ${landed} had been claimed (replayed on retry, their decision and status finished), the rest not at all`);
   }, 120_000);
 });

@@ -1,9 +1,10 @@
 // Faults DynamoDB Local cannot produce on demand (aws-sdk-client-mock), through the check-in handler: after a write
 // whose outcome is unknown (a timeout, a lost connection, a 5xx) the answer is the truth, read back strongly
-// consistent: the check-in's own claim landed (carry on), another answer was recorded (replay it), the checkinId
-// is another device's (409), or nothing can be told (503 UNAVAILABLE, the device's retry finds out). Never a 500.
+// consistent: the check-in's own claim landed (carry on), another answer was recorded (store its decision and status,
+// then replay it), the checkinId is another device's (409), or nothing can be told (503 UNAVAILABLE, the device's
+// retry finds out). Never a 500.
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, InternalServerError, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -105,16 +106,22 @@ describe('the claim of the checkinId, when its outcome is unknown', () => {
     expect(puts()).toEqual(['checkin']);
   });
 
-  it("after a timeout, finds the device's earlier answer recorded: replays it, having finished its status", async () => {
-    const earlier = recordedEarlier();
+  it("after a timeout, finds the device's earlier answer: replays it, having stored its decision and status first", async () => {
     dynamo.on(PutItemCommand, isClaim).rejects(timeout());
-    dynamo.on(GetItemCommand, { Key: marshall({ pk: 'CHECKIN#c-1', sk: 'CHECKIN' }) }).resolves({ Item: earlier.claim.Item });
-    dynamo.on(GetItemCommand, { Key: marshall({ pk: 'DEVICE#D1', sk: '2026-12-01T09:59:58.000Z#c-1' }) }).resolves({ Item: earlier.decision.Item });
+    dynamo.on(GetItemCommand).resolves({ Item: recordedEarlier().claim.Item });
     const answer = await checkIn();
     expect([answer.status, answer.headers['Idempotent-Replay'], answer.body]).toEqual([403, 'true', { recorded: 'earlier' }]);
-    // No decision of this attempt; the earlier one's status written (again: unchanged, it costs nothing more).
-    expect(puts()).toEqual(['checkin', 'status D1']);
-    expect(unmarshall(dynamo.commandCalls(PutItemCommand)[1].args[0].input.Item!)).toMatchObject({ checkinId: 'c-1', status: 'BLOCKED', lastCheckinAt: '2026-12-01T09:59:58.000Z' });
+    // No decision of this attempt: the earlier one's, and its status (idempotent if its writer had stored them).
+    expect(puts()).toEqual(['checkin', 'device', 'status D1']);
+    const [, decisionPut, statusPut] = dynamo.commandCalls(PutItemCommand).map((call) => unmarshall(call.args[0].input.Item!));
+    expect([decisionPut.sk, decisionPut.decision]).toEqual(['2026-12-01T09:59:58.000Z#c-1', 'BLOCK']);
+    expect(statusPut).toMatchObject({ checkinId: 'c-1', status: 'BLOCKED', lastCheckinAt: '2026-12-01T09:59:58.000Z' });
+  });
+
+  it("refused, and the earlier answer's decision cannot be stored: 503, never the replay", async () => {
+    dynamo.on(PutItemCommand, isClaim).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 }, Item: recordedEarlier().claim.Item }));
+    dynamo.on(PutItemCommand, isDecision).rejects(timeout());
+    expect(await checkIn()).toMatchObject(UNAVAILABLE);
   });
 
   it("after a timeout, finds the checkinId is another device's: 409 CHECKIN_ID_CONFLICT", async () => {
@@ -142,7 +149,7 @@ describe('the claim of the checkinId, when its outcome is unknown', () => {
 });
 
 describe('the writes after the claim', () => {
-  it.each(UNKNOWN_OUTCOMES)('the decision after %s: 503, the claim left for the retry to finish or take over', async (_case, fault) => {
+  it.each(UNKNOWN_OUTCOMES)('the decision after %s: 503, the claim left for the retry to finish', async (_case, fault) => {
     dynamo.on(PutItemCommand, isDecision).rejects(fault());
     expect(await checkIn()).toMatchObject(UNAVAILABLE);
     expect(puts()).toEqual(['checkin', 'device']);

@@ -26,11 +26,12 @@ const SHARD = `BLOCKED#${String(statusShardOf('MAC-1')).padStart(2, '0')}`;
 describe('buildCheckinWrites', () => {
   const writes = buildCheckinWrites(tables, blocked, { statusCode: 403, body: '{"x":1}' }, { fingerprint: 'f'.repeat(64) });
 
-  it('claims the checkinId only if no one has, keeping the answer, its time and certificate, for the idempotency retention', () => {
+  it('claims the checkinId only if no one has, keeping the answer, its certificate and its decision, for the idempotency retention', () => {
     expect(writes.claim.TableName).toBe('Decisions');
     expect(writes.claim.ConditionExpression).toBe('attribute_not_exists(pk)');
     expect(writes.claim.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
-    expect(unmarshall(writes.claim.Item!)).toEqual({
+    const { record, facts, ...claim } = unmarshall(writes.claim.Item!);
+    expect(claim).toEqual({
       pk: 'CHECKIN#c-7',
       sk: 'CHECKIN',
       deviceId: 'MAC-1',
@@ -40,6 +41,10 @@ describe('buildCheckinWrites', () => {
       fingerprint: 'f'.repeat(64),
       expiresAt: EPOCH + 3 * 86400,
     });
+    // With the keys and the time above, the whole decision: what a retry needs to finish the check-in.
+    const { checkinId: _c, deviceId: _d, evaluatedAt: _e, facts: _f, ...rest } = blocked;
+    expect(JSON.parse(record)).toEqual(rest);
+    expect(decodeFacts(facts, claim.evaluatedAt)).toEqual(blocked.facts);
   });
 
   it('keeps idempotency records 3 days when no retention is given', () => {

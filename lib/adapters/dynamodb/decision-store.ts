@@ -2,12 +2,11 @@
 // of each device. The check-in writes (DynamoDbDecisionStore); admins only read (DynamoDbDecisionReader).
 //
 // A check-in is three single-item writes in this order, not a transaction (docs/decisions.md "Write units per
-// check-in" has the measured costs): the claim of its checkinId (conditional: no one has claimed it), its
-// decision, then the device's status. A claim whose decision is stored is a finished check-in; a retry finishes the
-// status too before replaying the claim's answer. A claim without a decision is either still being written (its
-// writer is alive: the retry waits briefly, then answers 503) or was abandoned by an invocation that failed or
-// timed out before answering anything but an error (older than ABANDONED_AFTER_MS: the retry takes it over and is
-// judged anew). No answer is ever given for a check-in whose decision and status are not stored.
+// check-in" has the measured costs): the claim of its checkinId (conditional: no one has claimed it), which holds
+// the answer and the decision it was given with; the decision; then the device's status. The later two are
+// idempotent, so whoever finds the claim can finish them: a retry of the same device writes the claim's decision and
+// status (again, or for the first time if its writer failed before) and only then replays the claim's answer. No
+// answer is ever given for a check-in whose decision and status are not stored.
 import type { AttributeValue, DynamoDBClient, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -32,14 +31,6 @@ export interface DecisionTables {
 }
 
 export const DEFAULT_IDEMPOTENCY_RETENTION_DAYS = 3;
-
-/**
- * A claim without its decision this long after its check-in was judged belongs to an invocation that has ended
- * (functions time out after 10 s): a retry may take it over.
- */
-export const ABANDONED_AFTER_MS = 30_000;
-/** How long a retry waits for a concurrent writer of its claim to store the decision before answering 503. */
-const SETTLE_WAITS_MS = [25, 50, 100, 200];
 
 const DECISION_FIELDS = ['checkinId', 'deviceId', 'decision', 'enforced', 'violations', 'exempted', 'exemptionExpired', 'warnings', 'facts', 'settingsVersion', 'evaluatedAt', 'statusCode'] as const;
 
@@ -96,9 +87,9 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
 
   async record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome> {
     const writes = buildCheckinWrites(this.tables, decision, response, binding);
-    const claim = await this.claim(writes, decision, response, binding);
+    const claim = await this.claim(writes, decision, binding);
     if (claim.outcome !== 'CLAIMED') return claim;
-    // Both writes are idempotent: a failure (answered 503) leaves what a retry finishes or takes over.
+    // Both writes are idempotent: after a failure (answered 503) the device's retry finishes them from the claim.
     await callStore(() => this.client.send(new PutItemCommand(writes.decision)));
     await this.writeStatus(writes);
     return { outcome: 'RECORDED' };
@@ -120,12 +111,11 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
    * Claims the checkinId for this check-in, or says whose it is. After a write whose outcome is unknown (a timeout,
    * a lost connection, a 5xx: it may have landed), the claim is read back, strongly consistent, to tell.
    */
-  private async claim(writes: CheckinWrites, decision: DecisionRecord, response: RecordedResponse, binding: ReplayBinding | undefined): Promise<RecordOutcome | Claimed> {
-    let put = writes.claim;
+  private async claim(writes: CheckinWrites, decision: DecisionRecord, binding: ReplayBinding | undefined): Promise<RecordOutcome | Claimed> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       let existing: Record<string, unknown> | undefined;
       try {
-        await callStore(() => this.client.send(new PutItemCommand(put)));
+        await callStore(() => this.client.send(new PutItemCommand(writes.claim)));
         return { outcome: 'CLAIMED' };
       } catch (error) {
         if (isConditionFailure(error)) {
@@ -143,33 +133,22 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
       if (isClaimOf(existing, writes)) return { outcome: 'CLAIMED' };
       if (existing.deviceId !== decision.deviceId) return { outcome: 'CONFLICT' };
       if (binding && existing.fingerprint !== binding.fingerprint) return { outcome: 'CONFLICT' };
-      const state = await this.settle(existing, decision);
-      if (state === 'RECORDED') return { outcome: 'REPLAY', response: { statusCode: existing.statusCode as number, body: existing.body as string } };
-      if (state === 'IN_PROGRESS') throw new StoreUnavailableError();
-      // Abandoned: take it over, unless someone else just did.
-      put = { ...writes.claim, ConditionExpression: 'evaluatedAt = :abandoned', ExpressionAttributeValues: { ':abandoned': { S: existing.evaluatedAt as string } } };
+      await this.finish(existing);
+      return { outcome: 'REPLAY', response: { statusCode: existing.statusCode as number, body: existing.body as string } };
     }
     throw new StoreUnavailableError();
   }
 
   /**
-   * Whether another invocation's claim of this device is a finished check-in (its status finished too, so that a
-   * replay never answers what the status does not show), one still being written, or one abandoned.
+   * Writes the decision and the status of another invocation's claim of this device, so that its answer is replayed
+   * only once both are stored, whether its writer finished, failed or is still at it (the writes are idempotent).
    */
-  private async settle(claim: Record<string, unknown>, decision: DecisionRecord): Promise<'RECORDED' | 'IN_PROGRESS' | 'ABANDONED'> {
-    // Written before claims carried their time: in one transaction with the decision and the status.
-    if (typeof claim.evaluatedAt !== 'string') return 'RECORDED';
-    const key = marshall({ pk: decisionKey.devicePk(decision.deviceId), sk: decisionKey.decisionSk(claim.evaluatedAt, decision.checkinId) });
-    for (let wait = 0; ; wait += 1) {
-      const found = await callStore(() => this.client.send(new GetItemCommand({ TableName: this.tables.decisionsTable, Key: key, ConsistentRead: true })));
-      if (found.Item) {
-        await this.writeStatus(buildCheckinWrites(this.tables, decisionFromItem(unmarshall(found.Item)), { statusCode: 0, body: '' }, undefined));
-        return 'RECORDED';
-      }
-      if (Date.parse(decision.evaluatedAt) - Date.parse(claim.evaluatedAt) > ABANDONED_AFTER_MS) return 'ABANDONED';
-      if (wait >= SETTLE_WAITS_MS.length) return 'IN_PROGRESS';
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_WAITS_MS[wait]));
-    }
+  private async finish(claim: Record<string, unknown>): Promise<void> {
+    // Written before claims carried their decision: in one transaction with the decision and the status.
+    if (typeof claim.record !== 'string') return;
+    const writes = buildCheckinWrites(this.tables, decisionFromClaim(claim), { statusCode: claim.statusCode as number, body: claim.body as string }, undefined);
+    await callStore(() => this.client.send(new PutItemCommand(writes.decision)));
+    await this.writeStatus(writes);
   }
 
   /**
@@ -210,7 +189,10 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
 /** The writes of one check-in, each a single-item Put. */
 export interface CheckinWrites {
   evaluatedAt: string;
-  /** The idempotency record: the answer and whose it is; only if no one has claimed the checkinId. */
+  /**
+   * The idempotency record: the answer, whose it is, and the decision it was given with (so that a retry can finish
+   * the check-in); only if no one has claimed the checkinId.
+   */
   claim: PutItemCommandInput;
   /** The decision, filed under the device by time. */
   decision: PutItemCommandInput;
@@ -241,6 +223,8 @@ export function buildCheckinWrites(tables: DecisionTables, decision: DecisionRec
           statusCode: response.statusCode,
           body: response.body,
           fingerprint: binding?.fingerprint,
+          record: JSON.stringify(recordOf(decision)),
+          facts,
           expiresAt: days(evaluatedAt, tables.idempotencyRetentionDays ?? DEFAULT_IDEMPOTENCY_RETENTION_DAYS),
         },
         { removeUndefinedValues: true },
@@ -281,6 +265,24 @@ function statusItem(decision: DecisionRecord, facts: string) {
     facts,
     statusShard: statusIndexKey.shard(status.status, statusShardOf(decision.deviceId)),
     statusSk: statusIndexKey.sortKey(status.lastCheckinAt, decision.deviceId),
+  };
+}
+
+/** What the claim keeps of the decision besides its keys, time and facts (stored beside it). */
+function recordOf(decision: DecisionRecord): Omit<DecisionRecord, 'checkinId' | 'deviceId' | 'evaluatedAt' | 'facts'> {
+  const { checkinId: _checkinId, deviceId: _deviceId, evaluatedAt: _evaluatedAt, facts: _facts, ...record } = decision;
+  return record;
+}
+
+/** The decision a claim was answered with. */
+function decisionFromClaim(claim: Record<string, unknown>): DecisionRecord {
+  const evaluatedAt = claim.evaluatedAt as string;
+  return {
+    checkinId: String(claim.pk).slice(decisionKey.checkinPk('').length),
+    deviceId: claim.deviceId as string,
+    ...(JSON.parse(claim.record as string) as ReturnType<typeof recordOf>),
+    facts: decodeFacts(claim.facts, evaluatedAt)!,
+    evaluatedAt,
   };
 }
 
