@@ -28,13 +28,16 @@ async function historyKeys(): Promise<string[]> {
 }
 
 describe('history keys', () => {
-  it('writes every history line, config and imaging alike, as <changedAt>#<version, 12 digits>#<random>', async () => {
+  it('writes every history line as <changedAt>#<version, 12 digits>#<unique>: the unique part of a config commit starts with its config version (commit order within a millisecond), of an imaging line it is random', async () => {
     await seedSettings(store, { mode: 'MONITOR' }, { changedAt: at(1) });
     await seed(store, { kind: 'PACKAGE', packageId: 'office', record: { packageId: 'office', name: 'Office', checksum: null, updatedAt: at(2), updatedBy: 'alice' } }, { changedAt: at(2) });
     await new DynamoDbImagingStore(tables.client, tables.names.configTable).putDocument('PRESTAGE', 'lab', { json: '{}', sha256: 'ab'.repeat(32), sizeBytes: 2 }, { actor: 'alice', changedAt: at(3) });
     const keys = await historyKeys();
     expect(keys).toHaveLength(3);
-    for (const [i, key] of keys.entries()) expect(key).toMatch(new RegExp(`^${at(i + 1).replace(/\./g, '\\.')}#000000000002#[0-9a-f]{8}$`));
+    const time = (minute: number) => at(minute).replace(/\./g, '\\.');
+    expect(keys[0]).toMatch(new RegExp(`^${time(1)}#000000000002#000000000002[0-9a-f]{8}$`));
+    expect(keys[1]).toMatch(new RegExp(`^${time(2)}#000000000002#000000000003[0-9a-f]{8}$`));
+    expect(keys[2]).toMatch(new RegExp(`^${time(3)}#000000000002#[0-9a-f]{8}$`));
   });
 
   it('reads lines written in the older form, <changedAt>#<random>, in time order with the current ones', async () => {
@@ -61,5 +64,30 @@ describe('item shapes', () => {
     await putRaw({ pk: 'CONFIG', sk: 'PACKAGE#legacy', packageId: 'legacy', name: 'Legacy', updatedAt: at(1), updatedBy: 'bob' });
     expect(await store.getPackage('legacy')).toEqual({ packageId: 'legacy', name: 'Legacy', checksum: null, updatedAt: at(1), updatedBy: 'bob' });
     expect((await store.loadSnapshot()).packages.get('legacy')?.checksum).toBeNull();
+  });
+});
+
+describe('revocations an earlier release kept in the CONFIG partition', () => {
+  const legacy = (sha256: string, reason: string) => ({ pk: 'CONFIG', sk: `REVOCATION#${sha256}`, sha256, reason, revokedAt: at(1), revokedBy: 'alice' });
+
+  it('are moved to their own partitions by initializeSettings, with the log lines warm containers apply; one revoked again since keeps its new record', async () => {
+    const [a, b] = ['ab'.repeat(32), 'cd'.repeat(32)];
+    const held = await store.refreshSnapshot();
+    await putRaw(legacy(a, 'lost'));
+    await putRaw(legacy(b, 'lost'));
+    await seed(store, { kind: 'REVOCATION', sha256: b, record: { sha256: b, reason: 'stolen', revokedAt: at(2), revokedBy: 'bob' } });
+    expect(await store.initializeSettings(new Date(at(3)))).toBe('PRESENT');
+    const expected = [
+      { sha256: a, reason: 'lost', revokedAt: at(1), revokedBy: 'alice' },
+      { sha256: b, reason: 'stolen', revokedAt: at(2), revokedBy: 'bob' },
+    ];
+    expect(await store.listRevocations()).toEqual(expected);
+    expect([...(await store.refreshSnapshot(held)).revocations.values()]).toEqual(expected);
+    const leftInConfig = await tables.client.send(
+      new QueryCommand({ TableName: tables.names.configTable, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': { S: 'CONFIG' }, ':prefix': { S: 'REVOCATION#' } } }),
+    );
+    expect(leftInConfig.Items).toEqual([]);
+    expect(await store.initializeSettings(new Date(at(4)))).toBe('PRESENT');
+    expect(await store.listRevocations()).toEqual(expected);
   });
 });

@@ -1,7 +1,7 @@
 // DynamoDB adapter for the settings document, trust material and their history (the config table). The only code
 // that knows their sort keys and item shapes (keys.ts, config-transaction.ts).
 import { randomBytes } from 'node:crypto';
-import { type AttributeValue, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Checksum } from '../../domain/checkin.ts';
 import type { Exemption } from '../../domain/exemptions.ts';
@@ -26,7 +26,7 @@ import { decodeStartKey, encodeStartKey } from './pagination.ts';
 import { DEFAULT_SETTINGS } from '../../domain/settings.ts';
 import { freshSettings } from '../fresh-settings.ts';
 import { callStore, queryAllItems } from './client.ts';
-import { buildConfigTransaction, interpretConfigCancellation } from './config-transaction.ts';
+import { buildConfigTransaction, interpretConfigCancellation, nextRevision, revisionUpdate, revocationLogPut } from './config-transaction.ts';
 import { CONFIG_PK, configSk, HISTORY_PK, REVOCATION_LOG_PK, REVOCATION_SHARDS, revocationKey, revocationLogSk, revocationPk } from './keys.ts';
 
 type Item = Record<string, unknown>;
@@ -140,9 +140,47 @@ export class DynamoDbConfigStore implements ConfigStore {
 
   /**
    * Stores SETTINGS version 1 with the defaults, with the counters moved in the same transaction, when it is absent;
-   * then the counters alone when they are absent (a store whose settings were written before they existed).
+   * then the counters alone when they are absent (a store whose settings were written before they existed); then
+   * moves revocations an earlier release kept in the CONFIG partition to their own (migrateRevocations).
    */
   async initializeSettings(now: Date): Promise<'CREATED' | 'PRESENT'> {
+    const outcome = await this.initializeCounters(now);
+    await this.migrateRevocations(now);
+    return outcome;
+  }
+
+  /**
+   * Each `CONFIG REVOCATION#<sha256>` item of an earlier release moved to its partition, one transaction each (the
+   * item there, the old one deleted, the counters moved and a log line written, so warm containers see nothing
+   * change); a fingerprint revoked again since keeps that record; a move that meets a concurrent commit is left to
+   * the next run.
+   */
+  private async migrateRevocations(now: Date): Promise<void> {
+    for (const legacy of await this.queryPrefix(configSk.revocationPrefix)) {
+      const record = readRevocation(legacy);
+      const legacyKey = marshall({ pk: CONFIG_PK, sk: legacy.sk });
+      if (await this.getRevocation(record.sha256)) {
+        // Revoked again since, in its own partition: that record stands; the old one is read by nothing.
+        await callStore(() => this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: legacyKey })));
+        continue;
+      }
+      const current = await this.getRevision();
+      const next = nextRevision(current, { kind: 'REVOCATION', sha256: record.sha256, record });
+      const items = [
+        { Put: { TableName: this.tableName, Item: marshall({ ...revocationKey(record.sha256), ...record }), ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Delete: { TableName: this.tableName, Key: legacyKey, ConditionExpression: 'attribute_exists(pk)' } },
+        revisionUpdate(this.tableName, current, next, now.toISOString()),
+        revocationLogPut(this.tableName, { kind: 'REVOCATION', sha256: record.sha256, record }, current?.revocationsVersion ?? 0, next, Math.floor(now.getTime() / 1000)),
+      ];
+      try {
+        await callStore(() => this.client.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      } catch (error) {
+        if (!isCancellation(error) || !interpretConfigCancellation(error.CancellationReasons ?? [])) throw error;
+      }
+    }
+  }
+
+  private async initializeCounters(now: Date): Promise<'CREATED' | 'PRESENT'> {
     const settingsItem = marshall({ ...freshSettings(), pk: CONFIG_PK, sk: configSk.settings });
     const versionKey = marshall({ pk: CONFIG_PK, sk: configSk.version });
     try {

@@ -10,7 +10,8 @@
 //   pk REVOCATION_LOG sk <version, 12 digits>   one line per revocation change: the fingerprint, the record or
 //                  removed, and the revocationsVersion it follows (TTL expiresAt); warm containers read only the lines
 //                  after the version they hold
-//   pk HISTORY     sk <changedAt>#<version, 12 digits>#<random>  the settings and trust-material history (lines
+//   pk HISTORY     sk <changedAt>#<version, 12 digits>#[<config version, 12 digits>]<random>  the settings and
+//                  trust-material history (lines
 //                  written before the version was part of the key have sk <changedAt>#<random>; read alike)
 //   pk IMAGING_ACCOUNT / PRESTAGE / AUTORUN, sk <name or id>      imaging information
 //   pk LOGIN_FAILURES sk <username>                               imaging login attempts, reserved before each check (TTL)
@@ -60,7 +61,8 @@ export const IMAGING_PK = { account: 'IMAGING_ACCOUNT', PRESTAGE: 'PRESTAGE', AU
 
 /**
  * A history line's sort key: time first (newest-first listing), then the settings version in force, so that two
- * lines of the same millisecond list in the order they were made; the random part keeps two such lines apart.
+ * lines of the same millisecond list in the order they were made; the unique part keeps two such lines apart (a
+ * config commit's starts with its config version, 12 digits, so that its lines list in commit order).
  */
 export function historySk(changedAt: string, version: number, unique: string): string {
   return `${changedAt}#${String(version).padStart(12, '0')}#${unique}`;
