@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRequire } from 'node:module';
 import { loadServerlessConfig, PROJECT_ROOT } from '../../local/serverless-config.ts';
-import { CONFIG_PK, IMAGING_PK } from '../../lib/adapters/dynamodb/keys.ts';
+import { CONFIG_PK, IMAGING_PK, REVOCATION_LOG_PK, REVOCATION_SHARDS, revocationPk } from '../../lib/adapters/dynamodb/keys.ts';
 import { createMetrics, recordCheckinMetrics, recordSettingsMissing, recordUnavailable } from '../../lib/observability.ts';
 import {
   type CfnResource,
@@ -48,6 +48,7 @@ const publishAlerts = ['sns:Publish AlertTopic', 'kms:Decrypt AlertsKey.Arn', 'k
 const EXPECTED_GRANTS: Record<FunctionName, string[]> = {
   checkin: [
     ...logs('Checkin'),
+    'dynamodb:GetItem ConfigTable.Arn',
     'dynamodb:Query ConfigTable.Arn',
     'dynamodb:PutItem DecisionsTable.Arn',
     'dynamodb:GetItem DecisionsTable.Arn',
@@ -114,7 +115,9 @@ const NOT_GRANTED_ON_PURPOSE: Record<FunctionName, Record<string, string>> = {
   },
   fallback: {},
   console: {},
-  alerts: {},
+  alerts: {
+    'dynamodb:PutItem': 'decision-store.ts writes are the check-in function\'s; alerts only reads a device\'s decisions',
+  },
   certExpiryScan: {
     'dynamodb:ConditionCheckItem': 'config-store.ts optimistic admin writes; the scan only loads the snapshot',
   },
@@ -416,7 +419,7 @@ describe('IAM: one role per function, the fewest actions on named resources', ()
   it('keeps check-in from writing settings or trust material and from publishing', () => {
     const checkin = grantsOf(roleOf('checkin'));
     const onConfig = checkin.filter((g) => describeReference(g.resource).startsWith('ConfigTable'));
-    expect(onConfig.map((g) => g.action)).toEqual(['dynamodb:Query']);
+    expect(onConfig.map((g) => g.action)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(checkin.filter((g) => /^(sns|kms|sqs|ssm):/.test(g.action))).toEqual([]);
   });
 
@@ -426,8 +429,13 @@ describe('IAM: one role per function, the fewest actions on named resources', ()
       .filter((g) => describeReference(g.resource) === 'ConfigTable.Arn')
       .map((g) => ({ action: g.action, condition: g.condition }));
 
-  it('lets check-in read the CONFIG partition of the config table and no other (imaging password hashes, history)', () => {
-    expect(onConfigTable('checkin')).toEqual([{ action: 'dynamodb:Query', condition: leadingKeys(CONFIG_PK) }]);
+  it('lets check-in read the CONFIG partition and the revocations of the config table and no other (imaging password hashes, history)', () => {
+    // What the policy cache reads: the VERSION item, the CONFIG partition, the 16 revocation partitions and their log.
+    const reads = leadingKeys(CONFIG_PK, REVOCATION_LOG_PK, ...REVOCATION_SHARDS.map(revocationPk));
+    expect(onConfigTable('checkin')).toEqual([
+      { action: 'dynamodb:GetItem', condition: reads },
+      { action: 'dynamodb:Query', condition: reads },
+    ]);
   });
 
   it('lets imaging read only the settings and its own partitions, and write only its login attempts', () => {
