@@ -142,6 +142,9 @@ try {
   const warmVerifier = new DeviceCertificateVerifier([root.pem], new Set());
   // CAs parsed once, nothing else remembered: every check-in is a device seen for the first time.
   const uncachedVerifier = new DeviceCertificateVerifier([root.pem], new Set(), { chainCacheSize: 0 });
+  // The same with one revocation (of a certificate not on the path): every ECDSA-signed certificate then also has its
+  // signature-encoding twins computed, so that a revocation written with either encoding applies.
+  const uncachedRevokingVerifier = new DeviceCertificateVerifier([root.pem], new Set(['00'.repeat(32)]), { chainCacheSize: 0 });
   const now = new Date();
 
   const judge = (verifier: () => DeviceCertificateVerifier, presented = headers) => () => {
@@ -186,6 +189,7 @@ try {
     { name: 'signed check-in judged, COLD leaf (CA set parsed before)', fn: judge(() => uncachedVerifier), target: '≤ 10×' },
     { name: 'the same COLD leaf check with node-forge', fn: forgeCold, target: 'native ≥ 4× faster' },
     { name: 'COLD leaf via a presented intermediate', fn: judge(() => uncachedVerifier, headersViaIssuing) },
+    { name: 'COLD leaf via a presented intermediate, a revocation configured (ECDSA signature twins checked)', fn: judge(() => uncachedRevokingVerifier, headersViaIssuing) },
     { name: 'COLD verifier (CA and leaf parsed, path validated)', fn: judge(() => new DeviceCertificateVerifier([root.pem], new Set())) },
   ];
   const only = process.env.BENCH_ONLY;

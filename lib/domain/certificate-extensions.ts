@@ -551,6 +551,10 @@ const CA_CURVE_ORDERS = [
  * certificate is not ECDSA-signed or does not re-encode to the same bytes. Revocation by fingerprint checks them too.
  */
 export function signatureEncodingTwins(der: Uint8Array): Buffer[] {
+  // The outer signature algorithm read by the walk: a certificate not ECDSA-signed has no twins, and is not decoded.
+  const parts = outerParts(der);
+  const walked = parts && readPlainAlgorithm(der, parts.signatureAlgorithm);
+  if (walked && !ECDSA_SIGNATURE_ALGORITHMS.has(walked.algorithm)) return [];
   const { x509, schema, exact } = loadAsn1();
   const certificate = schema.AsnParser.parse(der, x509.Certificate);
   if (!ECDSA_SIGNATURE_ALGORITHMS.has(certificate.signatureAlgorithm.algorithm)) return [];
@@ -563,10 +567,81 @@ export function signatureEncodingTwins(der: Uint8Array): Buffer[] {
     const twin = new exact.EcdsaSignature();
     twin.r = signature.r;
     twin.s = unsignedIntegerBytes(order - s);
-    certificate.signatureValue = schema.AsnSerializer.serialize(twin);
-    twins.push(Buffer.from(schema.AsnSerializer.serialize(certificate)));
+    const twinSignature = Buffer.from(schema.AsnSerializer.serialize(twin));
+    // The certificate re-encodes to its own bytes (checked above), so its re-encoding with another signature is its
+    // signed part and algorithm as they are, then the new signature's BIT STRING (no unused bits), in a SEQUENCE.
+    const signedPart = parts ? Buffer.from(der.subarray(parts.tbs.start, parts.signatureAlgorithm.end)) : undefined;
+    if (signedPart) {
+      twins.push(derEncode(SEQUENCE, Buffer.concat([signedPart, derEncode(0x03, Buffer.concat([Buffer.from([0]), twinSignature]))])));
+    } else {
+      certificate.signatureValue = toArrayBuffer(twinSignature);
+      twins.push(Buffer.from(schema.AsnSerializer.serialize(certificate)));
+    }
   }
   return twins;
+}
+
+/**
+ * A superset of signatureEncodingTwins(der), found by the walk without decoding the certificate: the same twins when
+ * the certificate re-encodes to its own bytes, and some that signatureEncodingTwins would not give otherwise (so a
+ * match must be confirmed with it). Undefined when the walk cannot read the signature the way the library does.
+ */
+export function candidateSignatureEncodingTwins(der: Uint8Array): Buffer[] | undefined {
+  const parts = outerParts(der);
+  if (!parts) return undefined;
+  const algorithm = readPlainAlgorithm(der, parts.signatureAlgorithm);
+  if (!algorithm) return undefined;
+  if (!ECDSA_SIGNATURE_ALGORITHMS.has(algorithm.algorithm)) return [];
+  const { signature } = parts;
+  // BIT STRING: no unused bits, then Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } and nothing else.
+  if (signature.tag !== 0x03 || signature.end === signature.contentStart || der[signature.contentStart] !== 0) return undefined;
+  try {
+    const [value, ...afterValue] = derElements(der, signature.contentStart + 1, signature.end);
+    if (value?.tag !== SEQUENCE || afterValue.length > 0) return undefined;
+    const [r, sElement, ...afterS] = derElements(der, value.contentStart, value.end);
+    if (r?.tag !== 0x02 || sElement?.tag !== 0x02 || afterS.length > 0) return undefined;
+    const { schema, exact } = loadAsn1();
+    const s = BigInt(`0x${Buffer.from(der.subarray(sElement.contentStart, sElement.end)).toString('hex') || '0'}`);
+    const signedPart = Buffer.from(der.subarray(parts.tbs.start, parts.signatureAlgorithm.end));
+    const twins: Buffer[] = [];
+    for (const order of CA_CURVE_ORDERS) {
+      if (s <= 0n || s >= order) continue;
+      const twin = new exact.EcdsaSignature();
+      twin.r = toArrayBuffer(der.subarray(r.contentStart, r.end));
+      twin.s = unsignedIntegerBytes(order - s);
+      const twinSignature = Buffer.from(schema.AsnSerializer.serialize(twin));
+      twins.push(derEncode(SEQUENCE, Buffer.concat([signedPart, derEncode(0x03, Buffer.concat([Buffer.from([0]), twinSignature]))])));
+    }
+    return twins;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The three parts of a certificate by the walk (TBSCertificate, signature algorithm, signature), or undefined. */
+function outerParts(der: Uint8Array): { tbs: DerElement; signatureAlgorithm: DerElement; signature: DerElement } | undefined {
+  try {
+    const [certificate, ...afterCertificate] = derElements(der, 0, der.length);
+    if (certificate?.tag !== SEQUENCE || afterCertificate.length > 0) return undefined;
+    const [tbs, signatureAlgorithm, signature, ...rest] = derElements(der, certificate.contentStart, certificate.end);
+    if (!tbs || !signatureAlgorithm || !signature || rest.length > 0) return undefined;
+    return { tbs, signatureAlgorithm, signature };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A DER element of `tag` around `contents`, its length in the shortest form. */
+function derEncode(tag: number, contents: Buffer): Buffer {
+  const length = contents.length;
+  let header: number[];
+  if (length < 0x80) header = [tag, length];
+  else {
+    const octets: number[] = [];
+    for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
+    header = [tag, 0x80 | octets.length, ...octets];
+  }
+  return Buffer.concat([Buffer.from(header), contents]);
 }
 
 /** A positive INTEGER's content octets: big-endian, with a leading zero when the high bit is set. */

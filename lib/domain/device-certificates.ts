@@ -299,8 +299,7 @@ export class DeviceCertificateVerifier {
 
   /** Revoked under its own fingerprint or a signature-encoding twin's (no revocations: no twins computed). */
   private isRevoked(cert: ParsedCertificate): boolean {
-    if (this.revoked.size === 0) return false;
-    return cert.revocationFingerprints.some((fingerprint) => this.revoked.has(fingerprint));
+    return cert.isRevokedBy(this.revoked);
   }
 
   private describePurposeProblem(leaf: ParsedCertificate): string | undefined {
