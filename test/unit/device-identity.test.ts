@@ -269,6 +269,68 @@ describe('extractDeviceIdentity: present but undecodable', () => {
   });
 });
 
+describe('extractDeviceIdentity: more encodings a proxy or a device sends', () => {
+  // Each case: the input, then the way and the chain (by fixture) it must yield.
+  const cases: Array<[string, () => Parameters<typeof extractDeviceIdentity>[0], PresentedIdentity['way'], () => MadeCertificate[]]> = [
+    // a proxy that sends bare base64 DER, neither PEM nor RFC 9440
+    ['trusted header: bare base64 DER', () => ({ headers: { ...FROM_PROXY, [TRUSTED]: leaf.base64 }, trustedProxy: proxy(TRUSTED) }), 'PROXY_HEADER', () => [leaf]],
+    // RFC 9440 with a parameter after the item (parameters are ignored)
+    [
+      'trusted header: RFC 9440 item with a parameter',
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: `${rfc9440([leaf])};source=edge` }, trustedProxy: proxy(TRUSTED) }),
+      'PROXY_HEADER',
+      () => [leaf],
+    ],
+    // RFC 9440 with spaces around it, as a header value may carry
+    [
+      'trusted header: RFC 9440 item with spaces around it',
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: `  ${rfc9440([leaf])} ` }, trustedProxy: proxy(TRUSTED) }),
+      'PROXY_HEADER',
+      () => [leaf],
+    ],
+    // X-Device-Certificate carrying a PEM bundle instead of base64 DER (tolerated)
+    ['x-device-certificate: a PEM bundle', () => ({ headers: { 'x-device-certificate': pemBundle([leaf, intermediate]) } }), 'SIGNED_REQUEST', () => [leaf, intermediate]],
+    // ten certificates: the most a presentation may hold
+    [
+      'x-device-certificate with 10 certificates',
+      () => ({ headers: { 'x-device-certificate': Array(10).fill(leaf.base64).join(',') } }),
+      'SIGNED_REQUEST',
+      () => Array(10).fill(leaf),
+    ],
+  ];
+
+  it.each(cases)('%s', (_name, input, way, chain) => {
+    const identity = extractDeviceIdentity(input());
+    expect(identity.way).toBe(way);
+    expect(chainOf(identity)).toEqual(chain().map((certificate) => certificate.der));
+  });
+
+  it('refuses an RFC 9440 item followed by anything but parameters', () => {
+    const identity = extractDeviceIdentity({ headers: { ...FROM_PROXY, [TRUSTED]: `${rfc9440([leaf])}junk` }, trustedProxy: proxy(TRUSTED) });
+    expect(identity).toEqual({ way: 'PROXY_HEADER', unparseable: true });
+  });
+});
+
+describe('extractDeviceIdentity: why a proxy header is ignored', () => {
+  // Each case: the proxy secret header sent (undefined: none), the header's value, and the reason told to the caller.
+  const cases: Array<[string, string | undefined, () => string, string[]]> = [
+    ['no proxy secret', undefined, () => nginxEscapedPem(leaf.pem), ['PROXY_SECRET_MISSING']],
+    ['an empty proxy secret', '', () => nginxEscapedPem(leaf.pem), ['PROXY_SECRET_MISSING']],
+    ['a wrong proxy secret', `${SECRET}x`, () => nginxEscapedPem(leaf.pem), ['PROXY_SECRET_WRONG']],
+    ['two values joined by a comma', SECRET, () => `${nginxEscapedPem(other.pem)},${nginxEscapedPem(leaf.pem)}`, ['AMBIGUOUS_HEADER']],
+    ['nothing wrong', SECRET, () => nginxEscapedPem(leaf.pem), []],
+  ];
+
+  it.each(cases)('%s', (_name, presentedSecret, value, reasons) => {
+    const told: string[] = [];
+    const headers: Record<string, string | undefined> = { [TRUSTED]: value() };
+    if (presentedSecret !== undefined) headers[PROXY_SECRET_HEADER] = presentedSecret;
+    const identity = extractDeviceIdentity({ headers, trustedProxy: proxy(TRUSTED), onIgnoredProxyHeader: (reason) => told.push(reason) });
+    expect(told).toEqual(reasons);
+    expect(identity.way).toBe(reasons.length === 0 ? 'PROXY_HEADER' : 'NONE');
+  });
+});
+
 describe('extractDeviceIdentity: the request signature header', () => {
   it('decodes x-device-signature from base64', () => {
     const signature = Buffer.from([0x30, 0x45, 0x02, 0x21, 0xff, 0xfe, 0xfb]);

@@ -35,6 +35,10 @@ describe('validateExemption', () => {
     ]);
   });
 
+  it('accepts a reason of exactly 512 characters, kept whole', () => {
+    expect(validateExemption({ ...valid, reason: 'r'.repeat(512) }, now).reason).toBe('r'.repeat(512));
+  });
+
   it.each([
     ['an empty list', { violations: [] }, 'violations'],
     ['an identity code (certificate)', { violations: ['CLIENT_CERT_MISSING'] }, 'violations'],

@@ -136,6 +136,31 @@ describe('impact preview', () => {
     expect(result.newlyBlocked.devices.map((d) => d.deviceId)).toEqual(ids.slice(0, PREVIEW_DEVICE_LIST_LIMIT));
   });
 
+  it(`lists all of exactly ${PREVIEW_DEVICE_LIST_LIMIT} devices arriving in reverse order (none dropped early)`, () => {
+    const ids = Array.from({ length: PREVIEW_DEVICE_LIST_LIMIT }, (_, i) => `mac-${String(i).padStart(3, '0')}`);
+    const result = preview(
+      [...ids].reverse().map((id) => [id, observed({ skewSeconds: 200 })]),
+      settings({ maxClockSkewSeconds: 300 }),
+      settings({ maxClockSkewSeconds: 100 }),
+    );
+    expect(result.newlyBlocked.count).toBe(PREVIEW_DEVICE_LIST_LIMIT);
+    expect(result.newlyBlocked.devices.map((d) => d.deviceId)).toEqual(ids);
+  });
+
+  it('names the violations in code order, whichever device showed one first (the same answer for the same fleet)', () => {
+    const devices: [string, Observations][] = [
+      ['a', observed({ verified: false })],
+      ['b', observed({ skewSeconds: 900 })],
+      ['c', observed({ verified: false, skewSeconds: -900 })],
+      ['d', observed({ skewSeconds: 900 })],
+    ];
+    const result = preview(devices, settings({ mode: 'MONITOR', sslCertificateVerification: 'ALWAYS' }), settings({ mode: 'ENFORCE', sslCertificateVerification: 'ALWAYS' }));
+    expect(Object.entries(result.newlyBlocked.byViolation)).toEqual([
+      ['CLOCK_SKEW_EXCEEDED', 3],
+      ['SERVER_CERT_NOT_VERIFIED', 2],
+    ]);
+  });
+
   it('an unchanged document previews no difference', () => {
     const devices: [string, Observations][] = [['a', observed({ skewSeconds: 900 })], ['b', observed()]];
     expect(preview(devices, settings(), settings())).toEqual({ devices: 2, since, current: { blocked: 1 }, proposed: { blocked: 1 }, newlyBlocked: none, newlyAccepted: none });

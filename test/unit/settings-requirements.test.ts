@@ -52,4 +52,13 @@ describe('checkTrustChange (may this change of one trust item be made under thes
     const error = refusalOf(() => checkTrustChange(settings(change), item, { ...allThere, ...after }, now));
     expect(error).toEqual(refusal === undefined ? undefined : expect.objectContaining(refusal));
   });
+
+  it('names the setting to turn off when the last device CA would go while certificate-based authentication is on', () => {
+    const error = refusalOf(() => checkTrustChange(settings({ certificateBasedAuthentication: true }), 'deviceCas', { ...allThere, deviceCaCount: 0 }, now));
+    expect(error).toMatchObject({
+      statusCode: 422,
+      code: 'INVALID_SETTINGS',
+      details: [{ field: 'certificateBasedAuthentication', message: 'Set certificateBasedAuthentication to false first, or keep at least one device CA certificate' }],
+    });
+  });
 });
