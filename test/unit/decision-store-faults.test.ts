@@ -149,10 +149,10 @@ describe('the claim of the checkinId, when its outcome is unknown', () => {
 });
 
 describe('the writes after the claim', () => {
-  it.each(UNKNOWN_OUTCOMES)('the decision after %s: 503, the claim left for the retry to finish', async (_case, fault) => {
+  it.each(UNKNOWN_OUTCOMES)('the decision after %s: 503 though the status (written beside it) landed; the claim left for the retry to finish', async (_case, fault) => {
     dynamo.on(PutItemCommand, isDecision).rejects(fault());
     expect(await checkIn()).toMatchObject(UNAVAILABLE);
-    expect(puts()).toEqual(['checkin', 'device']);
+    expect(puts()).toEqual(['checkin', 'device', 'status D1']);
   });
 
   it.each(UNKNOWN_OUTCOMES)('the status after %s: 503 (the retry replays and writes the status)', async (_case, fault) => {

@@ -1,9 +1,9 @@
 // DynamoDB adapter for decisions, the idempotency records of check-ins, and (written with them) the current status
 // of each device. The check-in writes (DynamoDbDecisionStore); admins only read (DynamoDbDecisionReader).
 //
-// A check-in is three single-item writes in this order, not a transaction (docs/decisions.md "Write units per
-// check-in" has the measured costs): the claim of its checkinId (conditional: no one has claimed it), which holds
-// the answer and the decision it was given with; the decision; then the device's status. The later two are
+// A check-in is three single-item writes, not a transaction (docs/decisions.md "Write units per check-in" has the
+// measured costs): first the claim of its checkinId (conditional: no one has claimed it), which holds the answer
+// and the decision it was given with; then, side by side, the decision and the device's status. The later two are
 // idempotent, so whoever finds the claim can finish them: a retry of the same device writes the claim's decision and
 // status (again, or for the first time if its writer failed before) and only then replays the claim's answer. No
 // answer is ever given for a check-in whose decision and status are not stored.
@@ -90,8 +90,7 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
     const claim = await this.claim(writes, decision, binding);
     if (claim.outcome !== 'CLAIMED') return claim;
     // Both writes are idempotent: after a failure (answered 503) the device's retry finishes them from the claim.
-    await callStore(() => this.client.send(new PutItemCommand(writes.decision)));
-    await this.writeStatus(writes);
+    await this.writeDecisionAndStatus(writes);
     return { outcome: 'RECORDED' };
   }
 
@@ -146,9 +145,14 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
   private async finish(claim: Record<string, unknown>): Promise<void> {
     // Written before claims carried their decision: in one transaction with the decision and the status.
     if (typeof claim.record !== 'string') return;
-    const writes = buildCheckinWrites(this.tables, decisionFromClaim(claim), { statusCode: claim.statusCode as number, body: claim.body as string }, undefined);
-    await callStore(() => this.client.send(new PutItemCommand(writes.decision)));
-    await this.writeStatus(writes);
+    await this.writeDecisionAndStatus(buildCheckinWrites(this.tables, decisionFromClaim(claim), { statusCode: claim.statusCode as number, body: claim.body as string }, undefined));
+  }
+
+  /** Side by side: neither depends on the other, and both must be stored before an answer is given. */
+  private async writeDecisionAndStatus(writes: CheckinWrites): Promise<void> {
+    const [decision, status] = await Promise.allSettled([callStore(() => this.client.send(new PutItemCommand(writes.decision))), this.writeStatus(writes)]);
+    if (decision.status === 'rejected') throw decision.reason;
+    if (status.status === 'rejected') throw status.reason;
   }
 
   /**
