@@ -8,6 +8,8 @@ export default {
   // no DynamoDB Local.
   vitest: { configFile: 'vitest.mutation.config.ts' },
   // Generated code (the JSON-Schema request validators) is not written by hand and has no rules of its own to test.
+  // Nothing else is left out: every other file of lib/domain decides a verdict or words one, and a mutant that can
+  // only change a message's wording is reported and listed with its reason in docs/testing.md, not hidden here.
   mutate: ['lib/domain/**/*.ts', '!lib/domain/generated/**', '!lib/generated/**', '!**/*.generated.ts'],
   // The sandbox gets the project's own directories and files only: several people work in this tree, and a
   // scratch file that appears and vanishes while Stryker copies the project would break the copy (or be mutated).
@@ -22,6 +24,9 @@ export default {
     '**/*.tmp.*',
     '**/lint-tmp*',
   ],
+  // Each mutant runs only the tests that reached it in the dry run (a name filter), in the files that hold them.
+  // That works only as far as fixtures are made inside the hooks and tests that use them, and cached by request
+  // (test/support/mutation-fixture-cache.ts): code of lib/ run at a module's top level counts as no test's.
   coverageAnalysis: 'perTest',
   // A static mutant (in code that runs when a module loads: constant tables, regular expressions, defaults) cannot be
   // traced to the tests that cover it, so Stryker reloads everything and runs every related test file for it,

@@ -148,16 +148,19 @@ describe('impact preview', () => {
   });
 
   it('names the violations in code order, whichever device showed one first (the same answer for the same fleet)', () => {
+    // First seen in reverse code order: a server certificate not verified, then a clock skew, then no certificate.
     const devices: [string, Observations][] = [
-      ['a', observed({ verified: false })],
-      ['b', observed({ skewSeconds: 900 })],
-      ['c', observed({ verified: false, skewSeconds: -900 })],
-      ['d', observed({ skewSeconds: 900 })],
+      ['a', observed({ verified: false, identity: VALID_CERTIFICATE })],
+      ['b', observed({ skewSeconds: 900, identity: VALID_CERTIFICATE })],
+      ['c', observed()],
+      ['d', observed({ skewSeconds: -900, identity: VALID_CERTIFICATE })],
     ];
-    const result = preview(devices, settings({ mode: 'MONITOR', sslCertificateVerification: 'ALWAYS' }), settings({ mode: 'ENFORCE', sslCertificateVerification: 'ALWAYS' }));
+    const strict = { sslCertificateVerification: 'ALWAYS', certificateBasedAuthentication: true } as const;
+    const result = preview(devices, settings({ mode: 'MONITOR', ...strict }), settings({ mode: 'ENFORCE', ...strict }));
     expect(Object.entries(result.newlyBlocked.byViolation)).toEqual([
-      ['CLOCK_SKEW_EXCEEDED', 3],
-      ['SERVER_CERT_NOT_VERIFIED', 2],
+      ['CLIENT_CERT_MISSING', 1],
+      ['CLOCK_SKEW_EXCEEDED', 2],
+      ['SERVER_CERT_NOT_VERIFIED', 1],
     ]);
   });
 
