@@ -124,6 +124,7 @@ export class DynamoDbConfigStore implements ConfigStore {
    */
   async refreshSnapshot(held?: ConfigSnapshot): Promise<ConfigSnapshot> {
     const revision = (await this.getRevision()) ?? { version: 0, policyVersion: 0, revocationsVersion: 0 };
+    // A snapshot without a revision, or a store without counters, gives nothing to compare: everything is read.
     const usable = held?.revision && held.revision.version > 0 && revision.version > 0 ? { ...held, revision: held.revision } : undefined;
     if (usable && usable.revision.version === revision.version) return held!;
     const [policy, revocations] = await Promise.all([

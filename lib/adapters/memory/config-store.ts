@@ -145,11 +145,6 @@ export class InMemoryConfigStore implements ConfigStore {
     return { ok: true };
   }
 
-  /** Removes the settings document, as a lost item would be (fail-closed tests). */
-  forgetSettings(): void {
-    this.settings = undefined;
-  }
-
   private storedSettings(): StoredSettings {
     if (!this.settings) throw new SettingsMissingError();
     return this.settings;
