@@ -148,10 +148,10 @@ describe('impact preview', () => {
   });
 
   it('names the violations in code order, whichever device showed one first (the same answer for the same fleet)', () => {
-    // First seen in reverse code order: a server certificate not verified, then a clock skew, then no certificate.
+    // First seen out of code order: a clock skew, then a server certificate not verified, then no certificate.
     const devices: [string, Observations][] = [
-      ['a', observed({ verified: false, identity: VALID_CERTIFICATE })],
-      ['b', observed({ skewSeconds: 900, identity: VALID_CERTIFICATE })],
+      ['a', observed({ skewSeconds: 900, identity: VALID_CERTIFICATE })],
+      ['b', observed({ verified: false, identity: VALID_CERTIFICATE })],
       ['c', observed()],
       ['d', observed({ skewSeconds: -900, identity: VALID_CERTIFICATE })],
     ];
