@@ -663,6 +663,12 @@ describe('tables', () => {
     ]);
     expect(table.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
+
+  // Device status items carry no expiresAt (test/unit/decision-store-writes.test.ts pins the whole items), so only
+  // the marks expire; a REMOVE record of an expired mark passes no stream filter.
+  it('expires the unauthenticated-attempt marks of the device-status table by TTL on expiresAt', () => {
+    expect(resource(t, 'DeviceStatusTable').Properties!.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+  });
 });
 
 describe('alert path', () => {
