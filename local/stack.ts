@@ -280,7 +280,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const tableNames = tableNamesFor(config, options.tablePrefix ?? 'tollgate-local');
     const client = localDynamoDbClient(dynamoDbEndpoint);
     stoppers.add(async () => client.destroy());
-    await ensureTables(client, config, tableNames);
+    await ensureTables(client, config, tableNames, log);
     const sns = await startSnsEndpoint({ port: options.snsPort ?? 0, alertsFile: join(dataDir, ALERTS_FILE), print: log });
     stoppers.add(() => sns.stop());
 
