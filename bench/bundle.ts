@@ -2,18 +2,21 @@
 // serverless-esbuild gives them), its size read from esbuild's metafile, and the time a fresh process takes to import
 // it, against `node -e 0`-like processes started in the same loop.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
 import { PROJECT_ROOT, SERVERLESS_YML } from '../local/serverless-config.ts';
 
-/** serverless-esbuild's own options, which it removes before calling esbuild (and the plugins file, console-only). */
+/** serverless-esbuild's own options, which it removes before calling esbuild (the plugins file is loaded apart). */
 const NOT_ESBUILD = new Set(['exclude', 'outputFileExtension', 'plugins', 'packager', 'packagerOptions', 'concurrency', 'zipConcurrency', 'nativeZip']);
 
 /** Packages only reached through a lazy `require` on the first certificate that is not cached (the ASN.1 parser). */
 const LAZY_PACKAGES = /node_modules\/(asn1js|pvtsutils|pvutils|tslib|@peculiar\/[^/]+)\//;
+/** The SSM client's own modules, imported only when a parameter must be read (lib/adapters/ssm-client.ts). */
+const SSM_CLIENT = /node_modules\/@aws-sdk\/client-ssm\//;
 
 export interface BundleMeasure {
   dir: string;
@@ -22,6 +25,8 @@ export interface BundleMeasure {
   mapBytes: number;
   /** Bytes of code evaluated only when the first new certificate is parsed (counted within `bytes`). */
   lazyBytes: number;
+  /** Bytes of the SSM client's modules, evaluated only when a parameter is read (counted within `bytes`). */
+  ssmBytes: number;
   /** Output bytes per package (or per project folder), largest first. */
   byPackage: [string, number][];
 }
@@ -29,10 +34,13 @@ export interface BundleMeasure {
 export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promise<BundleMeasure> {
   const custom = (parse(readFileSync(SERVERLESS_YML, 'utf8'), { logLevel: 'silent' }) as { custom: { esbuild: Record<string, unknown> } }).custom.esbuild;
   const options = Object.fromEntries(Object.entries(custom).filter(([key]) => !NOT_ESBUILD.has(key))) as BuildOptions;
+  // As serverless-esbuild does: the plugins file's exports (the SSM client's ES modules are chosen there).
+  const plugins = typeof custom.plugins === 'string' ? (createRequire(import.meta.url)(join(PROJECT_ROOT, custom.plugins)) as Plugin[]) : [];
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-bundle-'));
   const file = join(dir, 'check-in.mjs');
   const result = await build({
     ...options,
+    plugins,
     entryPoints: [join(PROJECT_ROOT, entry)],
     outfile: file,
     absWorkingDir: PROJECT_ROOT,
@@ -42,11 +50,13 @@ export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promi
   const output = Object.values((result.metafile as Metafile).outputs).find((o) => o.entryPoint)!;
   const byPackage = new Map<string, number>();
   let lazyBytes = 0;
+  let ssmBytes = 0;
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
     const key = match ? match[1] : input.split('/').slice(0, 2).join('/');
     byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
     if (LAZY_PACKAGES.test(input)) lazyBytes += bytesInOutput;
+    if (SSM_CLIENT.test(input)) ssmBytes += bytesInOutput;
   }
   return {
     dir,
@@ -54,6 +64,7 @@ export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promi
     bytes: output.bytes,
     mapBytes: readFileSync(`${file}.map`).length,
     lazyBytes,
+    ssmBytes,
     byPackage: [...byPackage].sort((a, b) => b[1] - a[1]),
   };
 }

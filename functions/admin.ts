@@ -19,7 +19,7 @@ export const makeHandler = (deps: AdminHandlerDeps) => makeAdminHandler(deps);
 
 /** Cold start: the tokens come from ADMIN_TOKENS, or from the SSM parameter ADMIN_TOKENS_PARAMETER names. */
 async function realDeps(clock: Clock = systemClock): Promise<AdminHandlerDeps> {
-  const config = await loadAdminConfig(process.env, (name) => readSecureStringParameter(createSsmClient(), name));
+  const config = await loadAdminConfig(process.env, async (name) => readSecureStringParameter(await createSsmClient(), name));
   const client = createDynamoDbClient();
   const routes = makeAdminRoutes({
     config: new DynamoDbConfigStore(client, config.configTable),

@@ -33,4 +33,25 @@ const consoleAssets = {
   },
 };
 
-module.exports = [consoleAssets];
+// ssmClientModules: lib/adapters/ssm-client.ts is imported on first use, so esbuild keeps whole every module it
+// reaches; through the package's index that is every SSM command (≈ 170 KB). Packaged, it imports the client and the
+// one command it uses from their ES modules instead (≈ 77 KB). Run from source, the index (CommonJS) is what loads.
+const ssmClientModule = path.join(projectRoot, 'lib', 'adapters', 'ssm-client.ts');
+const SSM_INDEX_IMPORT = "import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';";
+const SSM_MODULE_IMPORTS =
+  "import { GetParameterCommand } from '@aws-sdk/client-ssm/dist-es/commands/GetParameterCommand.js';\n" +
+  "import { SSMClient } from '@aws-sdk/client-ssm/dist-es/SSMClient.js';";
+
+const ssmClientModules = {
+  name: 'ssm-client-modules',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]lib[\\/]adapters[\\/]ssm-client\.ts$/ }, async (args) => {
+      if (path.resolve(args.path) !== ssmClientModule) return undefined;
+      const source = await require('node:fs/promises').readFile(args.path, 'utf8');
+      if (!source.includes(SSM_INDEX_IMPORT)) throw new Error(`${args.path} no longer imports the SSM client as this plugin expects`);
+      return { contents: source.replace(SSM_INDEX_IMPORT, SSM_MODULE_IMPORTS), loader: 'ts' };
+    });
+  },
+};
+
+module.exports = [consoleAssets, ssmClientModules];

@@ -1,18 +1,15 @@
 // SSM Parameter Store adapter: reads a SecureString once at cold start (the trusted proxy's secret for check-in,
 // ADMIN_TOKENS for admin). The value is returned to the caller only: it is never logged, and no error message quotes it.
-import { GetParameterCommand, type Parameter, SSMClient } from '@aws-sdk/client-ssm';
+import type { Parameter, SSMClient } from '@aws-sdk/client-ssm';
 import { checkTrustedProxySecret, ConfigError, type TrustedProxyConfig } from '../config.ts';
 import type { TrustedProxy } from '../domain/device-identity.ts';
 
 /**
- * Cold start has at most 10 s: three attempts of at most 1 s to connect and 2 s to answer, then the function fails
- * to start (and the Errors alarm says so) rather than run without its secret.
+ * A client made with lib/adapters/ssm-client.ts's settings. The SDK's code is imported here, on first use, so that a
+ * function that reads no parameter (check-in without TRUSTED_PROXY_SECRET_PARAMETER) never evaluates it at cold start.
  */
-export function createSsmClient(): SSMClient {
-  return new SSMClient({
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true },
-  });
+export async function createSsmClient(): Promise<SSMClient> {
+  return (await import('./ssm-client.ts')).createSsmClient();
 }
 
 /**
@@ -20,6 +17,7 @@ export function createSsmClient(): SSMClient {
  * when it cannot be read, is not a SecureString, or is empty.
  */
 export async function readSecureStringParameter(client: Pick<SSMClient, 'send'>, name: string): Promise<string> {
+  const { GetParameterCommand } = await import('./ssm-client.ts');
   let parameter: Parameter | undefined;
   try {
     parameter = (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter;
@@ -39,10 +37,10 @@ export async function readSecureStringParameter(client: Pick<SSMClient, 'send'>,
  */
 export async function resolveTrustedProxy(
   config: TrustedProxyConfig | undefined,
-  ssmClient: () => Pick<SSMClient, 'send'> = createSsmClient,
+  ssmClient: () => Pick<SSMClient, 'send'> | Promise<Pick<SSMClient, 'send'>> = createSsmClient,
 ): Promise<TrustedProxy | undefined> {
   if (!config) return undefined;
   if (config.secret !== undefined) return { header: config.header, secret: config.secret };
-  const secret = await readSecureStringParameter(ssmClient(), config.secretParameter);
+  const secret = await readSecureStringParameter(await ssmClient(), config.secretParameter);
   return { header: config.header, secret: checkTrustedProxySecret(secret, `The SSM parameter ${config.secretParameter} (TRUSTED_PROXY_SECRET_PARAMETER)`) };
 }
