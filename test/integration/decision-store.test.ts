@@ -85,16 +85,19 @@ describe('record, out of order', () => {
 
 describe('listDecisions', () => {
   it('pages newest first with an opaque token, and refuses a tampered one', async () => {
-    for (let i = 0; i < 5; i += 1) {
-      await store.record(decision({ checkinId: `p-${i}`, deviceId: 'PAGED', evaluatedAt: `2026-11-25T18:00:0${i}.000Z` }), { statusCode: 200, body: '' });
-    }
+    const recorded = Array.from({ length: 5 }, (_, i) => decision({ checkinId: `p-${i}`, deviceId: 'PAGED', evaluatedAt: `2026-11-25T18:00:0${i}.000Z` }));
+    for (const each of recorded) await store.record(each, { statusCode: 200, body: '' });
+    const [p0, p1, p2, p3, p4] = recorded;
     const first = await store.listDecisions('PAGED', 2);
-    expect(first.items.map((d) => d.checkinId)).toEqual(['p-4', 'p-3']);
+    expect(first.items).toEqual([p4, p3]);
     expect(first.nextToken).toMatch(/^[A-Za-z0-9_-]+$/);
     const second = await store.listDecisions('PAGED', 2, first.nextToken);
-    expect(second.items.map((d) => d.checkinId)).toEqual(['p-2', 'p-1']);
+    expect(second.items).toEqual([p2, p1]);
+    expect(second.nextToken).toMatch(/^[A-Za-z0-9_-]+$/);
+    // The last page holds the oldest decision and no token: the listing ends there.
     const third = await store.listDecisions('PAGED', 2, second.nextToken);
-    expect(third.items.map((d) => d.checkinId)).toEqual(['p-0']);
+    expect(third.items).toEqual([p0]);
+    expect(third.nextToken).toBeUndefined();
 
     const tampered = Buffer.from(JSON.stringify({ pk: 'DEVICE#OTHER', sk: 'x' })).toString('base64url');
     for (const token of [tampered, 'not a token!', Buffer.from('[]').toString('base64url'), 'e30']) {
