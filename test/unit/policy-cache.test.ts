@@ -34,11 +34,13 @@ describe('PolicyCache', () => {
     const { reader, state } = fakeReader();
     let now = 0;
     const cache = new PolicyCache(reader, { now: () => new Date(now) });
-    await cache.get();
+    const first = await cache.get();
+    expect([first.snapshot.version, first.snapshot.settings]).toEqual([1, { ...DEFAULT_SETTINGS, certificateExpiryAlertDays: [1] }]);
     now = 4999;
-    await cache.get();
-    expect(state.loads).toBe(1);
     state.version = 2;
+    // still within 5 s: the same policy, though the stored version has moved
+    expect(await cache.get()).toBe(first);
+    expect(state.loads).toBe(1);
     now = 5000;
     expect((await cache.get()).snapshot.version).toBe(2);
     expect(state.loads).toBe(2);
@@ -47,7 +49,10 @@ describe('PolicyCache', () => {
   it('shares one load between concurrent callers', async () => {
     const { reader, state } = fakeReader();
     const cache = new PolicyCache(reader, { now: () => new Date(0) });
-    await Promise.all([cache.get(), cache.get(), cache.get()]);
+    const [first, ...others] = await Promise.all([cache.get(), cache.get(), cache.get()]);
+    // every caller is served the one policy that was loaded
+    expect(others.map((policy) => policy === first)).toEqual([true, true]);
+    expect(first.snapshot.version).toBe(1);
     expect(state.loads).toBe(1);
   });
 
