@@ -93,15 +93,15 @@ describe('device CA set', () => {
   });
 
   it.each([
-    // [why, body, status, code]
-    ['no body field', {}, 400, 'INVALID_REQUEST'],
-    ['certificates not a string', { certificates: ['-----BEGIN CERTIFICATE-----'] }, 400, 'INVALID_REQUEST'],
-    ['an unknown field', { certificates: 'x', comment: 'hi' }, 400, 'INVALID_REQUEST'],
-    ['no PEM at all', { certificates: 'hello' }, 422, 'INVALID_CERTIFICATE'],
-  ])('refuses %s', async (_why, body, status, code) => {
+    // [why, body, status, code, field at fault, what the message says]
+    ['no body field', {}, 400, 'INVALID_REQUEST', 'certificates', 'certificates is required'],
+    ['certificates not a string', { certificates: ['-----BEGIN CERTIFICATE-----'] }, 400, 'INVALID_REQUEST', 'certificates', 'certificates must be a non-empty string'],
+    ['an unknown field', { certificates: 'x', comment: 'hi' }, 400, 'INVALID_REQUEST', 'comment', 'Unknown field "comment"'],
+    ['no PEM at all', { certificates: 'hello' }, 422, 'INVALID_CERTIFICATE', 'certificates', 'no PEM certificate'],
+  ])('refuses %s', async (_why, body, status, code, field, message) => {
     const res = await admin('PUT', '/admin/device-ca', body);
     expectError(res, status, code);
-    if (status === 422) expect(res.body.error).toEqual({ code, message: expect.stringContaining('no PEM certificate'), field: 'certificates', requestId: expect.any(String) });
+    expect(res.body.error).toEqual({ code, message: expect.stringContaining(message), field, requestId: expect.any(String) });
   });
 
   it('refuses a certificate without basicConstraints CA:TRUE (422 INVALID_CERTIFICATE on field certificates) and changes nothing', async () => {
@@ -300,9 +300,9 @@ describe('settings and trust material racing each other', () => {
         admin('PATCH', '/admin/settings', { pushNotifications: true }),
       ]);
       // Either the delete landed first (and enabling found no certificate), or enabling did (and the delete was refused).
-      const outcome = `${deleted.status}/${enabled.status}`;
-      expect(['204/422', '409/200']).toContain(outcome);
-      const deleteWon = outcome === '204/422';
+      const outcome = [deleted.status, deleted.body?.error?.code, enabled.status, enabled.body?.error?.code];
+      const deleteWon = deleted.status === 204;
+      expect(outcome, `${deleted.text} / ${enabled.text}`).toEqual(deleteWon ? [204, undefined, 422, 'INVALID_SETTINGS'] : [409, 'PUSH_CERTIFICATE_IN_USE', 200, undefined]);
       // What each order leaves behind: never push notifications on without a certificate.
       const settings = (await admin('GET', '/admin/settings')).body.settings;
       const certificate = await admin('GET', '/admin/push-certificate');
@@ -332,7 +332,8 @@ describe('trust changes reach check-ins within 5 s', () => {
 
   /**
    * Repeats check-ins until `done` holds (at most 8 s). Returns the answer, and how long after `changeStartedAt`
-   * the last check-in that still saw the old state was sent: the contract's bound is 5 s after the change.
+   * the last check-in that still saw the old state was sent: the contract's bound is 5 s after the change. Every
+   * answer before that is the old state's exactly (200, accepted, no violations), never some other refusal or error.
    */
   async function until(send: () => Promise<HttpResult>, done: (res: HttpResult) => boolean, changeStartedAt: number) {
     let lastStaleSentAfter = 0;
@@ -340,6 +341,7 @@ describe('trust changes reach check-ins within 5 s', () => {
       const sentAt = Date.now();
       const res = await send();
       if (done(res)) return { res, lastStaleSentAfter };
+      expect([res.status, res.body.decision, res.body.violations], res.text).toEqual([200, 'ACCEPT', []]);
       lastStaleSentAfter = sentAt - changeStartedAt;
       if (Date.now() - changeStartedAt > 8000) return { res, lastStaleSentAfter };
       await new Promise((r) => setTimeout(r, 100));
