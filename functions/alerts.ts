@@ -13,7 +13,7 @@
 // are summarised in it (docs/alerts.md). Unauthenticated attempts reach this function as marks the check-in leaves
 // on the status table (one per window and claimed device) and are counted the same way, without alerts of their own.
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { deadlineSignal, runWithDeadline } from '../lib/adapters/deadline.ts';
+import { deadlineSignal, runWithDeadline } from '../lib/invocation-deadline.ts';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbDecisionReader } from '../lib/adapters/dynamodb/decision-store.ts';
 import { DynamoDbMassBlockWindowStore } from '../lib/adapters/dynamodb/mass-block-window-store.ts';
@@ -51,7 +51,7 @@ export interface AlertsDeps {
 
 /**
  * A record is not started with less time than this left; every call (publish, window count, decisions read) is
- * aborted this long before the timeout (the invocation's deadline, lib/adapters/deadline.ts).
+ * aborted this long before the timeout (the invocation's deadline, lib/invocation-deadline.ts).
  */
 export const MIN_TIME_FOR_RECORD_MS = 3000;
 export const ABORT_MARGIN_MS = 1500;

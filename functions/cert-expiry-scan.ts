@@ -2,7 +2,7 @@
 // config table, the expiry marks and SNS. Throws when an alert is still pending, so that Lambda retries (the next
 // daily run would too); each alert sent is remembered, so a retry sends only what is pending.
 import type { Context } from 'aws-lambda';
-import { runWithDeadline } from '../lib/adapters/deadline.ts';
+import { runWithDeadline } from '../lib/invocation-deadline.ts';
 import { createDynamoDbClient } from '../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbExpiryAlertStore } from '../lib/adapters/dynamodb/expiry-alert-store.ts';
@@ -18,7 +18,7 @@ export { type AlertedCertificate, type ExpiryScanDeps, ExpiryScanError, type Exp
 export function makeHandler(deps: ExpiryScanDeps) {
   /**
    * Resolves to `{ checked, alerted }`; throws ExpiryScanError (with the whole summary) when an alert is pending. Its
-   * DynamoDB calls end before the function's timeout (lib/adapters/deadline.ts), so it fails rather than times out.
+   * DynamoDB calls end before the function's timeout (lib/invocation-deadline.ts), so it fails rather than times out.
    */
   return async function handleScheduledScan(_event?: unknown, context?: Context): Promise<Pick<ExpiryScanSummary, 'checked' | 'alerted'>> {
     const summary = await runWithDeadline(context, () => scanCertificates(deps));

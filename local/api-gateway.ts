@@ -29,7 +29,7 @@ export function requestUrl(target: string | undefined): URL {
 
 /**
  * A Lambda context as the runtime gives one: getRemainingTimeInMillis counts down from the function's timeout (30 s
- * when none is known), so the invocation's deadline (lib/adapters/deadline.ts) behaves locally as in AWS.
+ * when none is known), so the invocation's deadline (lib/invocation-deadline.ts) behaves locally as in AWS.
  */
 export function lambdaContext(functionName: string, requestId: string = randomUUID(), timeoutSeconds = 30): Context {
   const timesOutAt = Date.now() + timeoutSeconds * 1000;

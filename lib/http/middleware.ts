@@ -20,7 +20,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { runWithDeadline } from '../adapters/deadline.ts';
+import { runWithDeadline } from '../invocation-deadline.ts';
 import { HttpError } from '../domain/errors.ts';
 import { toErrorResponse } from './errors.ts';
 
@@ -119,7 +119,7 @@ function tooLarge(limit: number): HttpError {
 
 /**
  * Wraps an HttpHandler in the middy stack; errors are mapped last, in one place. The handler runs under the
- * invocation's deadline (lib/adapters/deadline.ts): every DynamoDB call it makes is aborted ANSWER_MARGIN_MS before
+ * invocation's deadline (lib/invocation-deadline.ts): every DynamoDB call it makes is aborted ANSWER_MARGIN_MS before
  * the function would time out (an aborted call is a StoreUnavailableError: 503 UNAVAILABLE), when middy's own
  * timeout answers first, or once the handler has answered.
  */

@@ -1,11 +1,11 @@
-// One deadline per invocation (lib/adapters/deadline.ts): every DynamoDB call of an HTTP function is aborted a margin
+// One deadline per invocation (lib/invocation-deadline.ts, hooked to the SDK clients by lib/adapters/deadline.ts): every DynamoDB call of an HTTP function is aborted a margin
 // before the function would time out, and whatever is still in flight once it has answered is cut off. Proven against
 // a DynamoDB that accepts connections and never answers (a local TCP server), with the clients production builds.
 import { createServer, type Server, type Socket } from 'node:net';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ANSWER_MARGIN_MS, currentDeadline, deadlineSignal, runWithDeadline } from '../../lib/adapters/deadline.ts';
+import { ANSWER_MARGIN_MS, currentDeadline, deadlineSignal, runWithDeadline } from '../../lib/invocation-deadline.ts';
 import { callStore, createDynamoDbClient } from '../../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
 import { DynamoDbUnauthenticatedAttemptStore } from '../../lib/adapters/dynamodb/attempt-store.ts';

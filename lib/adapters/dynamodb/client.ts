@@ -7,7 +7,7 @@ import { applyInvocationDeadline } from '../deadline.ts';
 /**
  * Short timeouts: a check-in must fail fast with 503 rather than hang while DynamoDB is unreachable or stalled.
  * Three attempts of at most 1 s to connect and 1.5 s to answer bound one call; the invocation's deadline
- * (lib/adapters/deadline.ts) bounds them all together, so a Query followed by a transaction's rounds cannot outlive
+ * (lib/invocation-deadline.ts, hooked in by lib/adapters/deadline.ts) bounds them all together, so a Query followed by a transaction's rounds cannot outlive
  * the function, and aborts whatever is still in flight once the invocation has answered.
  * The endpoint comes from the SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB in local mode and tests).
  */
