@@ -31,6 +31,9 @@ const UNAVAILABLE_ERRORS = new Set([
   'ResourceNotFoundException',
   'TimeoutError',
   'RequestTimeout',
+  // The SDK resends a transaction with the same ClientRequestToken; while the first is still running DynamoDB refuses
+  // the resend with this. The outcome is not known yet: answer unavailable (503), never a 500.
+  'TransactionInProgressException',
 ]);
 
 /** True when the failure means "the store cannot serve now" rather than a fault in our request. */
