@@ -114,7 +114,8 @@ const LISTED = ['status', 'decision', 'violations', 'lastCheckinAt', 'checkinId'
 export function designsFor(decision: DecisionRecord, response: RecordedResponse, binding: ReplayBinding | undefined): Design[] {
   const tables: DecisionTables = { decisionsTable: 'Decisions', deviceStatusTable: 'DeviceStatus', retentionDays: 90, idempotencyRetentionDays: 3 };
   const before = itemsBefore(decision, response, binding, 90);
-  const now = buildCheckinWrites(tables, decision, response, binding);
+  // A claim token of the length the store draws (9 random bytes, base64url): it is part of the claim's size.
+  const now = buildCheckinWrites(tables, decision, response, binding, 'x'.repeat(12));
   const claim = now.claim.Item!;
   const decisionItem = now.decision.Item!;
   const status = now.steadyStatus.Item!;

@@ -7,6 +7,7 @@
 // idempotent, so whoever finds the claim can finish them: a retry of the same device writes the claim's decision and
 // status (again, or for the first time if its writer failed before) and only then replays the claim's answer. No
 // answer is ever given for a check-in whose decision and status are not stored.
+import { randomBytes } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient, PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -86,7 +87,9 @@ export class DynamoDbDecisionStore implements DecisionWriter, DecisionReader, De
   }
 
   async record(decision: DecisionRecord, response: RecordedResponse, binding?: ReplayBinding): Promise<RecordOutcome> {
-    const writes = buildCheckinWrites(this.tables, decision, response, binding);
+    // The token tells this invocation's claim (landed, its answer lost) from an identical one a parallel retry of the
+    // same check-in wrote in the same millisecond: only the first writer records, every other one replays.
+    const writes = buildCheckinWrites(this.tables, decision, response, binding, randomBytes(9).toString('base64url'));
     const claim = await this.claim(writes, decision, binding);
     if (claim.outcome !== 'CLAIMED') return claim;
     // Both writes are idempotent: after a failure (answered 503) the device's retry finishes them from the claim.
@@ -209,7 +212,14 @@ export interface CheckinWrites {
 const days = (at: string, count: number) => Math.floor(Date.parse(at) / 1000) + count * 86400;
 
 /** Builds the check-in's writes; pure, so that what each holds and guards is unit-tested without DynamoDB. */
-export function buildCheckinWrites(tables: DecisionTables, decision: DecisionRecord, response: RecordedResponse, binding: ReplayBinding | undefined): CheckinWrites {
+export function buildCheckinWrites(
+  tables: DecisionTables,
+  decision: DecisionRecord,
+  response: RecordedResponse,
+  binding: ReplayBinding | undefined,
+  /** Names the invocation that writes the claim (absent when finishing another invocation's claim). */
+  claimToken?: string,
+): CheckinWrites {
   const { evaluatedAt } = decision;
   const facts = encodeFacts(decision.facts, evaluatedAt);
   const status = statusItem(decision, facts);
@@ -227,6 +237,7 @@ export function buildCheckinWrites(tables: DecisionTables, decision: DecisionRec
           statusCode: response.statusCode,
           body: response.body,
           fingerprint: binding?.fingerprint,
+          claimToken,
           record: JSON.stringify(recordOf(decision)),
           facts,
           expiresAt: days(evaluatedAt, tables.idempotencyRetentionDays ?? DEFAULT_IDEMPOTENCY_RETENTION_DAYS),
@@ -290,10 +301,10 @@ function decisionFromClaim(claim: Record<string, unknown>): DecisionRecord {
   };
 }
 
-/** A claim this very check-in wrote (same device, time, answer and certificate). */
+/** A claim this very invocation wrote (its token): its own write landed, the answer to it was lost. */
 function isClaimOf(existing: Record<string, unknown>, writes: CheckinWrites): boolean {
   const ours = unmarshall(writes.claim.Item!);
-  return existing.deviceId === ours.deviceId && existing.evaluatedAt === ours.evaluatedAt && existing.body === ours.body && existing.fingerprint === ours.fingerprint;
+  return typeof ours.claimToken === 'string' && existing.claimToken === ours.claimToken;
 }
 
 function isConditionFailure(error: unknown): error is { name: string; Item?: Record<string, AttributeValue> } {
