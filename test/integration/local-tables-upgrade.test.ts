@@ -2,18 +2,26 @@
 // no TTL. Starting brings the existing tables up to serverless.yml's indexes and TTL, so that device listings work
 // again, and re-keys nothing: an item written before appears in the new index at the device's next check-in.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
-import { ensureTables, localDynamoDbClient, tableNamesFor } from '../../local/dynamodb-local.ts';
+import { type DynamoDbLocal, ensureTables, localDynamoDbClient, startDynamoDbLocal, tableNamesFor } from '../../local/dynamodb-local.ts';
 import { loadServerlessConfig } from '../../local/serverless-config.ts';
 import { makeDecision } from '../support/decisions.ts';
 
-const client = localDynamoDbClient(inject('dynamoDbEndpoint'));
+// Its own DynamoDB Local on a data folder, as `npm start` runs one on a kept DATA_DIR: the shared one of the test run
+// builds and drops indexes behind the whole suite's traffic, which can take longer than a test may wait.
+const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-upgrade-'));
+let dynamoDb: DynamoDbLocal;
+let client: ReturnType<typeof localDynamoDbClient>;
+let store: DynamoDbDecisionStore;
 const config = loadServerlessConfig();
 const names = tableNamesFor(config, `u${randomBytes(4).toString('hex')}`);
-const store = new DynamoDbDecisionStore(client, { decisionsTable: names.DecisionsTable, deviceStatusTable: names.DeviceStatusTable, retentionDays: 90 });
+
 const OLD_CHECKIN = '2026-11-30T10:00:00.000Z';
 
 /** The device-status table as serverless.yml defined it before the sharded index, without TTL. */
@@ -54,15 +62,22 @@ const lines: string[] = [];
 let listingBefore: unknown;
 
 beforeAll(async () => {
+  dynamoDb = await startDynamoDbLocal({ port: 0, dataDir: join(dataDir, 'dynamodb') });
+  client = localDynamoDbClient(dynamoDb.endpoint);
+  store = new DynamoDbDecisionStore(client, { decisionsTable: names.DecisionsTable, deviceStatusTable: names.DeviceStatusTable, retentionDays: 90 });
   await createFormerDeviceStatusTable();
   listingBefore = await store.listDevices('ACCEPTED', 10).then(
     () => 'listed',
     (error: Error) => error.name,
   );
   await ensureTables(client, config, names, (line) => lines.push(line));
-});
+}, 120_000);
 
-afterAll(() => client.destroy());
+afterAll(async () => {
+  client?.destroy();
+  await dynamoDb?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 describe('ensureTables on a device-status table of the former layout', () => {
   it('is needed: the former table has no byStatusShard to list devices from', () => {
