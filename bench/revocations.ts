@@ -5,7 +5,7 @@
 import '../lib/observability.ts';
 import { BatchWriteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
 import { DynamoDbUnauthenticatedAttemptStore } from '../lib/adapters/dynamodb/attempt-store.ts';
 import { DynamoDbConfigStore } from '../lib/adapters/dynamodb/config-store.ts';
@@ -16,6 +16,10 @@ import type { RevocationRecord } from '../lib/ports/config-store.ts';
 import { PolicyCache } from '../lib/services/policy-cache.ts';
 import { ensureTables, localDynamoDbClient, startDynamoDbLocal, tableNamesFor } from '../local/dynamodb-local.ts';
 import { loadServerlessConfig } from '../local/serverless-config.ts';
+import { checkinEvent } from '../test/support/checkin-event.ts';
+
+/** The i-th check-in of the run: 500 devices in turn. */
+const benchEvent = (i: number) => checkinEvent({ checkinId: `bench-${i}`, deviceId: `MAC-${i % 500}`, requestId: `req-${i}` });
 
 const REVOCATIONS = Number(process.env.REVOCATIONS ?? 100_000);
 const WARM_CONTAINERS = 60;
@@ -84,20 +88,6 @@ async function seed(client: DynamoDBClient, table: string): Promise<void> {
   );
 }
 
-function checkinEvent(i: number): APIGatewayProxyEventV2 {
-  const body = JSON.stringify({ checkinId: `bench-${i}`, deviceId: `MAC-${i % 500}`, clientTime: new Date().toISOString(), serverCertificateVerified: true });
-  return {
-    version: '2.0',
-    routeKey: 'POST /checkin',
-    rawPath: '/checkin',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { requestId: `req-${i}`, http: { method: 'POST', path: '/checkin', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
-    body,
-    isBase64Encoded: false,
-  };
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 async function main(): Promise<void> {
@@ -160,7 +150,7 @@ async function main(): Promise<void> {
       clock,
     });
     begin = performance.now();
-    const first = await handle(checkinEvent(0), {} as Context);
+    const first = await handle(benchEvent(0), {} as Context);
     const coldMs = performance.now() - begin;
     if (first.statusCode !== 200) throw new Error(`check-in answered ${first.statusCode}: ${first.body}`);
     const warm: number[] = [];
@@ -169,7 +159,7 @@ async function main(): Promise<void> {
       // Every 20th check-in finds the policy 5 s old: it refreshes (one GetItem) before judging.
       if (i % 20 === 0) now += 5000;
       begin = performance.now();
-      const response = await handle(checkinEvent(i), {} as Context);
+      const response = await handle(benchEvent(i), {} as Context);
       (i % 20 === 0 ? refreshing : warm).push(performance.now() - begin);
       if (response.statusCode !== 200) throw new Error(`check-in answered ${response.statusCode}: ${response.body}`);
     }

@@ -1,7 +1,7 @@
 // When the store cannot be reached or fails mid-way, a check-in is answered 503 with Retry-After, never accepted.
 import { createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../lib/adapters/dynamodb/client.ts';
 import { DynamoDbConfigStore } from '../../lib/adapters/dynamodb/config-store.ts';
@@ -10,24 +10,11 @@ import { DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-stor
 import { systemClock } from '../../lib/adapters/system-clock.ts';
 import { PolicyCache } from '../../lib/services/policy-cache.ts';
 import { createTestTables } from '../support/dynamodb.ts';
+import { checkinEvent } from '../support/checkin-event.ts';
 
 // The module builds its production handler at import, from the environment; this test uses makeHandler only.
 Object.assign(process.env, { CONFIG_TABLE: 'unused', DECISIONS_TABLE: 'unused', DEVICE_STATUS_TABLE: 'unused' });
 const { makeHandler } = await import('../../functions/check-in.ts');
-
-function event(): APIGatewayProxyEventV2 {
-  const body = JSON.stringify({ checkinId: 'c-1', deviceId: 'D1', clientTime: new Date().toISOString(), serverCertificateVerified: true });
-  return {
-    version: '2.0',
-    routeKey: 'POST /checkin',
-    rawPath: '/checkin',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { requestId: 'req-1', http: { method: 'POST', path: '/checkin', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
-    body,
-    isBase64Encoded: false,
-  };
-}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -49,7 +36,7 @@ function handlerFor(client: DynamoDBClient, tables: { configTable: string; decis
 describe('check-in while the store is unavailable', () => {
   it('answers 503 UNAVAILABLE with Retry-After when DynamoDB cannot be reached', async () => {
     const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${await closedPort()}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-    const response = await handlerFor(client, { configTable: 'c', decisionsTable: 'd', deviceStatusTable: 's' })(event(), {} as Context);
+    const response = await handlerFor(client, { configTable: 'c', decisionsTable: 'd', deviceStatusTable: 's' })(checkinEvent(), {} as Context);
     expect(response.statusCode).toBe(503);
     expect(response.headers).toMatchObject({ 'Retry-After': '1', 'content-type': 'application/json' });
     expect(JSON.parse(response.body!)).toEqual({ error: { code: 'UNAVAILABLE', message: expect.any(String), requestId: 'req-1' } });
@@ -63,7 +50,7 @@ describe('check-in while the store is unavailable', () => {
       const { port } = stalled.address() as { port: number };
       const client = createDynamoDbClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
       const started = Date.now();
-      const response = await handlerFor(client, { configTable: 'c', decisionsTable: 'd', deviceStatusTable: 's' })(event(), { getRemainingTimeInMillis: () => 10_000 } as Context);
+      const response = await handlerFor(client, { configTable: 'c', decisionsTable: 'd', deviceStatusTable: 's' })(checkinEvent(), { getRemainingTimeInMillis: () => 10_000 } as Context);
       expect(response.statusCode).toBe(503);
       expect(response.headers).toMatchObject({ 'Retry-After': '1' });
       // Three attempts of 1.5 s, inside the function's 10 s timeout.
@@ -76,7 +63,7 @@ describe('check-in while the store is unavailable', () => {
   it('answers 503 when the settings load but the decision cannot be recorded, and records nothing', async () => {
     const tables = await createTestTables();
     // The decisions table does not exist: the write fails after evaluation.
-    const response = await handlerFor(tables.client, { ...tables.names, decisionsTable: 'missing-table' })(event(), {} as Context);
+    const response = await handlerFor(tables.client, { ...tables.names, decisionsTable: 'missing-table' })(checkinEvent(), {} as Context);
     expect(response.statusCode).toBe(503);
     const page = await new DynamoDbDecisionStore(tables.client, { ...tables.names, retentionDays: 90 }).listDevices('ACCEPTED', 10);
     expect(page.items).toEqual([]);

@@ -17,6 +17,7 @@ import { StoreUnavailableError } from '../../lib/ports/errors.ts';
 import { PolicyCache } from '../../lib/services/policy-cache.ts';
 import { lambdaContext } from '../../local/api-gateway.ts';
 import { loadServerlessConfig } from '../../local/serverless-config.ts';
+import { checkinEvent } from '../support/checkin-event.ts';
 
 // The modules build their production handlers at import, from the environment; this test uses makeHandler only.
 Object.assign(process.env, { CONFIG_TABLE: 'unused', DECISIONS_TABLE: 'unused', DEVICE_STATUS_TABLE: 'unused', ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:unused' });
@@ -63,20 +64,6 @@ function contextWith(ms: number): Context {
 
 const getItem = () => new GetItemCommand({ TableName: 'c', Key: { pk: { S: 'x' }, sk: { S: 'y' } } });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function checkinEvent(): APIGatewayProxyEventV2 {
-  const body = JSON.stringify({ checkinId: 'c-1', deviceId: 'D1', clientTime: new Date().toISOString(), serverCertificateVerified: true });
-  return {
-    version: '2.0',
-    routeKey: 'POST /checkin',
-    rawPath: '/checkin',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { requestId: 'req-1', http: { method: 'POST', path: '/checkin', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
-    body,
-    isBase64Encoded: false,
-  };
-}
 
 const getEvent = { requestContext: { requestId: 'req-2', http: { method: 'GET', path: '/x', sourceIp: '127.0.0.1' } } } as unknown as APIGatewayProxyEventV2;
 

@@ -5,7 +5,7 @@
 // retry finds out). Never a 500.
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, InternalServerError, ProvisionedThroughputExceededException, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { buildCheckinWrites, DynamoDbDecisionStore } from '../../lib/adapters/dynamodb/decision-store.ts';
@@ -13,6 +13,7 @@ import { InMemoryUnauthenticatedAttemptStore } from '../../lib/adapters/memory/a
 import { InMemoryConfigStore } from '../../lib/adapters/memory/config-store.ts';
 import { PolicyCache } from '../../lib/services/policy-cache.ts';
 import { makeDecision } from '../support/decisions.ts';
+import { checkinEvent } from '../support/checkin-event.ts';
 
 Object.assign(process.env, { CONFIG_TABLE: 'unused', DECISIONS_TABLE: 'unused', DEVICE_STATUS_TABLE: 'unused' });
 const { makeHandler } = await import('../../functions/check-in.ts');
@@ -35,19 +36,6 @@ const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKe
 const dynamo = mockClient(client);
 beforeEach(() => dynamo.reset());
 
-function event(): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /checkin',
-    rawPath: '/checkin',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { requestId: 'req-1', http: { method: 'POST', path: '/checkin', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
-    body: JSON.stringify({ checkinId: 'c-1', deviceId: 'D1', clientTime: NOW, serverCertificateVerified: true }),
-    isBase64Encoded: false,
-  };
-}
-
 async function checkIn(): Promise<{ status: number; headers: Record<string, unknown>; body: unknown }> {
   const handler = makeHandler({
     policies: new PolicyCache(new InMemoryConfigStore(), clock),
@@ -55,7 +43,7 @@ async function checkIn(): Promise<{ status: number; headers: Record<string, unkn
     attempts: new InMemoryUnauthenticatedAttemptStore(),
     clock,
   });
-  const response = (await handler(event(), { getRemainingTimeInMillis: () => 10_000 } as Context)) as APIGatewayProxyStructuredResultV2;
+  const response = (await handler(checkinEvent({ clientTime: NOW }), { getRemainingTimeInMillis: () => 10_000 } as Context)) as APIGatewayProxyStructuredResultV2;
   return { status: response.statusCode!, headers: response.headers ?? {}, body: JSON.parse(response.body!) };
 }
 
