@@ -1,9 +1,10 @@
 // A missing settings document is never read as a fresh installation (which would accept every device): check-ins
 // and admin reads answer 503 UNAVAILABLE, the SettingsMissing metric is emitted and an error is logged.
 import { DeleteItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createTestTables, type TestTables } from '../support/dynamodb.ts';
+import { checkinEvent } from '../support/checkin-event.ts';
 
 // Powertools decides at construction whether metrics and error logs are written: asked for here, before the modules create theirs
 // (this file's modules are its own). The check-in module builds its production handler at import, from the
@@ -18,20 +19,6 @@ const { AdminSettingsService } = await import('../../lib/services/admin/settings
 const { PolicyCache } = await import('../../lib/services/policy-cache.ts');
 const { makeHandler } = await import('../../functions/check-in.ts');
 type ManualClock = InstanceType<typeof ManualClock>;
-
-function event(checkinId: string): APIGatewayProxyEventV2 {
-  const body = JSON.stringify({ checkinId, deviceId: 'D1', clientTime: new Date().toISOString(), serverCertificateVerified: true });
-  return {
-    version: '2.0',
-    routeKey: 'POST /checkin',
-    rawPath: '/checkin',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    requestContext: { requestId: `req-${checkinId}`, http: { method: 'POST', path: '/checkin', sourceIp: '127.0.0.1' } } as APIGatewayProxyEventV2['requestContext'],
-    body,
-    isBase64Encoded: false,
-  };
-}
 
 function container(tables: TestTables, clock: ManualClock) {
   return makeHandler({
@@ -71,13 +58,13 @@ describe('a missing settings document fails closed', () => {
     const tables = await createTestTables();
     const clock = new ManualClock(new Date().toISOString());
     const handle = container(tables, clock);
-    const accepted = await handle(event('c-1'), {} as Context);
+    const accepted = await handle(checkinEvent({ checkinId: 'c-1', requestId: 'req-c-1' }), {} as Context);
     expect(accepted.statusCode).toBe(200);
     expect(JSON.parse(accepted.body!)).toMatchObject({ decision: 'ACCEPT' });
 
     await deleteConfigItems(tables.client, tables.names.configTable, ['SETTINGS', 'VERSION']);
     clock.advance(5000);
-    const { result: refused, lines } = await printed(() => handle(event('c-2'), {} as Context));
+    const { result: refused, lines } = await printed(() => handle(checkinEvent({ checkinId: 'c-2', requestId: 'req-c-2' }), {} as Context));
     expect(refused.statusCode).toBe(503);
     expect(JSON.parse(refused.body!)).toEqual({ error: { code: 'UNAVAILABLE', message: 'The service is unavailable; retry later', requestId: 'req-c-2' } });
     expect(settingsMissingMetrics(lines)).toEqual([1]);
@@ -91,7 +78,7 @@ describe('a missing settings document fails closed', () => {
   it('a cold container: the settings item alone deleted is 503, not a check-in judged by the defaults', async () => {
     const tables = await createTestTables();
     await deleteConfigItems(tables.client, tables.names.configTable, ['SETTINGS']);
-    const { result, lines } = await printed(() => container(tables, new ManualClock(new Date().toISOString()))(event('c-3'), {} as Context));
+    const { result, lines } = await printed(() => container(tables, new ManualClock(new Date().toISOString()))(checkinEvent({ checkinId: 'c-3', requestId: 'req-c-3' }), {} as Context));
     expect(result.statusCode).toBe(503);
     expect(settingsMissingMetrics(lines)).toEqual([1]);
   });
