@@ -14,6 +14,7 @@ import {
   type GlobalSecondaryIndex,
   type GlobalSecondaryIndexDescription,
   ListTablesCommand,
+  type TableDescription,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -262,10 +263,23 @@ async function waitForIndex(
 ): Promise<void> {
   const deadline = Date.now() + INDEX_WAIT_MS;
   for (;;) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName }));
-    if (done(Table?.GlobalSecondaryIndexes?.find((index) => index.IndexName === IndexName))) return;
+    const Table = await describeWhileIndexing(client, TableName);
+    if (Table !== undefined && done(Table.GlobalSecondaryIndexes?.find((index) => index.IndexName === IndexName))) return;
     if (Date.now() > deadline) throw new LocalSetupError(`${TableName}: index ${IndexName} did not settle within ${INDEX_WAIT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * DescribeTable while an index is being built or dropped. DynamoDB Local on a data folder sometimes answers
+ * InternalFailure (a 500) in that window; the poll asks again rather than failing the start. Undefined: ask again.
+ */
+async function describeWhileIndexing(client: DynamoDBClient, TableName: string): Promise<TableDescription | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName }))).Table;
+  } catch (error) {
+    if ((error as { $fault?: string }).$fault === 'server') return undefined;
+    throw error;
   }
 }
 

@@ -87,10 +87,13 @@ describe('signing in', () => {
     await page.goto(`${stack.httpUrl}/console/`);
     await page.getByLabel('Admin token').fill('not-the-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    expect(await descriptionOf(page.getByLabel('Admin token'))).toBe('This token was not accepted (The bearer token is not valid). Check it and try again.');
+    // The message appears when the refusal arrives.
+    expect(await eventually(() => descriptionOf(page.getByLabel('Admin token')), (text) => text !== '')).toBe('This token was not accepted (The bearer token is not valid). Check it and try again.');
 
     await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in once Sign out shows; until then the heading is still the sign-in form's.
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
     expect(await textOf(page.getByRole('heading', { level: 1 }))).toBe('Overview');
     expect(await textOf(page.locator('header .who span'))).toBe('local-admin (admin)');
     // The local runner registered its HTTPS certificate as the server certificate.
@@ -313,6 +316,7 @@ describe('failures', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('tollgate.adminToken'))).toBeNull();
     await page.getByLabel('Admin token').fill(TEST_ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
     expect(await textOf(page.getByRole('heading', { level: 1 }))).toBe('Attempts');
     await page.close();
   });
