@@ -24,6 +24,9 @@ let root: MadeCertificate;
 let notACa: MadeCertificate;
 let legacyP12: string;
 let modernP12: string;
+// Each push certificate's own topic (com.apple.mgmt.External.<uuid>), so that the page's answer to each upload is told apart.
+const LEGACY_UUID = randomUUID();
+const MODERN_UUID = randomUUID();
 
 beforeAll(async () => {
   const starting = Promise.all([startTestStack(), launchBrowser()]);
@@ -32,8 +35,8 @@ beforeAll(async () => {
   notACa = factory.makeDeviceCertificate(root, { cn: 'not-a-ca', keyType: 'ec256' });
   bench = OpensslWorkbench.create();
   const key = bench.makeKey('rsa2048');
-  legacyP12 = bench.exportPkcs12({ certificate: bench.makeCertificate({ subject: pushSubject(randomUUID()), key }), password: P12_PASSWORD, legacy: true });
-  modernP12 = bench.exportPkcs12({ certificate: bench.makeCertificate({ subject: pushSubject(randomUUID()), key }), password: P12_PASSWORD });
+  legacyP12 = bench.exportPkcs12({ certificate: bench.makeCertificate({ subject: pushSubject(LEGACY_UUID), key }), password: P12_PASSWORD, legacy: true });
+  modernP12 = bench.exportPkcs12({ certificate: bench.makeCertificate({ subject: pushSubject(MODERN_UUID), key }), password: P12_PASSWORD });
   [stack, browser] = await starting;
   for (const deviceId of BLOCKED_DEVICES) await checkin(deviceId, -3600);
   await checkin('ACCEPTED-1', 0);
@@ -100,11 +103,15 @@ describe('Trust', () => {
     expect(await eventually(() => descriptionOf(page.getByLabel('Push certificate (.p12)')), (text) => text !== '')).toBe(wrong.body.error.message);
     expect(await push.getByText('No push certificate is stored').isVisible()).toBe(true);
 
-    for (const p12 of [legacyP12, modernP12]) {
+    for (const [p12, uuid] of [
+      [legacyP12, LEGACY_UUID],
+      [modernP12, MODERN_UUID],
+    ]) {
       await page.getByLabel('Push certificate (.p12)').setInputFiles(p12File(p12));
       await page.getByLabel('Password').fill(P12_PASSWORD);
       await page.getByRole('button', { name: 'Upload push certificate' }).click();
-      await eventually(() => push.locator('.done').allInnerTexts(), (texts) => texts.length > 0);
+      // This upload's answer, not the one before it (the second upload follows the first's "uploaded").
+      await push.locator('.done').filter({ hasText: uuid }).waitFor();
       const stored = (await admin('GET', '/admin/push-certificate')).body;
       expect(await textOf(push.locator('.done'))).toBe(`Push certificate for ${stored.topic} uploaded.`);
       expect(await textOf(push.locator('dd').first())).toBe(stored.topic);
@@ -147,6 +154,9 @@ describe('Devices', () => {
     const link = page.locator('tbody tr td a').first();
     const deviceId = await textOf(link);
     await link.click();
+    // The list's own heading ("Device list") shows until the page follows the link.
+    await page.getByRole('heading', { level: 2, name: `Device ${deviceId}` }).waitFor();
+    await page.waitForURL(`${stack.httpUrl}/console/#/devices/${deviceId}`);
     expect(page.url()).toBe(`${stack.httpUrl}/console/#/devices/${deviceId}`);
     expect(await textOf(page.getByRole('heading', { level: 2 }).first())).toBe(`Device ${deviceId}`);
     const decisions = page.getByRole('region', { name: 'Decisions' });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Built before the stack sets POWERTOOLS_LOG_LEVEL from serverless.yml, so the run stays quiet.
 import '../../lib/observability.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { type ConsoleBrowser, descriptionOf, eventually, launchBrowser, PHONE, saveScreenshot, signIn, textOf } from '../support/browser.ts';
+import { type ConsoleBrowser, descriptionOf, eventually, launchBrowser, PHONE, replacing, saveScreenshot, signIn, textOf } from '../support/browser.ts';
 import { call, type HttpResult } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 
@@ -210,13 +210,20 @@ describe('the Security pane', () => {
 
   it('says what the console cannot read next to the field, before anything is sent', async () => {
     const page = await openSecurity();
+    const skew = page.getByLabel('Maximum clock skew');
     await page.getByRole('button', { name: 'Edit' }).click();
-    await page.getByLabel('Maximum clock skew').fill('ten');
+    await skew.fill('ten');
     await page.getByRole('button', { name: 'Save' }).click();
-    expect(await descriptionOf(page.getByLabel('Maximum clock skew'))).toBe('seconds Enter the maximum clock skew as a whole number of seconds, from 1 to 86400.');
-    await page.getByLabel('Maximum clock skew').fill('0');
-    const rule = await eventually(() => descriptionOf(page.getByLabel('Maximum clock skew')), (text) => /86400/.test(text) && !/whole number of seconds, from/.test(text) || /1 to 86400|1 and 86400/.test(text));
+    // Until the message shows, the field is described by its unit alone.
+    const unreadable = 'seconds Enter the maximum clock skew as a whole number of seconds, from 1 to 86400.';
+    expect(await eventually(() => descriptionOf(skew), (text) => text !== 'seconds')).toBe(unreadable);
+    // A number the console can read goes to the server's preview, whose 422 rule replaces the console's message.
+    await skew.fill('0');
+    const refusal = await admin('POST', '/admin/settings/preview', { maxClockSkewSeconds: 0 }, { 'content-type': 'application/merge-patch+json' });
+    expect(refusal.status).toBe(422);
+    const rule = refusal.body.error.details.find((detail: { field: string }) => detail.field === 'maxClockSkewSeconds').message;
     expect(rule).toMatch(/86400/);
+    expect(await eventually(() => descriptionOf(skew), (text) => text !== unreadable)).toBe(`seconds ${rule}`);
     await page.close();
   });
 
@@ -249,6 +256,8 @@ describe('the Security pane', () => {
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('Maximum clock skew').fill('999');
     await page.getByRole('button', { name: 'Cancel' }).click();
+    // The pane is read-only again (Edit shows) in the same update that puts the stored value back.
+    await page.getByRole('button', { name: 'Edit' }).waitFor();
     expect(await page.getByLabel('Maximum clock skew').inputValue()).toBe(String(before.settings.maxClockSkewSeconds));
     expect(await settingsNow()).toEqual(before);
     await page.close();
@@ -295,9 +304,10 @@ describe('failures', () => {
         : route.fallback(),
     );
     await page.getByLabel('Maximum clock skew').fill('451');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await eventually(() => page.getByLabel('Maximum clock skew').inputValue(), (v) => v === '451');
+    // The first failure's message stays until Save is pressed again: wait for it to go, so that the one read is the 503's.
+    await replacing(form.getByRole('alert'), () => page.getByRole('button', { name: 'Save' }).click());
     expect(await textOf(form.getByRole('alert'))).toBe('Tollgate cannot reach its store; nothing was changed');
+    expect(await page.getByLabel('Maximum clock skew').inputValue()).toBe('451');
     expect(await page.getByRole('button', { name: 'Save' }).isVisible()).toBe(true);
     expect(await settingsNow()).toEqual(before);
     await page.close();
@@ -334,6 +344,8 @@ describe('an auditor', () => {
 
     await page.getByRole('link', { name: 'Trust' }).click();
     await page.getByRole('heading', { name: 'Push certificate' }).waitFor();
+    // Every section has loaded (a stored certificate or package would bring its Remove button).
+    expect(await eventually(() => page.getByRole('status').filter({ hasText: /^Loading / }).count(), (loading) => loading === 0)).toBe(0);
     expect(await page.getByRole('button').allInnerTexts()).toEqual(['Sign out']);
 
     await page.goto(`${stack.httpUrl}/console/#/devices/SKEW-A`);
@@ -357,6 +369,8 @@ describe('at 390×844', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('link', { name: 'Devices' }).click();
     await page.getByLabel('Status').waitFor();
+    // The list as loaded, not the loading line.
+    await page.getByRole('status').filter({ hasText: 'Loading devices' }).waitFor({ state: 'detached' });
     expect((await widths()).scroll).toBeLessThanOrEqual((await widths()).client);
     await page.close();
   });

@@ -89,3 +89,14 @@ export async function eventually<T>(read: () => Promise<T>, accept: (value: T) =
   }
   return value;
 }
+
+/**
+ * Runs `action`, then waits until the element `shown` matches now has left the page: for a message that stays while
+ * the action runs again and is replaced by its answer, so that what is read next is the new one, not the old.
+ */
+export async function replacing(shown: Locator, action: () => Promise<void>): Promise<void> {
+  const before = await shown.first().elementHandle();
+  await action();
+  await shown.page().waitForFunction((element) => !element.isConnected, before);
+  await before.dispose();
+}
