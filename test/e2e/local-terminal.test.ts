@@ -120,7 +120,8 @@ describe('npm start', () => {
         }
       });
       child.stderr!.on('data', (chunk) => (stderr += chunk));
-      child.on('exit', (code) => resolve({ stdout, stderr, code }));
+      // 'close', not 'exit': only then has the last of its output been read (the final "stopped" line).
+      child.on('close', (code) => resolve({ stdout, stderr, code }));
     });
   }
 
@@ -166,7 +167,7 @@ describe('npm start', () => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'local/start.ts')], { cwd: PROJECT_ROOT, env: { ...process.env, LOG_FORMAT: 'yaml' } });
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('exit', (code) => resolve({ code, stderr }));
+      child.on('close', (code) => resolve({ code, stderr }));
     });
     expect(refused).toEqual({ code: 2, stderr: 'LOG_FORMAT must be text (one line per request, the default) or json (the handlers\' JSON logs), got "yaml"\n' });
   }, 240_000);
