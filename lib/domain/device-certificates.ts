@@ -17,11 +17,11 @@ import {
   findPathProblem,
   ParsedCertificate,
   quoteSubject,
-  sha256Fingerprint,
   type PathCheck,
 } from './certificate-path.ts';
+import { BoundedLru } from './bounded-lru.ts';
 import type { Finding } from './errors.ts';
-import type { PresentedIdentity } from './device-identity.ts';
+import { presentedFingerprint, type PresentedIdentity } from './device-identity.ts';
 
 export { commonNamesOf, findDeviceCaNonconformance, sha256Fingerprint } from './certificate-path.ts';
 
@@ -175,37 +175,36 @@ export class DeviceCertificateVerifier {
       return { violations: [{ code: 'CLIENT_CERT_INVALID', message: UNPARSEABLE_MESSAGES[identity.way] }] };
     }
 
-    const fingerprint = sha256Fingerprint(leafDer);
-    const invalid = (message: string): DeviceCertificateVerification => ({
-      violations: [{ code: 'CLIENT_CERT_INVALID', message, fingerprint }],
-      fingerprint,
-    });
+    const fingerprint = presentedFingerprint(leafDer);
 
     const leaf = this.parseCached(leafDer, fingerprint);
     if (!leaf) {
-      return invalid('The device certificate could not be read as an X.509 certificate; present a valid DER or PEM certificate.');
+      return invalidCertificate('The device certificate could not be read as an X.509 certificate; present a valid DER or PEM certificate.', fingerprint);
     }
     if (leaf.keyProblem) {
-      return invalid(
+      return invalidCertificate(
         `The device certificate is not supported: ${leaf.keyProblem}. Issue the device a certificate with an RSA key ` +
           'of at least 2048 bits or an EC key on P-256 or P-384.',
+        fingerprint,
       );
     }
     const leafBreaks = leaf.leafRuleBreaks;
     const unreadable = leafBreaks.filter((broken) => broken.kind === 'INVALID');
     if (unreadable.length > 0) {
-      return invalid(
+      return invalidCertificate(
         `The device certificate cannot be read unambiguously: ${unreadable.map((broken) => broken.message).join('; ')}. ` +
           'Issue the device a certificate encoded as RFC 5280 requires.',
+        fingerprint,
       );
     }
     const intermediates: ParsedCertificate[] = [];
     for (const [index, der] of intermediateDers.entries()) {
-      const parsed = this.parseCached(der, sha256Fingerprint(der));
+      const parsed = this.parseCached(der, presentedFingerprint(der));
       if (!parsed) {
-        return invalid(
+        return invalidCertificate(
           `Certificate ${index + 2} of the presented chain could not be read as an X.509 certificate; present only ` +
             'valid intermediate CA certificates after the device certificate.',
+          fingerprint,
         );
       }
       intermediates.push(parsed);
@@ -510,6 +509,10 @@ const UNPARSEABLE_MESSAGES: Record<'MTLS' | 'PROXY_HEADER' | 'SIGNED_REQUEST', s
     'its intermediate CA certificates, comma-separated, leaf first.',
 };
 
+function invalidCertificate(message: string, fingerprint: string): DeviceCertificateVerification {
+  return { violations: [{ code: 'CLIENT_CERT_INVALID', message, fingerprint }], fingerprint };
+}
+
 // ---- checks ----
 
 /** A common name as a message may quote it (printable, at most 64 characters): it comes from the certificate. */
@@ -577,37 +580,4 @@ function hashChain(chainDer: Buffer[]): string {
   const hash = createHash('sha256');
   for (const der of chainDer) hash.update(der); // DER is self-delimiting, so plain concatenation is unambiguous
   return hash.digest('hex');
-}
-
-/** A Map used as an LRU: insertion order is recency order; the oldest entry goes when the bound is passed. */
-class BoundedLru<V> {
-  private readonly entries = new Map<string, V>();
-  constructor(private readonly maxEntries: number) {}
-
-  get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
-    }
-    return value;
-  }
-
-  set(key: string, value: V): void {
-    if (this.maxEntries === 0) return;
-    this.entries.delete(key);
-    this.entries.set(key, value);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
-  }
-
-  delete(key: string): void {
-    this.entries.delete(key);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

@@ -10,9 +10,12 @@
 // A way that is present but cannot be decoded yields `unparseable: true` for that way; the next way is not tried,
 // so a broken mTLS certificate can never be "rescued" by a header the client chose.
 // Whether the DER is a certificate at all is decided by the verifier (device-certificates.ts), not here.
+// A device presents the same text at every check-in, so decoded chains are remembered by their exact text (see
+// rememberedChains); the Buffers handed out are then shared between check-ins and must never be written to.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeBase64Strict } from './base64.ts';
+import { BoundedLru } from './bounded-lru.ts';
 
 export type IdentityWay = 'MTLS' | 'PROXY_HEADER' | 'SIGNED_REQUEST';
 
@@ -36,6 +39,9 @@ export const MAX_PRESENTED_CERTIFICATES = 10;
 
 export const PROXY_SECRET_HEADER = 'x-tollgate-proxy-secret';
 
+/** Decoded presentations remembered (most recently used first), whatever the way; as many as the verifier's caches. */
+export const REMEMBERED_PRESENTATIONS = 1000;
+
 /** The deployment's trusted TLS-terminating proxy: the header it puts the client certificate in, and its secret. */
 export interface TrustedProxy {
   /** Lower-cased header name (TRUSTED_CLIENT_CERT_HEADER). */
@@ -58,7 +64,7 @@ export function extractDeviceIdentity(input: {
   onIgnoredProxyHeader?: (reason: IgnoredProxyHeaderReason) => void;
 }): PresentedIdentity {
   if (isPresent(input.clientCertPem)) {
-    const chainDer = safely(() => decodePemChain(input.clientCertPem as string));
+    const chainDer = decodeRemembered('MTLS', input.clientCertPem, decodePemChain);
     return chainDer ? { way: 'MTLS', chainDer } : { way: 'MTLS', unparseable: true };
   }
 
@@ -69,7 +75,7 @@ export function extractDeviceIdentity(input: {
       if (ignored) {
         input.onIgnoredProxyHeader?.(ignored);
       } else {
-        const chainDer = safely(() => decodeProxyHeader(value));
+        const chainDer = decodeRemembered('PROXY_HEADER', value, decodeProxyHeader);
         return chainDer ? { way: 'PROXY_HEADER', chainDer } : { way: 'PROXY_HEADER', unparseable: true };
       }
     }
@@ -77,7 +83,7 @@ export function extractDeviceIdentity(input: {
 
   const certificate = headerValue(input.headers, DEVICE_CERTIFICATE_HEADER);
   if (isPresent(certificate)) {
-    const chainDer = safely(() => decodeDeviceCertificateHeader(certificate));
+    const chainDer = decodeRemembered('SIGNED_REQUEST', certificate, decodeDeviceCertificateHeader);
     if (!chainDer) return { way: 'SIGNED_REQUEST', unparseable: true };
     const signatureValue = headerValue(input.headers, DEVICE_SIGNATURE_HEADER);
     if (!isPresent(signatureValue)) return { way: 'SIGNED_REQUEST', chainDer };
@@ -86,6 +92,46 @@ export function extractDeviceIdentity(input: {
   }
 
   return { way: 'NONE' };
+}
+
+// ---- remembered decodings ----
+
+/**
+ * Decoded chains by the exact text presented, with the way that decoded it (the same text may mean another chain to
+ * another way's decoder). Every decoder is a pure function of the text, so a hit gives the bytes decoding would give.
+ * Text that cannot be decoded is not remembered: it is decoded, and refused, again every time.
+ */
+const rememberedChains = new BoundedLru<{ way: IdentityWay; chainDer: readonly Buffer[] }>(REMEMBERED_PRESENTATIONS);
+
+/** SHA-256 of each DER of a remembered chain, computed when it was decoded (presentedFingerprint). */
+const rememberedFingerprints = new WeakMap<Buffer, string>();
+
+function decodeRemembered(way: IdentityWay, text: string, decode: (text: string) => Buffer[] | undefined): Buffer[] | undefined {
+  const known = rememberedChains.get(text);
+  if (known?.way === way) return [...known.chainDer];
+  const decoded = safely(() => decode(text));
+  if (!decoded) return undefined;
+  // Copied out of Node's shared allocation pool, so that a remembered certificate holds only its own bytes.
+  const chainDer = decoded.map((der) => {
+    const own = Buffer.allocUnsafeSlow(der.length);
+    der.copy(own);
+    rememberedFingerprints.set(own, sha256Hex(own));
+    return own;
+  });
+  rememberedChains.set(text, { way, chainDer });
+  return [...chainDer];
+}
+
+/**
+ * SHA-256 of a presented DER, lowercase hex without colons: taken from when it was decoded for a chain this module
+ * remembers (a warm device's leaf is not hashed again at every check-in), computed otherwise.
+ */
+export function presentedFingerprint(der: Buffer): string {
+  return rememberedFingerprints.get(der) ?? sha256Hex(der);
+}
+
+function sha256Hex(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex');
 }
 
 // ---- decoders: each returns undefined (or throws, caught by `safely`) when the value cannot be decoded ----
