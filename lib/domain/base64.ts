@@ -1,17 +1,24 @@
 // Strict base64 decoding, for every encoded value the outside world sends (certificates, signatures, PKCS#12 files).
 
+const WHITESPACE = /\s/;
+const ALL_WHITESPACE = /\s+/g;
+const STANDARD = /^[A-Za-z0-9+/]*={0,2}$/;
+const STANDARD_OR_URL = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const EQUALS = 0x3d;
+
 /**
  * Base64 (padding optional, whitespace ignored) to bytes; undefined when it is not base64 or is empty.
  * `standard-or-url` also takes the URL alphabet (`-`, `_`). Buffer.from(…, 'base64') alone silently skips
- * garbage, which would turn junk into "some bytes".
+ * garbage, which would turn junk into "some bytes"; once the text is known to be base64, it decodes both alphabets
+ * and padded or unpadded text alike.
  */
 export function decodeBase64Strict(text: string, alphabet: 'standard' | 'standard-or-url' = 'standard-or-url'): Buffer | undefined {
-  const compact = text.replace(/\s+/g, '');
-  const pattern = alphabet === 'standard' ? /^[A-Za-z0-9+/]*={0,2}$/ : /^[A-Za-z0-9+/_-]*={0,2}$/;
-  if (compact === '' || !pattern.test(compact)) return undefined;
-  const unpadded = compact.replace(/=+$/, '');
-  if (unpadded.length % 4 === 1) return undefined;
-  if (compact.includes('=') && compact.length % 4 !== 0) return undefined;
-  const bytes = Buffer.from(unpadded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const compact = WHITESPACE.test(text) ? text.replace(ALL_WHITESPACE, '') : text;
+  if (compact === '' || !(alphabet === 'standard' ? STANDARD : STANDARD_OR_URL).test(compact)) return undefined;
+  const padding = compact.charCodeAt(compact.length - 1) !== EQUALS ? 0 : compact.charCodeAt(compact.length - 2) === EQUALS ? 2 : 1;
+  const unpaddedLength = compact.length - padding;
+  if (unpaddedLength % 4 === 1) return undefined;
+  if (padding > 0 && compact.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(compact, 'base64');
   return bytes.length > 0 ? bytes : undefined;
 }
