@@ -29,6 +29,8 @@ export interface BundleMeasure {
   ssmBytes: number;
   /** Output bytes per package (or per project folder), largest first. */
   byPackage: [string, number][];
+  /** esbuild's metafile of the build: every module, what it imports and how, and its bytes in the output. */
+  metafile: Metafile;
 }
 
 export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promise<BundleMeasure> {
@@ -47,7 +49,8 @@ export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promi
     metafile: true,
     logLevel: 'error',
   });
-  const output = Object.values((result.metafile as Metafile).outputs).find((o) => o.entryPoint)!;
+  const metafile = result.metafile as Metafile;
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint)!;
   const byPackage = new Map<string, number>();
   let lazyBytes = 0;
   let ssmBytes = 0;
@@ -66,6 +69,7 @@ export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promi
     lazyBytes,
     ssmBytes,
     byPackage: [...byPackage].sort((a, b) => b[1] - a[1]),
+    metafile,
   };
 }
 
