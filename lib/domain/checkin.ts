@@ -42,24 +42,40 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?
 export function parseRfc3339(text: string): number | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, zone, sign, zh, zm] = m;
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  const year = Number(m[1]), month = Number(m[2]), day = Number(m[3]), hour = Number(m[4]), minute = Number(m[5]), second = Number(m[6]);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return undefined;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (day < 1 || day > daysInMonth) return undefined;
+  if (day < 1 || day > daysInMonthAsDateUtcReads(year, month)) return undefined;
   let offsetMinutes = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    if (Number(zh) > 23 || Number(zm) > 59) return undefined;
-    offsetMinutes = (sign === '-' ? -1 : 1) * (Number(zh) * 60 + Number(zm));
+  const zone = m[8];
+  if (zone !== 'Z' && zone !== 'z') {
+    const zoneHours = Number(m[10]), zoneMinutes = Number(m[11]);
+    if (zoneHours > 23 || zoneMinutes > 59) return undefined;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (zoneHours * 60 + zoneMinutes);
   }
-  const fractionMs = frac ? Number(frac) * 1000 : 0;
+  const fraction = m[7];
+  const fractionMs = fraction ? Number(fraction) * 1000 : 0;
   // A leap second (:60) is read as the last instant of that minute.
   const wholeSeconds = Math.min(second, 59);
+  return utcMilliseconds(year, month, day, hour, minute, wholeSeconds) + fractionMs - offsetMinutes * 60_000;
+}
+
+/**
+ * Days in the month as `new Date(Date.UTC(year, month, 0)).getUTCDate()` gives them, computed without a Date: Date.UTC
+ * reads years 0–99 as 1900–1999, so February of year 0 has 28 days there.
+ */
+function daysInMonthAsDateUtcReads(year: number, month: number): number {
+  if (month === 2) return isLeapYear(year < 100 ? year + 1900 : year) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Epoch milliseconds of a valid UTC date and time (years 0–9999). */
+function utcMilliseconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second);
   // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, wholeSeconds, 0);
-  return date.getTime() + fractionMs - offsetMinutes * 60_000;
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
 }
 
 const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
