@@ -5,10 +5,10 @@
 //
 // Performance (DESIGN.md "Decisions already measured"): parsing costs more than verifying, so the CA set is parsed
 // once per verifier (its ASN.1 reading on first use), parsed certificates are cached per DER hash, and successful
-// chain checks are kept in a bounded LRU keyed by the hash of the presented DERs. Failures are never cached. A cache
-// hit still re-checks everything that depends on the time or on the request: validity windows (the leaf's and the
-// path's CAs'), revocation of every certificate on the path, the CN binding, EKU and the signature. Build a new
-// verifier when the CA set or the revocations change: that clears the caches.
+// chain checks are kept in a bounded cache (bounded-cache.ts) keyed by the hash of the presented DERs. Failures are
+// never cached. A cache hit still re-checks everything that depends on the time or on the request: validity windows
+// (the leaf's and the path's CAs'), revocation of every certificate on the path, the CN binding, EKU and the
+// signature. Build a new verifier when the CA set or the revocations change: that clears the caches.
 
 import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
 import {
@@ -19,7 +19,7 @@ import {
   quoteSubject,
   type PathCheck,
 } from './certificate-path.ts';
-import { BoundedLru } from './bounded-lru.ts';
+import { BoundedCache } from './bounded-cache.ts';
 import type { Finding } from './errors.ts';
 import { presentedFingerprint, type PresentedIdentity } from './device-identity.ts';
 
@@ -114,16 +114,16 @@ export class DeviceCertificateVerifier {
   private readonly configuredCaConformance: 'tolerate' | 'enforce';
   private readonly requiredExtendedKeyUsage: string | null;
   /** Successful chain checks: hash of the presented DERs → the CA certificates of the path found (leaf excluded). */
-  private readonly chainCache: BoundedLru<ParsedCertificate[]>;
+  private readonly chainCache: BoundedCache<ParsedCertificate[]>;
   /** Parsed certificates by DER fingerprint (leaves and presented intermediates), with their ASN.1 reading. */
-  private readonly parsedCache: BoundedLru<ParsedCertificate>;
+  private readonly parsedCache: BoundedCache<ParsedCertificate>;
   /** Configured CA fingerprint → the revoked configured CA above it, or null when there is none (findRevokedIssuerOf). */
   private readonly revokedIssuers = new Map<string, ParsedCertificate | null>();
 
   constructor(caPems: string[], revokedSha256: ReadonlySet<string>, options: DeviceCertificateVerifierOptions = {}) {
     const size = Math.max(0, Math.floor(options.chainCacheSize ?? 1000));
-    this.chainCache = new BoundedLru(size);
-    this.parsedCache = new BoundedLru(size);
+    this.chainCache = new BoundedCache(size);
+    this.parsedCache = new BoundedCache(size);
     this.configuredCaConformance = options.configuredCaConformance ?? 'tolerate';
     this.requiredExtendedKeyUsage = options.requiredExtendedKeyUsage === undefined ? CLIENT_AUTH_EKU : options.requiredExtendedKeyUsage;
     for (const pem of caPems) {

@@ -15,7 +15,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeBase64Strict } from './base64.ts';
-import { BoundedLru } from './bounded-lru.ts';
+import { BoundedCache } from './bounded-cache.ts';
 
 export type IdentityWay = 'MTLS' | 'PROXY_HEADER' | 'SIGNED_REQUEST';
 
@@ -39,7 +39,7 @@ export const MAX_PRESENTED_CERTIFICATES = 10;
 
 export const PROXY_SECRET_HEADER = 'x-tollgate-proxy-secret';
 
-/** Decoded presentations remembered (most recently used first), whatever the way; as many as the verifier's caches. */
+/** Decoded presentations remembered (the recently used kept: bounded-cache.ts), whatever the way; as many as the verifier's caches. */
 export const REMEMBERED_PRESENTATIONS = 1000;
 
 /** The deployment's trusted TLS-terminating proxy: the header it puts the client certificate in, and its secret. */
@@ -101,7 +101,7 @@ export function extractDeviceIdentity(input: {
  * another way's decoder). Every decoder is a pure function of the text, so a hit gives the bytes decoding would give.
  * Text that cannot be decoded is not remembered: it is decoded, and refused, again every time.
  */
-const rememberedChains = new BoundedLru<{ way: IdentityWay; chainDer: readonly Buffer[] }>(REMEMBERED_PRESENTATIONS);
+const rememberedChains = new BoundedCache<{ way: IdentityWay; chainDer: readonly Buffer[] }>(REMEMBERED_PRESENTATIONS);
 
 /** SHA-256 of each DER of a remembered chain, computed when it was decoded (presentedFingerprint). */
 const rememberedFingerprints = new WeakMap<Buffer, string>();

@@ -108,7 +108,7 @@ describe('a text that cannot be decoded', () => {
 });
 
 describe('how many texts are remembered', () => {
-  it(`keeps the ${REMEMBERED_PRESENTATIONS} most recently presented, and decodes an older one anew`, () => {
+  it(`keeps at most ${REMEMBERED_PRESENTATIONS}: a text presented again outlives one presented once after it, which is decoded anew`, () => {
     const kept = distinctHeader('kept');
     const dropped = distinctHeader('dropped');
     const keptDer = chainOf(signed(kept))[0];
