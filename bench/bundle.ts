@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
 import { PROJECT_ROOT, SERVERLESS_YML } from '../local/serverless-config.ts';
@@ -27,6 +27,8 @@ export interface BundleMeasure {
   lazyBytes: number;
   /** Bytes of the SSM client's modules, evaluated only when a parameter is read (counted within `bytes`). */
   ssmBytes: number;
+  /** Bytes of the modules evaluated when the bundle is imported (modulesEvaluatedAtImport; counted within `bytes`). */
+  atImportBytes: number;
   /** Output bytes per package (or per project folder), largest first. */
   byPackage: [string, number][];
   /** esbuild's metafile of the build: every module, what it imports and how, and its bytes in the output. */
@@ -54,12 +56,15 @@ export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promi
   const byPackage = new Map<string, number>();
   let lazyBytes = 0;
   let ssmBytes = 0;
+  let atImportBytes = 0;
+  const evaluated = modulesEvaluatedAtImport(metafile, relative(PROJECT_ROOT, join(PROJECT_ROOT, entry)));
   for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
     const key = match ? match[1] : input.split('/').slice(0, 2).join('/');
     byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
     if (LAZY_PACKAGES.test(input)) lazyBytes += bytesInOutput;
     if (SSM_CLIENT.test(input)) ssmBytes += bytesInOutput;
+    if (evaluated.has(input)) atImportBytes += bytesInOutput;
   }
   return {
     dir,
@@ -68,9 +73,28 @@ export async function buildCheckinBundle(entry = 'functions/check-in.ts'): Promi
     mapBytes: readFileSync(`${file}.map`).length,
     lazyBytes,
     ssmBytes,
+    atImportBytes,
     byPackage: [...byPackage].sort((a, b) => b[1] - a[1]),
     metafile,
   };
+}
+
+/**
+ * The modules a bundle evaluates when it is imported: the entry and what it reaches through import statements. esbuild
+ * wraps a module reached by `import()` or by `require` and evaluates it only when that code runs (the SSM client, the
+ * ASN.1 parser, the SDK's event-stream code), so those are left out. Paths as the metafile gives them.
+ */
+export function modulesEvaluatedAtImport(metafile: Metafile, entry: string): Set<string> {
+  const evaluated = new Set([entry]);
+  const pending = [entry];
+  while (pending.length > 0) {
+    for (const imported of metafile.inputs[pending.pop()!].imports) {
+      if (imported.external || imported.kind !== 'import-statement' || evaluated.has(imported.path)) continue;
+      evaluated.add(imported.path);
+      pending.push(imported.path);
+    }
+  }
+  return evaluated;
 }
 
 export function removeBundle(bundle: BundleMeasure): void {

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BundleMeasure, buildCheckinBundle, removeBundle } from '../../bench/bundle.ts';
+import { type BundleMeasure, buildCheckinBundle, modulesEvaluatedAtImport, removeBundle } from '../../bench/bundle.ts';
 import { cleanupPackages, packageService } from './osls-package.ts';
 
 const ENTRY = 'functions/check-in.ts';
@@ -67,7 +67,7 @@ describe('the check-in bundle reaches the SSM client and the ASN.1 parser only f
       ],
     ],
   ] as const)('%s', (_name, modules, entryModules, edges) => {
-    const evaluated = evaluatedAtImport(built.metafile, ENTRY);
+    const evaluated = modulesEvaluatedAtImport(built.metafile, ENTRY);
     expect([...evaluated].filter((path) => modules.test(path) || entryModules.test(path))).toEqual([]);
     expect(edgesInto(built.metafile, evaluated, entryModules)).toEqual(edges);
     // The part is in the bundle (so the checks above look at real modules).
@@ -127,22 +127,7 @@ describe('importing the packaged check-in bundle in a fresh process', () => {
 });
 
 // ------------------------------------------------------------------------------------------------------------------
-// esbuild's metafile: a module imported by an import statement is evaluated when its importer is; one reached by
-// `import()` or by a `require` inside a function is evaluated only when that code runs (esbuild wraps it).
-
-/** The modules evaluated when the bundle is imported: the entry and what it reaches through import statements. */
-function evaluatedAtImport(metafile: Metafile, entry: string): Set<string> {
-  const evaluated = new Set([entry]);
-  const pending = [entry];
-  while (pending.length > 0) {
-    for (const imported of metafile.inputs[pending.pop()!].imports) {
-      if (imported.external || imported.kind !== 'import-statement' || evaluated.has(imported.path)) continue;
-      evaluated.add(imported.path);
-      pending.push(imported.path);
-    }
-  }
-  return evaluated;
-}
+// esbuild's metafile (modulesEvaluatedAtImport: what an import statement reaches is evaluated with its importer).
 
 /** The edges from modules evaluated at import to modules matching `target`, each once. */
 function edgesInto(metafile: Metafile, evaluated: Set<string>, target: RegExp): { from: string; to: string; kind: string }[] {
