@@ -232,6 +232,10 @@ const NON_MINIMAL_COMMON_NAME = tlv(0x06, bytes(0x55, 0x80, 0x04, 0x03));
 /** 1.3.6.1.4.1.(2^42 − 1), its last arc on 6 octets, and 1.3.6.1.4.1.2^42, on 7. */
 const SIX_OCTET_ARC = `1.3.6.1.4.1.${2 ** 42 - 1}`;
 const SEVEN_OCTET_ARC = `1.3.6.1.4.1.${2 ** 42}`;
+/** 1.3.6.1.4.1.(2^53 + 1), on 8 octets: beyond a double's exact integers. */
+const EIGHT_OCTET_ARC = `1.3.6.1.4.1.${2n ** 53n + 1n}`;
+/** How the library reads it: the arc as the nearest double, 2^53. The walk leaves such arcs to it, so both agree. */
+const EIGHT_OCTET_ARC_AS_READ = `1.3.6.1.4.1.${2n ** 53n}`;
 
 describe('names: the subject in every encoding a certificate may use, read as the library reads it', () => {
   // Columns: what the subject holds, its encoding, the subject read (or refused), the email addresses read from it.
@@ -262,6 +266,7 @@ describe('names: the subject in every encoding a certificate may use, read as th
     ['an attribute type with a non-minimal arc', nameOf(attribute(NON_MINIMAL_COMMON_NAME, utf8('C02'))), [cn('c02', 'C02')], []],
     ['an attribute type with a 6-octet arc', nameOf(attribute(SIX_OCTET_ARC, utf8('C02'))), [[{ type: SIX_OCTET_ARC, value: 'c02', text: 'C02' }]], []],
     ['an attribute type with a 7-octet arc', nameOf(attribute(SEVEN_OCTET_ARC, utf8('C02'))), [[{ type: SEVEN_OCTET_ARC, value: 'c02', text: 'C02' }]], []],
+    ['an attribute type with an 8-octet arc', nameOf(attribute(EIGHT_OCTET_ARC, utf8('C02'))), [[{ type: EIGHT_OCTET_ARC_AS_READ, value: 'c02', text: 'C02' }]], []],
     ['long-form lengths', longForm(1, 0x30, longForm(2, 0x31, longForm(1, 0x30, oid(COMMON_NAME), longForm(2, 0x0c, Buffer.from('C02'))))), [cn('c02', 'C02')], []],
     ['an RDN of indefinite length', sequence(indefinite(0x31, attribute(COMMON_NAME, utf8('C02')))), [cn('c02', 'C02')], []],
     ['an attribute of indefinite length', sequence(set(indefinite(0x30, oid(COMMON_NAME), utf8('C02')))), [cn('c02', 'C02')], []],
@@ -314,6 +319,7 @@ describe('algorithm identifiers: the signed part\'s signature algorithm against 
     ['OBJECT IDENTIFIER parameters against NULL', algorithm(ECDSA_WITH_SHA256, oid(P256)), algorithm(ECDSA_WITH_SHA256, NULL), false],
     ['the same SEQUENCE parameters (RSASSA-PSS)', algorithm('1.2.840.113549.1.1.10', PSS_PARAMETERS), algorithm('1.2.840.113549.1.1.10', PSS_PARAMETERS), true],
     ['SEQUENCE parameters against none', algorithm('1.2.840.113549.1.1.10', PSS_PARAMETERS), algorithm('1.2.840.113549.1.1.10'), false],
+    ['an empty SEQUENCE as parameters against NULL', algorithm(ECDSA_WITH_SHA256, NULL), algorithm(ECDSA_WITH_SHA256, sequence()), false],
     ['an empty SEQUENCE as parameters on both', algorithm(ECDSA_WITH_SHA256, sequence()), algorithm(ECDSA_WITH_SHA256, sequence()), true],
     ['an INTEGER as parameters against none', algorithm(ECDSA_WITH_SHA256, integer(0)), algorithm(ECDSA_WITH_SHA256), false],
     ['the algorithm with a non-minimal arc inside', algorithm(NON_MINIMAL_ECDSA_WITH_SHA256), algorithm(ECDSA_WITH_SHA256), true],
@@ -361,6 +367,10 @@ describe('the subject key\'s algorithm: an EC curve named by OID or given explic
 
   it('refuses a key whose SubjectPublicKeyInfo is empty', () => {
     expectRefusedByBoth(certificate({ subjectPublicKeyInfo: sequence() }));
+  });
+
+  it('refuses a key whose AlgorithmIdentifier is a SET', () => {
+    expectRefusedByBoth(certificate({ subjectPublicKeyInfo: keyOf(set(oid(EC_PUBLIC_KEY), oid(P256))) }));
   });
 });
 
@@ -424,6 +434,7 @@ describe('extKeyUsage in every encoding: read as the library reads it, or listed
     ['no purpose, in the long form', bytes(0x30, 0x81, 0x00), MALFORMED],
     ['a purpose with a non-minimal arc', purposes(tlv(0x06, Buffer.concat([bytes(0x2b, 0x80), oidContents(CLIENT_AUTH).subarray(1)]))), [CLIENT_AUTH]],
     ['a purpose with a 6-octet arc', purposes(oid(SIX_OCTET_ARC)), [SIX_OCTET_ARC]],
+    ['a purpose with an 8-octet arc', purposes(oid(EIGHT_OCTET_ARC)), [EIGHT_OCTET_ARC_AS_READ]],
     ['a purpose with a 7-octet arc', purposes(oid(SEVEN_OCTET_ARC), oid(CLIENT_AUTH)), [SEVEN_OCTET_ARC, CLIENT_AUTH]],
     ['a purpose whose last octet says more follows', purposes(tlv(0x06, bytes(0x2b, 0x06, 0x81))), MALFORMED],
     ['an empty OBJECT IDENTIFIER', purposes(bytes(0x06, 0x00)), ['']],
@@ -463,6 +474,7 @@ describe('the structure around what the profile reads: a certificate, delimited 
     ['an issuerUniqueID and a subjectUniqueID', certificate({ optional: [tlv(0x81, bytes(0, 0xaa)), tlv(0x82, bytes(0, 0xbb)), ...BASE.optional] }), {}],
     ['a subjectUniqueID alone', certificate({ optional: [tlv(0x82, bytes(0, 0xbb)), ...BASE.optional] }), {}],
     ['an empty extension list', certificate({ optional: [tlv(0xa3, sequence())] }), withoutExtensions],
+    ['an empty extension list in the long form', certificate({ optional: [tlv(0xa3, bytes(0x30, 0x81, 0x00))] }), withoutExtensions],
     ['the outer SEQUENCE\'s length on four octets', Buffer.concat([bytes(0x30, 0x84), Buffer.from(lengthOf(certificate()))]), {}],
     [
       'critical written FALSE, as 0x01, and as two octets',
@@ -479,9 +491,9 @@ describe('the structure around what the profile reads: a certificate, delimited 
       { extensions: listed(['0.9.2342.19200300.100.1.1', false], ['1.2.3', false], ['2.999.7', false], ['2.5.4', false]), basicConstraints: undefined, extendedKeyUsage: undefined },
     ],
     [
-      'an extension OID whose first arcs are 0.39, 1.39 and 2.0',
-      certificate(extensionsOf(sequence(oid('0.39.1'), tlv(0x04, NULL)), sequence(oid('1.39.1'), tlv(0x04, NULL)), sequence(oid('2.0.1'), tlv(0x04, NULL)))),
-      { extensions: listed(['0.39.1', false], ['1.39.1', false], ['2.0.1', false]), basicConstraints: undefined, extendedKeyUsage: undefined },
+      'an extension OID whose first arcs are 0.39, 1.0, 1.39 and 2.0',
+      certificate(extensionsOf(...['0.39.1', '1.0.1', '1.39.1', '2.0.1'].map((id) => sequence(oid(id), tlv(0x04, NULL))))),
+      { extensions: listed(['0.39.1', false], ['1.0.1', false], ['1.39.1', false], ['2.0.1', false]), basicConstraints: undefined, extendedKeyUsage: undefined },
     ],
     [
       'basicConstraints twice, the second malformed',
