@@ -73,6 +73,22 @@ describe('different texts', () => {
     expect(chainOf(signed(deviceCertificateHeader([other, intermediate])))).toEqual([other.der, intermediate.der]);
   });
 
+  it('that share their length, first and last characters give their own chains, and take each other\'s place', () => {
+    // Looked up by length, first 64 and last 64 characters, then compared whole.
+    const around = 'A'.repeat(96);
+    const first = `${around}${Buffer.from('first middle').toString('base64')}${around}`;
+    const second = `${around}${Buffer.from('other middle').toString('base64')}${around}`;
+    expect(first.length).toBe(second.length);
+    const bytes = (text: string) => Buffer.from(text, 'base64');
+
+    const firstDer = chainOf(signed(first))[0];
+    expect(firstDer).toEqual(bytes(first));
+    expect(chainOf(signed(second))).toEqual([bytes(second)]);
+    const firstAgain = chainOf(signed(first))[0];
+    expect(firstAgain).toEqual(bytes(first));
+    expect(firstAgain).not.toBe(firstDer);
+  });
+
   it('are remembered per way: a text one way decodes is decoded anew, and refused, by a way that cannot read it', () => {
     // Base64 DER is an X-Device-Certificate value but no PEM, so as a mutual TLS certificate it is unreadable.
     const base64 = leaf.base64;
