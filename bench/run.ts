@@ -131,6 +131,14 @@ try {
   };
   const signature = signBody(rawBody, device);
   const headers = { 'x-device-certificate': deviceCertificateHeader([device]), 'x-device-signature': signature.toString('base64') };
+  // A request's headers are new strings every time (its event is parsed anew), whose hash V8 has yet to compute: the
+  // warm rows present them so (a copy of ≈ 1,700 characters, ≈ 0.2 µs), not the same string objects again.
+  const certificateHeaderBytes = Buffer.from(headers['x-device-certificate'], 'latin1');
+  const signatureHeaderBytes = Buffer.from(headers['x-device-signature'], 'latin1');
+  const requestHeaders = () => ({
+    'x-device-certificate': certificateHeaderBytes.toString('latin1'),
+    'x-device-signature': signatureHeaderBytes.toString('latin1'),
+  });
   const headersViaIssuing = {
     'x-device-certificate': deviceCertificateHeader([deviceViaIssuing, issuing]),
     'x-device-signature': signBody(rawBody, deviceViaIssuing).toString('base64'),
@@ -147,9 +155,9 @@ try {
   const uncachedRevokingVerifier = new DeviceCertificateVerifier([root.pem], new Set(['00'.repeat(32)]), { chainCacheSize: 0 });
   const now = new Date();
 
-  const judge = (verifier: () => DeviceCertificateVerifier, presented = headers) => () => {
+  const judge = (verifier: () => DeviceCertificateVerifier, presented: () => Record<string, string> = () => headers) => () => {
     const checkin = parseCheckin(JSON.parse(body));
-    const identity = extractDeviceIdentity({ headers: presented });
+    const identity = extractDeviceIdentity({ headers: presented() });
     const verified = verifier().verify(identity, { deviceId: checkin.deviceId, body: rawBody, now, maxClockSkewSeconds: 300 });
     if (verified.violations.length > 0) throw new Error(`the bench device is refused: ${JSON.stringify(verified.violations)}`);
     return evaluateCheckin(checkin, { settings, settingsVersion: 1, packages, identity: { way: identity.way, ...verified } }, now);
@@ -190,8 +198,8 @@ try {
       name: 'evaluate, certificate auth off',
       fn: () => evaluateCheckin(parseCheckin(JSON.parse(body)), { settings: DEFAULT_SETTINGS as Settings, settingsVersion: 1, packages, identity: { way: 'NONE', violations: [] } }, now),
     },
-    { name: 'signed check-in judged, chain cached (warm)', fn: judge(() => warmVerifier), target: '≤ 1.5×' },
-    { name: 'warm step alone: identity headers read (the certificate\'s base64 decoded)', fn: () => extractDeviceIdentity({ headers }) },
+    { name: 'signed check-in judged, chain cached (warm)', fn: judge(() => warmVerifier, requestHeaders), target: '≤ 1.5×' },
+    { name: 'warm step alone: identity headers read (new strings, as a request\'s)', fn: () => extractDeviceIdentity({ headers: requestHeaders() }) },
     {
       name: 'warm step alone: verifier on the cached chain, with the body\'s signature',
       fn: () => warmVerifier.verify(presentedIdentity, { deviceId: parsedCheckin.deviceId, body: rawBody, now, maxClockSkewSeconds: 300 }),
@@ -202,8 +210,8 @@ try {
     },
     { name: 'signed check-in judged, COLD leaf (CA set parsed before)', fn: judge(() => uncachedVerifier), target: '≤ 10×' },
     { name: 'the same COLD leaf check with node-forge', fn: forgeCold, target: 'native ≥ 4× faster' },
-    { name: 'COLD leaf via a presented intermediate', fn: judge(() => uncachedVerifier, headersViaIssuing) },
-    { name: 'COLD leaf via a presented intermediate, a revocation configured (ECDSA signature twins checked)', fn: judge(() => uncachedRevokingVerifier, headersViaIssuing) },
+    { name: 'COLD leaf via a presented intermediate', fn: judge(() => uncachedVerifier, () => headersViaIssuing) },
+    { name: 'COLD leaf via a presented intermediate, a revocation configured (ECDSA signature twins checked)', fn: judge(() => uncachedRevokingVerifier, () => headersViaIssuing) },
     { name: 'COLD verifier (CA and leaf parsed, path validated)', fn: judge(() => new DeviceCertificateVerifier([root.pem], new Set())) },
   ];
   const only = process.env.BENCH_ONLY;
@@ -230,7 +238,7 @@ try {
   // The warm row against its steps measured alone (schema, identity, verifier, evaluate), per round.
   const warmSteps = [
     'schema: parseCheckin(JSON.parse(body))',
-    'warm step alone: identity headers read (the certificate\'s base64 decoded)',
+    'warm step alone: identity headers read (new strings, as a request\'s)',
     'warm step alone: verifier on the cached chain, with the body\'s signature',
     'warm step alone: evaluateCheckin of the verified check-in',
   ].map((name) => ratios.get(name));
