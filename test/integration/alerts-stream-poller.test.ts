@@ -61,6 +61,15 @@ function poll(table: string, handler: StreamPollerOptions['handler'], overrides:
 }
 
 /** "deviceId:n" of a record's new (or old) image. */
+/** Waits until the poller has handed the record to the handler at least once (a short drain then finds it held). */
+async function untilCalled(calls: () => number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (calls() === 0) {
+    if (Date.now() > deadline) throw new Error(`the handler was not called within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const label = (r: DynamoDBRecord) => {
   const image = unmarshall((r.dynamodb?.NewImage ?? r.dynamodb?.OldImage) as Record<string, AttributeValue>);
   return `${r.eventName}:${image.deviceId}:${image.n}`;
@@ -152,11 +161,13 @@ describe('stream poller', () => {
   it('drain() rejects when the handler keeps failing, and nothing is lost once it recovers', async () => {
     const table = await streamTable();
     let healthy = false;
+    let attempts = 0;
     const delivered: string[] = [];
     const logged: string[] = [];
     const poller = poll(
       table,
       async (event) => {
+        attempts += 1;
         if (!healthy) throw new Error('SNS unreachable');
         delivered.push(...event.Records.map(label));
         return { batchItemFailures: [] };
@@ -164,6 +175,7 @@ describe('stream poller', () => {
       { log: (line) => logged.push(line) },
     );
     await put(table, 'D1', 1);
+    await untilCalled(() => attempts);
     await expect(poller.drain(600)).rejects.toThrow(/did not catch up within 600 ms: 1 record\(s\) waiting; last problem: handler threw Error: SNS unreachable/);
     healthy = true;
     await poller.drain(5000);
@@ -200,8 +212,17 @@ describe('stream poller', () => {
   it('a failed record is not checkpointed: after a restart it is delivered again', async () => {
     const table = await streamTable();
     const checkpointFile = join(mkdtempSync(join(tmpdir(), 'tollgate-poller-')), 'checkpoint.json');
-    const first = poll(table, async (event) => ({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.dynamodb!.SequenceNumber! })) }), { checkpointFile });
+    let attempts = 0;
+    const first = poll(
+      table,
+      async (event) => {
+        attempts += 1;
+        return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.dynamodb!.SequenceNumber! })) };
+      },
+      { checkpointFile },
+    );
     await put(table, 'D1', 1);
+    await untilCalled(() => attempts);
     await expect(first.drain(400)).rejects.toThrow(/1 record\(s\) waiting/);
     await first.stop();
     const delivered: string[] = [];
@@ -233,12 +254,17 @@ describe('stream poller', () => {
     expect(logged).toEqual([]);
   });
 
-  it('drain() resolves at once on a stream with nothing new, and stop() is clean', async () => {
+  it('drain() resolves on a stream with nothing new (it waits for nothing to arrive), and stop() is clean', async () => {
     const table = await streamTable();
-    const poller = poll(table, async () => ({ batchItemFailures: [] }));
-    const started = Date.now();
+    let calls = 0;
+    const poller = poll(table, async () => {
+      calls += 1;
+      return { batchItemFailures: [] };
+    });
+    // A drain that waited for a record would reject at its timeout; this one resolves, twice, and nothing was delivered.
     await poller.drain(5000);
-    expect(Date.now() - started).toBeLessThan(1000);
+    await poller.drain(5000);
+    expect(calls).toBe(0);
     await poller.stop();
     await poller.stop();
     await expect(poller.drain(100)).rejects.toThrow(/stopped/);
