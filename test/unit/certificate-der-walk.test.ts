@@ -351,6 +351,8 @@ describe('the subject key\'s algorithm: an EC curve named by OID or given explic
     ['no parameters', algorithm(EC_PUBLIC_KEY), false],
     ['NULL parameters', algorithm(EC_PUBLIC_KEY, NULL), false],
     ['an INTEGER as parameters', algorithm(EC_PUBLIC_KEY, integer(7)), false],
+    ['explicit parameters of indefinite length', algorithm(EC_PUBLIC_KEY, indefinite(0x30, integer(1))), false],
+    ['a curve OID and explicit parameters of indefinite length', algorithm(EC_PUBLIC_KEY, indefinite(0x30, oid(P256))), false],
     // the library reads an empty OBJECT IDENTIFIER as a (nameless) named curve, which the key policy then refuses
     ['an empty OBJECT IDENTIFIER as parameters', algorithm(EC_PUBLIC_KEY, bytes(0x06, 0x00)), true],
     ['the curve OID with a non-minimal arc', algorithm(EC_PUBLIC_KEY, tlv(0x06, Buffer.concat([bytes(0x2a, 0x80), oidContents(P256).subarray(1)]))), true],
@@ -516,6 +518,10 @@ describe('the structure around what the profile reads: a certificate, delimited 
     ['no signature', sequence(tbsOf(BASE), BASE.outerAlgorithm)],
     ['a fourth part', sequence(tbsOf(BASE), BASE.outerAlgorithm, BASE.signature, NULL)],
     ['an OCTET STRING for the signature', sequence(tbsOf(BASE), BASE.outerAlgorithm, tlv(0x04, bytes(0)))],
+    // the last element of the certificate, and of the input, cut inside its header
+    ['a signature of its tag alone', sequence(tbsOf(BASE), BASE.outerAlgorithm, bytes(0x03))],
+    ['a signature of its tag and the first octet of a long-form length', sequence(tbsOf(BASE), BASE.outerAlgorithm, bytes(0x03, 0x81))],
+    ['a signature of its tag and two of three long-form length octets', sequence(tbsOf(BASE), BASE.outerAlgorithm, bytes(0x03, 0x83, 0x00, 0x01))],
     ['a SET for the signed part', sequence(set(tlv(0xa0, integer(2))), BASE.outerAlgorithm, BASE.signature)],
     ['an indefinite length around it', indefinite(0x30, tbsOf(BASE), BASE.outerAlgorithm, BASE.signature)],
     ['its length on five octets', Buffer.concat([bytes(0x30, 0x85, 0), Buffer.from(lengthOf(certificate()))])],
