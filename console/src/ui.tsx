@@ -1,6 +1,6 @@
 // Small shared pieces of the console's pages: messages, field errors, tables, the store-unreachable notice.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { describeError, get, SessionEnded } from './api.ts';
 
 /** A message tied to a control by id (aria-describedby), shown right under it. */
@@ -60,6 +60,43 @@ export function Pager({ hasPrevious, hasNext, onFirst, onNext, label }: { hasPre
 }
 
 /**
+ * One effect's request, current until the effect is cleaned up (its inputs changed, or the page was left): an answer
+ * handed to `ifCurrent(...)` after that is dropped, so that a late answer to an earlier request never overwrites a newer one.
+ */
+export function whileAsked() {
+  let current = true;
+  return {
+    ifCurrent:
+      <A extends unknown[]>(use: (...answer: A) => void) =>
+      (...answer: A) => {
+        if (current) use(...answer);
+      },
+    forget: () => {
+      current = false;
+    },
+  };
+}
+
+/**
+ * Requests that replace each other's answer (a list loaded on arrival and again after a change): `begin()` makes the
+ * request about to be sent the current one and returns whether it still is when its answer comes; leaving the page
+ * makes none current.
+ */
+export function useLatestRequest(): () => () => boolean {
+  const latest = useRef(0);
+  useEffect(
+    () => () => {
+      latest.current += 1;
+    },
+    [],
+  );
+  return () => {
+    const request = ++latest.current;
+    return () => request === latest.current;
+  };
+}
+
+/**
  * A listing read a page at a time (`limit` 50, then each `nextToken`): the page shown, its error, and the pager's
  * wiring (first page, next page).
  */
@@ -72,9 +109,14 @@ export function usePagedList<T>(path: string) {
     setPage(undefined);
     const query = new URLSearchParams({ limit: '50' });
     if (current) query.set('nextToken', current);
-    get<{ items: T[]; nextToken?: string }>(`${path}?${query}`).then(setPage, (caught) => {
-      if (!(caught instanceof SessionEnded)) setError(describeError(caught));
-    });
+    const asked = whileAsked();
+    get<{ items: T[]; nextToken?: string }>(`${path}?${query}`).then(
+      asked.ifCurrent((body) => setPage(body)),
+      asked.ifCurrent((caught) => {
+        if (!(caught instanceof SessionEnded)) setError(describeError(caught));
+      }),
+    );
+    return asked.forget;
   }, [path, current]);
   const pager = {
     hasPrevious: tokens.length > 1,

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Exemption } from '../../../lib/http/api-types.ts';
 import { describeError, encodeSegment, get, getOptional, request, SessionEnded } from '../api.ts';
-import { ActionOutcome, Loading, Notice, Pager, Section, TableBox, useAction } from '../ui.tsx';
+import { ActionOutcome, Loading, Notice, Pager, Section, TableBox, useAction, useLatestRequest, whileAsked } from '../ui.tsx';
 import { EXEMPTABLE_CODES, violationWords, when } from '../words.ts';
 
 interface Finding {
@@ -43,15 +43,17 @@ function DeviceList() {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
     if (status) query.set('status', status);
     if (current) query.set('nextToken', current);
+    const asked = whileAsked();
     get<{ items: DeviceRow[]; nextToken?: string }>(`/admin/devices?${query}`).then(
-      (body) => {
+      asked.ifCurrent((body) => {
         setPage(body);
         setError(undefined);
-      },
-      (caught) => {
+      }),
+      asked.ifCurrent((caught) => {
         if (!(caught instanceof SessionEnded)) setError(describeError(caught));
-      },
+      }),
     );
+    return asked.forget;
   }, [status, current]);
   return (
     <Section title="Device list" id="device-list">
@@ -140,27 +142,34 @@ function inDays(days: number): string {
 function ExemptionPanel({ deviceId, readOnly, suggested }: { deviceId: string; readOnly: boolean; suggested: string[] }) {
   const [exemption, setExemption] = useState<Exemption | null>();
   const [codes, setCodes] = useState<string[]>([]);
+  // The device's latest violations are offered ticked until the person ticks or unticks a box themselves.
+  const [codesTouched, setCodesTouched] = useState(false);
   const [until, setUntil] = useState(inDays(7));
   const [reason, setReason] = useState('');
   const grant = useAction();
   const lift = useAction();
   const [fieldError, setFieldError] = useState<{ field?: string; message?: string }>({});
+  // The exemption as read on arrival, unless a grant or a lift answered since.
+  const beginExemptionRequest = useLatestRequest();
   useEffect(() => {
-    getOptional<Exemption>(`/admin/exemptions/${encodeSegment(deviceId)}`).then((found) => setExemption(found ?? null), () => setExemption(null));
+    const isCurrent = beginExemptionRequest();
+    const show = (found: Exemption | null) => isCurrent() && setExemption(found);
+    getOptional<Exemption>(`/admin/exemptions/${encodeSegment(deviceId)}`).then((found) => show(found ?? null), () => show(null));
   }, [deviceId]);
   useEffect(() => {
-    setCodes(suggested.filter((code) => EXEMPTABLE_CODES.includes(code)));
+    if (!codesTouched) setCodes(suggested.filter((code) => EXEMPTABLE_CODES.includes(code)));
   }, [suggested.join(',')]);
   const submit = (event: Event) => {
     event.preventDefault();
     setFieldError({});
     void grant.run(async () => {
       const untilDate = new Date(until);
+      const isCurrent = beginExemptionRequest();
       try {
         const { body } = await request<Exemption>('PUT', `/admin/exemptions/${encodeSegment(deviceId)}`, {
           body: { violations: codes, until: Number.isNaN(untilDate.getTime()) ? until : untilDate.toISOString(), reason },
         });
-        setExemption(body);
+        if (isCurrent()) setExemption(body);
         return `Exemption granted until ${when(body.until)}.`;
       } catch (error) {
         const field = (error as { field?: string }).field;
@@ -171,8 +180,9 @@ function ExemptionPanel({ deviceId, readOnly, suggested }: { deviceId: string; r
   };
   const remove = () =>
     void lift.run(async () => {
+      const isCurrent = beginExemptionRequest();
       await request('DELETE', `/admin/exemptions/${encodeSegment(deviceId)}`);
-      setExemption(null);
+      if (isCurrent()) setExemption(null);
       return 'Exemption lifted.';
     });
   const errorFor = (field: string) => (fieldError.field === field ? fieldError.message : undefined);
@@ -210,7 +220,10 @@ function ExemptionPanel({ deviceId, readOnly, suggested }: { deviceId: string; r
                   id={`exempt-${code}`}
                   type="checkbox"
                   checked={codes.includes(code)}
-                  onChange={(e) => setCodes(e.currentTarget.checked ? [...codes, code] : codes.filter((c) => c !== code))}
+                  onChange={(e) => {
+                    setCodesTouched(true);
+                    setCodes(e.currentTarget.checked ? [...codes, code] : codes.filter((c) => c !== code));
+                  }}
                 />
                 <label for={`exempt-${code}`}>{violationWords(code)}</label>
               </div>
@@ -249,23 +262,32 @@ function DeviceDetail({ deviceId, readOnly }: { deviceId: string; readOnly: bool
   const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState<{ items: DecisionRecord[]; nextToken?: string }>();
   const [error, setError] = useState<string>();
+  // The latest decision's violations (the first page's first item), kept while older pages are read.
+  const [latestViolations, setLatestViolations] = useState<string[]>([]);
   const current = tokens[tokens.length - 1];
   useEffect(() => {
     setPage(undefined);
     const query = new URLSearchParams({ limit: '20' });
     if (current) query.set('nextToken', current);
-    get<{ items: DecisionRecord[]; nextToken?: string }>(`/admin/devices/${encodeSegment(deviceId)}/decisions?${query}`).then(setPage, (caught) => {
-      if (!(caught instanceof SessionEnded)) setError(describeError(caught));
-    });
+    const asked = whileAsked();
+    get<{ items: DecisionRecord[]; nextToken?: string }>(`/admin/devices/${encodeSegment(deviceId)}/decisions?${query}`).then(
+      asked.ifCurrent((body) => {
+        setPage(body);
+        if (!current) setLatestViolations(body.items[0]?.violations.map((v) => v.code) ?? []);
+      }),
+      asked.ifCurrent((caught) => {
+        if (!(caught instanceof SessionEnded)) setError(describeError(caught));
+      }),
+    );
+    return asked.forget;
   }, [deviceId, current]);
-  const latest = page?.items[0];
   return (
     <div class="stack">
       <p>
         <a href="#/devices">← All devices</a>
       </p>
       <h2 class="device-title">Device {deviceId}</h2>
-      <ExemptionPanel deviceId={deviceId} readOnly={readOnly} suggested={latest ? latest.violations.map((v) => v.code) : []} />
+      <ExemptionPanel deviceId={deviceId} readOnly={readOnly} suggested={latestViolations} />
       <Section title="Decisions" id="decisions">
         {error ? (
           <Notice kind="error">{error}</Notice>
