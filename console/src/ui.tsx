@@ -78,9 +78,10 @@ export function whileAsked() {
 }
 
 /**
- * Requests that replace each other's answer (a list loaded on arrival and again after a change): `begin()` makes the
- * request about to be sent the current one and returns whether it still is when its answer comes; leaving the page
- * makes none current.
+ * Requests whose answers replace each other's (a list read on arrival, read again or answered after a change): each
+ * call marks a request as the latest, making every earlier one stale, and returns whether it is still the latest when
+ * its answer comes. Leaving the page makes none the latest. An action calls it once its change has been answered, so
+ * that reads sent before are dropped, while a failed action leaves them be.
  */
 export function useLatestRequest(): () => () => boolean {
   const latest = useRef(0);

@@ -150,10 +150,10 @@ function ExemptionPanel({ deviceId, readOnly, suggested }: { deviceId: string; r
   const lift = useAction();
   const [fieldError, setFieldError] = useState<{ field?: string; message?: string }>({});
   // The exemption as read on arrival, unless a grant or a lift answered since.
-  const beginExemptionRequest = useLatestRequest();
+  const latestExemption = useLatestRequest();
   useEffect(() => {
-    const isCurrent = beginExemptionRequest();
-    const show = (found: Exemption | null) => isCurrent() && setExemption(found);
+    const isLatest = latestExemption();
+    const show = (found: Exemption | null) => isLatest() && setExemption(found);
     getOptional<Exemption>(`/admin/exemptions/${encodeSegment(deviceId)}`).then((found) => show(found ?? null), () => show(null));
   }, [deviceId]);
   useEffect(() => {
@@ -164,12 +164,12 @@ function ExemptionPanel({ deviceId, readOnly, suggested }: { deviceId: string; r
     setFieldError({});
     void grant.run(async () => {
       const untilDate = new Date(until);
-      const isCurrent = beginExemptionRequest();
       try {
         const { body } = await request<Exemption>('PUT', `/admin/exemptions/${encodeSegment(deviceId)}`, {
           body: { violations: codes, until: Number.isNaN(untilDate.getTime()) ? until : untilDate.toISOString(), reason },
         });
-        if (isCurrent()) setExemption(body);
+        latestExemption();
+        setExemption(body);
         return `Exemption granted until ${when(body.until)}.`;
       } catch (error) {
         const field = (error as { field?: string }).field;
@@ -180,9 +180,9 @@ function ExemptionPanel({ deviceId, readOnly, suggested }: { deviceId: string; r
   };
   const remove = () =>
     void lift.run(async () => {
-      const isCurrent = beginExemptionRequest();
       await request('DELETE', `/admin/exemptions/${encodeSegment(deviceId)}`);
-      if (isCurrent()) setExemption(null);
+      latestExemption();
+      setExemption(null);
       return 'Exemption lifted.';
     });
   const errorFor = (field: string) => (fieldError.field === field ? fieldError.message : undefined);

@@ -2,7 +2,7 @@
 // have left, and the last changes.
 import { useEffect, useState } from 'preact/hooks';
 import { describeError, get, getOptional, SessionEnded } from '../api.ts';
-import { Loading, Notice, Section } from '../ui.tsx';
+import { Loading, Notice, Section, whileAsked } from '../ui.tsx';
 import { daysUntil, violationWords, when } from '../words.ts';
 import { describeChange, type HistoryEntry } from './history.tsx';
 import { DaysLeft } from './trust.tsx';
@@ -57,12 +57,14 @@ async function readCertificates(): Promise<CertificateRow[]> {
 function useLoad<T>(load: () => Promise<T>): { value?: T; error?: string } {
   const [state, setState] = useState<{ value?: T; error?: string }>({});
   useEffect(() => {
+    const asked = whileAsked();
     load().then(
-      (value) => setState({ value }),
-      (error) => {
+      asked.ifCurrent((value) => setState({ value })),
+      asked.ifCurrent((error) => {
         if (!(error instanceof SessionEnded)) setState({ error: describeError(error) });
-      },
+      }),
     );
+    return asked.forget;
   }, []);
   return state;
 }

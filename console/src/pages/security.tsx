@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ImpactPreview, SettingsDocument, StoredSettings } from '../../../lib/http/api-types.ts';
 import { ApiError, describeError, get, request, SessionEnded, StoreUnreachable } from '../api.ts';
-import { FieldError, Loading, Notice } from '../ui.tsx';
+import { FieldError, Loading, Notice, whileAsked } from '../ui.tsx';
 import { MODE_CHOICES, PACKAGE_CHOICES, SETTING_LABELS, SSL_CHOICES, valueWords, violationWords, when } from '../words.ts';
 
 // The API's bodies, typed from the schemas the server validates with: a renamed field breaks this build.
@@ -163,18 +163,19 @@ export function SecurityPage({ readOnly }: { readOnly: boolean }) {
   const [saving, setSaving] = useState(false);
   const previewRound = useRef(0);
 
-  const load = async () => {
-    try {
-      const current = await get<StoredSettings>('/admin/settings');
-      setStored(current);
-      setDraft(toDraft(current.settings));
-      setLoadError(undefined);
-    } catch (error) {
-      if (!(error instanceof SessionEnded)) setLoadError(describeError(error));
-    }
-  };
   useEffect(() => {
-    void load();
+    const asked = whileAsked();
+    get<StoredSettings>('/admin/settings').then(
+      asked.ifCurrent((current) => {
+        setStored(current);
+        setDraft(toDraft(current.settings));
+        setLoadError(undefined);
+      }),
+      asked.ifCurrent((error) => {
+        if (!(error instanceof SessionEnded)) setLoadError(describeError(error));
+      }),
+    );
+    return asked.forget;
   }, []);
 
   // The impact preview of the pending change, a moment after the last keystroke.
@@ -206,7 +207,11 @@ export function SecurityPage({ readOnly }: { readOnly: boolean }) {
         } else if (!(error instanceof SessionEnded)) setPreview({ state: 'failed', message: describeError(error) });
       }
     }, 350);
-    return () => clearTimeout(timer);
+    return () => {
+      clearTimeout(timer);
+      // A preview still on its way when the draft changes or the page is left is not shown.
+      previewRound.current++;
+    };
   }, [editing, draft, stored]);
 
   if (loadError) return <Notice kind="error">{loadError}</Notice>;

@@ -2,7 +2,7 @@
 // the API's own validation messages next to the form that caused them.
 import { useEffect, useState } from 'preact/hooks';
 import { encodeSegment, get, getOptional, request } from '../api.ts';
-import { ActionOutcome, Loading, Section, TableBox, useAction } from '../ui.tsx';
+import { ActionOutcome, Loading, Section, TableBox, useAction, useLatestRequest } from '../ui.tsx';
 import { daysUntil, when } from '../words.ts';
 
 interface CertificateSummary {
@@ -54,14 +54,19 @@ function DeviceCas({ readOnly }: { readOnly: boolean }) {
   const [cas, setCas] = useState<CertificateSummary[]>();
   const [pem, setPem] = useState('');
   const action = useAction();
-  const load = () => get<{ certificates: CertificateSummary[] }>('/admin/device-ca').then((body) => setCas(body.certificates));
+  const latest = useLatestRequest();
   useEffect(() => {
-    load().catch(() => setCas([]));
+    const isLatest = latest();
+    get<{ certificates: CertificateSummary[] }>('/admin/device-ca').then(
+      (body) => isLatest() && setCas(body.certificates),
+      () => isLatest() && setCas([]),
+    );
   }, []);
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
       const { body } = await request<{ certificates: CertificateSummary[] }>('PUT', '/admin/device-ca', { body: { certificates: pem } });
+      latest();
       setCas(body.certificates);
       setPem('');
       return `Device CAs replaced: ${body.certificates.length} certificate${body.certificates.length === 1 ? '' : 's'}.`;
@@ -127,13 +132,19 @@ function ServerCertificateSection({ readOnly }: { readOnly: boolean }) {
   const [certificate, setCertificate] = useState<ServerCertificate | null>();
   const [pem, setPem] = useState('');
   const action = useAction();
+  const latest = useLatestRequest();
   useEffect(() => {
-    getOptional<ServerCertificate>('/admin/server-certificate').then((c) => setCertificate(c ?? null), () => setCertificate(null));
+    const isLatest = latest();
+    getOptional<ServerCertificate>('/admin/server-certificate').then(
+      (c) => isLatest() && setCertificate(c ?? null),
+      () => isLatest() && setCertificate(null),
+    );
   }, []);
   const submit = (event: Event) => {
     event.preventDefault();
     void action.run(async () => {
       const { body } = await request<ServerCertificate>('PUT', '/admin/server-certificate', { body: { certificate: pem } });
+      latest();
       setCertificate(body);
       setPem('');
       return 'Server certificate replaced.';
@@ -179,8 +190,13 @@ function PushCertificateSection({ readOnly }: { readOnly: boolean }) {
   const [password, setPassword] = useState('');
   const upload = useAction();
   const removal = useAction();
+  const latest = useLatestRequest();
   useEffect(() => {
-    getOptional<PushCertificate>('/admin/push-certificate').then((c) => setCertificate(c ?? null), () => setCertificate(null));
+    const isLatest = latest();
+    getOptional<PushCertificate>('/admin/push-certificate').then(
+      (c) => isLatest() && setCertificate(c ?? null),
+      () => isLatest() && setCertificate(null),
+    );
   }, []);
   const submit = (event: Event) => {
     event.preventDefault();
@@ -188,6 +204,7 @@ function PushCertificateSection({ readOnly }: { readOnly: boolean }) {
       if (!file) throw new Error('Choose the .p12 file first.');
       const p12 = await readFileAsBase64(file);
       const { body } = await request<PushCertificate>('PUT', '/admin/push-certificate', { body: { p12, password } });
+      latest();
       setCertificate(body);
       setPassword('');
       return `Push certificate for ${body.topic} uploaded.`;
@@ -196,6 +213,7 @@ function PushCertificateSection({ readOnly }: { readOnly: boolean }) {
   const remove = () =>
     void removal.run(async () => {
       await request('DELETE', '/admin/push-certificate');
+      latest();
       setCertificate(null);
       return 'Push certificate removed.';
     });
@@ -250,7 +268,17 @@ function Packages({ readOnly }: { readOnly: boolean }) {
   const [form, setForm] = useState({ packageId: '', name: '', type: '', value: '' });
   const save = useAction();
   const removal = useAction();
-  const load = () => get<{ items: PackageRecord[] }>('/admin/packages').then((body) => setItems(body.items));
+  const latest = useLatestRequest();
+  // Read on arrival and after each change; an error reaches the caller only while this read is the latest.
+  const load = async () => {
+    const isLatest = latest();
+    try {
+      const body = await get<{ items: PackageRecord[] }>('/admin/packages');
+      if (isLatest()) setItems(body.items);
+    } catch (error) {
+      if (isLatest()) throw error;
+    }
+  };
   useEffect(() => {
     load().catch(() => setItems([]));
   }, []);
@@ -346,7 +374,17 @@ function Revocations({ readOnly }: { readOnly: boolean }) {
   const [form, setForm] = useState({ sha256: '', reason: '' });
   const save = useAction();
   const removal = useAction();
-  const load = () => get<{ items: RevocationRecord[] }>('/admin/revocations').then((body) => setItems(body.items));
+  const latest = useLatestRequest();
+  // Read on arrival and after each change; an error reaches the caller only while this read is the latest.
+  const load = async () => {
+    const isLatest = latest();
+    try {
+      const body = await get<{ items: RevocationRecord[] }>('/admin/revocations');
+      if (isLatest()) setItems(body.items);
+    } catch (error) {
+      if (isLatest()) throw error;
+    }
+  };
   useEffect(() => {
     load().catch(() => setItems([]));
   }, []);
