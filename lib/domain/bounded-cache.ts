@@ -4,9 +4,9 @@
 // Eviction is "second chance" (CLOCK), an approximation of least recently used: a hit only marks its entry used;
 // when the bound is passed, the entries before the one just added are visited oldest first, a used one is unmarked
 // and moved behind the newest, and the first unused one goes. An entry used since it was last passed over is never
-// evicted while an unused one is older, and the entry just added never is. An exact LRU moves every hit to the end of
-// the Map (a delete and a set), which measured ≈ 1 µs a hit on the warm check-in, three hits a check-in; a mark costs
-// a property write.
+// evicted while an unused one is older, and the entry just added never is. An exact LRU moves every hit to the end
+// of the Map (a delete and a set), which measured ≈ 1 µs a hit on the warm check-in, three hits a check-in; a mark
+// costs a property write.
 
 interface Entry<V> {
   value: V;

@@ -179,7 +179,10 @@ export class DeviceCertificateVerifier {
 
     const leaf = this.parseCached(leafDer, fingerprint);
     if (!leaf) {
-      return invalidCertificate('The device certificate could not be read as an X.509 certificate; present a valid DER or PEM certificate.', fingerprint);
+      return invalidCertificate(
+        'The device certificate could not be read as an X.509 certificate; present a valid DER or PEM certificate.',
+        fingerprint,
+      );
     }
     if (leaf.keyProblem) {
       return invalidCertificate(

@@ -39,7 +39,10 @@ export const MAX_PRESENTED_CERTIFICATES = 10;
 
 export const PROXY_SECRET_HEADER = 'x-tollgate-proxy-secret';
 
-/** Decoded presentations remembered (the recently used kept: bounded-cache.ts), whatever the way; as many as the verifier's caches. */
+/**
+ * Decoded presentations remembered, whatever the way (the recently used are kept: bounded-cache.ts); as many as the
+ * verifier's caches. Each holds its text and DER, a few KB (at most what a request's headers may carry).
+ */
 export const REMEMBERED_PRESENTATIONS = 1000;
 
 /** The deployment's trusted TLS-terminating proxy: the header it puts the client certificate in, and its secret. */
