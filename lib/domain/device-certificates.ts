@@ -10,7 +10,7 @@
 // (the leaf's and the path's CAs'), revocation of every certificate on the path, the CN binding, EKU and the
 // signature. Build a new verifier when the CA set or the revocations change: that clears the caches.
 
-import { createHash, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import {
   describeCaProblem,
   describeValidityProblem,
@@ -328,7 +328,7 @@ export class DeviceCertificateVerifier {
     }
     if (this.anchors.length === 0) return { ok: false, problem: 'no device CA certificate is configured' };
 
-    const key = chainDer.length === 1 ? leaf.fingerprint : hashChain(chainDer);
+    const key = chainDer.length === 1 ? leaf.fingerprint : chainKey(chainDer);
     const cached = this.chainCache.get(key);
     if (cached) {
       const stillValid = cached.every((ca) => !this.isRevoked(ca) && describeValidityProblem(ca, '', check) === undefined);
@@ -579,8 +579,10 @@ function issuedAndSigned(child: ParsedCertificate, issuer: ParsedCertificate): b
   }
 }
 
-function hashChain(chainDer: Buffer[]): string {
-  const hash = createHash('sha256');
-  for (const der of chainDer) hash.update(der); // DER is self-delimiting, so plain concatenation is unambiguous
-  return hash.digest('hex');
+/**
+ * The chain cache's key for a leaf presented with intermediates: the certificates' SHA-256 fingerprints in order, each
+ * taken when its presentation was decoded (presentedFingerprint), so a warm device's chain is not hashed again.
+ */
+function chainKey(chainDer: Buffer[]): string {
+  return chainDer.map(presentedFingerprint).join(':');
 }
