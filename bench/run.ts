@@ -263,7 +263,7 @@ try {
       const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
       const largest = bundle.byPackage.slice(0, 6).map(([name, bytes]) => `${name} ${kb(bytes)}`).join(', ');
       table.push(
-        `| check-in bundle (serverless.yml's custom.esbuild), minified | ${kb(bundle.bytes)}, of which ${kb(bundle.lazyBytes)} ASN.1 code evaluated only on the first new certificate and ${kb(bundle.ssmBytes)} SSM client evaluated only when a parameter is read (+ ${kb(bundle.mapBytes)} map); largest: ${largest} | ≤ 250 KB |`,
+        `| check-in bundle (serverless.yml's custom.esbuild), minified | ${kb(bundle.bytes)}, of which ${kb(bundle.lazyBytes)} ASN.1 code evaluated only on the first new certificate and ${kb(bundle.ssmBytes)} SSM client evaluated only when a parameter is read, ${kb(bundle.atImportBytes)} evaluated at import (+ ${kb(bundle.mapBytes)} map); largest: ${largest} | ≤ 250 KB |`,
         `| importing it in a fresh process minus a bare one, wall (${IMPORT_RUNS} interleaved) | ${spread(imports.wallMs, 1)} ms (bare process ${median(imports.bareWallMs).toFixed(0)} ms) | ≤ 40 ms |`,
         `| the same, CPU time (user + system) | ${spread(imports.cpuMs, 1)} ms (bare process ${median(imports.bareCpuMs).toFixed(0)} ms; the import ${spread(imports.cpuMs.map((ms, i) => ms / imports.bareCpuMs[i]), 2)}× a bare process) | ≤ 40 ms |`,
       );
