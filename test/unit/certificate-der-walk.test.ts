@@ -250,6 +250,7 @@ describe('names: the subject in every encoding a certificate may use, read as th
     ['a T61String', nameOf(attribute(COMMON_NAME, t61('C02WALK'))), [cn('c02walk', 'C02WALK')], []],
     ['a UniversalString', nameOf(attribute(COMMON_NAME, universal('Gerät'))), [cn('gerät', 'Gerät')], []],
     ['a UTF8String of octets 0x80 and above', nameOf(attribute(COMMON_NAME, utf8('Gerät'))), [cn('gerät', 'Gerät')], []],
+    ['a UTF8String of octets 0x80 and above only', nameOf(attribute(COMMON_NAME, utf8('Ää'))), [cn('ää', 'Ää')], []],
     // not UTF-8: the library reads each octet as a character (so the walk could, for 0x80 alone; it does not)
     ['a UTF8String holding the lone octet 0x80', nameOf(attribute(COMMON_NAME, tlv(0x0c, bytes(0x41, 0x80)))), [cn('a\x80', 'A\x80')], []],
     ['a UTF8String holding the lone octet 0x7f', nameOf(attribute(COMMON_NAME, tlv(0x0c, bytes(0x41, 0x7f)))), [cn('a\x7f', 'A\x7f')], []],
@@ -523,6 +524,7 @@ describe('the structure around what the profile reads: a certificate, delimited 
     ['a signature of its tag and the first octet of a long-form length', sequence(tbsOf(BASE), BASE.outerAlgorithm, bytes(0x03, 0x81))],
     ['a signature of its tag and two of three long-form length octets', sequence(tbsOf(BASE), BASE.outerAlgorithm, bytes(0x03, 0x83, 0x00, 0x01))],
     ['a SET for the signed part', sequence(set(tlv(0xa0, integer(2))), BASE.outerAlgorithm, BASE.signature)],
+    ['a SET for the signed part, holding every field of one', sequence(Buffer.concat([bytes(0x31), tbsOf(BASE).subarray(1)]), BASE.outerAlgorithm, BASE.signature)],
     ['an indefinite length around it', indefinite(0x30, tbsOf(BASE), BASE.outerAlgorithm, BASE.signature)],
     ['its length on five octets', Buffer.concat([bytes(0x30, 0x85, 0), Buffer.from(lengthOf(certificate()))])],
     ['a length on more octets than there are', bytes(0x30, 0x84, 0x00, 0x00)],
