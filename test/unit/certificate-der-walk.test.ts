@@ -407,6 +407,8 @@ describe('basicConstraints in every encoding: read as the library reads it, or l
     ['a byte after the pathLenConstraint\'s SEQUENCE', bytes(0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x03, 0x00), { ca: true, pathLength: 3 }],
     ['a SET instead of the SEQUENCE', bytes(0x31, 0x03, 0x01, 0x01, 0xff), MALFORMED],
     ['an empty SET', bytes(0x31, 0x00), MALFORMED],
+    ['a NULL instead of the SEQUENCE', NULL, MALFORMED],
+    ['five octets none of which is the CA form\'s', bytes(0x04, 0x01, 0x00, 0x02, 0x00), MALFORMED],
     ['no octets at all', bytes(), MALFORMED],
     ['a SEQUENCE that claims one octet more', bytes(0x30, 0x04, 0x01, 0x01, 0xff), MALFORMED],
     ['an OCTET STRING where pathLenConstraint belongs', bytes(0x30, 0x06, 0x01, 0x01, 0xff, 0x04, 0x01, 0x03), MALFORMED],
