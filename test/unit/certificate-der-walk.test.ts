@@ -104,7 +104,7 @@ const plainExtensions = (...extensions: Uint8Array[]) => tlv(0xa3, sequence(...e
 const PLAIN_BASIC_CONSTRAINTS = extension(BASIC_CONSTRAINTS, true, sequence(TRUE));
 const PLAIN_EXT_KEY_USAGE = extension(EXT_KEY_USAGE, false, sequence(oid(CLIENT_AUTH)));
 
-/** A version 3 EC device certificate, every part plainly encoded, with basicConstraints CA:FALSE... then `change`d. */
+/** A version 3 EC certificate, every part plainly encoded: critical basicConstraints CA:TRUE and extKeyUsage clientAuth. */
 const BASE: Parts = {
   version: [tlv(0xa0, integer(2))],
   serial: integer(0x01, 0x23),
