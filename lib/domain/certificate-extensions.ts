@@ -146,6 +146,8 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
         case EXTENSION.extendedKeyUsage: {
           const purposes = readPlainPurposes(value) ?? [...schema.AsnParser.parse(value, x509.ExtendedKeyUsage)];
           if (purposes.length === 0) throw new RangeError('an extended key usage extension must name a purpose');
+          // The library turns a purpose that is not an OBJECT IDENTIFIER into '[object Object]' rather than refusing it.
+          if (!purposes.every(isDottedObjectIdentifier)) throw new RangeError('an extended key usage purpose must be an OBJECT IDENTIFIER');
           profile.extendedKeyUsage = { critical, purposes };
           break;
         }
@@ -397,6 +399,10 @@ function readPlainBasicConstraints(value: Uint8Array): { cA: boolean; pathLenCon
   if (is(SEQUENCE, 3, BOOLEAN, 1, 0xff)) return { cA: true };
   if (value.length === 8 && value[7] < 0x80 && is(SEQUENCE, 6, BOOLEAN, 1, 0xff, 0x02, 1, value[7])) return { cA: true, pathLenConstraint: value[7] };
   return undefined;
+}
+
+function isDottedObjectIdentifier(purpose: string): boolean {
+  return /^[0-2](?:\.\d+)+$/.test(purpose);
 }
 
 /** extKeyUsage as a SEQUENCE of OBJECT IDENTIFIERs that the walk reads exactly, or undefined for the library. */

@@ -180,7 +180,7 @@ function libraryProfile(der: Uint8Array): CertificateProfile {
         profile.basicConstraints = { critical: critical === true, ca: decoded.cA === true, pathLength };
       } else if (extnID === EXT_KEY_USAGE) {
         const purposes = [...AsnParser.parse(extnValue.buffer, ExtendedKeyUsage)];
-        if (purposes.length === 0) throw new RangeError('no purpose');
+        if (purposes.length === 0 || !purposes.every((purpose) => /^[0-2](?:\.\d+)+$/.test(purpose))) throw new RangeError('no purpose');
         profile.extendedKeyUsage = { critical: critical === true, purposes };
       }
     } catch {
@@ -442,14 +442,15 @@ describe('extKeyUsage in every encoding: read as the library reads it, or listed
     ['a purpose with an 8-octet arc', purposes(oid(EIGHT_OCTET_ARC)), [EIGHT_OCTET_ARC_AS_READ]],
     ['a purpose with a 7-octet arc', purposes(oid(SEVEN_OCTET_ARC), oid(CLIENT_AUTH)), [SEVEN_OCTET_ARC, CLIENT_AUTH]],
     ['a purpose whose last octet says more follows', purposes(tlv(0x06, bytes(0x2b, 0x06, 0x81))), MALFORMED],
-    ['an empty OBJECT IDENTIFIER', purposes(bytes(0x06, 0x00)), ['']],
+    // the library reads it as the empty text; an OBJECT IDENTIFIER has at least two arcs
+    ['an empty OBJECT IDENTIFIER', purposes(bytes(0x06, 0x00)), MALFORMED],
     ['a purpose in the long form', purposes(longForm(1, 0x06, oidContents(CLIENT_AUTH))), [CLIENT_AUTH]],
     ['the SEQUENCE in the long form', longForm(2, 0x30, oid(CLIENT_AUTH)), [CLIENT_AUTH]],
     ['an indefinite length', indefinite(0x30, oid(CLIENT_AUTH)), [CLIENT_AUTH]],
     ['a NULL after the SEQUENCE', Buffer.concat([purposes(oid(CLIENT_AUTH)), NULL]), [CLIENT_AUTH]],
     ['a SET instead of the SEQUENCE', set(oid(CLIENT_AUTH)), MALFORMED],
-    // the library turns a purpose that is not an OBJECT IDENTIFIER into this text, which names no purpose
-    ['a UTF8String among the purposes', purposes(oid(CLIENT_AUTH), utf8('clientAuth')), [CLIENT_AUTH, '[object Object]']],
+    // a purpose must be an OBJECT IDENTIFIER: a certificate that lists text beside clientAuth is not read as clientAuth
+    ['a UTF8String among the purposes', purposes(oid(CLIENT_AUTH), utf8('clientAuth')), MALFORMED],
     ['a purpose that runs past the SEQUENCE', bytes(0x30, 0x03, 0x06, 0x08, 0x2b), MALFORMED],
     ['a SEQUENCE that runs past the value', bytes(0x30, 0x0b, 0x06, 0x01, 0x2b), MALFORMED],
     ['no octets at all', bytes(), MALFORMED],
