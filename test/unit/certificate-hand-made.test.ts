@@ -3,6 +3,7 @@
 // again by its real issuer, so only the rule under test can refuse it: in an uploaded device CA
 // (findDeviceCaNonconformance), as a presented intermediate, as a configured CA, and as a device certificate.
 
+import { OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, type TBSCertificate } from '@peculiar/asn1-x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findDeviceCaNonconformance } from '../../lib/domain/certificate-path.ts';
@@ -47,6 +48,14 @@ const keyUsageTwice = twice('2.5.29.15');
 const extKeyUsageTwice = twice('2.5.29.37');
 const subjectKeyIdentifierTwice = twice('2.5.29.14');
 const privateExtensionTwice = twice(PRIVATE_EXTENSION);
+/** extKeyUsage lists clientAuth and, beside it, a text where a purpose's OBJECT IDENTIFIER belongs. */
+const textAmongPurposes = (tbs: TBSCertificate) => {
+  const extension = tbs.extensions?.find((candidate) => candidate.extnID === '2.5.29.37');
+  if (!extension) throw new Error('no extKeyUsage to change');
+  const clientAuth = Buffer.from('06082b06010505070302', 'hex');
+  const text = Buffer.concat([Buffer.from([0x0c, 10]), Buffer.from('clientAuth')]);
+  extension.extnValue = new OctetString(Buffer.concat([Buffer.from([0x30, clientAuth.length + text.length]), clientAuth, text]));
+};
 const explicitCurve = (owner: MadeCertificate) => (tbs: TBSCertificate) => {
   tbs.subjectPublicKeyInfo = explicitCurvePublicKey(owner);
 };
@@ -140,6 +149,7 @@ describe('hand-made device certificates', () => {
     ['holds keyUsage twice', keyUsageTwice, 'it holds the keyUsage extension more than once'],
     ['names its curve by explicit parameters', undefined, 'its EC key gives explicit curve parameters instead of naming P-256 or P-384'],
     ['says SHA-384 inside and SHA-256 outside', innerAlgorithmSha384, 'its two signature algorithm fields differ'],
+    ['lists a text beside clientAuth among its extended key usage purposes', textAmongPurposes, 'its extKeyUsage extension cannot be decoded'],
   ] as Array<[string, ((tbs: TBSCertificate) => void) | undefined, string]>)('refuses, invalid, a device certificate that %s', (_name, change, reason) => {
     const result = verify([root.pem], [resigned(leaf.der, ca, change ?? explicitCurve(leaf)), ca.der]);
     expect(messages(result)).toEqual([
