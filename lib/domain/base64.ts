@@ -15,10 +15,9 @@ const EQUALS = 0x3d;
 export function decodeBase64Strict(text: string, alphabet: 'standard' | 'standard-or-url' = 'standard-or-url'): Buffer | undefined {
   const compact = WHITESPACE.test(text) ? text.replace(ALL_WHITESPACE, '') : text;
   if (compact === '' || !(alphabet === 'standard' ? STANDARD : STANDARD_OR_URL).test(compact)) return undefined;
-  const padding = compact.charCodeAt(compact.length - 1) !== EQUALS ? 0 : compact.charCodeAt(compact.length - 2) === EQUALS ? 2 : 1;
-  const unpaddedLength = compact.length - padding;
-  if (unpaddedLength % 4 === 1) return undefined;
-  if (padding > 0 && compact.length % 4 !== 0) return undefined;
-  const bytes = Buffer.from(compact, 'base64');
-  return bytes.length > 0 ? bytes : undefined;
+  // Padded text comes in whole groups of four; unpadded text cannot end one character into a group (6 bits are no byte).
+  const padded = compact.charCodeAt(compact.length - 1) === EQUALS;
+  if (padded ? compact.length % 4 !== 0 : compact.length % 4 === 1) return undefined;
+  // Non-empty, and at least two characters into a group: at least one byte.
+  return Buffer.from(compact, 'base64');
 }

@@ -73,6 +73,15 @@ describe('different texts', () => {
     expect(chainOf(signed(deviceCertificateHeader([other, intermediate])))).toEqual([other.der, intermediate.der]);
   });
 
+  it('of two devices checking in by turns are both remembered (neither takes the other\'s place)', () => {
+    const [one, two] = [deviceCertificateHeader([leaf]), deviceCertificateHeader([other, intermediate])];
+    const [oneFirst, twoFirst] = [chainOf(signed(one)), chainOf(signed(two))];
+    const [oneAgain, twoAgain] = [chainOf(signed(one)), chainOf(signed(two))];
+    expect(oneAgain[0]).toBe(oneFirst[0]);
+    expect(twoAgain[0]).toBe(twoFirst[0]);
+    expect(twoAgain[1]).toBe(twoFirst[1]);
+  });
+
   it('that share their length, first and last characters give their own chains, and take each other\'s place', () => {
     // Looked up by length, first 64 and last 64 characters, then compared whole.
     const around = 'A'.repeat(96);
