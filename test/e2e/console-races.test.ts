@@ -8,7 +8,7 @@ import '../../lib/observability.ts';
 import type { APIResponse, Page, Route } from 'playwright-core';
 import type { LocalStack } from '../../local/stack.ts';
 import { type ConsoleBrowser, launchBrowser, signIn, textOf } from '../support/browser.ts';
-import { call, type HttpResult } from '../support/http.ts';
+import { call, checkInWithClockOff, type HttpResult } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 
 const BLOCKED_DEVICES = Array.from({ length: 27 }, (_v, i) => `RACE-BLOCKED-${String(i + 1).padStart(2, '0')}`);
@@ -30,8 +30,7 @@ afterAll(async () => {
 let counter = 0;
 async function checkin(deviceId: string, skewSeconds: number): Promise<HttpResult> {
   counter += 1;
-  const json = { checkinId: `race-${counter}`, deviceId, clientTime: new Date(Date.now() + skewSeconds * 1000).toISOString(), serverCertificateVerified: true };
-  const answer = await call(`${stack.httpUrl}/checkin`, { json });
+  const answer = await checkInWithClockOff(stack.httpUrl, `race-${counter}`, deviceId, skewSeconds);
   expect(answer.status).toBe(skewSeconds === 0 ? 200 : 403);
   return answer;
 }

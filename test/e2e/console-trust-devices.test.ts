@@ -9,7 +9,7 @@ import '../../lib/observability.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { type ConsoleBrowser, descriptionOf, eventually, launchBrowser, saveScreenshot, signIn, textOf } from '../support/browser.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
-import { call, type HttpResult } from '../support/http.ts';
+import { call, checkInWithClockOff, type HttpResult } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 import { OpensslWorkbench, pushSubject } from '../support/pkcs12.ts';
 
@@ -52,8 +52,7 @@ afterAll(async () => {
 let counter = 0;
 async function checkin(deviceId: string, skewSeconds: number): Promise<HttpResult> {
   counter += 1;
-  const json = { checkinId: `trust-${counter}`, deviceId, clientTime: new Date(Date.now() + skewSeconds * 1000).toISOString(), serverCertificateVerified: true };
-  return call(`${stack.httpUrl}/checkin`, { json });
+  return checkInWithClockOff(stack.httpUrl, `trust-${counter}`, deviceId, skewSeconds);
 }
 
 function admin(method: string, path: string, json?: unknown): Promise<HttpResult> {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../lib/observability.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { type ConsoleBrowser, descriptionOf, eventually, launchBrowser, PHONE, replacing, saveScreenshot, signIn, textOf } from '../support/browser.ts';
-import { call, type HttpResult } from '../support/http.ts';
+import { call, checkInWithClockOff, type HttpResult } from '../support/http.ts';
 import { startTestStack, TEST_ADMIN_TOKEN } from '../support/local-stack.ts';
 
 const AUDITOR_TOKEN = 'auditor-token-for-the-console-test';
@@ -36,8 +36,7 @@ afterAll(async () => {
 let counter = 0;
 async function checkin(deviceId: string, skewSeconds: number): Promise<HttpResult> {
   counter += 1;
-  const json = { checkinId: `console-${counter}`, deviceId, clientTime: new Date(Date.now() + skewSeconds * 1000).toISOString(), serverCertificateVerified: true };
-  return call(`${stack.httpUrl}/checkin`, { json });
+  return checkInWithClockOff(stack.httpUrl, `console-${counter}`, deviceId, skewSeconds);
 }
 
 function admin(method: string, path: string, json?: unknown, headers: Record<string, string> = {}, token = TEST_ADMIN_TOKEN): Promise<HttpResult> {
