@@ -98,6 +98,28 @@ export function useLatestRequest(): () => () => boolean {
 }
 
 /**
+ * A list read on arrival and again (`load`) after each change: the items of the latest read (useLatestRequest). A
+ * change awaits `load()`, which throws only while its read is the latest; a failed read on arrival shows an empty list.
+ */
+export function useLatestList<T>(path: string): { items?: T[]; load: () => Promise<void> } {
+  const [items, setItems] = useState<T[]>();
+  const latest = useLatestRequest();
+  const load = async () => {
+    const isLatest = latest();
+    try {
+      const body = await get<{ items: T[] }>(path);
+      if (isLatest()) setItems(body.items);
+    } catch (error) {
+      if (isLatest()) throw error;
+    }
+  };
+  useEffect(() => {
+    load().catch(() => setItems([]));
+  }, [path]);
+  return { items, load };
+}
+
+/**
  * A listing read a page at a time (`limit` 50, then each `nextToken`): the page shown, its error, and the pager's
  * wiring (first page, next page).
  */

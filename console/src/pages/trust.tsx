@@ -2,7 +2,7 @@
 // the API's own validation messages next to the form that caused them.
 import { useEffect, useState } from 'preact/hooks';
 import { encodeSegment, get, getOptional, request } from '../api.ts';
-import { ActionOutcome, Loading, Section, TableBox, useAction, useLatestRequest } from '../ui.tsx';
+import { ActionOutcome, Loading, Section, TableBox, useAction, useLatestList, useLatestRequest } from '../ui.tsx';
 import { daysUntil, when } from '../words.ts';
 
 interface CertificateSummary {
@@ -264,24 +264,10 @@ function PushCertificateSection({ readOnly }: { readOnly: boolean }) {
 }
 
 function Packages({ readOnly }: { readOnly: boolean }) {
-  const [items, setItems] = useState<PackageRecord[]>();
+  const { items, load } = useLatestList<PackageRecord>('/admin/packages');
   const [form, setForm] = useState({ packageId: '', name: '', type: '', value: '' });
   const save = useAction();
   const removal = useAction();
-  const latest = useLatestRequest();
-  // Read on arrival and after each change; an error reaches the caller only while this read is the latest.
-  const load = async () => {
-    const isLatest = latest();
-    try {
-      const body = await get<{ items: PackageRecord[] }>('/admin/packages');
-      if (isLatest()) setItems(body.items);
-    } catch (error) {
-      if (isLatest()) throw error;
-    }
-  };
-  useEffect(() => {
-    load().catch(() => setItems([]));
-  }, []);
   const submit = (event: Event) => {
     event.preventDefault();
     void save.run(async () => {
@@ -370,24 +356,10 @@ function Packages({ readOnly }: { readOnly: boolean }) {
 }
 
 function Revocations({ readOnly }: { readOnly: boolean }) {
-  const [items, setItems] = useState<RevocationRecord[]>();
+  const { items, load } = useLatestList<RevocationRecord>('/admin/revocations');
   const [form, setForm] = useState({ sha256: '', reason: '' });
   const save = useAction();
   const removal = useAction();
-  const latest = useLatestRequest();
-  // Read on arrival and after each change; an error reaches the caller only while this read is the latest.
-  const load = async () => {
-    const isLatest = latest();
-    try {
-      const body = await get<{ items: RevocationRecord[] }>('/admin/revocations');
-      if (isLatest()) setItems(body.items);
-    } catch (error) {
-      if (isLatest()) throw error;
-    }
-  };
-  useEffect(() => {
-    load().catch(() => setItems([]));
-  }, []);
   const submit = (event: Event) => {
     event.preventDefault();
     void save.run(async () => {
