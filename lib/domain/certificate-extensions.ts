@@ -189,7 +189,7 @@ export function readCertificateProfile(der: Uint8Array): CertificateProfile {
 // ---- the parts of a certificate the profile reads ----
 
 /** One DER element: its tag, where its encoding starts, where its contents start, and where it ends. */
-interface DerElement {
+export interface DerElement {
   tag: number;
   start: number;
   contentStart: number;
@@ -197,7 +197,7 @@ interface DerElement {
 }
 
 /** The DER elements one after another in der[start, end); throws when a header or a length runs past `end`. */
-function derElements(der: Uint8Array, start: number, end: number): DerElement[] {
+export function derElements(der: Uint8Array, start: number, end: number): DerElement[] {
   const elements: DerElement[] = [];
   let offset = start;
   while (offset < end) {
@@ -277,7 +277,7 @@ function readCertificateParts(der: Uint8Array, x509: typeof Asn1X509Module, sche
 }
 
 /** One extension as the certificate holds it: its OID, its criticality, and its value's DER, not yet decoded. */
-interface RawExtension {
+export interface RawExtension {
   extnID: string;
   critical: boolean;
   value: Uint8Array;
@@ -291,7 +291,7 @@ const OBJECT_IDENTIFIER = 0x06;
  * Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }, each
  * delimited rather than decoded: only the values the profile reads are decoded, by the switch above.
  */
-function readExtensions(der: Uint8Array, sequence: DerElement): RawExtension[] {
+export function readExtensions(der: Uint8Array, sequence: DerElement): RawExtension[] {
   return derElements(der, sequence.contentStart, sequence.end).map((extension) => {
     if (extension.tag !== SEQUENCE) throw new RangeError('not an Extension');
     const parts = derElements(der, extension.contentStart, extension.end);
@@ -317,7 +317,7 @@ const PLAIN_STRING_TAGS = new Set([0x0c, 0x13, 0x16]);
  * or more attributes, each an OBJECT IDENTIFIER of minimally encoded arcs and a UTF8String, PrintableString or
  * IA5String of octets below 0x80 (the same text under every decoder). The result equals the library's reading.
  */
-function readPlainName(der: Uint8Array, name: DerElement): DistinguishedName | undefined {
+export function readPlainName(der: Uint8Array, name: DerElement): DistinguishedName | undefined {
   if (name.tag !== SEQUENCE) return undefined;
   try {
     const rdns: DistinguishedName = [];

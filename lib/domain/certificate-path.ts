@@ -1,8 +1,9 @@
 // RFC 5280 §6 path validation for device certificates: the rules each certificate must meet by its place on the
 // path (device leaf, CA, configured device CA), and the walk from trust anchor to leaf that enforces
-// pathLenConstraint and name constraints. Signatures are checked by the caller with Node's native X509Certificate.
+// pathLenConstraint and name constraints. Signatures are checked by the caller (device-certificates.ts).
 
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { plainIssuance, readPlainCertificate, readPlainIssuer, type PlainCertificate, type PlainIssuer } from './plain-certificate.ts';
 import { MAX_QUOTED_LENGTH, quoteUntrusted } from './quote.ts';
 import { candidateSignatureEncodingTwins, EXTENSION, readCertificateProfile, signatureEncodingTwins, type CertificateProfile } from './certificate-extensions.ts';
 import {
@@ -62,7 +63,10 @@ const EXTENSION_NAMES: Record<string, string> = {
   '2.5.29.31': 'cRLDistributionPoints',
 };
 
-/** A certificate parsed once: Node's reading (signatures, key, dates) and, on first use, the ASN.1 profile. */
+/**
+ * A certificate parsed once: its names, dates and key (by Node's X509Certificate, or for a presented certificate
+ * written the plain way by the DER walk: plain-certificate.ts) and, on first use, the ASN.1 profile.
+ */
 export class ParsedCertificate {
   /** Subject on one line (`CN=…, O=…`), for messages only through quoteSubject(). */
   readonly subject: string;
@@ -70,6 +74,10 @@ export class ParsedCertificate {
   readonly commonNames: string[];
   /** Why the public key breaks the key policy; undefined when it meets it. */
   readonly keyProblem?: string;
+  /** The walk's reading when the certificate was read without X509Certificate (parsePresented). */
+  readonly plain?: PlainCertificate;
+  private x509Read?: X509Certificate;
+  private plainIssuerRead?: { issuer?: PlainIssuer };
   private profileRead?: { profile?: CertificateProfile };
   private caBreaks?: CaRuleBreak[];
   private leafBreaks?: LeafRuleBreak[];
@@ -78,17 +86,31 @@ export class ParsedCertificate {
   private candidateNames?: string[] | null;
 
   private constructor(
-    readonly x509: X509Certificate,
+    readonly der: Buffer,
     /** SHA-256 of the DER, lowercase hex without colons. */
     readonly fingerprint: string,
     readonly notBefore: Date,
     readonly notAfter: Date,
+    names: { subject: string; issuer: string },
+    readonly publicKey: KeyObject,
+    reading: { x509: X509Certificate } | { plain: PlainCertificate },
   ) {
-    // Node reports an empty name as undefined, not as an empty string.
-    this.subject = oneLine(x509.subject ?? '');
-    this.issuer = oneLine(x509.issuer ?? '');
-    this.commonNames = commonNamesOf(x509.subject ?? '');
-    this.keyProblem = describeKeyProblem(x509.publicKey);
+    this.subject = oneLine(names.subject);
+    this.issuer = oneLine(names.issuer);
+    if ('x509' in reading) {
+      this.x509Read = reading.x509;
+      this.commonNames = commonNamesOf(names.subject);
+    } else {
+      this.plain = reading.plain;
+      this.commonNames = reading.plain.commonNames;
+    }
+    this.keyProblem = describeKeyProblem(publicKey);
+  }
+
+  /** Node's reading, made on first use for a certificate read by the walk; throws when OpenSSL cannot read it. */
+  get x509(): X509Certificate {
+    this.x509Read ??= new X509Certificate(this.der);
+    return this.x509Read;
   }
 
   /**
@@ -103,17 +125,67 @@ export class ParsedCertificate {
       const notBefore = certificateDate(x509, 'validFrom');
       const notAfter = certificateDate(x509, 'validTo');
       if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) return undefined;
-      return new ParsedCertificate(x509, knownFingerprint ?? sha256Fingerprint(x509.raw), notBefore, notAfter);
+      // Node reports an empty name as undefined, not as an empty string.
+      const names = { subject: x509.subject ?? '', issuer: x509.issuer ?? '' };
+      return new ParsedCertificate(x509.raw, knownFingerprint ?? sha256Fingerprint(x509.raw), notBefore, notAfter, names, x509.publicKey, { x509 });
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * A certificate a device presented: read by the walk when it is written the plain way (an RSA key, SHA-2
+   * signatures, printable names; plain-certificate.ts), which costs a small part of X509Certificate's key decoding,
+   * else by parse(). Both readings give the same names, dates and key (test/unit/plain-certificate.test.ts).
+   */
+  static parsePresented(der: Buffer, fingerprint: string): ParsedCertificate | undefined {
+    const plain = readPlainCertificate(der);
+    if (plain?.rsaPublicKey) {
+      let publicKey: KeyObject | undefined;
+      try {
+        publicKey = createPublicKey({ key: Buffer.from(plain.rsaPublicKey), format: 'der', type: 'pkcs1' });
+      } catch {
+        publicKey = undefined; // a key OpenSSL refuses: X509Certificate decides below
+      }
+      if (publicKey) {
+        const names = { subject: plain.subjectText, issuer: plain.issuerText };
+        return new ParsedCertificate(der, fingerprint, plain.notBefore, plain.notAfter, names, publicKey, { plain });
+      }
+    }
+    return ParsedCertificate.parse(der, fingerprint);
+  }
+
+  /**
+   * OpenSSL's issuer check (X509Certificate#checkIssued) of this certificate against `issuer`, decided by the walk
+   * when both are plain (plain-certificate.ts), so that X509Certificate is never built for a device whose certificate
+   * chains the plain way: true or false only where checkIssued says the same, undefined where it must decide. Past
+   * the names, both certificates' extensions must read without fault: OpenSSL refuses a certificate it marked invalid.
+   */
+  plainIssuanceBy(issuer: ParsedCertificate): boolean | undefined {
+    const plainIssuer = this.plain && issuer.plainIssuer;
+    if (!this.plain || !plainIssuer) return undefined;
+    if (this.plain.issuerCanonical !== plainIssuer.subjectCanonical) return false;
+    if (!this.readsWithoutFault || !issuer.readsWithoutFault) return undefined;
+    const keyUsage = issuer.profile?.keyUsage;
+    return plainIssuance(this.plain, plainIssuer, issuer.publicKey, keyUsage === undefined || keyUsage.usages.has('keyCertSign'));
+  }
+
+  private get readsWithoutFault(): boolean {
+    const profile = this.profile;
+    return profile !== undefined && profile.malformedExtensions.length === 0 && profile.duplicateExtensions.length === 0;
+  }
+
+  /** What OpenSSL's issuer check reads of this certificate as a CA, read by the walk (undefined when not plain). */
+  get plainIssuer(): PlainIssuer | undefined {
+    this.plainIssuerRead ??= { issuer: readPlainIssuer(this.der) };
+    return this.plainIssuerRead.issuer;
   }
 
   /** The ASN.1 reading, made on first use and kept; undefined when the ASN.1 library cannot read the certificate. */
   get profile(): CertificateProfile | undefined {
     if (!this.profileRead) {
       try {
-        this.profileRead = { profile: readCertificateProfile(this.x509.raw) };
+        this.profileRead = { profile: readCertificateProfile(this.der) };
       } catch {
         this.profileRead = {};
       }
@@ -129,7 +201,7 @@ export class ParsedCertificate {
     if (!this.revocationNames) {
       let twins: Buffer[] = [];
       try {
-        twins = signatureEncodingTwins(this.x509.raw);
+        twins = signatureEncodingTwins(this.der);
       } catch {
         // not readable by the ASN.1 library: its own fingerprint is all there is
       }
@@ -149,7 +221,7 @@ export class ParsedCertificate {
     if (this.candidateNames === undefined) {
       let candidates: Buffer[] | undefined;
       try {
-        candidates = candidateSignatureEncodingTwins(this.x509.raw);
+        candidates = candidateSignatureEncodingTwins(this.der);
       } catch {
         candidates = undefined;
       }

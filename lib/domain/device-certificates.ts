@@ -1,6 +1,7 @@
 // Device certificate verification: RFC 5280 §6 path validation to a configured device CA, validity, device binding,
-// extended key usage, revocation and the request signature. Signatures with Node's native X509Certificate; what it
-// does not expose is read once per certificate with an ASN.1 library (certificate-extensions.ts). Pure: the clock
+// extended key usage, revocation and the request signature. Signatures with Node's crypto: X509Certificate, or for a
+// presented certificate written the plain way its key and signed part read by the DER walk (plain-certificate.ts);
+// what X509Certificate does not expose is read once per certificate (certificate-extensions.ts). Pure: the clock
 // comes in with each request.
 //
 // Performance (DESIGN.md "Decisions already measured"): parsing costs more than verifying, so the CA set is parsed
@@ -20,6 +21,7 @@ import {
   type PathCheck,
 } from './certificate-path.ts';
 import { BoundedCache } from './bounded-cache.ts';
+import { verifyPlainSignature } from './plain-certificate.ts';
 import type { Finding } from './errors.ts';
 import { presentedFingerprint, type PresentedIdentity } from './device-identity.ts';
 
@@ -292,7 +294,7 @@ export class DeviceCertificateVerifier {
 
     // Possession of the key: proven by TLS or the proxy, or by the signature over the body.
     if (identity.way === 'SIGNED_REQUEST') {
-      const signatureProblem = checkSignature(identity.signature, request.body, leaf.x509.publicKey);
+      const signatureProblem = checkSignature(identity.signature, request.body, leaf.publicKey);
       if (signatureProblem) violations.push({ ...signatureProblem, fingerprint });
     }
 
@@ -449,23 +451,25 @@ export class DeviceCertificateVerifier {
     }
     search.issuerCandidatesLeft -= 1;
     try {
-      if (!child.x509.checkIssued(issuer.x509)) {
-        if ((child.x509.issuer ?? '') === (issuer.x509.subject ?? '')) search.problems.push(this.describeRefusedIssuer(child, issuer, search, source));
-      } else {
+      // Decided by the walk when both are plain; otherwise (and only then) by OpenSSL, which reads the child anew.
+      const plain = child.plainIssuanceBy(issuer);
+      if (plain ?? child.x509.checkIssued(issuer.x509)) {
         if (search.signatureChecksLeft <= 0) {
           this.giveUp(search);
           return false;
         }
         search.signatureChecksLeft -= 1;
-        issued = child.x509.verify(issuer.x509.publicKey);
+        issued = plain ? verifyPlainSignature(child.plain!, issuer.publicKey) : child.x509.verify(issuer.publicKey);
         if (!issued) {
           search.problems.push(
             `the signature of "${quoteSubject(child.subject)}" does not verify with the key of "${quoteSubject(issuer.subject)}"`,
           );
         }
+      } else if (plain === undefined && (child.x509.issuer ?? '') === (issuer.x509.subject ?? '')) {
+        search.problems.push(this.describeRefusedIssuer(child, issuer, search, source));
       }
     } catch {
-      issued = false; // an unsupported signature algorithm or key: treated as "not issued by"
+      issued = false; // an unsupported signature algorithm or key, or a certificate OpenSSL cannot read: "not issued by"
     }
     search.issuedBy.set(key, issued);
     return issued;
@@ -496,7 +500,7 @@ export class DeviceCertificateVerifier {
   private parseCached(der: Buffer, fingerprint: string): ParsedCertificate | undefined {
     const cached = this.parsedCache.get(fingerprint);
     if (cached) return cached;
-    const parsed = ParsedCertificate.parse(der, fingerprint);
+    const parsed = ParsedCertificate.parsePresented(der, fingerprint);
     if (parsed) this.parsedCache.set(fingerprint, parsed); // failures are not cached
     return parsed;
   }
@@ -573,7 +577,7 @@ function checkSignature(signature: Buffer | undefined, body: Buffer, publicKey: 
 
 function issuedAndSigned(child: ParsedCertificate, issuer: ParsedCertificate): boolean {
   try {
-    return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.x509.publicKey);
+    return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.publicKey);
   } catch {
     return false;
   }
