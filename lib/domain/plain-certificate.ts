@@ -77,46 +77,42 @@ const PLAIN_VALUE = /^[A-Za-z0-9._@:/()'=?*!%&-](?:[A-Za-z0-9 ._@:/()'=?*!%&-]*[
 
 /**
  * The certificate read by the walk, or undefined when any part of it is not plain (then X509Certificate reads it).
+ * Every element it walks must be DER (lengths in their shortest form): outside the signed part, OpenSSL re-encodes
+ * what it reads, and a certificate whose bytes differ from its re-encoding is refused (ParsedCertificate.parse), as
+ * another fingerprint for the same signed certificate would pass a revocation.
  * Over 60 lines on purpose: one pass down the certificate's fields in their order, each a short check.
  */
 export function readPlainCertificate(der: Uint8Array): PlainCertificate | undefined {
   try {
-    const [certificate, ...afterCertificate] = derElements(der, 0, der.length);
+    const [certificate, ...afterCertificate] = strictElements(der, 0, der.length);
     if (certificate?.tag !== 0x30 || afterCertificate.length > 0) return undefined;
-    const [tbs, outerAlgorithm, signatureValue, ...afterSignature] = derElements(der, certificate.contentStart, certificate.end);
+    const [tbs, outerAlgorithm, signatureValue, ...afterSignature] = strictElements(der, certificate.contentStart, certificate.end);
     if (tbs?.tag !== 0x30 || signatureValue?.tag !== 0x03 || afterSignature.length > 0) return undefined;
-    const [version, serialNumber, innerAlgorithm, issuer, validity, subject, subjectPublicKeyInfo, extensions, ...rest] = derElements(
+    const [version, serialNumber, innerAlgorithm, issuer, validity, subject, subjectPublicKeyInfo, extensions, ...rest] = strictElements(
       der,
       tbs.contentStart,
       tbs.end,
     );
     // Version 3 (the INTEGER 2 in [0]), a serial number of 1 to 20 octets, extensions in [3] and nothing else.
     if (!version || hex(der, version) !== 'a003020102' || rest.length > 0) return undefined;
-    if (serialNumber?.tag !== 0x02 || serialNumber.end === serialNumber.contentStart || serialNumber.end - serialNumber.contentStart > 20) return undefined;
+    if (serialNumber?.tag !== 0x02 || !isMinimalInteger(der, serialNumber) || serialNumber.end - serialNumber.contentStart > 20) return undefined;
     if (!innerAlgorithm || !outerAlgorithm || hex(der, innerAlgorithm) !== hex(der, outerAlgorithm)) return undefined;
     const algorithm = SIGNATURE_ALGORITHMS.get(hex(der, outerAlgorithm));
     if (!algorithm || der[signatureValue.contentStart] !== 0 || signatureValue.end - signatureValue.contentStart < 2) return undefined;
     const names = [issuer, subject].map((name) => (name?.tag === 0x30 && name.end > name.contentStart ? readPlainName(der, name) : undefined));
     const [issuerText, subjectText] = names.map((name) => name && printName(name));
     if (issuerText === undefined || subjectText === undefined) return undefined;
-    const times = validity?.tag === 0x30 ? derElements(der, validity.contentStart, validity.end) : [];
+    const times = validity?.tag === 0x30 ? strictElements(der, validity.contentStart, validity.end) : [];
     const [notBefore, notAfter] = times.map((time) => readTime(der, time));
     if (times.length !== 2 || !notBefore || !notAfter) return undefined;
     const rsaPublicKey = subjectPublicKeyInfo && readRsaKey(der, subjectPublicKeyInfo);
-    if (!rsaPublicKey || extensions?.tag !== 0xa3) return undefined;
-    const [extensionSequence, ...afterExtensions] = derElements(der, extensions.contentStart, extensions.end);
-    if (extensionSequence?.tag !== 0x30 || afterExtensions.length > 0) return undefined;
-    const read = readExtensions(der, extensionSequence);
-    const oids = read.map((extension) => extension.extnID);
-    if (oids.some((oid, i) => !PLAIN_EXTENSIONS.has(oid) || oids.indexOf(oid) !== i)) return undefined;
-    const basic = read.find((extension) => extension.extnID === EXTENSION.basicConstraints);
-    if (basic && !isPlainBasicConstraints(basic.value)) return undefined;
-    const authority = read.find((extension) => extension.extnID === EXTENSION.authorityKeyIdentifier);
-    const authorityKeyId = authority && readKeyIdentifierAlone(authority.value);
-    if (authority && !authorityKeyId) return undefined;
-    const subjectKey = read.find((extension) => extension.extnID === EXTENSION.subjectKeyIdentifier);
-    const subjectKeyId = subjectKey && readOctetString(subjectKey.value);
-    if (subjectKey && !subjectKeyId) return undefined;
+    const values = extensions && readPlainExtensions(der, extensions, PLAIN_EXTENSIONS);
+    if (!rsaPublicKey || !values) return undefined;
+    const authority = values.get(EXTENSION.authorityKeyIdentifier);
+    const authorityKeyId = authority && readKeyIdentifierAlone(authority);
+    const subjectKey = values.get(EXTENSION.subjectKeyIdentifier);
+    const subjectKeyId = subjectKey && readOctetString(subjectKey);
+    if ((authority && !authorityKeyId) || (subjectKey && !subjectKeyId)) return undefined;
     return {
       signedPart: der.subarray(tbs.start, tbs.end),
       signature: { ...algorithm, value: der.subarray(signatureValue.contentStart + 1, signatureValue.end) },
@@ -146,36 +142,65 @@ export interface PlainIssuer {
 
 /**
  * The CA's subject Name encoding and subjectKeyIdentifier, or undefined when the CA is not plain: a version 3
- * certificate whose extensions are the plain ones and nameConstraints, each once, basicConstraints and the key
- * identifiers in the forms read here (OpenSSL refuses every issuer it has marked invalid, for any of these).
+ * certificate with the plain extensions alone, each in a form read here (OpenSSL refuses every issuer it has marked
+ * invalid, for an extension it cannot decode).
  */
 export function readPlainIssuer(der: Uint8Array): PlainIssuer | undefined {
   try {
-    const [certificate] = derElements(der, 0, der.length);
-    const [tbs] = derElements(der, certificate.contentStart, certificate.end);
-    const fields = derElements(der, tbs.contentStart, tbs.end);
-    if (fields.length !== 8 || hex(der, fields[0]) !== 'a003020102' || fields[7].tag !== 0xa3) return undefined;
+    const [certificate] = strictElements(der, 0, der.length);
+    const [tbs] = strictElements(der, certificate.contentStart, certificate.end);
+    const fields = strictElements(der, tbs.contentStart, tbs.end);
+    if (fields.length !== 8 || hex(der, fields[0]) !== 'a003020102') return undefined;
     const subject = fields[5];
     const subjectName = subject.tag === 0x30 && subject.end > subject.contentStart ? readPlainName(der, subject) : undefined;
-    if (!subjectName) return undefined;
-    const [sequence, ...afterSequence] = derElements(der, fields[7].contentStart, fields[7].end);
-    if (sequence?.tag !== 0x30 || afterSequence.length > 0) return undefined;
-    const extensions = readExtensions(der, sequence);
-    const oids = extensions.map((extension) => extension.extnID);
-    const allowed = (oid: string) => PLAIN_EXTENSIONS.has(oid) || oid === EXTENSION.nameConstraints;
-    if (oids.some((oid, i) => !allowed(oid) || oids.indexOf(oid) !== i)) return undefined;
-    const valueOf = (oid: string) => extensions.find((extension) => extension.extnID === oid)?.value;
-    const basic = valueOf(EXTENSION.basicConstraints);
-    const authority = valueOf(EXTENSION.authorityKeyIdentifier);
-    const subjectKey = valueOf(EXTENSION.subjectKeyIdentifier);
-    if ((basic && !isPlainBasicConstraints(basic)) || (authority && !readKeyIdentifierAlone(authority))) return undefined;
+    const values = readPlainExtensions(der, fields[7], PLAIN_EXTENSIONS);
+    if (!subjectName || !values) return undefined;
+    const authority = values.get(EXTENSION.authorityKeyIdentifier);
+    const subjectKey = values.get(EXTENSION.subjectKeyIdentifier);
     const subjectKeyId = subjectKey && readOctetString(subjectKey);
-    if (subjectKey && !subjectKeyId) return undefined;
+    if ((authority && !readKeyIdentifierAlone(authority)) || (subjectKey && !subjectKeyId)) return undefined;
     return { subjectName: der.subarray(subject.start, subject.end), subjectCanonical: canonicalName(subjectName), subjectKeyId };
   } catch {
     return undefined;
   }
 }
+
+/**
+ * The values of the extensions in [3], by OID, when every one is among `allowed`, occurs once, is DER (its OID's
+ * arcs minimal, a critical flag only as TRUE), and holds a value OpenSSL decodes the same way the profile does:
+ * basicConstraints, keyUsage, extKeyUsage and subjectAltName in the forms checked below (OpenSSL marks a certificate
+ * invalid for one it cannot decode, where the profile's reading may be more lenient). Undefined otherwise.
+ */
+function readPlainExtensions(der: Uint8Array, extensions: DerElement, allowed: ReadonlySet<string>): Map<string, Uint8Array> | undefined {
+  if (extensions.tag !== 0xa3) return undefined;
+  const [sequence, ...afterSequence] = strictElements(der, extensions.contentStart, extensions.end);
+  if (sequence?.tag !== 0x30 || afterSequence.length > 0) return undefined;
+  for (const extension of strictElements(der, sequence.contentStart, sequence.end)) {
+    const parts = extension.tag === 0x30 ? strictElements(der, extension.contentStart, extension.end) : [];
+    if (parts.length === 3 && hex(der, parts[1]) !== '0101ff') return undefined;
+    if ((parts.length !== 2 && parts.length !== 3) || !isMinimalObjectIdentifier(der, parts[0])) return undefined;
+  }
+  const values = new Map<string, Uint8Array>();
+  for (const { extnID, value } of readExtensions(der, sequence)) {
+    if (!allowed.has(extnID) || values.has(extnID) || !PLAIN_VALUE_FORMS[extnID](value)) return undefined;
+    values.set(extnID, value);
+  }
+  return values;
+}
+
+/** Per plain extension, whether its value is in a form OpenSSL and the profile read alike. */
+const PLAIN_VALUE_FORMS: Readonly<Record<string, (value: Uint8Array) => boolean>> = {
+  [EXTENSION.basicConstraints]: isPlainBasicConstraints,
+  [EXTENSION.keyUsage]: isPlainKeyUsage,
+  [EXTENSION.extendedKeyUsage]: isPlainPurposes,
+  [EXTENSION.subjectAltName]: isPlainAltNames,
+  // Neither is decoded by OpenSSL's checks nor read by the profile: any value reads alike.
+  [EXTENSION.certificatePolicies]: () => true,
+  [EXTENSION.authorityInfoAccess]: () => true,
+  // Read by readKeyIdentifierAlone and readOctetString.
+  [EXTENSION.authorityKeyIdentifier]: () => true,
+  [EXTENSION.subjectKeyIdentifier]: () => true,
+};
 
 /**
  * Whether `child` names the CA as its issuer the way X509Certificate#checkIssued requires, decided without it: true
@@ -244,7 +269,7 @@ function readTime(der: Uint8Array, element: DerElement): Date | undefined {
 /** SubjectPublicKeyInfo with rsaEncryption: the RSAPublicKey in its BIT STRING, or undefined for any other key. */
 function readRsaKey(der: Uint8Array, info: DerElement): Uint8Array | undefined {
   if (info.tag !== 0x30) return undefined;
-  const [algorithm, key, ...rest] = derElements(der, info.contentStart, info.end);
+  const [algorithm, key, ...rest] = strictElements(der, info.contentStart, info.end);
   if (!algorithm || hex(der, algorithm) !== RSA_ENCRYPTION || key?.tag !== 0x03 || rest.length > 0) return undefined;
   if (key.end - key.contentStart < 2 || der[key.contentStart] !== 0) return undefined;
   return der.subarray(key.contentStart + 1, key.end);
@@ -261,16 +286,83 @@ function isPlainBasicConstraints(value: Uint8Array): boolean {
 
 /** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] … } holding that field alone, or undefined. */
 function readKeyIdentifierAlone(value: Uint8Array): Uint8Array | undefined {
-  const [sequence, ...after] = derElements(value, 0, value.length);
+  const [sequence, ...after] = strictElements(value, 0, value.length);
   if (sequence?.tag !== 0x30 || after.length > 0) return undefined;
-  const [keyIdentifier, ...others] = derElements(value, sequence.contentStart, sequence.end);
+  const [keyIdentifier, ...others] = strictElements(value, sequence.contentStart, sequence.end);
   if (keyIdentifier?.tag !== 0x80 || others.length > 0 || keyIdentifier.end === keyIdentifier.contentStart) return undefined;
   return value.subarray(keyIdentifier.contentStart, keyIdentifier.end);
 }
 
 /** SubjectKeyIdentifier ::= OCTET STRING, non-empty, or undefined. */
 function readOctetString(value: Uint8Array): Uint8Array | undefined {
-  const [octets, ...after] = derElements(value, 0, value.length);
+  const [octets, ...after] = strictElements(value, 0, value.length);
   if (octets?.tag !== 0x04 || after.length > 0 || octets.end === octets.contentStart) return undefined;
   return value.subarray(octets.contentStart, octets.end);
+}
+
+/**
+ * keyUsage as DER writes a named bit list: one or two octets after the unused-bit count, the last octet's trailing
+ * zero bits exactly the unused ones, a second octet holding decipherOnly alone. OpenSSL reads only these two octets.
+ */
+function isPlainKeyUsage(value: Uint8Array): boolean {
+  if (value.length < 4 || value.length > 5 || value[0] !== 0x03 || value[1] !== value.length - 2) return false;
+  const last = value[value.length - 1];
+  const trailingZeroBits = 31 - Math.clz32(last & -last);
+  return last !== 0 && value[2] === trailingZeroBits && (value.length === 4 || last === 0x80);
+}
+
+/** extKeyUsage as a non-empty SEQUENCE of OBJECT IDENTIFIERs of minimal arcs. */
+function isPlainPurposes(value: Uint8Array): boolean {
+  const [sequence, ...after] = strictElements(value, 0, value.length);
+  if (sequence?.tag !== 0x30 || after.length > 0) return false;
+  const purposes = strictElements(value, sequence.contentStart, sequence.end);
+  return purposes.length > 0 && purposes.every((purpose) => isMinimalObjectIdentifier(value, purpose));
+}
+
+/** subjectAltName of rfc822Name, dNSName and URI of printable ASCII, and iPAddress of 4 or 16 octets only. */
+function isPlainAltNames(value: Uint8Array): boolean {
+  const [sequence, ...after] = strictElements(value, 0, value.length);
+  if (sequence?.tag !== 0x30 || after.length > 0) return false;
+  const names = strictElements(value, sequence.contentStart, sequence.end);
+  return (
+    names.length > 0 &&
+    names.every((name) => {
+      const length = name.end - name.contentStart;
+      if (name.tag === 0x87) return length === 4 || length === 16;
+      if (name.tag !== 0x81 && name.tag !== 0x82 && name.tag !== 0x86) return false;
+      return length > 0 && value.subarray(name.contentStart, name.end).every((octet) => octet > 0x20 && octet < 0x7f);
+    })
+  );
+}
+
+/** derElements, refusing (throwing) a length not written in its shortest form, as DER requires. */
+function strictElements(der: Uint8Array, start: number, end: number): DerElement[] {
+  const elements = derElements(der, start, end);
+  for (const element of elements) {
+    const length = element.end - element.contentStart;
+    const lengthOctets = length < 0x80 ? 0 : length < 0x100 ? 1 : length < 0x10000 ? 2 : length < 0x1000000 ? 3 : 4;
+    if (element.contentStart - element.start !== 2 + lengthOctets) throw new RangeError('a DER length not in its shortest form');
+  }
+  return elements;
+}
+
+/** An INTEGER of at least one octet without a redundant leading octet (OpenSSL refuses one). */
+function isMinimalInteger(der: Uint8Array, element: DerElement): boolean {
+  const length = element.end - element.contentStart;
+  if (length === 0) return false;
+  if (length === 1) return true;
+  const [first, second] = [der[element.contentStart], der[element.contentStart + 1]];
+  return !(first === 0x00 && second < 0x80) && !(first === 0xff && second >= 0x80);
+}
+
+/** An OBJECT IDENTIFIER whose every arc is written in its fewest octets (at most six), as DER requires. */
+function isMinimalObjectIdentifier(der: Uint8Array, element: DerElement): boolean {
+  if (element.tag !== 0x06 || element.end === element.contentStart || der[element.end - 1] >= 0x80) return false;
+  let arcOctets = 0;
+  for (let i = element.contentStart; i < element.end; i += 1) {
+    if (arcOctets === 0 && der[i] === 0x80) return false;
+    arcOctets = der[i] & 0x80 ? arcOctets + 1 : 0;
+    if (arcOctets >= 6) return false;
+  }
+  return true;
 }

@@ -2,7 +2,7 @@
 // (lib/domain/plain-certificate.ts), and its issuer checked without OpenSSL's checkIssued. Both must change nothing a
 // device or an attacker could notice: the same names, dates and key as X509Certificate reads, and an issuer decision
 // only where OpenSSL's would be the same. Every certificate here is also read by X509Certificate and compared.
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, sign, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
@@ -211,4 +211,124 @@ describe('one-octet changes of certificates read by the walk (seeded, determinis
     expect(readByWalk).toBeGreaterThan(300);
     expect(decided).toBeGreaterThan(600);
   }, 60_000);
+});
+
+// ---- certificates rewritten as an attacker rewrites them ----
+
+/** A DER element: constructed ones hold their elements, primitive ones (BIT and OCTET STRINGs too) their octets. */
+interface Element {
+  tag: number;
+  content?: Buffer;
+  elements?: Element[];
+}
+
+function decode(der: Buffer): Element[] {
+  const elements: Element[] = [];
+  for (let at = 0; at < der.length; ) {
+    let length = der[at + 1];
+    let start = at + 2;
+    if (length & 0x80) {
+      length = der.readUIntBE(start, length & 0x7f);
+      start += der[at + 1] & 0x7f;
+    }
+    const body = der.subarray(start, start + length);
+    elements.push(der[at] & 0x20 ? { tag: der[at], elements: decode(body) } : { tag: der[at], content: Buffer.from(body) });
+    at = start + length;
+  }
+  return elements;
+}
+
+/** The element in DER, or with its length in `lengthOctets` long-form octets where DER would use fewer. */
+function encode(element: Element, lengthOctets = 0): Buffer {
+  const body = element.content ?? Buffer.concat(element.elements!.map((inner) => encode(inner)));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  const needed = body.length < 0x80 ? 0 : Math.max(1, 4 - length.findIndex((octet) => octet !== 0));
+  const octets = Math.max(needed, lengthOctets);
+  const header = octets === 0 ? Buffer.from([element.tag, body.length]) : Buffer.concat([Buffer.from([element.tag, 0x80 | octets]), length.subarray(4 - octets)]);
+  return Buffer.concat([header, body]);
+}
+
+/** The certificate with its signed part changed by `edit` and signed again by `issuer`, as a CA would sign it. */
+function resignedBy(issuer: MadeCertificate, cert: MadeCertificate, edit: (tbs: Element) => void): Buffer {
+  const [certificate] = decode(cert.der);
+  const [tbs, , signature] = certificate.elements!;
+  edit(tbs);
+  signature.content = Buffer.concat([Buffer.from([0]), sign('sha256', encode(tbs), issuer.keyPem)]);
+  return encode(certificate);
+}
+
+/** The extension with this OID (dotted form given as its DER contents, hex) in a signed part. */
+function extensionOf(tbs: Element, oidHex: string): Element {
+  const extensions = tbs.elements!.find((field) => field.tag === 0xa3)!.elements![0].elements!;
+  return extensions.find((extension) => extension.elements![0].content!.toString('hex') === oidHex)!;
+}
+
+const KEY_USAGE = '551d0f';
+const EXT_KEY_USAGE = '551d25';
+
+describe('certificates an attacker rewrites', () => {
+  const verifier = (revoked: string[] = []) => new DeviceCertificateVerifier([c.rsaRoot.pem], new Set(revoked));
+  const codesFor = (der: Buffer, revoked: string[] = []) =>
+    verifier(revoked)
+      .verify({ way: 'MTLS', chainDer: [der] }, { deviceId: DEVICE, body: Buffer.from('{}'), now: NOW, maxClockSkewSeconds: 300 })
+      .violations.map((violation) => violation.code);
+
+  // [what is rewritten outside the signed part, so that the revoked certificate gets another fingerprint]
+  it.each([
+    ['the certificate\'s length in three octets', (certificate: Element) => encode(certificate, 3)],
+    ['the certificate\'s length in four octets', (certificate: Element) => encode(certificate, 4)],
+    [
+      'the signature\'s length in three octets',
+      (certificate: Element) => {
+        const [tbs, algorithm, signature] = certificate.elements!;
+        return encode({ tag: 0x30, content: Buffer.concat([encode(tbs), encode(algorithm), encode(signature, 3)]) });
+      },
+    ],
+  ])('a revoked device certificate with %s is still refused', (_what, rewrite) => {
+    const rewritten = rewrite(decode(c.rsaLeaf.der)[0]);
+    expect(rewritten.equals(c.rsaLeaf.der)).toBe(false);
+    expect(codesFor(c.rsaLeaf.der, [c.rsaLeaf.fingerprint])).toEqual(['CLIENT_CERT_REVOKED']);
+    expect(codesFor(rewritten, [c.rsaLeaf.fingerprint])).toEqual(['CLIENT_CERT_INVALID']);
+    expect(ParsedCertificate.parsePresented(rewritten, createHash('sha256').update(rewritten).digest('hex'))).toBeUndefined();
+  });
+
+  // [what the CA signed, the verdict (as X509Certificate alone gives it)]
+  it.each([
+    ['a serial number with a redundant leading zero', (tbs: Element) => (tbs.elements![1].content = Buffer.from([0x00, 0x12])), ['CLIENT_CERT_INVALID']],
+    [
+      'a critical flag of two octets',
+      (tbs: Element) => (extensionOf(tbs, KEY_USAGE).elements![1].content = Buffer.from([0x00, 0x01])),
+      ['CLIENT_CERT_INVALID'],
+    ],
+    [
+      'an extension OID with a padded arc',
+      (tbs: Element) => (extensionOf(tbs, EXT_KEY_USAGE).elements![0].content = Buffer.from('55801d25', 'hex')),
+      ['CLIENT_CERT_INVALID'],
+    ],
+    ['a keyUsage of no bits', (tbs: Element) => (extensionOf(tbs, KEY_USAGE).elements![2].content = Buffer.from('030100', 'hex')), ['CLIENT_CERT_UNTRUSTED']],
+    [
+      'a keyUsage whose only bit is past decipherOnly',
+      (tbs: Element) => (extensionOf(tbs, KEY_USAGE).elements![2].content = Buffer.from('030400000080', 'hex')),
+      ['CLIENT_CERT_UNTRUSTED'],
+    ],
+    [
+      'clientAuth written with a padded arc',
+      (tbs: Element) => (extensionOf(tbs, EXT_KEY_USAGE).elements![1].content = Buffer.from('300b06092b0601050507038002', 'hex')),
+      ['CLIENT_CERT_UNTRUSTED'],
+    ],
+  ])('a device certificate with %s, signed by the configured CA, is judged as X509Certificate reads it', (_what, edit, codes) => {
+    const rewritten = resignedBy(c.rsaRoot, c.rsaLeaf, edit);
+    const fingerprint = createHash('sha256').update(rewritten).digest('hex');
+    const walked = ParsedCertificate.parsePresented(rewritten, fingerprint);
+    expect(walked?.plain).toBeUndefined();
+    expect(readingOf(walked)).toEqual(readingOf(full(rewritten)));
+    expect(codesFor(rewritten)).toEqual(codes);
+  });
+
+  it('the rewriting itself changes nothing else: the same certificate signed again is read by the walk and accepted', () => {
+    const same = resignedBy(c.rsaRoot, c.rsaLeaf, () => undefined);
+    expect(ParsedCertificate.parsePresented(same, createHash('sha256').update(same).digest('hex'))?.plain).toBeDefined();
+    expect(codesFor(same)).toEqual([]);
+  });
 });
