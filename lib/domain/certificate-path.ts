@@ -107,9 +107,17 @@ export class ParsedCertificate {
     this.keyProblem = describeKeyProblem(publicKey);
   }
 
-  /** Node's reading, made on first use for a certificate read by the walk; throws when OpenSSL cannot read it. */
+  /**
+   * Node's reading, made on first use for a certificate read by the walk. Throws when OpenSSL cannot read the bytes,
+   * or reads other bytes from them: given a buffer, X509Certificate tries PEM first, and OpenSSL's PEM reader skips
+   * whatever precedes a BEGIN line, so a certificate could carry someone else's in its unsigned signature bits.
+   */
   get x509(): X509Certificate {
-    this.x509Read ??= new X509Certificate(this.der);
+    if (!this.x509Read) {
+      const x509 = new X509Certificate(this.der);
+      if (!x509.raw.equals(this.der)) throw new RangeError('the bytes hold another certificate than the one read');
+      this.x509Read = x509;
+    }
     return this.x509Read;
   }
 
@@ -211,9 +219,11 @@ export class ParsedCertificate {
   }
 
   /**
-   * Revoked under its own fingerprint or a signature-encoding twin's. The twins are first found by the DER walk (a
-   * superset of them, computed once); only when one of those is revoked are the exact twins computed, which decodes
-   * and re-encodes the whole certificate. The answer is revocationFingerprints', at a fraction of its cost.
+   * Revoked under its own fingerprint or a signature-encoding twin's. The twins are found by the DER walk, which keeps
+   * the signed part's bytes and re-encodes only the signature (candidateSignatureEncodingTwins): a twin of a revoked
+   * certificate is found even when its signed part is not the ASN.1 library's own encoding (an explicit critical
+   * FALSE, a long-form length in a name), where the library's twins (revocationFingerprints) are none. Only when the
+   * walk cannot read the signature are those used.
    */
   isRevokedBy(revoked: ReadonlySet<string>): boolean {
     if (revoked.size === 0) return false;
@@ -227,8 +237,8 @@ export class ParsedCertificate {
       }
       this.candidateNames = candidates === undefined ? null : candidates.map(sha256Fingerprint);
     }
-    if (this.candidateNames !== null && !this.candidateNames.some((fingerprint) => revoked.has(fingerprint))) return false;
-    return this.revocationFingerprints.some((fingerprint) => revoked.has(fingerprint));
+    const twins = this.candidateNames ?? this.revocationFingerprints;
+    return twins.some((fingerprint) => revoked.has(fingerprint));
   }
 
   /** Subject and issuer are the same name (RFC 5280: such a CA does not count towards pathLenConstraint). */

@@ -83,6 +83,9 @@ const PLAIN_VALUE = /^[A-Za-z0-9._@:/()'=?*!%&-](?:[A-Za-z0-9 ._@:/()'=?*!%&-]*[
  * Over 60 lines on purpose: one pass down the certificate's fields in their order, each a short check.
  */
 export function readPlainCertificate(der: Uint8Array): PlainCertificate | undefined {
+  // X509Certificate reads a buffer as PEM first, and OpenSSL's PEM reader skips whatever precedes a BEGIN line: bytes
+  // that hold one (in a signature's unsigned bits, say) are another certificate to it. Left to it, it refuses them.
+  if (Buffer.from(der.buffer, der.byteOffset, der.byteLength).includes('-----BEGIN')) return undefined;
   try {
     const [certificate, ...afterCertificate] = strictElements(der, 0, der.length);
     if (certificate?.tag !== 0x30 || afterCertificate.length > 0) return undefined;
@@ -272,6 +275,14 @@ function readRsaKey(der: Uint8Array, info: DerElement): Uint8Array | undefined {
   const [algorithm, key, ...rest] = strictElements(der, info.contentStart, info.end);
   if (!algorithm || hex(der, algorithm) !== RSA_ENCRYPTION || key?.tag !== 0x03 || rest.length > 0) return undefined;
   if (key.end - key.contentStart < 2 || der[key.contentStart] !== 0) return undefined;
+  // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }, in DER: nothing else (Node's PKCS#1 import
+  // would also take an RSAPrivateKey here and derive its public key, where OpenSSL refuses the certificate).
+  const [sequence, ...afterSequence] = strictElements(der, key.contentStart + 1, key.end);
+  if (sequence?.tag !== 0x30 || afterSequence.length > 0) return undefined;
+  const integers = strictElements(der, sequence.contentStart, sequence.end);
+  if (integers.length !== 2 || integers.some((integer) => integer.tag !== 0x02 || !isMinimalInteger(der, integer) || der[integer.contentStart] >= 0x80)) {
+    return undefined;
+  }
   return der.subarray(key.contentStart + 1, key.end);
 }
 

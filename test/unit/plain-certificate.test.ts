@@ -2,7 +2,7 @@
 // (lib/domain/plain-certificate.ts), and its issuer checked without OpenSSL's checkIssued. Both must change nothing a
 // device or an attacker could notice: the same names, dates and key as X509Certificate reads, and an issuer decision
 // only where OpenSSL's would be the same. Every certificate here is also read by X509Certificate and compared.
-import { createHash, sign, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, sign, X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
@@ -317,6 +317,12 @@ describe('certificates an attacker rewrites', () => {
       (tbs: Element) => (extensionOf(tbs, EXT_KEY_USAGE).elements![1].content = Buffer.from('300b06092b0601050507038002', 'hex')),
       ['CLIENT_CERT_UNTRUSTED'],
     ],
+    [
+      'an RSAPrivateKey where its public key belongs',
+      (tbs: Element) =>
+        (tbs.elements![6].elements![1].content = Buffer.concat([Buffer.from([0]), createPrivateKey(rsaKey.keyPem).export({ type: 'pkcs1', format: 'der' })])),
+      ['CLIENT_CERT_INVALID'],
+    ],
   ])('a device certificate with %s, signed by the configured CA, is judged as X509Certificate reads it', (_what, edit, codes) => {
     const rewritten = resignedBy(c.rsaRoot, c.rsaLeaf, edit);
     const fingerprint = createHash('sha256').update(rewritten).digest('hex');
@@ -324,6 +330,45 @@ describe('certificates an attacker rewrites', () => {
     expect(walked?.plain).toBeUndefined();
     expect(readingOf(walked)).toEqual(readingOf(full(rewritten)));
     expect(codesFor(rewritten)).toEqual(codes);
+  });
+
+  // [the certificate whose PEM is written into the forgery's unsigned signature bits]
+  it.each([
+    ['a genuine device certificate of the CA', () => c.rsaLeaf],
+    ['the CA certificate itself', () => c.rsaRoot],
+  ])("a device certificate the CA never signed, carrying %s in its signature's bits, is refused", (_what, carried) => {
+    const [certificate] = decode(c.forgedLeaf.der);
+    const [tbs, , signature] = certificate.elements!;
+    // the issuer's name in capitals: the configured CA's to OpenSSL, other bytes to the walk, which asks OpenSSL
+    tbs.elements![3].elements!.at(-1)!.elements![0].elements![1].content = Buffer.from('PLAIN ROOT');
+    signature.content = Buffer.concat([Buffer.from([0]), Buffer.from(`\n${carried().pem}\n`)]);
+    const forged = encode(certificate);
+    expect(new X509Certificate(forged).raw.equals(carried().der)).toBe(true); // what OpenSSL reads from those bytes
+    expect(ParsedCertificate.parsePresented(forged, createHash('sha256').update(forged).digest('hex'))).toBeUndefined();
+    expect(codesFor(forged)).toEqual(['CLIENT_CERT_INVALID']);
+  });
+
+  it('the twin of a revoked ECDSA-signed certificate whose signed part is not DER is refused as revoked', () => {
+    // the CA signed an extension with an explicit critical FALSE (DER leaves a default out): the ASN.1 library would
+    // re-encode the signed part without it, so its own twins are not this certificate's
+    const issued = resignedBy(c.ecRoot, c.rsaLeafUnderEcRoot, (tbs) => extensionOf(tbs, EXT_KEY_USAGE).elements!.splice(1, 0, { tag: 0x01, content: Buffer.from([0]) }));
+    const [certificate] = decode(issued);
+    const signature = certificate.elements![2];
+    const [r, s] = decode(signature.content!.subarray(1))[0].elements!;
+    const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+    const twinS = (P256_ORDER - BigInt(`0x${s.content!.toString('hex')}`)).toString(16).padStart(64, '0');
+    const twinSBytes = Buffer.from(twinS, 'hex');
+    s.content = twinSBytes[0] >= 0x80 ? Buffer.concat([Buffer.from([0]), twinSBytes]) : twinSBytes.subarray(twinSBytes.findIndex((octet) => octet !== 0));
+    signature.content = Buffer.concat([Buffer.from([0]), encode({ tag: 0x30, elements: [r, s] })]);
+    const twin = encode(certificate);
+    expect(new X509Certificate(twin).verify(new X509Certificate(c.ecRoot.der).publicKey)).toBe(true);
+    const revoked = [createHash('sha256').update(issued).digest('hex')];
+    const verdict = (der: Buffer) =>
+      new DeviceCertificateVerifier([c.ecRoot.pem], new Set(revoked))
+        .verify({ way: 'MTLS', chainDer: [der] }, { deviceId: DEVICE, body: Buffer.from('{}'), now: NOW, maxClockSkewSeconds: 300 })
+        .violations.map((violation) => violation.code);
+    expect(verdict(issued)).toEqual(['CLIENT_CERT_REVOKED']);
+    expect(verdict(twin)).toEqual(['CLIENT_CERT_REVOKED']);
   });
 
   it('the rewriting itself changes nothing else: the same certificate signed again is read by the walk and accepted', () => {
