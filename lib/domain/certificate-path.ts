@@ -448,13 +448,19 @@ export function describeValidityProblem(cert: ParsedCertificate, role: string, c
 
 // ---- key policy ----
 
-/** RSA of at least 2048 bits (a whole number of bytes) or EC on P-256 or P-384, for devices and CAs alike. */
+/**
+ * RSA of at least 2048 bits (a whole number of bytes) with an odd public exponent of at least 3, or EC on P-256 or
+ * P-384, for devices and CAs alike.
+ */
 export function describeKeyProblem(key: KeyObject): string | undefined {
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') {
     const bits = details.modulusLength ?? 0;
     if (bits < 2048) return `its RSA key has ${bits} bits, fewer than the 2048 required`;
     if (bits % 8 !== 0) return `its RSA key has ${bits} bits, not a whole number of bytes`;
+    // RFC 8017 §3.1: an odd exponent of at least 3. With 1, any text is its own signature.
+    const exponent = details.publicExponent ?? 0n;
+    if (exponent < 3n || exponent % 2n === 0n) return `its RSA public exponent is ${exponent}, not an odd number of at least 3`;
     return undefined;
   }
   if (key.asymmetricKeyType === 'ec') {

@@ -371,6 +371,19 @@ describe('certificates an attacker rewrites', () => {
     expect(verdict(twin)).toEqual(['CLIENT_CERT_REVOKED']);
   });
 
+  it('a device certificate whose RSA public exponent is 1 (any text its own signature) is refused by the key policy', () => {
+    const rewritten = resignedBy(c.rsaRoot, c.rsaLeaf, (tbs) => {
+      const key = tbs.elements![6].elements![1];
+      const [rsaPublicKey] = decode(key.content!.subarray(1));
+      rsaPublicKey.elements![1].content = Buffer.from([1]);
+      key.content = Buffer.concat([Buffer.from([0]), encode(rsaPublicKey)]);
+    });
+    const walked = ParsedCertificate.parsePresented(rewritten, createHash('sha256').update(rewritten).digest('hex'));
+    expect(readingOf(walked)).toEqual(readingOf(full(rewritten)));
+    expect(walked?.keyProblem).toBe('its RSA public exponent is 1, not an odd number of at least 3');
+    expect(codesFor(rewritten)).toEqual(['CLIENT_CERT_INVALID']);
+  });
+
   it('the rewriting itself changes nothing else: the same certificate signed again is read by the walk and accepted', () => {
     const same = resignedBy(c.rsaRoot, c.rsaLeaf, () => undefined);
     expect(ParsedCertificate.parsePresented(same, createHash('sha256').update(same).digest('hex'))?.plain).toBeDefined();
