@@ -371,6 +371,28 @@ describe('certificates an attacker rewrites', () => {
     expect(verdict(twin)).toEqual(['CLIENT_CERT_REVOKED']);
   });
 
+  // [the device certificate's notAfter as the CA wrote it: type and text; the verdict on 1 June 2026]
+  it.each([
+    ['UTCTime 50 (1950, not 2050)', 0x17, '500101000000Z', ['CLIENT_CERT_EXPIRED']],
+    ['UTCTime 49 (2049)', 0x17, '490101000000Z', []],
+    ['GeneralizedTime in 2049', 0x18, '20490101000000Z', []],
+    ['GeneralizedTime in 1949', 0x18, '19491231235959Z', ['CLIENT_CERT_EXPIRED']],
+    ['UTCTime with one digit too many', 0x17, '2701010000000Z', ['CLIENT_CERT_INVALID']],
+    ['GeneralizedTime with a digit after the Z', 0x18, '20270101000000Z0', ['CLIENT_CERT_INVALID']],
+    ['UTCTime without its Z', 0x17, '270101000000', ['CLIENT_CERT_INVALID']],
+    ['second 60', 0x17, '270101000060Z', ['CLIENT_CERT_INVALID']],
+    ['minute 60', 0x17, '270101006000Z', ['CLIENT_CERT_INVALID']],
+    ['hour 24', 0x17, '270101240000Z', ['CLIENT_CERT_INVALID']],
+    ['30 February', 0x17, '270230000000Z', ['CLIENT_CERT_INVALID']],
+    ['month 13', 0x17, '271301000000Z', ['CLIENT_CERT_INVALID']],
+    ['29 February of a leap year', 0x17, '280229235959Z', []],
+  ])('a notAfter written as %s is read as X509Certificate reads it', (_what, tag, text, codes) => {
+    const rewritten = resignedBy(c.rsaRoot, c.rsaLeaf, (tbs) => (tbs.elements![4].elements![1] = { tag, content: Buffer.from(text, 'latin1') }));
+    const walked = ParsedCertificate.parsePresented(rewritten, createHash('sha256').update(rewritten).digest('hex'));
+    expect(readingOf(walked)).toEqual(readingOf(full(rewritten)));
+    expect(codesFor(rewritten)).toEqual(codes);
+  });
+
   it('a device certificate whose RSA public exponent is 1 (any text its own signature) is refused by the key policy', () => {
     const rewritten = resignedBy(c.rsaRoot, c.rsaLeaf, (tbs) => {
       const key = tbs.elements![6].elements![1];
