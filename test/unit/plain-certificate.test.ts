@@ -318,6 +318,28 @@ describe('certificates an attacker rewrites', () => {
       ['CLIENT_CERT_UNTRUSTED'],
     ],
     [
+      'a keyUsage of three octets',
+      (tbs: Element) => (extensionOf(tbs, KEY_USAGE).elements![2].content = Buffer.from('030407800080', 'hex')),
+      [],
+    ],
+    [
+      'an extKeyUsage of no purpose',
+      (tbs: Element) => (extensionOf(tbs, EXT_KEY_USAGE).elements![1].content = Buffer.from('3000', 'hex')),
+      ['CLIENT_CERT_INVALID'],
+    ],
+    [
+      'a subjectAltName DNS name holding a space',
+      (tbs: Element) =>
+        tbs.elements![7].elements![0].elements!.push({
+          tag: 0x30,
+          elements: [
+            { tag: 0x06, content: Buffer.from('551d11', 'hex') },
+            { tag: 0x04, content: Buffer.concat([Buffer.from('300b8209', 'hex'), Buffer.from('c02 plain')]) },
+          ],
+        }),
+      [],
+    ],
+    [
       'an RSAPrivateKey where its public key belongs',
       (tbs: Element) =>
         (tbs.elements![6].elements![1].content = Buffer.concat([Buffer.from([0]), createPrivateKey(rsaKey.keyPem).export({ type: 'pkcs1', format: 'der' })])),
