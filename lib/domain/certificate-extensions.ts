@@ -544,11 +544,22 @@ let asn1: Asn1 | undefined;
 /** ECDSA signature algorithms (RFC 5758 and ecdsa-with-SHA1): their signatures have two valid encodings each. */
 const ECDSA_SIGNATURE_ALGORITHMS = new Set(['1.2.840.10045.4.1', '1.2.840.10045.4.3.1', '1.2.840.10045.4.3.2', '1.2.840.10045.4.3.3', '1.2.840.10045.4.3.4']);
 
-/** Group orders of the curves a configured CA key may be on (key policy: P-256, P-384). */
+/**
+ * Group orders of the curves an ECDSA signature may be made on: P-256 and P-384 (the key policy), and every other
+ * named curve OpenSSL signs certificates with (P-224, P-521, secp256k1, brainpool 256/384/512), as a configured CA
+ * stored before the key policy keeps anchoring on any of them. The issuer's curve is not in the certificate; a twin
+ * computed for a curve the CA is not on is no signature any CA made, so it can only ever match a revocation of itself.
+ */
 const CA_CURVE_ORDERS = [
-  BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
-  BigInt('0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'),
-];
+  'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551',
+  'ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973',
+  'ffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3d',
+  '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
+  'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141',
+  'a9fb57dba1eea9bc3e660a909d838d718c397aa3b561a6f7901e0e82974856a7',
+  '8cb91e82a3386d280f5d6f7e50e641df152f7109ed5456b31f166e6cac0425a7cf3ab6af6b7fc3103b883202e9046565',
+  'aadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca90069',
+].map((hex) => BigInt(`0x${hex}`));
 
 /**
  * The other encodings of the same signed certificate: an ECDSA signature (r, s) is equally valid as (r, n − s), so

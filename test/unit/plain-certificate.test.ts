@@ -264,6 +264,23 @@ function extensionOf(tbs: Element, oidHex: string): Element {
   return extensions.find((extension) => extension.elements![0].content!.toString('hex') === oidHex)!;
 }
 
+const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+const P521_ORDER = BigInt(
+  '0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
+);
+
+/** The certificate with its ECDSA signature (r, s) written as (r, n − s): as valid, with another fingerprint. */
+function ecdsaTwin(der: Buffer, order: bigint): Buffer {
+  const [certificate] = decode(der);
+  const signature = certificate.elements![2];
+  const [r, s] = decode(signature.content!.subarray(1))[0].elements!;
+  const twinS = Buffer.from((order - BigInt(`0x${s.content!.toString('hex')}`)).toString(16).padStart(2 * s.content!.length + 2, '0'), 'hex');
+  const first = twinS.findIndex((octet) => octet !== 0);
+  s.content = twinS[first] >= 0x80 ? twinS.subarray(first - 1) : twinS.subarray(first);
+  signature.content = Buffer.concat([Buffer.from([0]), encode({ tag: 0x30, elements: [r, s] })]);
+  return encode(certificate);
+}
+
 const KEY_USAGE = '551d0f';
 const EXT_KEY_USAGE = '551d25';
 
@@ -374,15 +391,7 @@ describe('certificates an attacker rewrites', () => {
     // the CA signed an extension with an explicit critical FALSE (DER leaves a default out): the ASN.1 library would
     // re-encode the signed part without it, so its own twins are not this certificate's
     const issued = resignedBy(c.ecRoot, c.rsaLeafUnderEcRoot, (tbs) => extensionOf(tbs, EXT_KEY_USAGE).elements!.splice(1, 0, { tag: 0x01, content: Buffer.from([0]) }));
-    const [certificate] = decode(issued);
-    const signature = certificate.elements![2];
-    const [r, s] = decode(signature.content!.subarray(1))[0].elements!;
-    const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
-    const twinS = (P256_ORDER - BigInt(`0x${s.content!.toString('hex')}`)).toString(16).padStart(64, '0');
-    const twinSBytes = Buffer.from(twinS, 'hex');
-    s.content = twinSBytes[0] >= 0x80 ? Buffer.concat([Buffer.from([0]), twinSBytes]) : twinSBytes.subarray(twinSBytes.findIndex((octet) => octet !== 0));
-    signature.content = Buffer.concat([Buffer.from([0]), encode({ tag: 0x30, elements: [r, s] })]);
-    const twin = encode(certificate);
+    const twin = ecdsaTwin(issued, P256_ORDER);
     expect(new X509Certificate(twin).verify(new X509Certificate(c.ecRoot.der).publicKey)).toBe(true);
     const revoked = [createHash('sha256').update(issued).digest('hex')];
     const verdict = (der: Buffer) =>
@@ -426,6 +435,19 @@ describe('certificates an attacker rewrites', () => {
     expect(readingOf(walked)).toEqual(readingOf(full(rewritten)));
     expect(walked?.keyProblem).toBe('its RSA public exponent is 1, not an odd number of at least 3');
     expect(codesFor(rewritten)).toEqual(['CLIENT_CERT_INVALID']);
+  });
+
+  it('the twin of a revoked certificate from a configured CA on P-521 (stored before the key policy) is refused as revoked', () => {
+    const p521Root = factory.makeRootCa({ cn: 'Plain P-521 Root', keyType: 'ec521', ...CA_VALID });
+    const issued = factory.makeDeviceCertificate(p521Root, { cn: DEVICE, key: rsaKey, ...VALID });
+    const twin = ecdsaTwin(issued.der, P521_ORDER);
+    expect(new X509Certificate(twin).verify(new X509Certificate(p521Root.der).publicKey)).toBe(true);
+    const verdict = (der: Buffer) =>
+      new DeviceCertificateVerifier([p521Root.pem], new Set([issued.fingerprint]))
+        .verify({ way: 'MTLS', chainDer: [der] }, { deviceId: DEVICE, body: Buffer.from('{}'), now: NOW, maxClockSkewSeconds: 300 })
+        .violations.map((violation) => violation.code);
+    expect(verdict(issued.der)).toEqual(['CLIENT_CERT_REVOKED']);
+    expect(verdict(twin)).toEqual(['CLIENT_CERT_REVOKED']);
   });
 
   it('the rewriting itself changes nothing else: the same certificate signed again is read by the walk and accepted', () => {
