@@ -2,7 +2,16 @@
 // email and directory-name subtrees enforced; a constrained form that is not implemented fails the path.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DistinguishedName, type GeneralNameValue, readCertificateProfile } from '../../lib/domain/certificate-extensions.ts';
 import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
+import {
+  constrainedNamesOf,
+  describeMalformedConstraints,
+  equalDistinguishedNames,
+  findNameConstraintViolation,
+  MAX_NAME_CONSTRAINT_COMPARISONS,
+  type NameConstraints,
+} from '../../lib/domain/name-constraints.ts';
 import { CertificateFactory, type CertificateOptions, type MadeCertificate } from '../support/certificates.ts';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
@@ -85,6 +94,8 @@ describe('name constraints on the path', () => {
     ['dnsExcluded', 'DNS:forbidden.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /is inside an excluded subtree/],
     ['dnsExcluded', 'DNS:a.forbidden.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /is inside an excluded subtree/],
     ['dnsExcluded', 'DNS:*.example.com', undefined, ['CLIENT_CERT_UNTRUSTED'], /"\*\.example\.com" is inside an excluded subtree/],
+    // …but a wildcard of another domain, however alike in shape, cannot stand for it
+    ['dnsExcluded', 'DNS:*.example.org', undefined, []],
     // IP: inside 10.0.0.0/8, outside it, and an IPv6 address against an IPv4-only permission
     ['ip', 'IP:10.1.2.3', undefined, []],
     ['ip', 'IP:192.168.1.1', undefined, ['CLIENT_CERT_UNTRUSTED'], /iPAddress "192\.168\.1\.1" is outside the permitted subtrees/],
@@ -97,6 +108,8 @@ describe('name constraints on the path', () => {
     ['email', 'email:it@example.net', undefined, []],
     // the local part of a mailbox is compared exactly
     ['email', 'email:IT@example.net', undefined, ['CLIENT_CERT_UNTRUSTED'], /rfc822Name "IT@example\.net" is outside the permitted subtrees/],
+    // …and so is its host: the same local part at another host is another mailbox
+    ['email', 'email:it@evil.net', undefined, ['CLIENT_CERT_UNTRUSTED'], /rfc822Name "it@evil\.net" is outside the permitted subtrees/],
     // an email address in the subject (emailAddress attribute) is constrained as well
     ['email', undefined, `/emailAddress=mac@evil.com/CN=${DEVICE}`, ['CLIENT_CERT_UNTRUSTED'], /rfc822Name "mac@evil\.com"/],
     // directory name: the subject must begin with O=Acme (compared without regard to case)
@@ -123,6 +136,8 @@ describe('name constraints on the path', () => {
     // a subtree of two RDNs (O=Acme, OU=Macs): a subject with only the first of them is not below it
     ['directoryDeep', undefined, `/O=Acme/OU=Macs/CN=${DEVICE}`, []],
     ['directoryDeep', undefined, `/O=Acme/CN=${DEVICE}`, ['CLIENT_CERT_UNTRUSTED'], /its directoryName "Acme, C02NAMES0001" is outside the permitted subtrees/],
+    // a DNS name of exactly 253 characters, the longest a host name may be, is judged like any other
+    ['dns', `DNS:${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(49)}.example.com`, undefined, []],
     // a DNS name longer than 253 characters is no host name: it cannot be judged, the path fails
     [
       'dns',
@@ -215,5 +230,92 @@ describe('name constraints of a configured CA stored before the rules', () => {
   ])('SAN %s', (san, tolerated, enforced) => {
     expect(codes(verifyBelowRoot(san))).toEqual(tolerated);
     expect(codes(verifyBelowRoot(san, { configuredCaConformance: 'enforce' }))).toEqual(enforced);
+  });
+});
+
+// The rules on their own, for names and subtrees openssl will not write (an empty dNSName subtree, an iPAddress of
+// five bytes, a mailbox without a local part) or that are quicker to state as values. Attribute values are given as
+// the profile holds them: case folded.
+describe('name constraints, rule by rule', () => {
+  const O = '2.5.4.10';
+  const OU = '2.5.4.11';
+  const CN = '2.5.4.3';
+  /** A distinguished name, outermost RDN first; each RDN a list of [type, value]. */
+  const dn = (...rdns: Array<Array<[string, string]>>): DistinguishedName => rdns.map((rdn) => rdn.map(([type, value]) => ({ type, value })));
+  const dns = (value: string): GeneralNameValue => ({ form: 'dNSName', value });
+  const email = (value: string): GeneralNameValue => ({ form: 'rfc822Name', value });
+  const ip = (...bytes: number[]): GeneralNameValue => ({ form: 'iPAddress', bytes: Buffer.from(bytes) });
+  const dir = (name: DistinguishedName): GeneralNameValue => ({ form: 'directoryName', name });
+  const constraints = (permitted: GeneralNameValue[], excluded: GeneralNameValue[] = []): NameConstraints => ({ critical: true, permitted, excluded });
+  const ACME_MACS = dn([[O, 'acme']], [[OU, 'macs']]);
+
+  it.each([
+    // Columns: the CA's constraints, the certificate's names, the answer (undefined: every name satisfies them)
+    // a CA permitting its DNS domain and excluding a private network: an address outside that network passes,
+    // though no permitted subtree is an address
+    [constraints([dns('example.com')], [ip(192, 168, 0, 0, 255, 255, 0, 0)]), [ip(10, 1, 2, 3)], undefined],
+    // a CA permitting a DNS domain and an address range: each name is judged by the subtrees of its own form
+    [constraints([dns('example.com'), ip(10, 0, 0, 0, 255, 0, 0, 0)]), [dns('mac.example.com'), ip(10, 1, 2, 3)], undefined],
+    // a CA excluding one host and a private network: a DNS name elsewhere passes
+    [constraints([], [dns('forbidden.example.com'), ip(192, 168, 0, 0, 255, 255, 0, 0)]), [dns('mac.example.com')], undefined],
+    // the empty dNSName subtree is the whole DNS namespace: excluded, no DNS name passes (an S/MIME-only CA)
+    [constraints([], [dns('')]), [dns('mac.example.com')], 'its dNSName "mac.example.com" is inside an excluded subtree'],
+    [constraints([], [dns('')]), [email('mac@example.com')], undefined],
+    // a mailbox constraint: the same local part at another host is another mailbox
+    [constraints([email('it@example.net')]), [email('it@evil.net')], 'its rfc822Name "it@evil.net" is outside the permitted subtrees'],
+    // an rfc822Name that is not a mailbox cannot be judged: none is taken as the host it ends with
+    [constraints([email('example.org')]), [email('@example.org')], 'its rfc822Name "@example.org" is not a mailbox, so name constraints cannot be judged'],
+    [constraints([email('example.org')]), [email('a@b@example.org')], 'its rfc822Name "a@b@example.org" is not a mailbox, so name constraints cannot be judged'],
+    // an iPAddress of five bytes is no address: below an excluded range it is refused, not let through
+    [constraints([], [ip(10, 0, 0, 0, 255, 0, 0, 0)]), [ip(10, 1, 2, 3, 4)], 'its iPAddress of 5 bytes is not an address, so name constraints cannot be judged'],
+    // a subject shorter than the permitted directory subtree is not below it
+    [constraints([dir(ACME_MACS)]), [dir(dn([[O, 'acme']]))], 'its directoryName "acme" is outside the permitted subtrees'],
+    // multi-valued RDNs: the same set of attributes matches …
+    [constraints([dir(dn([[O, 'acme'], [OU, 'macs']]))]), [dir(dn([[O, 'acme'], [OU, 'macs']], [[CN, 'c02names0001']]))], undefined],
+    // … a subset of it, or a set with one attribute changed, does not
+    [constraints([dir(dn([[O, 'acme'], [OU, 'macs']]))]), [dir(dn([[O, 'acme']], [[CN, 'c02names0001']]))], 'its directoryName "acme, c02names0001" is outside the permitted subtrees'],
+    [constraints([dir(dn([[O, 'acme'], [OU, 'macs']]))]), [dir(dn([[O, 'acme'], [OU, 'evil']], [[CN, 'c02names0001']]))], 'its directoryName "acme+evil, c02names0001" is outside the permitted subtrees'],
+    // an attribute of another type with the permitted value (OU=Acme below a CA permitting O=Acme) is outside
+    [constraints([dir(dn([[O, 'acme']]))]), [dir(dn([[OU, 'acme']], [[CN, 'c02names0001']]))], 'its directoryName "acme, c02names0001" is outside the permitted subtrees'],
+  ] as Array<[NameConstraints, GeneralNameValue[], string | undefined]>)('%# %j', (nameConstraints, names, answer) => {
+    expect(findNameConstraintViolation(nameConstraints, names, { remaining: MAX_NAME_CONSTRAINT_COMPARISONS })).toEqual(answer);
+  });
+
+  it.each([
+    // Columns: the CA's constraints, why they cannot be applied (undefined: they can)
+    // the empty dNSName subtree (all of DNS) is well formed
+    [constraints([], [dns('')]), undefined],
+    // a bad subtree after a good one is still found
+    [constraints([dns('example.com'), dns('.example.org')]), 'a dNSName subtree is not a host name'],
+    [constraints([dns('example.com')], [dns('*.example.org')]), 'a dNSName subtree is not a host name'],
+    // rfc822Name subtrees: a mailbox, a host (one of a single letter, x.com), a domain
+    [constraints([email('it@example.net'), email('x.com'), email('.example.com')]), undefined],
+    [constraints([email('example.com'), email('a@b@example.net')]), 'an rfc822Name subtree has more than one @'],
+    [constraints([email('example.com'), email('@example.net')]), 'an rfc822Name subtree is not a mailbox'],
+    [constraints([email('example.com'), email('it@bad_host.example.net')]), 'an rfc822Name subtree is not a mailbox'],
+    [constraints([email('example.com'), email('bad host.example.net')]), 'an rfc822Name subtree is not a host or domain'],
+    // an iPAddress mask with a one after a zero (255.255.255.1, a typing slip for .0) is no prefix
+    [constraints([ip(10, 0, 0, 0, 255, 255, 255, 1)]), 'an iPAddress subtree has a mask that is not a prefix'],
+    [constraints([ip(10, 0, 0, 0, 255, 255, 255, 254)]), undefined],
+  ] as Array<[NameConstraints, string | undefined]>)('malformed? %# %j', (nameConstraints, problem) => {
+    expect(describeMalformedConstraints(nameConstraints)).toEqual(problem);
+  });
+
+  it.each([
+    // Columns: subject, issuer, equal? (a CA whose subject equals its issuer is self-issued and does not count
+    // towards pathLenConstraint, so "begins with" must not pass for "equals")
+    [dn([[O, 'acme']], [[CN, 'sub ca']]), dn([[O, 'acme']]), false],
+    [dn([[O, 'acme']]), dn([[O, 'acme']], [[CN, 'sub ca']]), false],
+    [dn([[O, 'acme']], [[CN, 'root']]), dn([[O, 'acme']], [[CN, 'root']]), true],
+  ])('equalDistinguishedNames %# → %s', (a, b, equal) => {
+    expect(equalDistinguishedNames(a, b)).toBe(equal);
+  });
+
+  it('constrains the subject only when it is not empty, and the subjectAltNames only when there are some', () => {
+    const noSubject = factory.makeDeviceCertificate(cas.dns, { cn: '', subject: '/', key: leafKey(), ...LEAF_DATES, extraExtensions: ['subjectAltName = DNS:mac.example.com'] });
+    expect(constrainedNamesOf(readCertificateProfile(noSubject.der))).toEqual([dns('mac.example.com')]);
+    const noSan = factory.makeDeviceCertificate(cas.directory, { cn: DEVICE, subject: `/O=Acme/CN=${DEVICE}`, key: leafKey(), ...LEAF_DATES });
+    const profile = readCertificateProfile(noSan.der);
+    expect(constrainedNamesOf(profile)).toEqual([dir(profile.subject)]);
   });
 });

@@ -560,6 +560,8 @@ describe('password hashing', () => {
     [{ ...SCRYPT_PARAMETERS, algorithm: 'scrypt', salt: Buffer.alloc(16).toString('base64'), hash: Buffer.alloc(31).toString('base64') }, false],
     [undefined, false],
     [[], false],
+    // a record whose hash attribute was written as DynamoDB NULL: refused like any unusable one, not a crash
+    [null, false],
   ])('isUsablePasswordHash %#', (value, usable) => {
     expect(isUsablePasswordHash(value)).toBe(usable);
   });
@@ -611,6 +613,7 @@ describe('parseImagingDocument: nesting depth (at most 64 levels, the document i
 
   it('measures depth without recursion: scalars 0, {} and [] 1, mixed containers counted alike', () => {
     expect(jsonNestingExceeds('text', 0)).toBe(false);
+    expect(jsonNestingExceeds(null, 0)).toBe(false);
     expect(jsonNestingExceeds({}, 0)).toBe(true);
     expect(jsonNestingExceeds({}, 1)).toBe(false);
     expect(jsonNestingExceeds({ a: [{ b: [] }] }, 4)).toBe(false);

@@ -187,6 +187,23 @@ describe('parseDeviceCaBundle', () => {
     );
     expect(error.message).toBe('PEM block 2 of 2 is an unrecognised block, not a CERTIFICATE');
   });
+
+  it('does not repeat a label that starts like a key block and goes on with its body', () => {
+    // the key's first base64 line joined to its BEGIN line, as a careless copy or a mail client's rewrap leaves it
+    const secret = Buffer.from('x'.repeat(48)).toString('base64');
+    const error = certificateError(() => parseDeviceCaBundle(`${cas[0].pem}-----BEGIN PRIVATE KEY ${secret}-----\n${secret}\n-----END PRIVATE KEY-----\n`), 'certificates');
+    expect(error.message).toBe('PEM block 2 of 2 is an unrecognised block, not a CERTIFICATE');
+  });
+
+  it.each([
+    // Columns: what was uploaded, the exact message of the 422
+    // the certificate signing request instead of the certificate the CA issued from it (openssl req -new)
+    ['a CSR', () => '-----BEGIN CERTIFICATE REQUEST-----\nMIIBAA==\n-----END CERTIFICATE REQUEST-----\n', 'PEM block 1 of 1 is a CERTIFICATE REQUEST block, not a CERTIFICATE'],
+    // the markers with nothing between them (a form's paste that lost the body)
+    ['an empty certificate block', () => '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n', 'Certificate 1 of 1 is not valid base64'],
+  ])('names %s for what it is', (_name, bundle, message) => {
+    expect(certificateError(() => parseDeviceCaBundle(bundle()), 'certificates').message).toBe(message);
+  });
 });
 
 describe('parseDeviceCaBundle: the device CA rules of path validation', () => {
@@ -237,6 +254,16 @@ describe('parseDeviceCaBundle: the device CA rules of path validation', () => {
 });
 
 describe('describeServerCertificate', () => {
+  let sameNameOtherKey: MadeCertificate;
+  let ownKeyOtherName: MadeCertificate;
+  let selfSignedNoSubject: MadeCertificate;
+  beforeAll(() => {
+    const twinCa = bench.makeCertificate({ subject: '/CN=twin.example.com', key: caKey, ca: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    sameNameOtherKey = bench.makeCertificate({ subject: '/CN=twin.example.com', key: serverKey, issuer: twinCa, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    ownKeyOtherName = bench.makeCertificate({ subject: '/CN=reuse.example.com', key: caKey, issuer: cas[0], notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+    selfSignedNoSubject = bench.makeCertificate({ subject: '/', key: serverKey, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  });
+
   it.each([
     // self-signed with CA:TRUE, as `openssl req -x509` makes it
     ['self-signed CA-style', () => selfSignedCa, true],
@@ -244,6 +271,13 @@ describe('describeServerCertificate', () => {
     ['self-signed leaf', () => selfSignedLeaf, true],
     // issued by a CA
     ['CA-issued', () => issuedServer, false],
+    // issued by a CA of the same name but another key (a CA's new key certified by its old one, or a private CA
+    // named after the host): self-issued, not self-signed
+    ['same name, signed by another key', () => sameNameOtherKey, false],
+    // signed with its own key by a CA that reuses that key under another name: not self-signed either
+    ['own key, another name', () => ownKeyOtherName, false],
+    // self-signed with an empty subject and issuer, the host named in its subjectAltName only
+    ['self-signed with an empty subject', () => selfSignedNoSubject, true],
   ])('%s → selfSigned %s', (_name, certificate, selfSigned) => {
     expect(describeServerCertificate(certificate().pem).selfSigned).toBe(selfSigned);
   });
@@ -269,15 +303,15 @@ describe('describeServerCertificate', () => {
 
   it.each([
     // nothing
-    ['empty', () => '', /no PEM certificate/],
+    ['empty', () => '', /^The server certificate contains no PEM certificate \(-----BEGIN CERTIFICATE-----\)$/],
     // not PEM at all
-    ['garbage', () => 'hello', /no PEM certificate/],
+    ['garbage', () => 'hello', /^The server certificate contains no PEM certificate \(-----BEGIN CERTIFICATE-----\)$/],
     // unreadable first certificate
     ['unreadable', () => '-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQh\n-----END CERTIFICATE-----\n', /cannot be read as an X\.509 certificate/],
     // the key pasted with the certificate
     ['certificate plus key', () => issuedServer.pem + serverKey.pem, /^PEM block 2 of 2 is a PRIVATE KEY block/],
     // not text at all
-    ['a number', () => 42 as unknown as string, /no PEM certificate/],
+    ['a number', () => 42 as unknown as string, /^The server certificate contains no PEM certificate \(-----BEGIN CERTIFICATE-----\)$/],
     // a byte after the certificate's DER
     ['bytes after the DER', () => withTrailingByte(issuedServer.pem), /^The server certificate has extra bytes after the certificate$/],
   ])('rejects %s', (_name, pem, message) => {
