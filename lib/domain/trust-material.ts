@@ -120,8 +120,9 @@ function describeLabel(label: string): string {
 /** Why a non-certificate block is refused; never quotes the block's body. */
 function describeForeignBlock(block: PemBlock): string {
   const label = describeLabel(block.label);
-  if (/PRIVATE KEY/.test(label)) return `is a ${label} block, not a certificate (never upload private keys; the key text was not stored)`;
-  return `is a${/^[aeiou]/i.test(label) ? 'n' : ''} ${label} block, not a CERTIFICATE`;
+  const article = /^[aeiou]/i.test(label) ? 'an' : 'a';
+  if (/PRIVATE KEY/.test(label)) return `is ${article} ${label} block, not a certificate (never upload private keys; the key text was not stored)`;
+  return `is ${article} ${label} block, not a CERTIFICATE`;
 }
 
 type ParsedBlock = { ok: true; x509: X509Certificate } | { ok: false; why: string };

@@ -162,6 +162,14 @@ describe('parseDeviceCaBundle', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('calls an encrypted private key block what it is, without echoing it', () => {
+    const encrypted = caKey.pem.replace(/PRIVATE KEY-----/g, 'ENCRYPTED PRIVATE KEY-----');
+    const error = certificateError(() => parseDeviceCaBundle(cas[0].pem + encrypted), 'certificates');
+    expect(error.message).toBe(
+      'PEM block 2 of 2 is an ENCRYPTED PRIVATE KEY block, not a certificate (never upload private keys; the key text was not stored)',
+    );
+  });
+
   it('rejects a private key block without echoing the key', () => {
     const error = certificateError(() => parseDeviceCaBundle(cas[0].pem + caKey.pem), 'certificates');
     expect(error.message).toMatch(/^PEM block 2 of 2 is a PRIVATE KEY block, not a certificate/);
