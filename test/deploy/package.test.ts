@@ -328,9 +328,11 @@ describe('bundles', () => {
     expect(sources.some((s) => s.endsWith('lib/adapters/lambda-credentials.ts'))).toBe(sdk.length > 0);
   });
 
-  it('check-in: the bundle stays within 560 KB minified (1046 KB with the SDK as CommonJS and the default credential chain)', () => {
+  // 563 KB since the plain certificate reading (lib/domain/plain-certificate.ts, ≈ 9 KB) spares a new device's check-in
+  // OpenSSL's key decoding; the bound guards against the SDK or a library growing back in.
+  it('check-in: the bundle stays within 570 KB minified (1046 KB with the SDK as CommonJS and the default credential chain)', () => {
     const { code } = bundleOf('checkin');
-    expect(Buffer.byteLength(code)).toBeLessThan(560_000);
+    expect(Buffer.byteLength(code)).toBeLessThan(570_000);
   });
 
   it('admin bundles node-forge when it opens push certificates (PKCS#12)', () => {
