@@ -148,7 +148,7 @@ export class ParsedCertificate {
    */
   static parsePresented(der: Buffer, fingerprint: string): ParsedCertificate | undefined {
     const plain = readPlainCertificate(der);
-    if (plain?.rsaPublicKey) {
+    if (plain) {
       let publicKey: KeyObject | undefined;
       try {
         publicKey = createPublicKey({ key: Buffer.from(plain.rsaPublicKey), format: 'der', type: 'pkcs1' });

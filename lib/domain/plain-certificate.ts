@@ -2,8 +2,9 @@
 // it: an RSA key, a SHA-2 signature with RSA or ECDSA, names of printable text, times in RFC 5280's two forms, and
 // only extensions whose reading is settled. Node's X509Certificate costs ≈ 140 µs per new certificate, nearly all of
 // it OpenSSL decoding the public key through its provider layer; the same RSA key read as PKCS#1 costs ≈ 4 µs. A
-// certificate read this way is judged with the same rules; only the issuer check is decided here (issuedByPlain),
-// and only when everything OpenSSL's own check looks at is plain too: anything else falls back to X509Certificate.
+// certificate read this way is judged with the same rules; only the issuer check is decided here (plainIssuance,
+// through ParsedCertificate#plainIssuanceBy), and only where OpenSSL's own check would decide the same: anything
+// else falls back to X509Certificate.
 
 import { verify as verifySignature, type KeyObject } from 'node:crypto';
 import { derElements, EXTENSION, readExtensions, readPlainName, type DerElement, type DistinguishedName } from './certificate-extensions.ts';
@@ -12,9 +13,8 @@ export interface PlainCertificate {
   /** The TBSCertificate's encoding: what the issuer's signature covers. */
   signedPart: Uint8Array;
   signature: { hash: 'sha256' | 'sha384' | 'sha512'; keyType: 'rsa' | 'ec'; value: Uint8Array };
-  /** The Names' encodings, compared byte for byte with an issuer's subject. */
+  /** The issuer Name's encoding, compared byte for byte with a CA's subject. */
   issuerName: Uint8Array;
-  subjectName: Uint8Array;
   /** The issuer name as OpenSSL compares it (canonicalName). */
   issuerCanonical: string;
   /** The names as Node prints them (X509Certificate#subject, one RDN per line) and the subject's common names. */
@@ -23,11 +23,10 @@ export interface PlainCertificate {
   commonNames: string[];
   notBefore: Date;
   notAfter: Date;
-  /** The RSAPublicKey (PKCS#1) encoding of the key; undefined for any other key. */
-  rsaPublicKey?: Uint8Array;
+  /** The RSAPublicKey (PKCS#1) encoding of the key (a certificate with any other key is not plain). */
+  rsaPublicKey: Uint8Array;
   /** authorityKeyIdentifier's keyIdentifier, when the extension holds that field alone. */
   authorityKeyId?: Uint8Array;
-  subjectKeyId?: Uint8Array;
 }
 
 /** The signature algorithms read here, by their exact DER (RFC 4055: RSA with a NULL; RFC 5758: ECDSA without). */
@@ -113,15 +112,14 @@ export function readPlainCertificate(der: Uint8Array): PlainCertificate | undefi
     if (!rsaPublicKey || !values) return undefined;
     const authority = values.get(EXTENSION.authorityKeyIdentifier);
     const authorityKeyId = authority && readKeyIdentifierAlone(authority);
+    // The device's own key identifier is not compared, but OpenSSL marks a certificate invalid for one it cannot read.
     const subjectKey = values.get(EXTENSION.subjectKeyIdentifier);
-    const subjectKeyId = subjectKey && readOctetString(subjectKey);
-    if ((authority && !authorityKeyId) || (subjectKey && !subjectKeyId)) return undefined;
+    if ((authority && !authorityKeyId) || (subjectKey && !readOctetString(subjectKey))) return undefined;
     return {
       signedPart: der.subarray(tbs.start, tbs.end),
       signature: { ...algorithm, value: der.subarray(signatureValue.contentStart + 1, signatureValue.end) },
       issuerName: der.subarray(issuer.start, issuer.end),
       issuerCanonical: canonicalName(names[0]!),
-      subjectName: der.subarray(subject.start, subject.end),
       issuerText,
       subjectText,
       commonNames: names[1]!.flat().filter((attribute) => attribute.type === '2.5.4.3').map((attribute) => attribute.text!),
@@ -129,7 +127,6 @@ export function readPlainCertificate(der: Uint8Array): PlainCertificate | undefi
       notAfter,
       rsaPublicKey,
       authorityKeyId,
-      subjectKeyId,
     };
   } catch {
     return undefined;
