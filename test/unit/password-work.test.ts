@@ -15,6 +15,8 @@ vi.mock('node:crypto', async (importOriginal) => {
   return { ...crypto, default: { ...crypto, scrypt }, scrypt };
 });
 
+// Loaded afresh, so that the wrapper is what they call even where modules stay loaded between test files.
+vi.resetModules();
 const { SCRYPT_PARAMETERS } = await import('../../lib/domain/imaging.ts');
 const { hashPassword, PasswordVerifier } = await import('../../lib/services/imaging/passwords.ts');
 
