@@ -49,6 +49,10 @@ export default {
   // A mutant that makes a loop endless is stopped after its tests' usual time plus this (ms); generous, since the
   // openssl-made certificate fixtures take seconds on a busy machine.
   timeoutMS: 10_000,
+  // `npm run mutation` (--incremental) starts from the committed report of the last whole run and retests only the
+  // mutants whose code changed or whose covering tests were added or changed; it writes the report back, with every
+  // file's results. The whole run, in groups: `npm run mutation:baseline` (hours; docs/testing.md).
+  incrementalFile: 'mutation/stryker-incremental.json',
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

@@ -37,6 +37,7 @@ export default defineConfig({
       'test/unit/config-transaction.test.ts',
       'test/unit/decision-store-faults.test.ts',
       'test/unit/decision-store-transaction.test.ts',
+      'test/unit/mutation-baseline.test.ts',
       'test/unit/security-claims.test.ts',
       'test/unit/ssm-trusted-proxy-secret.test.ts',
     ],
