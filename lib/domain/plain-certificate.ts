@@ -76,9 +76,11 @@ const PLAIN_VALUE = /^[A-Za-z0-9._@:/()'=?*!%&-](?:[A-Za-z0-9 ._@:/()'=?*!%&-]*[
 
 /**
  * The certificate read by the walk, or undefined when any part of it is not plain (then X509Certificate reads it).
- * Every element it walks must be DER (lengths in their shortest form): outside the signed part, OpenSSL re-encodes
- * what it reads, and a certificate whose bytes differ from its re-encoding is refused (ParsedCertificate.parse), as
- * another fingerprint for the same signed certificate would pass a revocation.
+ * Every element of the certificate's structure it walks must be DER (lengths in their shortest form): outside the
+ * signed part, OpenSSL re-encodes what it reads, and a certificate whose bytes differ from its re-encoding is refused
+ * (ParsedCertificate.parse), as another fingerprint for the same signed certificate would pass a revocation. The
+ * attributes inside a name are read as written (readPlainName): they are signed, OpenSSL keeps them as written too,
+ * and names are compared by their canonical form, where an encoding's length form leaves no trace.
  * Over 60 lines on purpose: one pass down the certificate's fields in their order, each a short check.
  */
 export function readPlainCertificate(der: Uint8Array): PlainCertificate | undefined {
