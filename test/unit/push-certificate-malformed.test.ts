@@ -744,6 +744,11 @@ describe('the PFX envelope', () => {
       changed((f) => replace(f.authSafeType, oid(OID.signedData))),
       invalid('The push certificate file uses public-key integrity mode, which is not supported; export it with a password'),
     ],
+    [
+      'an authenticated safe in [APPLICATION 0] instead of [0]',
+      changed((f) => retag(f.authSafeExplicit, 0x60)),
+      invalid(malformed('the PFX content')),
+    ],
     ['an authenticated safe in [1] instead of [0]', changed((f) => retag(f.authSafeExplicit, 0xa1)), invalid(malformed('the PFX content'))],
     [
       'an authenticated safe in a universal SEQUENCE instead of [0]',
@@ -1512,6 +1517,12 @@ describe('iteration counts and the key-derivation work of the whole file', () =>
       invalid(iterationsRefused(0, 'an encrypted private key')),
     ],
     // a count the reader cannot read is left alone with the key, which is never decrypted
+    [
+      'a 3DES key whose count is written [2] (context-specific), with a MAC',
+      { key: LEGACY_KEY },
+      (f) => retag(f.keyEncryption.iterations, 0x82),
+      OPENS,
+    ],
     ['a 3DES key whose count is an OCTET STRING, with a MAC', { key: LEGACY_KEY }, (f) => retag(f.keyEncryption.iterations, 0x04), OPENS],
     [
       'a key derived with scrypt (N = 16384), with a MAC',
@@ -1925,6 +1936,23 @@ describe("the certificate's topic", () => {
   ])('refuses a UID written as %s', async (_name, certificate, expected) => {
     const file = p12({ certificate: certificate() });
     expect(await outcome(file)).toEqual(expected);
+  });
+});
+
+describe("the certificate's validity", () => {
+  /** The push certificate with its notBefore (0) or notAfter (1) written as `tag` with `text`. */
+  const validity = (index: 0 | 1, tag: number, text: string) =>
+    pushWith((fields) => replace(kids(fields[4])[index], tlv(tag, Buffer.from(text))));
+  const UNREADABLE_VALIDITY = invalid('The certificate inside the push certificate file has an unreadable validity period');
+
+  it.each<[string, () => Buffer, Expected]>([
+    ['a notAfter in month 13', () => validity(1, 0x17, '261301000000Z'), UNREADABLE_VALIDITY],
+    ['a notAfter at hour 25', () => validity(1, 0x17, '260601250000Z'), UNREADABLE_VALIDITY],
+    ['a notBefore in month 13', () => validity(0, 0x17, '251301000000Z'), UNREADABLE_VALIDITY],
+    ['a notAfter written as a GeneralizedTime', () => validity(1, 0x18, '20260601000000Z'), OPENS],
+  ])('%s', async (_name, certificate, expected) => {
+    const der = certificate();
+    expect(await outcome(p12({ certificate: der }))).toEqual(expected === OPENS ? summaryOf(der) : expected);
   });
 });
 
