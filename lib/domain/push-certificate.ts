@@ -428,18 +428,24 @@ function readEncryption(algorithmId: Asn1, where: string): Encryption {
 
 /**
  * For an EncryptedPrivateKeyInfo that is never decrypted: bounds the iteration count it states when its algorithm
- * is one read here (PKCS#12 PBE, PBES2 with PBKDF2), and otherwise lets it be, as before these bounds existed.
+ * is one read here (PKCS#12 PBE, PBES2 with PBKDF2), and otherwise lets it be, as before these bounds existed: the
+ * second parameter of another key derivation (scrypt's cost N, say) is no iteration count.
  */
 function boundStatedIterations(encryptedKey: Asn1, where: string): void {
   const node = (n: Asn1 | undefined, i: number): Asn1 | undefined => (n && Array.isArray(n.value) ? n.value[i] : undefined);
   const algorithm = node(encryptedKey, 0);
   const oidNode = node(algorithm, 0);
-  if (!oidNode || oidNode.type !== Type.OID || typeof oidNode.value !== 'string') return;
-  const oid = forge.asn1.derToOid(oidNode.value);
+  const isObjectIdentifier = (n: Asn1 | undefined, expected?: string): boolean =>
+    n?.tagClass === Class.UNIVERSAL &&
+    n.type === Type.OID &&
+    typeof n.value === 'string' &&
+    (expected === undefined || forge.asn1.derToOid(n.value) === expected);
+  if (!isObjectIdentifier(oidNode)) return;
+  const oid = forge.asn1.derToOid(oidNode!.value as string);
   const params = node(algorithm, 1);
   let count: Asn1 | undefined;
   if (PKCS12_PBE[oid]) count = node(params, 1);
-  else if (oid === OID.pbes2) count = node(node(node(params, 0), 1), 1);
+  else if (oid === OID.pbes2 && isObjectIdentifier(node(node(params, 0), 0), OID.pbkdf2)) count = node(node(node(params, 0), 1), 1);
   if (count && count.tagClass === Class.UNIVERSAL && count.type === Type.INTEGER) iterationsOf(count, where);
 }
 
@@ -669,21 +675,29 @@ function decodeDirectoryString(node: Asn1): string | undefined {
       return bytes.toString('utf8');
     case Type.PRINTABLESTRING:
     case Type.IA5STRING:
+    case 18: // NumericString
     case 20: // TeletexString
     case 26: // VisibleString
       return bytes.toString('latin1');
-    case Type.BMPSTRING: {
-      const copy = Buffer.from(bytes);
-      if (copy.length % 2 !== 0) return undefined;
-      return copy.swap16().toString('utf16le');
+    case Type.BMPSTRING:
+      // forge's reader has already turned the UTF-16BE octets into the text's UTF-16 code units.
+      return node.value;
+    case 28: {
+      // UniversalString: UTF-32BE
+      if (bytes.length % 4 !== 0) return undefined;
+      const codePoints = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readUInt32BE(i * 4));
+      return codePoints.every((point) => point <= 0x10ffff) ? String.fromCodePoint(...codePoints) : undefined;
     }
     default:
       return undefined;
   }
 }
 
-/** The first UID (0.9.2342.19200300.100.1.1) in the subject, read from the DER (no string unescaping). */
-function subjectUid(der: Buffer): string | undefined {
+/**
+ * The first UID (0.9.2342.19200300.100.1.1) in the subject, read from the DER (no string unescaping): its text, or
+ * `unreadable` when it is not written as text (a BER-constructed string, another type), or undefined when there is none.
+ */
+function subjectUid(der: Buffer): string | { unreadable: true } | undefined {
   try {
     const [tbs] = children(parseDer(der, 'the certificate'), 'the certificate');
     const fields = children(tbs, 'the certificate');
@@ -692,7 +706,7 @@ function subjectUid(der: Buffer): string | undefined {
     for (const rdn of children(subject, 'the subject')) {
       for (const attribute of children(rdn, 'the subject', Type.SET)) {
         const [type, value] = children(attribute, 'the subject');
-        if (oidOf(type, 'the subject') === OID.userId && value) return decodeDirectoryString(value);
+        if (oidOf(type, 'the subject') === OID.userId && value) return decodeDirectoryString(value) ?? { unreadable: true };
       }
     }
   } catch {
@@ -751,6 +765,12 @@ export async function openPushCertificate(p12Base64: string, password: string, n
     throw new RuleViolationError(
       'NOT_A_PUSH_CERTIFICATE',
       `The certificate (${subject}) has no UID attribute in its subject, so it is not an APNs push certificate`,
+    );
+  }
+  if (typeof topic !== 'string') {
+    throw new RuleViolationError(
+      'NOT_A_PUSH_CERTIFICATE',
+      `The certificate (${subject}) has a UID attribute that is not written as a text string, so it names no push topic`,
     );
   }
   if (!topic.startsWith(PUSH_TOPIC_PREFIX)) {

@@ -1530,6 +1530,13 @@ describe('iteration counts and the key-derivation work of the whole file', () =>
       (f) => replace(f.keyEncryption.kdf, sequence(oid(OID.scrypt), sequence(octets(SALT), integer(16_384), integer(8), integer(1)))),
       OPENS,
     ],
+    // scrypt's second parameter is its cost N, not an iteration count: 2^20 is a usual cost, and the key is never derived
+    [
+      'a key derived with scrypt (N = 2^20), with a MAC',
+      { key: pbes2At(ITERATIONS) },
+      (f) => replace(f.keyEncryption.kdf, sequence(oid(OID.scrypt), sequence(octets(SALT), integer(1 << 20), integer(8), integer(1)))),
+      OPENS,
+    ],
     [
       'a key in an unknown algorithm, with a MAC',
       { key: LEGACY_KEY },
@@ -1867,13 +1874,35 @@ describe("the certificate's topic", () => {
   /** The UID value re-encoded as `tag` with `bytes`. */
   const uidAs = (tag: number, bytes: Buffer) => pushWith((_fields, rdns) => replace(kids(uidAttribute(rdns))[1], tlv(tag, bytes)));
   const ascii = Buffer.from(TOPIC, 'latin1');
-  const noUid = (subject: string): Refusal => ({
+  const utf32be = (text: string) =>
+    Buffer.concat(
+      [...text].map((character) => {
+        const octets = Buffer.alloc(4);
+        octets.writeUInt32BE(character.codePointAt(0)!);
+        return octets;
+      }),
+    );
+  const foreignTopic = (topic: string): Refusal => ({
     code: 'NOT_A_PUSH_CERTIFICATE',
-    message: `The certificate (${subject}) has no UID attribute in its subject, so it is not an APNs push certificate`,
+    message: `The certificate's topic (UID "${topic}") does not start with com.apple.mgmt, so it is not an MDM push certificate`,
   });
 
   it.each<[string, () => Buffer, string, string]>([
     ['a PrintableString', () => uidAs(0x13, ascii), TOPIC, SUBJECT],
+    ['a BMPString', () => uidAs(0x1e, Buffer.from(TOPIC, 'utf16le').swap16()), TOPIC, SUBJECT],
+    [
+      // (OpenSSL reads a BMPString as UCS-2: no surrogate pairs)
+      'a BMPString with characters beyond ASCII',
+      () => uidAs(0x1e, Buffer.from(`${TOPIC}.é€`, 'utf16le').swap16()),
+      `${TOPIC}.é€`,
+      `UID=${TOPIC}.é€, CN=APSP:${UUID}, C=US`,
+    ],
+    [
+      'a UniversalString',
+      () => uidAs(0x1c, utf32be(`${TOPIC}.😀`)),
+      `${TOPIC}.😀`,
+      `UID=${TOPIC}.😀, CN=APSP:${UUID}, C=US`,
+    ],
     ['an IA5String', () => uidAs(0x16, ascii), TOPIC, SUBJECT],
     ['a TeletexString', () => uidAs(0x14, ascii), TOPIC, SUBJECT],
     [
@@ -1917,11 +1946,18 @@ describe("the certificate's topic", () => {
   });
 
   it.each<[string, () => Buffer, Refusal]>([
-    // OpenSSL reads the UID of these, the topic reader does not
-    ['a UniversalString', () => uidAs(0x1c, Buffer.from('\0\0\0c\0\0\0o\0\0\0m', 'latin1')), noUid(`UID=com, CN=APSP:${UUID}, C=US`)],
-    ['a NumericString', () => uidAs(0x12, Buffer.from('0123')), noUid(`UID=0123, CN=APSP:${UUID}, C=US`)],
-    // BER, not DER
-    ['a constructed UTF8String', () => uidAs(0x2c, encode(tlv(0x0c, Buffer.from(TOPIC)))), noUid(SUBJECT)],
+    // every string type OpenSSL reads is read, so the topic they name is judged like any other
+    ['a UniversalString', () => uidAs(0x1c, Buffer.from('\0\0\0c\0\0\0o\0\0\0m', 'latin1')), foreignTopic('com')],
+    ['a NumericString', () => uidAs(0x12, Buffer.from('0123')), foreignTopic('0123')],
+    // BER, not DER: a UID is there, but not as text
+    [
+      'a constructed UTF8String',
+      () => uidAs(0x2c, encode(tlv(0x0c, Buffer.from(TOPIC)))),
+      {
+        code: 'NOT_A_PUSH_CERTIFICATE',
+        message: `The certificate (${SUBJECT}) has a UID attribute that is not written as a text string, so it names no push topic`,
+      },
+    ],
     // OpenSSL itself does not read these certificates
     ['a VisibleString', () => uidAs(0x1a, ascii), invalid(UNREADABLE_CERTIFICATE)],
     ['a BMPString of an odd number of octets', () => uidAs(0x1e, Buffer.from('\0c\0o\0', 'latin1')), invalid(UNREADABLE_CERTIFICATE)],
