@@ -29,6 +29,10 @@ describe('massBlockWindowStart: windows of windowMinutes laid end to end from th
   it('refuses a time it cannot read', () => {
     expect(() => massBlockWindowStart('yesterday', 10)).toThrow(RangeError);
   });
+
+  it('names the time it cannot read', () => {
+    expect(() => massBlockWindowStart('yesterday', 10)).toThrow(new RangeError('not a timestamp: yesterday'));
+  });
 });
 
 describe('massBlockRole: what the device counted at a rank gets, with massBlockDevices 50', () => {
@@ -75,6 +79,17 @@ describe('massBlockAlert', () => {
     expect(Object.keys(alert.message.byViolation as object)).toEqual(['CLOCK_SKEW_EXCEEDED', 'SERVER_CERT_NOT_VERIFIED']);
   });
 
+  it.each([
+    ['in code order', { CLOCK_SKEW_EXCEEDED: 5, PACKAGE_CHECKSUM_MISMATCH: 3, SERVER_CERT_NOT_VERIFIED: 2 }],
+    ['in another order', { SERVER_CERT_NOT_VERIFIED: 2, CLOCK_SKEW_EXCEEDED: 5, PACKAGE_CHECKSUM_MISMATCH: 3 }],
+  ])('byViolation counted %s is published with its codes in code order', (_case, byViolation) => {
+    const trigger = { occurredAt: '2026-12-01T22:31:02.000Z', settingsVersion: 7 };
+    const alert = massBlockAlert({ ...window, byViolation }, { devices: 119, windowMinutes: 10 }, trigger);
+    const codes = ['CLOCK_SKEW_EXCEEDED', 'PACKAGE_CHECKSUM_MISMATCH', 'SERVER_CERT_NOT_VERIFIED'];
+    expect(Object.keys(alert.message.byViolation as object)).toEqual(codes);
+    expect(alert.message.byViolation).toEqual({ CLOCK_SKEW_EXCEEDED: 5, PACKAGE_CHECKSUM_MISMATCH: 3, SERVER_CERT_NOT_VERIFIED: 2 });
+  });
+
   it('alertId is one per window and reason: the same for another trigger, different for another window or reason', () => {
     const policy = { devices: 50, windowMinutes: 10 };
     const a = massBlockAlert(window, policy, { occurredAt: 'x', settingsVersion: 1 }).message.alertId;
@@ -114,8 +129,36 @@ describe('readUnauthenticatedAttemptMark', () => {
     ['a device status', { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c' }],
     ['no claimed device', { kind: 'UNAUTHENTICATED_ATTEMPT', windowStart: 'w', at: 'a' }],
     ['nothing', undefined],
+    ['a record of another kind with the same fields', { kind: 'DEVICE_STATUS', claimedDeviceId: 'D1', windowStart: '2026-12-01T22:30:00.000Z', at: '2026-12-01T22:31:00.000Z' }],
+    ['a record without a kind', { claimedDeviceId: 'D1', windowStart: '2026-12-01T22:30:00.000Z', at: '2026-12-01T22:31:00.000Z' }],
+    ['no window', { kind: 'UNAUTHENTICATED_ATTEMPT', claimedDeviceId: 'D1', at: '2026-12-01T22:31:00.000Z' }],
+    ['a window that is not text', { kind: 'UNAUTHENTICATED_ATTEMPT', claimedDeviceId: 'D1', windowStart: 1764628200, at: '2026-12-01T22:31:00.000Z' }],
+    ['no time', { kind: 'UNAUTHENTICATED_ATTEMPT', claimedDeviceId: 'D1', windowStart: '2026-12-01T22:30:00.000Z' }],
+    ['a time that is not text', { kind: 'UNAUTHENTICATED_ATTEMPT', claimedDeviceId: 'D1', windowStart: '2026-12-01T22:30:00.000Z', at: 1764628260 }],
   ])('is undefined for %s', (_name, item) => {
     expect(readUnauthenticatedAttemptMark(item as Record<string, unknown> | undefined)).toBeUndefined();
+  });
+
+  it.each([
+    // [case, fields of the mark, what is read beside the device, window and time]
+    ['codes that are not text are left out', { violationCodes: ['CLIENT_CERT_EXPIRED', 7, null, { code: 'X' }] }, { violationCodes: ['CLIENT_CERT_EXPIRED'] }],
+    ['no list of codes counts no code', {}, { violationCodes: [] }],
+    ['a list of codes that is not a list counts no code', { violationCodes: 'CLIENT_CERT_EXPIRED' }, { violationCodes: [] }],
+    ['a settings version that is not a number is left out', { violationCodes: ['CLIENT_CERT_MISSING'], settingsVersion: '4' }, { violationCodes: ['CLIENT_CERT_MISSING'] }],
+  ])('reads an odd mark: %s', (_case, fields, expected) => {
+    const mark = readUnauthenticatedAttemptMark({
+      kind: 'UNAUTHENTICATED_ATTEMPT',
+      claimedDeviceId: 'D1',
+      windowStart: '2026-12-01T22:30:00.000Z',
+      at: '2026-12-01T22:31:00.000Z',
+      ...fields,
+    });
+    expect(mark).toStrictEqual({
+      claimedDeviceId: 'D1',
+      windowStart: '2026-12-01T22:30:00.000Z',
+      at: '2026-12-01T22:31:00.000Z',
+      ...expected,
+    });
   });
 });
 
@@ -143,6 +186,11 @@ describe('the status before a status item without an old image, from the device 
       [decision('c-4', '2026-12-01T22:45:00.000Z', true), decision('c-3', current.lastCheckinAt, false), decision('c-2', '2026-12-01T22:15:00.000Z', false)],
       { deviceId: 'D1', status: 'ACCEPTED', checkinId: 'c-2', lastCheckinAt: '2026-12-01T22:15:00.000Z', violations: [], violationCodes: [], settingsVersion: 3 },
     ],
+    [
+      'not an earlier judgement of the same check-in (sent again and judged again)',
+      [decision('c-3', current.lastCheckinAt, false), decision('c-3', '2026-12-01T22:29:00.000Z', true), decision('c-2', '2026-12-01T22:15:00.000Z', false)],
+      { deviceId: 'D1', status: 'ACCEPTED', checkinId: 'c-2', lastCheckinAt: '2026-12-01T22:15:00.000Z', violations: [], violationCodes: [], settingsVersion: 3 },
+    ],
   ])('%s', (_name, decisions, expected) => {
     expect(previousStatusFromDecisions(decisions, current)).toEqual(expected);
   });
@@ -159,6 +207,20 @@ describe('isRestoredCopy: only the write that sets or changes restoredAt', () =>
     ['an ordinary check-in', image(), image(), false],
   ])('%s → %s', (_name, oldImage, newImage, expected) => {
     expect(isRestoredCopy(oldImage, newImage)).toBe(expected);
+  });
+
+  it.each([
+    ['a status item copied back by a restore is one', { restoredAt: '2026-12-02T08:00:00Z' }, true],
+    ['a restoredAt that is not text does not make one', { restoredAt: 1764662400 }, false],
+  ])('read from the stream: %s', (_name, fields, expected) => {
+    const newImage = readDeviceStatusImage({ deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 't', ...fields });
+    expect(isRestoredCopy(undefined, newImage)).toBe(expected);
+  });
+
+  it('a record without a new image (the item deleted) is no restored copy', () => {
+    const restored = { deviceId: 'D1', status: 'BLOCKED', checkinId: 'c-1', lastCheckinAt: 't', restoredAt: '2026-12-02T08:00:00Z' };
+    const oldImage = readDeviceStatusImage(restored);
+    expect(isRestoredCopy(oldImage, undefined)).toBe(false);
   });
 });
 

@@ -146,6 +146,11 @@ describe('parseCheckin', () => {
     // push topic
     ['pushTopic over 256 characters', { ...valid, pushTopic: 'x'.repeat(257) }, 'pushTopic', 'pushTopic must be a string of at most 256 characters'],
     ['pushTopic as a number', { ...valid, pushTopic: 42 }, 'pushTopic', 'pushTopic must be a string of at most 256 characters'],
+    // the first field at fault is named, the calendar's verdict on clientTime included
+    ['clientTime on 31 June and an unknown phase', { ...valid, clientTime: '2026-06-31T09:00:00+05:30', phase: 'IMAGING' }, 'clientTime', 'clientTime 2026-06-31T09:00:00+05:30 names a date that does not exist: June 2026 has 30 days'],
+    ['clientTime as a one-element list holding 30 February', { ...valid, clientTime: ['2026-02-30T00:00:00Z'] }, 'clientTime', TIME_RULE],
+    ['exactly 200 packages, the last without id', { ...valid, packages: [...packages(199), {}] }, 'packages[199].packageId', 'packages[199].packageId is required'],
+    ['a package without id and a numeric pushTopic', { ...valid, packages: [{}], pushTopic: 42 }, 'packages[0].packageId', 'packages[0].packageId is required'],
   ])('refuses %s (field %s)', (_case, body, field, message) => {
     expect(refusalOf(body)).toEqual({ field, message });
   });
@@ -171,6 +176,11 @@ describe('parseRfc3339', () => {
     ['a leap second, read as the last instant of its minute', '2016-12-31T23:59:60.500Z', Date.UTC(2016, 11, 31, 23, 59, 59, 500)],
     ['leap day', '2028-02-29T00:00:00Z', Date.UTC(2028, 1, 29)],
     ['a year below 100, not read as 19xx', '0001-01-01T00:00:00Z', -62135596800000],
+    // five 400-year cycles of the Gregorian calendar (146,097 days each) before 2099
+    ['a year below 100 with a time of day', '0099-12-31T23:59:59.500Z', Date.UTC(2099, 11, 31, 23, 59, 59, 500) - 5 * 146_097 * 86_400_000],
+    ['29 February 2000, a leap year as a multiple of 400', '2000-02-29T12:00:00Z', Date.UTC(2000, 1, 29, 12)],
+    ['30 June', '2026-06-30T00:00:00Z', Date.UTC(2026, 5, 30)],
+    ['30 September', '2026-09-30T00:00:00Z', Date.UTC(2026, 8, 30)],
   ])('reads %s', (_case, text, expected) => {
     expect(parseRfc3339(text)).toBe(expected);
   });
@@ -197,6 +207,10 @@ describe('parseRfc3339', () => {
     ['text before the timestamp', 'at 2026-11-25T18:06:03Z'],
     ['text after the timestamp', '2026-11-25T18:06:03Z, roughly'],
     ['a word', 'yesterday'],
+    ['31 June', '2026-06-31T00:00:00Z'],
+    ['31 September', '2026-09-31T00:00:00Z'],
+    ['29 February 0100, not a leap year', '0100-02-29T00:00:00Z'],
+    ['29 February of year 0, which Date.UTC reads as 1900', '0000-02-29T00:00:00Z'],
   ])('refuses %s', (_case, text) => {
     expect(parseRfc3339(text)).toBeUndefined();
   });

@@ -28,11 +28,43 @@ describe('clientTime refusals', () => {
     ['2026-11-25T18:00:00', 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z'],
     ['yesterday', 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z'],
     [1764093963, 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z'],
+    // the months of 30 days, and the first and last month
+    ['2026-06-31T12:00:00Z', 'clientTime 2026-06-31T12:00:00Z names a date that does not exist: June 2026 has 30 days'],
+    ['2026-09-31T12:00:00+02:00', 'clientTime 2026-09-31T12:00:00+02:00 names a date that does not exist: September 2026 has 30 days'],
+    ['2026-01-32T00:00:00Z', 'clientTime 2026-01-32T00:00:00Z names a date that does not exist: January 2026 has 31 days'],
+    ['2026-12-32T00:00:00Z', 'clientTime 2026-12-32T00:00:00Z names a date that does not exist: December 2026 has 31 days'],
+    ['2026-00-10T00:00:00Z', 'clientTime 2026-00-10T00:00:00Z names month 00, which does not exist; months are 01 to 12'],
+    // leap years: 2000 is one (divisible by 400), 100 is not
+    ['2000-02-30T00:00:00Z', 'clientTime 2000-02-30T00:00:00Z names a date that does not exist: February 2000 has 29 days'],
+    ['0100-02-29T00:00:00Z', 'clientTime 0100-02-29T00:00:00Z names a date that does not exist: February 0100 has 28 days'],
+    // the first and last day of a month are real: what is wrong is the time
+    ['2026-11-01T24:00:00Z', 'clientTime 2026-11-01T24:00:00Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
+    ['2026-11-30T24:00:00Z', 'clientTime 2026-11-30T24:00:00Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
+    ['2026-11-25T18:06:61Z', 'clientTime 2026-11-25T18:06:61Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
+    // hour 23, minute 59 and a leap second are real: what is wrong is the zone
+    ['2026-11-25T23:00:00+24:00', 'clientTime 2026-11-25T23:00:00+24:00 has a zone offset that does not exist (at most ±23:59)'],
+    ['2026-11-25T18:59:00-24:00', 'clientTime 2026-11-25T18:59:00-24:00 has a zone offset that does not exist (at most ±23:59)'],
+    ['2016-12-31T23:59:60+24:00', 'clientTime 2016-12-31T23:59:60+24:00 has a zone offset that does not exist (at most ±23:59)'],
+    ['2026-11-25T18:00:00+23:60', 'clientTime 2026-11-25T18:00:00+23:60 has a zone offset that does not exist (at most ±23:59)'],
+    ['2026-11-25T24:00:00z', 'clientTime 2026-11-25T24:00:00z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
   ])('%j: %s', (clientTime, message) => {
     expect(refusal(clientTime)).toEqual({ field: 'clientTime', message });
   });
 
-  it.each(['2028-02-29T15:00:00Z', '2026-11-25T23:59:60Z', '2026-11-25T18:06:03.120-23:59'])('%s is a real instant and accepted', (clientTime) => {
+  it.each([
+    '2028-02-29T15:00:00Z',
+    '2026-11-25T23:59:60Z',
+    '2026-11-25T18:06:03.120-23:59',
+    '2000-02-29T12:00:00Z',
+    '2026-06-30T12:00:00+05:30',
+    '2026-09-30T23:59:59-09:30',
+  ])('%s is a real instant and accepted', (clientTime) => {
     expect(parseCheckin({ checkinId: 'c-1', deviceId: 'd', clientTime, serverCertificateVerified: true }).clientTime).toBe(clientTime);
+  });
+
+  it('29 February of year 0 is refused naming clientTime: the calendar counts years 0–99 as Date.UTC reads them (0 as 1900)', () => {
+    expect(refusal('0000-02-29T00:00:00Z').field).toBe('clientTime');
+    const leapDayOfYear4 = { checkinId: 'c-1', deviceId: 'd', clientTime: '0004-02-29T00:00:00Z', serverCertificateVerified: true };
+    expect(parseCheckin(leapDayOfYear4).clientTime).toBe('0004-02-29T00:00:00Z');
   });
 });

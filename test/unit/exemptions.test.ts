@@ -58,6 +58,23 @@ describe('validateExemption', () => {
     expect(() => validateExemption({ ...valid, ...override }, now)).toThrow(expect.objectContaining({ statusCode: 422, code: 'INVALID_EXEMPTION', field }));
   });
 
+  it.each([
+    // [case, body, the sentence the admin reads]
+    ['an empty list', { violations: [] }, 'violations must list at least one violation code'],
+    [
+      'an identity code',
+      { violations: ['CLIENT_CERT_MISSING'] },
+      'CLIENT_CERT_MISSING cannot be exempted; exemptible codes: CLOCK_SKEW_EXCEEDED, SERVER_CERT_NOT_VERIFIED, ' +
+        'PACKAGE_CHECKSUM_UNAVAILABLE, PACKAGE_CHECKSUM_MISSING, PACKAGE_CHECKSUM_MISMATCH (identity violations never are)',
+    ],
+    ['a date without time', { until: '2026-12-01' }, 'until must be an RFC 3339 date-time such as 2026-12-08T00:00:00Z'],
+    ['the past', { until: at(-1) }, 'until must be in the future'],
+    ['a second past 30 days', { until: at(30 * 86_400 + 1) }, 'until must be at most 30 days ahead'],
+    ['a blank reason', { reason: '   ' }, 'reason must be a non-empty text of at most 512 characters'],
+  ])('tells the admin what to change for %s', (_name, override, message) => {
+    expect(() => validateExemption({ ...valid, ...override }, now)).toThrow(expect.objectContaining({ message }));
+  });
+
   it('accepts exactly 30 days ahead and one second ahead', () => {
     expect(validateExemption({ ...valid, until: at(30 * 86_400) }, now).until).toBe(at(30 * 86_400));
     expect(validateExemption({ ...valid, until: at(1) }, now).until).toBe(at(1));

@@ -1,6 +1,14 @@
 // The one error-to-HTTP mapping: the contract's shape, no internals, 503 for a store that is down or too slow.
-import { describe, expect, it } from 'vitest';
-import { HttpError, RuleViolationError, ValidationError } from '../../lib/domain/errors.ts';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  ConflictError,
+  HttpError,
+  NotFoundError,
+  PreconditionFailedError,
+  RuleViolationError,
+  ValidationError,
+} from '../../lib/domain/errors.ts';
+import { logger } from '../../lib/observability.ts';
 import { ConcurrentModificationError, InvalidPageTokenError, StoreUnavailableError } from '../../lib/ports/errors.ts';
 import { toErrorResponse } from '../../lib/http/errors.ts';
 
@@ -28,5 +36,33 @@ describe('toErrorResponse', () => {
     expect(response.headers).toEqual({ 'content-type': 'application/json', ...headers });
     expect(JSON.parse(response.body!)).toEqual({ error: { ...body, requestId: 'req-9' } });
     expect(response.body).not.toMatch(/ECONNREFUSED|secret|AbortError|at .+:\d+/);
+  });
+});
+
+describe('what an operator reads in the logs', () => {
+  it('a store outage is logged with what the store answered', () => {
+    const answer = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    try {
+      toErrorResponse(new StoreUnavailableError(answer), 'req-9');
+      expect(warn).toHaveBeenCalledWith('Request refused: dependency unavailable', {
+        requestId: 'req-9',
+        code: 'UNAVAILABLE',
+        cause: 'TimeoutError ETIMEDOUT',
+      });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it.each([
+    ['HttpError', () => new HttpError(405, 'METHOD_NOT_ALLOWED', 'no')],
+    ['ValidationError', () => new ValidationError('INVALID_CHECKIN', 'clientTime is required', 'clientTime')],
+    ['RuleViolationError', () => new RuleViolationError('INVALID_SETTINGS', 'broken')],
+    ['NotFoundError', () => new NotFoundError('No package "office" is registered')],
+    ['ConflictError', () => new ConflictError('CONCURRENT_MODIFICATION', 'The item kept changing; retry')],
+    ['PreconditionFailedError', () => new PreconditionFailedError('The settings changed since you read them')],
+  ])('a thrown %s is logged under that name', (name, make) => {
+    expect(make().name).toBe(name);
   });
 });

@@ -61,4 +61,12 @@ describe('checkTrustChange (may this change of one trust item be made under thes
       details: [{ field: 'certificateBasedAuthentication', message: 'Set certificateBasedAuthentication to false first, or keep at least one device CA certificate' }],
     });
   });
+
+  it('says that nothing was changed when the last device CA would go while certificate-based authentication is on', () => {
+    const lastCaGone = { ...allThere, deviceCaCount: 0 };
+    const error = refusalOf(() => checkTrustChange(settings({ certificateBasedAuthentication: true }), 'deviceCas', lastCaGone, now));
+    expect(error).toMatchObject({
+      message: 'Certificate-based authentication needs at least one device CA certificate; nothing was changed',
+    });
+  });
 });
