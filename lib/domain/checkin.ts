@@ -90,7 +90,9 @@ export function describeInvalidTimestamp(field: string, text: string, example: s
   const [, y, mo, d, h, mi, s, , zone, , zh, zm] = m;
   const month = Number(mo);
   if (month < 1 || month > 12) return `${field} ${text} names month ${mo}, which does not exist; months are 01 to 12`;
-  const daysInMonth = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(Number(y)) ? 1 : 0);
+  // Counted as the parser counts them (February of years 0-99 as Date.UTC reads those years), so that every date it
+  // refuses is named here.
+  const daysInMonth = daysInMonthAsDateUtcReads(Number(y), month);
   if (Number(d) < 1 || Number(d) > daysInMonth) {
     return `${field} ${text} names a date that does not exist: ${MONTH_NAMES[month - 1]} ${y} has ${daysInMonth} days`;
   }

@@ -63,7 +63,10 @@ describe('clientTime refusals', () => {
   });
 
   it('29 February of year 0 is refused naming clientTime: the calendar counts years 0–99 as Date.UTC reads them (0 as 1900)', () => {
-    expect(refusal('0000-02-29T00:00:00Z').field).toBe('clientTime');
+    expect(refusal('0000-02-29T00:00:00Z')).toEqual({
+      field: 'clientTime',
+      message: 'clientTime 0000-02-29T00:00:00Z names a date that does not exist: February 0000 has 28 days',
+    });
     const leapDayOfYear4 = { checkinId: 'c-1', deviceId: 'd', clientTime: '0004-02-29T00:00:00Z', serverCertificateVerified: true };
     expect(parseCheckin(leapDayOfYear4).clientTime).toBe('0004-02-29T00:00:00Z');
   });
