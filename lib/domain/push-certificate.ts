@@ -14,6 +14,7 @@ import { X509Certificate, createDecipheriv, createHash, createHmac, pbkdf2Sync, 
 import forge from 'node-forge';
 import { decodeBase64Strict } from './base64.ts';
 import { RuleViolationError } from './errors.ts';
+import { quoteUntrusted } from './quote.ts';
 import { daysRemaining, formatDistinguishedName } from './trust-material.ts';
 
 export interface PushCertificateSummary {
@@ -33,6 +34,14 @@ export interface PushCertificateSummary {
 }
 
 export const PUSH_TOPIC_PREFIX = 'com.apple.mgmt';
+
+/**
+ * A topic as a device reports it (API.md: `pushTopic`, at most 256 characters) and as Apple writes it
+ * (com.apple.mgmt.External.<UUID>): the topic is quoted in every device's PUSH_TOPIC_MISMATCH warning and shown in
+ * the console, so a certificate whose UID holds control, format or non-ASCII characters, or more than a device can
+ * report, names no topic.
+ */
+const PUSH_TOPIC_FORM = /^[\x21-\x7e]{1,256}$/;
 
 // ---- Limits -----------------------------------------------------------------------------------------------------
 //
@@ -777,6 +786,13 @@ export async function openPushCertificate(p12Base64: string, password: string, n
     throw new RuleViolationError(
       'NOT_A_PUSH_CERTIFICATE',
       `The certificate's topic (UID ${JSON.stringify(topic.length > 100 ? `${topic.slice(0, 100)}…` : topic)}) does not start with ${PUSH_TOPIC_PREFIX}, so it is not an MDM push certificate`,
+    );
+  }
+
+  if (!PUSH_TOPIC_FORM.test(topic)) {
+    throw new RuleViolationError(
+      'NOT_A_PUSH_CERTIFICATE',
+      `The certificate's topic (UID "${quoteUntrusted(topic, '(empty)')}") is not one a device can report: a push topic is at most 256 printable ASCII characters, without spaces`,
     );
   }
 

@@ -1882,6 +1882,9 @@ describe("the certificate's topic", () => {
         return octets;
       }),
     );
+  /** `text` in the octets of the string type `tag`. */
+  const encodeAs = (tag: number, text: string) =>
+    tag === 0x1e ? Buffer.from(text, 'utf16le').swap16() : tag === 0x1c ? utf32be(text) : Buffer.from(text, tag === 0x14 ? 'latin1' : 'utf8');
   const foreignTopic = (topic: string): Refusal => ({
     code: 'NOT_A_PUSH_CERTIFICATE',
     message: `The certificate's topic (UID "${topic}") does not start with com.apple.mgmt, so it is not an MDM push certificate`,
@@ -1889,34 +1892,16 @@ describe("the certificate's topic", () => {
 
   it.each<[string, () => Buffer, string, string]>([
     ['a PrintableString', () => uidAs(0x13, ascii), TOPIC, SUBJECT],
+    [
+      'a UTF8String of 256 characters, as long as a device may report',
+      () => uidAs(0x0c, Buffer.from(`com.apple.mgmt.${'x'.repeat(241)}`)),
+      `com.apple.mgmt.${'x'.repeat(241)}`,
+      `UID=com.apple.mgmt.${'x'.repeat(241)}, CN=APSP:${UUID}, C=US`,
+    ],
     ['a BMPString', () => uidAs(0x1e, Buffer.from(TOPIC, 'utf16le').swap16()), TOPIC, SUBJECT],
-    [
-      // (OpenSSL reads a BMPString as UCS-2: no surrogate pairs)
-      'a BMPString with characters beyond ASCII',
-      () => uidAs(0x1e, Buffer.from(`${TOPIC}.é€`, 'utf16le').swap16()),
-      `${TOPIC}.é€`,
-      `UID=${TOPIC}.é€, CN=APSP:${UUID}, C=US`,
-    ],
-    [
-      'a UniversalString',
-      () => uidAs(0x1c, utf32be(`${TOPIC}.😀`)),
-      `${TOPIC}.😀`,
-      `UID=${TOPIC}.😀, CN=APSP:${UUID}, C=US`,
-    ],
+    ['a UniversalString', () => uidAs(0x1c, utf32be(TOPIC)), TOPIC, SUBJECT],
     ['an IA5String', () => uidAs(0x16, ascii), TOPIC, SUBJECT],
     ['a TeletexString', () => uidAs(0x14, ascii), TOPIC, SUBJECT],
-    [
-      'a UTF8String with non-ASCII characters',
-      () => uidAs(0x0c, Buffer.from(`${TOPIC}.é€`, 'utf8')),
-      `${TOPIC}.é€`,
-      `UID=${TOPIC}.é€, CN=APSP:${UUID}, C=US`,
-    ],
-    [
-      'a TeletexString with an octet above 0x7f (read as Latin-1)',
-      () => uidAs(0x14, Buffer.from(`${TOPIC}.é`, 'latin1')),
-      `${TOPIC}.é`,
-      `UID=${TOPIC}.é, CN=APSP:${UUID}, C=US`,
-    ],
     [
       'a multi-valued RDN (CN and UID together)',
       () => pushWith((_fields, rdns) => void rdns.splice(0, 2, set(kids(rdns[1])[0], uidAttribute(rdns)))),
@@ -1969,6 +1954,29 @@ describe("the certificate's topic", () => {
         message: `The certificate's topic (UID "com.example.other") does not start with com.apple.mgmt, so it is not an MDM push certificate`,
       },
     ],
+    // a topic a device could never report, or that would write control or direction characters into every warning;
+    // the text quoted shows each string type decoded as OpenSSL decodes it
+    ...(
+      [
+        ['a UTF8String with non-ASCII characters', `${TOPIC}.é€`, `${TOPIC}.é€`, 0x0c],
+        ['a TeletexString with an octet above 0x7f (read as Latin-1)', `${TOPIC}.é`, `${TOPIC}.é`, 0x14],
+        // (OpenSSL reads a BMPString as UCS-2: no surrogate pairs)
+        ['a BMPString with characters beyond ASCII', `${TOPIC}.é€`, `${TOPIC}.é€`, 0x1e],
+        ['a UniversalString with a character beyond the BMP', `${TOPIC}.😀`, `${TOPIC}.😀`, 0x1c],
+        ['a topic with a NUL in it', `${TOPIC}\u0000.x`, `${TOPIC}.x`],
+        ['a topic with a right-to-left override in it', `${TOPIC}\u202e.x`, `${TOPIC}.x`],
+        ['a topic with a line separator in it', `${TOPIC}\u2028.x`, `${TOPIC}.x`],
+        ['a topic with a space in it', `${TOPIC} x`, `${TOPIC} x`],
+        ['a topic of 257 characters', `com.apple.mgmt.${'x'.repeat(242)}`, `com.apple.mgmt.${'x'.repeat(49)}…`],
+      ] as [string, string, string, number?][]
+    ).map(([name, topic, quoted, tag = 0x0c]): [string, () => Buffer, Refusal] => [
+      name,
+      () => uidAs(tag, encodeAs(tag, topic)),
+      {
+        code: 'NOT_A_PUSH_CERTIFICATE',
+        message: `The certificate's topic (UID "${quoted}") is not one a device can report: a push topic is at most 256 printable ASCII characters, without spaces`,
+      },
+    ]),
   ])('refuses a UID written as %s', async (_name, certificate, expected) => {
     const file = p12({ certificate: certificate() });
     expect(await outcome(file)).toEqual(expected);
