@@ -44,7 +44,7 @@ export function parseRfc3339(text: string): number | undefined {
   if (!m) return undefined;
   const year = Number(m[1]), month = Number(m[2]), day = Number(m[3]), hour = Number(m[4]), minute = Number(m[5]), second = Number(m[6]);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return undefined;
-  if (day < 1 || day > daysInMonthAsDateUtcReads(year, month)) return undefined;
+  if (day < 1 || day > daysInMonth(year, month)) return undefined;
   let offsetMinutes = 0;
   const zone = m[8];
   if (zone !== 'Z' && zone !== 'z') {
@@ -59,12 +59,9 @@ export function parseRfc3339(text: string): number | undefined {
   return utcMilliseconds(year, month, day, hour, minute, wholeSeconds) + fractionMs - offsetMinutes * 60_000;
 }
 
-/**
- * Days in the month as `new Date(Date.UTC(year, month, 0)).getUTCDate()` gives them, computed without a Date: Date.UTC
- * reads years 0–99 as 1900–1999, so February of year 0 has 28 days there.
- */
-function daysInMonthAsDateUtcReads(year: number, month: number): number {
-  if (month === 2) return isLeapYear(year < 100 ? year + 1900 : year) ? 29 : 28;
+/** Days in the month of the proleptic Gregorian calendar RFC 3339 uses (year 0000 is a leap year). */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return isLeapYear(year) ? 29 : 28;
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
@@ -90,13 +87,11 @@ export function describeInvalidTimestamp(field: string, text: string, example: s
   const [, y, mo, d, h, mi, s, , zone, , zh, zm] = m;
   const month = Number(mo);
   if (month < 1 || month > 12) return `${field} ${text} names month ${mo}, which does not exist; months are 01 to 12`;
-  // Counted as the parser counts them (February of years 0-99 as Date.UTC reads those years), so that every date it
-  // refuses is named here.
-  const daysInMonth = daysInMonthAsDateUtcReads(Number(y), month);
-  if (Number(d) < 1 || Number(d) > daysInMonth) {
-    return `${field} ${text} names a date that does not exist: ${MONTH_NAMES[month - 1]} ${y} has ${daysInMonth} days`;
+  const days = daysInMonth(Number(y), month);
+  if (Number(d) < 1 || Number(d) > days) {
+    return `${field} ${text} names a date that does not exist: ${MONTH_NAMES[month - 1]} ${y} has ${days} days`;
   }
-  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return `${field} ${text} names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)`;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) return `${field} ${text} names a time of day that does not exist (hours 00–23, minutes 00–59, seconds 00–60)`;
   if (zone.toUpperCase() !== 'Z' && (Number(zh) > 23 || Number(zm) > 59)) return `${field} ${text} has a zone offset that does not exist (at most ±23:59)`;
   return `${field} must be an RFC 3339 timestamp with a zone offset, such as ${example}`;
 }

@@ -22,8 +22,8 @@ describe('clientTime refusals', () => {
     ['2026-04-31T00:00:00+02:00', 'clientTime 2026-04-31T00:00:00+02:00 names a date that does not exist: April 2026 has 30 days'],
     ['2026-11-00T00:00:00Z', 'clientTime 2026-11-00T00:00:00Z names a date that does not exist: November 2026 has 30 days'],
     ['2026-13-01T00:00:00Z', 'clientTime 2026-13-01T00:00:00Z names month 13, which does not exist; months are 01 to 12'],
-    ['2026-11-25T24:00:00Z', 'clientTime 2026-11-25T24:00:00Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
-    ['2026-11-25T18:60:00Z', 'clientTime 2026-11-25T18:60:00Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
+    ['2026-11-25T24:00:00Z', 'clientTime 2026-11-25T24:00:00Z names a time of day that does not exist (hours 00–23, minutes 00–59, seconds 00–60)'],
+    ['2026-11-25T18:60:00Z', 'clientTime 2026-11-25T18:60:00Z names a time of day that does not exist (hours 00–23, minutes 00–59, seconds 00–60)'],
     ['2026-11-25T18:00:00+24:00', 'clientTime 2026-11-25T18:00:00+24:00 has a zone offset that does not exist (at most ±23:59)'],
     ['2026-11-25T18:00:00', 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z'],
     ['yesterday', 'clientTime must be an RFC 3339 timestamp with a zone offset, such as 2026-11-25T18:06:03.120Z'],
@@ -38,15 +38,15 @@ describe('clientTime refusals', () => {
     ['2000-02-30T00:00:00Z', 'clientTime 2000-02-30T00:00:00Z names a date that does not exist: February 2000 has 29 days'],
     ['0100-02-29T00:00:00Z', 'clientTime 0100-02-29T00:00:00Z names a date that does not exist: February 0100 has 28 days'],
     // the first and last day of a month are real: what is wrong is the time
-    ['2026-11-01T24:00:00Z', 'clientTime 2026-11-01T24:00:00Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
-    ['2026-11-30T24:00:00Z', 'clientTime 2026-11-30T24:00:00Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
-    ['2026-11-25T18:06:61Z', 'clientTime 2026-11-25T18:06:61Z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
+    ['2026-11-01T24:00:00Z', 'clientTime 2026-11-01T24:00:00Z names a time of day that does not exist (hours 00–23, minutes 00–59, seconds 00–60)'],
+    ['2026-11-30T24:00:00Z', 'clientTime 2026-11-30T24:00:00Z names a time of day that does not exist (hours 00–23, minutes 00–59, seconds 00–60)'],
+    ['2026-11-25T18:06:61Z', 'clientTime 2026-11-25T18:06:61Z names a time of day that does not exist (hours 00–23, minutes 00–59, seconds 00–60)'],
     // hour 23, minute 59 and a leap second are real: what is wrong is the zone
     ['2026-11-25T23:00:00+24:00', 'clientTime 2026-11-25T23:00:00+24:00 has a zone offset that does not exist (at most ±23:59)'],
     ['2026-11-25T18:59:00-24:00', 'clientTime 2026-11-25T18:59:00-24:00 has a zone offset that does not exist (at most ±23:59)'],
     ['2016-12-31T23:59:60+24:00', 'clientTime 2016-12-31T23:59:60+24:00 has a zone offset that does not exist (at most ±23:59)'],
     ['2026-11-25T18:00:00+23:60', 'clientTime 2026-11-25T18:00:00+23:60 has a zone offset that does not exist (at most ±23:59)'],
-    ['2026-11-25T24:00:00z', 'clientTime 2026-11-25T24:00:00z names a time of day that does not exist (hours 00–23, minutes and seconds 00–59)'],
+    ['2026-11-25T24:00:00z', 'clientTime 2026-11-25T24:00:00z names a time of day that does not exist (hours 00–23, minutes 00–59, seconds 00–60)'],
   ])('%j: %s', (clientTime, message) => {
     expect(refusal(clientTime)).toEqual({ field: 'clientTime', message });
   });
@@ -62,12 +62,12 @@ describe('clientTime refusals', () => {
     expect(parseCheckin({ checkinId: 'c-1', deviceId: 'd', clientTime, serverCertificateVerified: true }).clientTime).toBe(clientTime);
   });
 
-  it('29 February of year 0 is refused naming clientTime: the calendar counts years 0–99 as Date.UTC reads them (0 as 1900)', () => {
-    expect(refusal('0000-02-29T00:00:00Z')).toEqual({
+  it('29 February of year 0 is a real instant and accepted (RFC 3339 counts year 0000 as a leap year); 30 February of it is named', () => {
+    const leapDayOfYear0 = { checkinId: 'c-1', deviceId: 'd', clientTime: '0000-02-29T00:00:00Z', serverCertificateVerified: true };
+    expect(parseCheckin(leapDayOfYear0).clientTime).toBe('0000-02-29T00:00:00Z');
+    expect(refusal('0000-02-30T00:00:00Z')).toEqual({
       field: 'clientTime',
-      message: 'clientTime 0000-02-29T00:00:00Z names a date that does not exist: February 0000 has 28 days',
+      message: 'clientTime 0000-02-30T00:00:00Z names a date that does not exist: February 0000 has 29 days',
     });
-    const leapDayOfYear4 = { checkinId: 'c-1', deviceId: 'd', clientTime: '0004-02-29T00:00:00Z', serverCertificateVerified: true };
-    expect(parseCheckin(leapDayOfYear4).clientTime).toBe('0004-02-29T00:00:00Z');
   });
 });
