@@ -1,12 +1,15 @@
-// `npm run mutation:baseline [-- --resume] [-- --groups=a,b]`: the whole mutation run of lib/domain, made in groups
-// of files, merged into the incremental report that `npm run mutation` starts from (mutation/stryker-incremental.json).
+// `npm run mutation:baseline [-- --resume | --groups=a,b]`: the whole mutation run of lib/domain, made in groups of
+// files and merged into the incremental report that `npm run mutation` starts from (mutation/stryker-incremental.json).
 //
-// The whole run takes hours on two cores (docs/testing.md, "The whole run"), so it is made once per change of the
-// baseline, not per test run: one Stryker run per group of files, one after another, each keeping its own report
-// (a group that finished is not lost when a later one is stopped). `--resume` skips the groups whose report exists,
-// or whose files the committed baseline already holds; `--groups=` makes only the groups named and keeps the others'
-// results from the baseline. The groups' reports are then merged: their mutants are disjoint, and a test is the same
-// test in every group that ran it (Stryker numbers tests per run, so each is renumbered by its file and name).
+// The whole run takes hours on two cores (docs/testing.md, "Mutation testing"), so it is made once per change of the
+// baseline, not per test run: one Stryker run per group of files, one after another, each keeping its own report in
+// reports/mutation/groups/, so that a stopped run loses only the group it was in.
+// - no option: every group is made again.
+// - `--resume`: continues the last whole run: the groups it finished (their reports are newer than its start) are
+//   kept, the others made.
+// - `--groups=a,b`: makes the groups named; every other group's results are taken from the committed baseline.
+// The reports are then merged (mergeReports): their mutants are disjoint, and a test is the same test in every report
+// that ran the same version of its file.
 //
 // `npm run mutation` then reads the merged report and retests only the mutants whose code changed, or whose
 // covering tests were added or changed since, and prints the table of every file of lib/domain.
@@ -60,39 +63,29 @@ interface Report {
   [field: string]: unknown;
 }
 
-/**
- * The group's report: made now when `make`, else kept from an earlier run (its own report or its files in the
- * baseline, whichever is newer); undefined when there is nothing to keep.
- */
-function groupReport(name: string, files: string[], make: boolean, baseline: Report | undefined): Report | undefined {
+function makeGroup(name: string, files: string[]): Report {
   const report = `${GROUP_REPORTS}/${name}.json`;
-  const paths = files.map((file) => `lib/domain/${file}.ts`);
-  if (!make) {
-    // The newer of the two: a group made by an interrupted baseline run, or the results `npm run mutation` wrote since.
-    if (existsSync(report) && (!existsSync(BASELINE) || statSync(report).mtimeMs > statSync(BASELINE).mtimeMs)) {
-      console.log(`${name}: kept from an earlier run (${report})`);
-      return JSON.parse(readFileSync(report, 'utf8')) as Report;
-    }
-    const kept = Object.keys(baseline?.files ?? {}).filter((fileName) => paths.some((path) => matchesPath(fileName, path)));
-    if (baseline && kept.length > 0) {
-      console.log(`${name}: kept from ${BASELINE} (${kept.join(', ')})`);
-      return { ...baseline, files: Object.fromEntries(kept.map((fileName) => [fileName, baseline.files[fileName]!])) };
-    }
-    if (!process.argv.includes('--resume')) return undefined;
-  }
+  const mutate = files.map((file) => `lib/domain/${file}.ts`).join(',');
   const started = Date.now();
-  const run = spawnSync('npx', ['stryker', 'run', 'stryker.config.mjs', '--incremental', '--force', '--incrementalFile', report, '--mutate', paths.join(',')], {
+  const run = spawnSync('npx', ['stryker', 'run', 'stryker.config.mjs', '--incremental', '--force', '--incrementalFile', report, '--mutate', mutate], {
     stdio: 'inherit',
   });
   if (run.status !== 0) throw new Error(`the mutation run of ${name} ended with exit code ${run.status}`);
   console.log(`${name}: ${Math.round((Date.now() - started) / 1000)} s`);
-  return JSON.parse(readFileSync(report, 'utf8')) as Report;
+  return readReport(report);
 }
 
-/** A file of the report against a group's path, where `rules/*` stands for every file of lib/domain/rules. */
-function matchesPath(fileName: string, path: string): boolean {
-  return path.endsWith('/*.ts') ? fileName.startsWith(path.slice(0, -'*.ts'.length)) && !fileName.slice(path.length - 4).includes('/') : fileName === path;
+/** The group's files as the committed baseline holds them (`rules/*` stands for every file of lib/domain/rules). */
+function fromBaseline(baseline: Report, name: string, files: string[]): Report {
+  const belongs = (fileName: string) =>
+    files.some((file) => (file.endsWith('/*') ? fileName.startsWith(`lib/domain/${file.slice(0, -1)}`) : fileName === `lib/domain/${file}.ts`));
+  const kept = Object.keys(baseline.files).filter(belongs);
+  if (kept.length === 0) throw new Error(`${BASELINE} holds no file of the group ${name}: make it (--groups=${name})`);
+  console.log(`${name}: kept from ${BASELINE}`);
+  return { ...baseline, files: Object.fromEntries(kept.map((fileName) => [fileName, baseline.files[fileName]!])) };
 }
+
+const readReport = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Report;
 
 /** One report of every group's mutants, each test numbered once by its file, place and name. */
 export function mergeReports(reports: Report[]): Report {
@@ -103,6 +96,9 @@ export function mergeReports(reports: Report[]): Report {
     const keyById = new Map<string, string>();
     for (const [fileName, testFile] of Object.entries(report.testFiles ?? {})) {
       const merged = (testFiles[fileName] ??= { source: testFile.source, tests: [] });
+      // Another version of the file: its tests are not those of the merged report, so they are left out, and the
+      // mutants they covered or killed are retested by the next run rather than credited to the tests kept.
+      if (merged.source !== testFile.source) continue;
       for (const test of testFile.tests) {
         const start = test.location?.start;
         const key = `${fileName}@${start?.line ?? 0}:${start?.column ?? 0}\n${test.name}`;
@@ -127,16 +123,27 @@ export function mergeReports(reports: Report[]): Report {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   mkdirSync(GROUP_REPORTS, { recursive: true });
-  const baseline = existsSync(BASELINE) ? (JSON.parse(readFileSync(BASELINE, 'utf8')) as Report) : undefined;
+  const marker = `${GROUP_REPORTS}/.whole-run-started`;
+  const resume = process.argv.includes('--resume');
   const only = process.argv.find((arg) => arg.startsWith('--groups='))?.slice('--groups='.length).split(',');
-  const reports: Report[] = [];
-  for (const [name, files] of Object.entries(MUTATION_GROUPS)) {
-    const make = only ? only.includes(name) : !process.argv.includes('--resume');
-    const report = groupReport(name, files, make, baseline);
-    if (report) reports.push(report);
-  }
-  if (reports.length === 0) throw new Error('no group was made or kept: nothing to merge');
+  const unknown = only?.filter((name) => !(name in MUTATION_GROUPS)) ?? [];
+  if (unknown.length > 0) throw new Error(`no such group: ${unknown.join(', ')} (groups: ${Object.keys(MUTATION_GROUPS).join(', ')})`);
+  if (resume && !existsSync(marker)) throw new Error('no whole run to resume: run npm run mutation:baseline first');
+  if (!resume && !only) writeFileSync(marker, new Date().toISOString());
+  const baseline = only ? readReport(BASELINE) : undefined;
+  // Each report with the time it was made: the newest first in the merge, so that where a test file changed between
+  // two reports, the version kept is the one closest to the code as it is now.
+  const reports = Object.entries(MUTATION_GROUPS).map(([name, files]): [Report, number] => {
+    const report = `${GROUP_REPORTS}/${name}.json`;
+    if (only && !only.includes(name)) return [fromBaseline(baseline!, name, files), 0];
+    if (resume && existsSync(report) && statSync(report).mtimeMs > statSync(marker).mtimeMs) {
+      console.log(`${name}: kept from the run being resumed`);
+      return [readReport(report), statSync(report).mtimeMs];
+    }
+    return [makeGroup(name, files), Date.now()];
+  });
+  const newestFirst = reports.sort(([, a], [, b]) => b - a).map(([report]) => report);
   mkdirSync('mutation', { recursive: true });
-  writeFileSync(BASELINE, JSON.stringify(mergeReports(reports), null, 2));
+  writeFileSync(BASELINE, JSON.stringify(mergeReports(newestFirst), null, 2));
   console.log(`${BASELINE}: the merged report of ${reports.length} groups; npm run mutation starts from it`);
 }

@@ -35,6 +35,28 @@ describe('the mutation baseline', () => {
     expect(merged.schemaVersion).toBe('1.0');
   });
 
+  it("leaves out a group's tests of another version of a test file, so that what they killed is retested", () => {
+    const older = {
+      files: { 'lib/domain/a.ts': { mutants: [{ id: '1', coveredBy: ['0'], killedBy: ['0'] }] } },
+      testFiles: { 'test/unit/a.test.ts': { source: 'expect(a).toBe(1)', tests: [test('0', 'a reads')] } },
+    };
+    // the same test, since weakened: the mutant the older version killed must not be credited to it
+    const newer = {
+      files: { 'lib/domain/b.ts': { mutants: [{ id: '1', coveredBy: ['0', '1'], killedBy: ['1'] }, { id: '2', coveredBy: ['0'], killedBy: ['0'] }] } },
+      testFiles: {
+        'test/unit/a.test.ts': { source: 'expect(a).toBeDefined()', tests: [test('0', 'a reads')] },
+        'test/unit/b.test.ts': { source: 'expect(b).toBe(2)', tests: [test('1', 'b reads')] },
+      },
+    };
+    const merged = mergeReports([older, newer]);
+    expect(merged.testFiles!['test/unit/a.test.ts']).toEqual({ source: 'expect(a).toBe(1)', tests: [test('0', 'a reads')] });
+    expect(merged.files['lib/domain/a.ts']!.mutants).toEqual([{ id: '1', coveredBy: ['0'], killedBy: ['0'] }]);
+    expect(merged.files['lib/domain/b.ts']!.mutants).toEqual([
+      { id: '1', coveredBy: ['1'], killedBy: ['1'] },
+      { id: '2', coveredBy: [], killedBy: [] },
+    ]);
+  });
+
   it('refuses two groups that mutated the same file', () => {
     const report = { files: { 'lib/domain/a.ts': { mutants: [] } }, testFiles: {} };
     expect(() => mergeReports([report, report])).toThrow('lib/domain/a.ts is in two groups');
