@@ -62,7 +62,7 @@ describe('what an operator reads in the logs', () => {
     ['NotFoundError', () => new NotFoundError('No package "office" is registered')],
     ['ConflictError', () => new ConflictError('CONCURRENT_MODIFICATION', 'The item kept changing; retry')],
     ['PreconditionFailedError', () => new PreconditionFailedError('The settings changed since you read them')],
-  ])('a thrown %s is logged under that name', (name, make) => {
+  ])('a %s carries its own name, which a logged error is recorded under', (name, make) => {
     expect(make().name).toBe(name);
   });
 });

@@ -3,14 +3,19 @@
 // recorded by a pass-through wrapper around node:crypto's scrypt: a deterministic check, where a stopwatch is not.
 import { describe, expect, it, vi } from 'vitest';
 
-const scryptCalls = vi.hoisted(() => [] as Array<{ keylen: number; N?: number; r?: number; p?: number }>);
+const scryptCalls = vi.hoisted(() => [] as Array<{ keylen: number; N?: number; r?: number; p?: number; finished: boolean }>);
 
 vi.mock('node:crypto', async (importOriginal) => {
   const crypto = await importOriginal<typeof import('node:crypto')>();
-  const scrypt = (...args: Parameters<typeof crypto.scrypt>) => {
-    const [, , keylen, options] = args as unknown as [unknown, unknown, number, { N?: number; r?: number; p?: number }];
-    scryptCalls.push({ keylen, N: options.N, r: options.r, p: options.p });
-    return (crypto.scrypt as (...a: unknown[]) => void)(...args);
+  // Records each call's work, and whether the derivation had finished (its callback run) by the time it is read.
+  const scrypt = (...args: unknown[]) => {
+    const [password, salt, keylen, options, callback] = args as [string, Buffer, number, { N?: number; r?: number; p?: number }, (...result: unknown[]) => void];
+    const call = { keylen, N: options.N, r: options.r, p: options.p, finished: false };
+    scryptCalls.push(call);
+    crypto.scrypt(password, salt, keylen, options, (...result: unknown[]) => {
+      call.finished = true;
+      callback(...result);
+    });
   };
   return { ...crypto, default: { ...crypto, scrypt }, scrypt };
 });
@@ -20,12 +25,14 @@ vi.resetModules();
 const { SCRYPT_PARAMETERS } = await import('../../lib/domain/imaging.ts');
 const { hashPassword, PasswordVerifier } = await import('../../lib/services/imaging/passwords.ts');
 
-const FULL_WORK = { keylen: SCRYPT_PARAMETERS.keylen, N: SCRYPT_PARAMETERS.N, r: SCRYPT_PARAMETERS.r, p: SCRYPT_PARAMETERS.p };
+// One whole derivation of the current parameters, finished before the login is answered.
+const FULL_WORK = { keylen: SCRYPT_PARAMETERS.keylen, N: SCRYPT_PARAMETERS.N, r: SCRYPT_PARAMETERS.r, p: SCRYPT_PARAMETERS.p, finished: true };
 
+/** The answer, and the derivations asked for, each marked finished if it had finished when the answer came. */
 async function workOf(run: () => Promise<boolean>) {
   scryptCalls.length = 0;
   const answer = await run();
-  return { answer, calls: [...scryptCalls] };
+  return { answer, calls: scryptCalls.map((call) => ({ ...call })) };
 }
 
 describe('a failed imaging login costs the same whether or not the account exists', () => {
