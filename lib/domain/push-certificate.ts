@@ -686,7 +686,7 @@ function decodeDirectoryString(node: Asn1): string | undefined {
     case Type.IA5STRING:
     case 18: // NumericString
     case 20: // TeletexString
-    case 26: // VisibleString
+    case 26: // VisibleString (OpenSSL refuses such a name, so the certificate is refused before its UID is read)
       return bytes.toString('latin1');
     case Type.BMPSTRING:
       // forge's reader has already turned the UTF-16BE octets into the text's UTF-16 code units.
@@ -704,7 +704,8 @@ function decodeDirectoryString(node: Asn1): string | undefined {
 
 /**
  * The first UID (0.9.2342.19200300.100.1.1) in the subject, read from the DER (no string unescaping): its text, or
- * `unreadable` when it is not written as text (a BER-constructed string, another type), or undefined when there is none.
+ * `unreadable` when it is not written as a DER string (a BER-constructed string, another type), or undefined when
+ * there is none.
  */
 function subjectUid(der: Buffer): string | { unreadable: true } | undefined {
   try {
@@ -779,7 +780,7 @@ export async function openPushCertificate(p12Base64: string, password: string, n
   if (typeof topic !== 'string') {
     throw new RuleViolationError(
       'NOT_A_PUSH_CERTIFICATE',
-      `The certificate (${subject}) has a UID attribute that is not written as a text string, so it names no push topic`,
+      `The certificate (${subject}) has a UID attribute written in a form that is not read (not a DER string type), so it names no push topic`,
     );
   }
   if (!topic.startsWith(PUSH_TOPIC_PREFIX)) {

@@ -1940,7 +1940,7 @@ describe("the certificate's topic", () => {
       () => uidAs(0x2c, encode(tlv(0x0c, Buffer.from(TOPIC)))),
       {
         code: 'NOT_A_PUSH_CERTIFICATE',
-        message: `The certificate (${SUBJECT}) has a UID attribute that is not written as a text string, so it names no push topic`,
+        message: `The certificate (${SUBJECT}) has a UID attribute written in a form that is not read (not a DER string type), so it names no push topic`,
       },
     ],
     // OpenSSL itself does not read these certificates
