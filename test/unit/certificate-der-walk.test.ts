@@ -12,7 +12,13 @@ import { AsnParser, AsnProp, AsnPropTypes, AsnType, AsnTypeTypes } from '@peculi
 import { BasicConstraints, Certificate, ExtendedKeyUsage, type Name } from '@peculiar/asn1-x509';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readCertificateProfile, type CertificateProfile, type DistinguishedName } from '../../lib/domain/certificate-extensions.ts';
+import {
+  derElements,
+  readCertificateProfile,
+  readPlainName,
+  type CertificateProfile,
+  type DistinguishedName,
+} from '../../lib/domain/certificate-extensions.ts';
 
 // ---- DER, written by hand ----
 
@@ -296,6 +302,15 @@ describe('names: the subject in every encoding a certificate may use, read as th
     ['a UTF8String of octets 0x80 and above', nameOf(attribute(COMMON_NAME, utf8('Société'))), [cn('société', 'Société')]],
   ] as Array<[string, Buffer, DistinguishedName]>)('an issuer of %s', (_name, issuer, read) => {
     expect(profileOf(certificate({ issuer }))).toEqual({ ...BASE_PROFILE, issuer: read });
+  });
+
+  it('reads a plain Name by the walk itself, and leaves a SET where its SEQUENCE belongs to the library, which refuses it', () => {
+    const first = (der: Buffer) => derElements(der, 0, der.length)[0];
+    const plain = nameOf(attribute(COMMON_NAME, utf8('C02WALK00001')));
+    expect(readPlainName(plain, first(plain))).toEqual([cn('c02walk00001', 'C02WALK00001')]);
+    const tagged = set(set(attribute(COMMON_NAME, utf8('C02WALK00001'))));
+    expect(readPlainName(tagged, first(tagged))).toBeUndefined();
+    expectRefusedByBoth(certificate({ subject: tagged }));
   });
 });
 
@@ -676,6 +691,17 @@ describe('every form of GeneralName, in a subjectAltName and in name constraints
     ['a dNSName permitted with minimum 0 written out', sequence(tlv(0xa0, subtree(DNS_SUBTREE, tlv(0x80, bytes(0))))), [{ form: 'dNSName', value: 'example.com' }], [], undefined],
     ['a dNSName permitted with minimum 1', sequence(tlv(0xa0, subtree(DNS_SUBTREE, tlv(0x80, bytes(1))))), [{ form: 'dNSName', value: 'example.com' }], [], BOUNDED],
     ['a dNSName excluded with maximum 0', sequence(tlv(0xa1, subtree(DNS_SUBTREE, tlv(0x81, bytes(0))))), [], [{ form: 'dNSName', value: 'example.com' }], BOUNDED],
+    // an address and its mask as written, a mask with holes too (which the rules refuse; read as text it would be lost)
+    [
+      'an iPAddress permitted and one excluded',
+      sequence(
+        tlv(0xa0, subtree(tlv(0x87, bytes(192, 0, 2, 0, 255, 255, 255, 0)))),
+        tlv(0xa1, subtree(tlv(0x87, bytes(192, 0, 2, 8, 255, 0, 255, 0)))),
+      ),
+      [{ form: 'iPAddress', bytes: bytes(192, 0, 2, 0, 255, 255, 255, 0) }],
+      [{ form: 'iPAddress', bytes: bytes(192, 0, 2, 8, 255, 0, 255, 0) }],
+      undefined,
+    ],
     ['a second, bounded, excluded subtree', sequence(tlv(0xa1, subtree(DNS_SUBTREE), subtree(DNS_SUBTREE, tlv(0x81, bytes(2))))), [], [{ form: 'dNSName', value: 'example.com' }, { form: 'dNSName', value: 'example.com' }], BOUNDED],
     ['no subtrees', sequence(), [], [], NEITHER],
     ['an empty permitted list', sequence(tlv(0xa0)), [], [], NEITHER],
