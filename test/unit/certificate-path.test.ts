@@ -83,6 +83,9 @@ beforeAll(() => {
   // configured CAs that break a rule added later, or that are outside their validity
   c.rootBcNotCritical = f.makeRootCa({ cn: 'Legacy Root (basicConstraints not critical)', basicConstraints: 'CA:TRUE', ...CA_DATES });
   c.leafBelowRootBcNotCritical = device(c.rootBcNotCritical);
+  // another key under the legacy root's name, and a device it issued (its authorityKeyIdentifier names the other key)
+  c.legacyImpostor = f.makeRootCa({ cn: 'Legacy Root (basicConstraints not critical)', keyType: 'ec256', ...CA_DATES });
+  c.leafByLegacyImpostor = device(c.legacyImpostor);
   c.rootUnknownCritical = f.makeRootCa({ cn: 'Legacy Root (unknown critical extension)', extraExtensions: [UNKNOWN_CRITICAL], ...CA_DATES });
   c.leafBelowRootUnknownCritical = device(c.rootUnknownCritical);
   c.rootRsa1024 = f.makeRootCa({ cn: 'Legacy Root (RSA 1024)', keyType: 'rsa1024', ...CA_DATES });
@@ -99,6 +102,7 @@ beforeAll(() => {
   c.leafByImpostor = device(c.impostor, { authorityKeyIdentifier: 'none' });
   c.leafByImpostorWithKeyId = device(c.impostor);
   c.otherRoot = f.makeRootCa({ cn: 'Somebody Else Root', ...CA_DATES });
+  c.renamedRoot = f.makeRootCa({ cn: 'Renamed Path Test Root', key: c.root, ...CA_DATES }); // the root's key, another name
   const crossKey = f.makeKey('ec256');
   c.crossDeadEnd = ca(c.otherRoot, 'Cross-signed CA', { key: crossKey });
   c.crossGood = ca(c.root, 'Cross-signed CA', { key: crossKey });
@@ -371,6 +375,27 @@ describe('configured device CAs stored before the CA rules', () => {
     expect(codes(limbo.verify(mtls([leaf()]), request()))).toEqual(enforced);
   });
 
+  it('refuses a device of another key under a stored CA\'s name, naming a rule of that CA only when conformance is enforced', () => {
+    const refused = (why: string) => [`it does not chain to a configured device CA certificate (${why})`];
+    const checkIn = verifierFor([c.rootBcNotCritical]).verify(mtls([c.leafByLegacyImpostor]), request());
+    expect(codes(checkIn)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(checkIn)).toEqual(
+      refused(
+        'the configured device CA "CN=Legacy Root (basicConstraints not critical)" bears the issuer name of "CN=C02PATH00001" but is ' +
+          'not its issuer (their key identifiers differ)',
+      ),
+    );
+    const enforcing = verifierFor([c.rootBcNotCritical], { options: { configuredCaConformance: 'enforce' } });
+    const limbo = enforcing.verify(mtls([c.leafByLegacyImpostor]), request());
+    expect(codes(limbo)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(reasonsOf(limbo)).toEqual(
+      refused(
+        'the configured device CA "CN=Legacy Root (basicConstraints not critical)" cannot be a CA on the path: its basicConstraints ' +
+          'extension is not marked critical, as RFC 5280 requires of a CA',
+      ),
+    );
+  });
+
   it('still holds presented intermediates to every rule in the check-in path', () => {
     const result = verifierFor([c.root]).verify(mtls([c.leafViaBcNotCritical, c.interBcNotCritical]), request());
     expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
@@ -402,6 +427,16 @@ describe('revocation reaches every device below a revoked certificate', () => {
     ],
     // a revoked certificate elsewhere changes nothing
     ['an unrelated revoked CA', () => [c.leafViaInter, c.inter], () => [c.root], () => c.otherRoot, []],
+    // a revoked configured CA that issued none of the path: the devices of the other configured root are unaffected
+    ['an unrelated revoked configured CA', () => [c.leafViaRoot], () => [c.root, c.otherRoot], () => c.otherRoot, []],
+    // a revoked configured CA with the root's key under another name: it signs like the root, yet it did not issue it
+    [
+      'a revoked configured CA with the same key under another name',
+      () => [c.leafViaInter],
+      () => [c.root, c.inter, c.renamedRoot],
+      () => c.renamedRoot,
+      [],
+    ],
   ];
 
   it.each(cases)('%s', (_name, presented, configured, revoked, expected) => {
@@ -534,5 +569,91 @@ describe('attackers: work', () => {
     const result = verifier.verify(mtls([leaf, ...twins]), request());
     expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
     expect(extendPath.mock.calls.length).toBeLessThanOrEqual(257); // 256 steps, and the call that finds none left
+  });
+});
+
+describe('a device presenting what only an administrator should hold', () => {
+  const untrusted = (leaf: MadeCertificate, reasons: string[]) => ({
+    violations: [
+      {
+        code: 'CLIENT_CERT_UNTRUSTED',
+        message:
+          `The device certificate is not trusted: ${reasons.join('; and ')}. Issue the device a client-authentication ` +
+          'certificate from a configured device CA.',
+        fingerprint: leaf.fingerprint,
+        reasons,
+      },
+    ],
+    fingerprint: leaf.fingerprint,
+  });
+
+  it('refuses the configured root presented as a device certificate, naming it as the configured CA', () => {
+    const result = verifierFor([c.root]).verify(mtls([c.root]), request({ deviceId: 'Path Test Root' }));
+    expect(result).toEqual(
+      untrusted(c.root, [
+        'it is a CA certificate (basicConstraints CA:TRUE), not a device certificate',
+        'its keyUsage allows signing certificates (keyCertSign), which a device certificate must not',
+        'it is the configured device CA certificate "CN=Path Test Root", not a device certificate',
+      ]),
+    );
+  });
+
+  it('refuses a self-signed device certificate that was configured as a device CA', () => {
+    // nothing else is wrong with it: a client-authentication certificate, CA:FALSE, its CN the deviceId
+    const selfSigned = factory.makeDeviceCertificate(undefined, { cn: DEVICE, keyType: 'ec256', ...LEAF_DATES });
+    const verifier = verifierFor([selfSigned]);
+    const expected = untrusted(selfSigned, ['it is the configured device CA certificate "CN=C02PATH00001", not a device certificate']);
+    expect(verifier.verify(mtls([selfSigned]), request())).toEqual(expected);
+    expect(verifier.verify(mtls([selfSigned]), request())).toEqual(expected); // nothing was remembered
+    expect(verifier.cachedChainCount).toBe(0);
+  });
+
+  it('names the issuer of a self-signed device certificate presented twice, not its copy as a CA', () => {
+    const selfSigned = factory.makeDeviceCertificate(undefined, { cn: DEVICE, keyType: 'ec256', ...LEAF_DATES });
+    const result = verifierFor([c.root], { options: { chainCacheSize: 0 } }).verify(mtls([selfSigned, selfSigned]), request());
+    expect(result).toEqual(
+      untrusted(selfSigned, [
+        'it does not chain to a configured device CA certificate (its issuer "CN=C02PATH00001" is neither a configured device CA nor ' +
+          'reached through the presented intermediates)',
+      ]),
+    );
+  });
+
+  it("names the leaf's issuer when a chain ends in a presented root that is not configured", () => {
+    const result = verifierFor([c.root]).verify(mtls([c.leafViaCross, c.crossDeadEnd, c.otherRoot]), request());
+    expect(result).toEqual(
+      untrusted(c.leafViaCross, [
+        'it does not chain to a configured device CA certificate (its issuer "CN=Cross-signed CA" is neither a configured device CA nor ' +
+          'reached through the presented intermediates)',
+      ]),
+    );
+  });
+
+  it('says whether the CA named like the issuer but with another key is configured or presented', () => {
+    const refused = (role: string) =>
+      untrusted(c.leafByImpostorWithKeyId, [
+        `it does not chain to a configured device CA certificate (${role} "CN=Path Test Issuing CA" bears the issuer name of ` +
+          '"CN=C02PATH00001" but is not its issuer (their key identifiers differ))',
+      ]);
+    const configured = verifierFor([c.root, c.inter]).verify(mtls([c.leafByImpostorWithKeyId]), request());
+    expect(configured).toEqual(refused('the configured device CA'));
+    const presented = verifierFor([c.root]).verify(mtls([c.leafByImpostorWithKeyId, c.inter]), request());
+    expect(presented).toEqual(refused('the presented intermediate'));
+  });
+
+  it('accepts a path of 8 CA certificates and refuses one of 9', () => {
+    // root → CA 1 → … → CA 8; the device below CA 7 has a path of 8 CAs, the one below CA 8 a path of 9
+    const cas: MadeCertificate[] = [];
+    for (let i = 1; i <= 8; i += 1) {
+      cas.push(factory.makeIntermediateCa(cas[i - 2] ?? c.root, { cn: `Depth ${i} CA`, keyType: 'ec256', ...CA_DATES }));
+    }
+    const below7 = factory.makeDeviceCertificate(cas[6], { cn: DEVICE, keyType: 'ec256', ...LEAF_DATES });
+    const below8 = factory.makeDeviceCertificate(cas[7], { cn: DEVICE, keyType: 'ec256', ...LEAF_DATES });
+    const verifier = verifierFor([c.root]);
+    const accepted = verifier.verify(mtls([below7, ...cas.slice(0, 7).reverse()]), request());
+    expect(accepted).toEqual({ violations: [], fingerprint: below7.fingerprint });
+    expect(verifier.verify(mtls([below8, ...cas.reverse()]), request())).toEqual(
+      untrusted(below8, ['it does not chain to a configured device CA certificate (the path is longer than 8 CA certificates)']),
+    );
   });
 });

@@ -66,6 +66,7 @@ beforeAll(() => {
   c.certSignLeaf = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, keyUsage: 'critical,digitalSignature,keyCertSign', ...LEAF_DATES });
   c.wrongCn = f.makeDeviceCertificate(c.rootEc, { cn: 'C02SOMEONEELSE', key: ecKey, ...LEAF_DATES });
   c.serverAuth = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, eku: 'serverAuth', ...LEAF_DATES });
+  c.serverAndCodeSigning = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, eku: ['serverAuth', 'codeSigning'], ...LEAF_DATES });
   c.bothEku = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, eku: ['serverAuth', 'clientAuth'], ...LEAF_DATES });
   c.noEku = f.makeDeviceCertificate(c.rootEc, { cn: DEVICE, key: ecKey, eku: 'none', ...LEAF_DATES });
   c.multiRdn = f.makeDeviceCertificate(c.rootEc, {
@@ -161,6 +162,38 @@ describe('DeviceCertificateVerifier: accepted certificates', () => {
     const verifier = newVerifier([], [pemBundle([c.otherRoot, c.rootEc]), c.rootEc.pem]);
     expect(verifier.trustAnchorCount).toBe(2); // the root configured twice is one anchor
     expect(verifier.verify(mtls(c.ec256Leaf), request()).violations).toEqual([]);
+  });
+
+  it('reads every certificate of one configured text, alone or with text between them', () => {
+    const bare = newVerifier([], [pemBundle([c.otherRoot, c.rootEc])]);
+    const annotated = newVerifier([], [
+      `Device CAs\nsubject=CN=Somebody Else Root\n${c.otherRoot.pem}\nsubject=CN=Tollgate Test Root EC\n${c.rootEc.pem}end of bundle\n`,
+    ]);
+    for (const verifier of [bare, annotated]) {
+      expect(verifier.trustAnchorCount).toBe(2);
+      // a device below the first certificate, and one below the second
+      expect(verifier.verify(mtls(c.wrongCa), request())).toEqual({ violations: [], fingerprint: c.wrongCa.fingerprint });
+      expect(verifier.verify(mtls(c.ec256Leaf), request())).toEqual({ violations: [], fingerprint: c.ec256Leaf.fingerprint });
+    }
+  });
+
+  it('accepts a notBefore exactly the tolerated clock skew ahead, and refuses it with one second less', () => {
+    // notBefore 12:02:00, server time 12:00:00
+    const atTheEdge = newVerifier().verify(mtls(c.withinSkew), request({ maxClockSkewSeconds: 120 }));
+    expect(atTheEdge).toEqual({ violations: [], fingerprint: c.withinSkew.fingerprint });
+    expect(newVerifier().verify(mtls(c.withinSkew), request({ maxClockSkewSeconds: 119 }))).toEqual({
+      violations: [
+        {
+          code: 'CLIENT_CERT_NOT_YET_VALID',
+          message:
+            'The device certificate is not valid until 2026-06-01T12:02:00.000Z, more than 119 seconds after the server time ' +
+            '2026-06-01T12:00:00.000Z; check the clock of the issuing CA or wait until the certificate becomes valid.',
+          fingerprint: c.withinSkew.fingerprint,
+          notBefore: '2026-06-01T12:02:00.000Z',
+        },
+      ],
+      fingerprint: c.withinSkew.fingerprint,
+    });
   });
 
   it('verifies a signature made by `openssl dgst -sha256 -sign` (EC and RSA)', () => {
@@ -262,6 +295,16 @@ describe('DeviceCertificateVerifier: violations', () => {
     ['empty CA set', () => mtls(c.ec256Leaf), () => request(), { codes: ['CLIENT_CERT_UNTRUSTED'], message: /no device CA certificate is configured/ }, () => newVerifier([], [])],
     // serverAuth-only EKU: not for client authentication
     ['serverAuth-only EKU', () => mtls(c.serverAuth), () => request(), { codes: ['CLIENT_CERT_UNTRUSTED'], message: /not for client authentication \(its extended key usage is serverAuth/ }],
+    // two purposes, neither clientAuth: both are named
+    [
+      'serverAuth and codeSigning EKU',
+      () => mtls(c.serverAndCodeSigning),
+      () => request(),
+      {
+        codes: ['CLIENT_CERT_UNTRUSTED'],
+        message: /: it is not for client authentication \(its extended key usage is serverAuth, codeSigning, without clientAuth\)\. Issue /,
+      },
+    ],
     // untrusted chain and wrong EKU together: one UNTRUSTED violation naming both reasons
     [
       'wrong CA and serverAuth EKU',
