@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signatureEncodingTwins } from '../../lib/domain/certificate-extensions.ts';
+import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
 import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
 import type { PresentedIdentity } from '../../lib/domain/device-identity.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
@@ -639,6 +640,21 @@ describe('a device presenting what only an administrator should hold', () => {
     expect(configured).toEqual(refused('the configured device CA'));
     const presented = verifierFor([c.root]).verify(mtls([c.leafByImpostorWithKeyId, c.inter]), request());
     expect(presented).toEqual(refused('the presented intermediate'));
+  });
+
+  it('gives that reason for an RSA device certificate too, which is read without X509Certificate', () => {
+    // all RSA, so that the walk answers the issuer question (no) instead of OpenSSL
+    const rsaInter = factory.makeIntermediateCa(c.root, { cn: 'RSA Issuing CA', keyType: 'rsa2048', ...CA_DATES });
+    const rsaImpostor = factory.makeRootCa({ cn: '', subject: '/CN=RSA Issuing CA', keyType: 'rsa2048', ...CA_DATES });
+    const rsaLeafByImpostor = factory.makeDeviceCertificate(rsaImpostor, { cn: DEVICE, keyType: 'rsa2048', ...LEAF_DATES });
+    expect(ParsedCertificate.parsePresented(rsaLeafByImpostor.der, rsaLeafByImpostor.fingerprint)?.plain).toBeDefined();
+    const verifier = verifierFor([c.root]);
+    expect(verifier.verify(mtls([rsaLeafByImpostor, rsaInter]), request())).toEqual(
+      untrusted(rsaLeafByImpostor, [
+        'it does not chain to a configured device CA certificate (the presented intermediate "CN=RSA Issuing CA" bears the ' +
+          'issuer name of "CN=C02PATH00001" but is not its issuer (their key identifiers differ))',
+      ]),
+    );
   });
 
   it('accepts a path of 8 CA certificates and refuses one of 9', () => {
