@@ -144,6 +144,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   const newestFirst = reports.sort(([, a], [, b]) => b - a).map(([report]) => report);
   mkdirSync('mutation', { recursive: true });
-  writeFileSync(BASELINE, JSON.stringify(mergeReports(newestFirst), null, 2));
+  // Compact: the report is several megabytes (each mutant lists the tests that cover it); Stryker writes it back indented.
+  writeFileSync(BASELINE, JSON.stringify(mergeReports(newestFirst)));
   console.log(`${BASELINE}: the merged report of ${reports.length} groups; npm run mutation starts from it`);
 }
