@@ -63,6 +63,11 @@ const explicitCurve = (owner: MadeCertificate) => (tbs: TBSCertificate) => {
 const innerAlgorithmSha384 = (tbs: TBSCertificate) => {
   tbs.signature = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA384 });
 };
+/** An X.509 version 1 certificate: no extensions at all, so no basicConstraints CA:TRUE either. */
+const version1 = (tbs: TBSCertificate) => {
+  tbs.version = 0;
+  tbs.extensions = undefined;
+};
 
 const verify = (configured: string[], chainDer: Buffer[]) =>
   new DeviceCertificateVerifier(configured, new Set()).verify(
@@ -100,6 +105,14 @@ describe('hand-made device CAs, as an upload reads them', () => {
       () => innerAlgorithmSha384,
       [{ rule: 'signature-algorithm-mismatch', message: 'its two signature algorithm fields differ' }],
     ],
+    [
+      'version 1, without extensions',
+      () => version1,
+      [
+        { rule: 'certificate-version', message: 'it is an X.509 version 1 certificate, not version 3' },
+        { rule: 'basic-constraints-ca', message: 'it is not a CA certificate (it lacks basicConstraints CA:TRUE)' },
+      ],
+    ],
   ] as Array<[string, () => (tbs: TBSCertificate) => void, unknown]>)('%s', (_name, change, expected) => {
     expect(findDeviceCaNonconformance(derToPem(resigned(ca.der, root, change())))).toEqual(expected);
   });
@@ -136,6 +149,15 @@ describe('hand-made configured device CAs', () => {
   it('does not let a stored CA that holds keyUsage twice anchor a device (which of the two would the rules read?)', () => {
     const stored = derToPem(resigned(ca.der, root, keyUsageTwice));
     expect(codes(verify([stored], [leaf.der]))).toEqual(['CLIENT_CERT_UNTRUSTED']);
+  });
+
+  it('refuses a stored version 1 CA for lacking CA:TRUE, the rule no stored CA is exempt from, not for its version', () => {
+    const stored = derToPem(resigned(ca.der, root, version1));
+    const result = verify([stored], [leaf.der]);
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(messages(result)[0]).toContain(
+      'the configured device CA "CN=Hand-made Device CA" cannot be a CA on the path: it is not a CA certificate (it lacks basicConstraints CA:TRUE))',
+    );
   });
 });
 
