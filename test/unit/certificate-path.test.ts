@@ -3,12 +3,12 @@
 // attackers' chains and the chain cache.
 
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signatureEncodingTwins } from '../../lib/domain/certificate-extensions.ts';
-import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
+import { describeKeyProblem, ParsedCertificate } from '../../lib/domain/certificate-path.ts';
 import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
 import type { PresentedIdentity } from '../../lib/domain/device-identity.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
@@ -62,6 +62,11 @@ beforeAll(() => {
   c.leafDirectlyBelowRootPath0 = device(c.rootPath0);
   c.belowRootPath0 = ca(c.rootPath0, 'Below PathLen 0 Root');
   c.leafBelowRootPath0 = device(c.belowRootPath0);
+  c.rootPath1 = f.makeRootCa({ cn: 'PathLen 1 Root', pathLength: 1, ...CA_DATES });
+  c.firstBelowRootPath1 = ca(c.rootPath1, 'First CA below PathLen 1 Root');
+  c.leafFirstBelowRootPath1 = device(c.firstBelowRootPath1);
+  c.secondBelowRootPath1 = ca(c.firstBelowRootPath1, 'Second CA below PathLen 1 Root');
+  c.leafSecondBelowRootPath1 = device(c.secondBelowRootPath1);
 
   // the leaf itself
   c.leafCa = device(c.root, { ca: true, keyUsage: 'critical,digitalSignature' });
@@ -97,6 +102,10 @@ beforeAll(() => {
   c.leafBelowRootExpired = device(c.rootExpired, { notBefore: at('2026-01-01T00:00:00Z'), notAfter: at('2026-05-01T00:00:00Z') });
   c.rootNotYetValid = f.makeRootCa({ cn: 'Future Root', notBefore: at('2026-07-01T00:00:00Z'), notAfter: at('2036-07-01T00:00:00Z') });
   c.leafBelowRootNotYetValid = device(c.rootNotYetValid);
+  // valid from exactly the clock-skew tolerance (300 s) ahead of now
+  const skewEdge = new Date(NOW.getTime() + 300_000);
+  c.rootAtSkewEdge = f.makeRootCa({ cn: 'Root valid at the skew edge', notBefore: skewEdge, notAfter: at('2036-07-01T00:00:00Z') });
+  c.leafBelowRootAtSkewEdge = device(c.rootAtSkewEdge);
 
   // attackers: a CA named like ours with another key; a dead-end cross certificate
   c.impostor = f.makeRootCa({ cn: '', subject: '/CN=Path Test Issuing CA', keyType: 'ec256', ...CA_DATES });
@@ -216,6 +225,12 @@ describe('path validation: what each CA on the path must be', () => {
       codes: ['CLIENT_CERT_UNTRUSTED'],
       reason: /the configured device CA "CN=Future Root" is not valid until 2026-07-01T00:00:00\.000Z/,
     },
+    // a configured CA valid from exactly the clock-skew tolerance ahead: a device whose clock runs ahead is accepted
+    'a configured CA valid from the clock-skew tolerance ahead': {
+      presented: () => [c.leafBelowRootAtSkewEdge],
+      configured: () => [c.rootAtSkewEdge],
+      codes: [],
+    },
     // a configured "CA" with CA:FALSE never anchors, whatever the mode
     'a configured certificate that is not a CA': {
       presented: () => [c.leafBelowRootCaFalse],
@@ -262,6 +277,19 @@ describe('path validation: pathLenConstraint', () => {
     },
     // …while a leaf directly below that root is fine
     'a leaf directly below a configured pathlen:0 root': { presented: () => [c.leafDirectlyBelowRootPath0], configured: () => [c.rootPath0], codes: [] },
+    // a configured pathlen:1 root allows one CA below it…
+    'one CA below a configured pathlen:1 root': {
+      presented: () => [c.leafFirstBelowRootPath1, c.firstBelowRootPath1],
+      configured: () => [c.rootPath1],
+      codes: [],
+    },
+    // …and not a second one below that CA, which sets no pathLenConstraint of its own
+    'two CAs below a configured pathlen:1 root': {
+      presented: () => [c.leafSecondBelowRootPath1, c.secondBelowRootPath1, c.firstBelowRootPath1],
+      configured: () => [c.rootPath1],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /the presented intermediate "CN=Second CA below PathLen 1 Root" is one CA more than a pathLenConstraint above it allows/,
+    },
     // a stored intermediate as the anchor: the pathlen:0 of the stored CA still binds what is presented below it
     'a CA below a stored pathlen:0 intermediate': {
       presented: () => [c.leafBelowPath0, c.belowPath0],
@@ -276,6 +304,35 @@ describe('path validation: pathLenConstraint', () => {
     expect(codes(result)).toEqual(testCase.codes);
     // a refusal as untrusted names its reason; any other answer has none
     expect(reasonsOf(result).join('\n')).toMatch(testCase.reason ?? /^$/);
+  });
+});
+
+describe('the key policy, for devices and CAs alike', () => {
+  // an RSA key given by its modulus and public exponent (base64url), as a device's or a CA's certificate may carry it
+  const rsaKey = (n: Buffer, e: string) => createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e }, format: 'jwk' });
+  let modulus: Buffer;
+  beforeAll(() => {
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    modulus = Buffer.from(jwk.n as string, 'base64url');
+  });
+
+  it('accepts RSA 2048 with the exponent 65537 or 3, the smallest odd one allowed', () => {
+    expect(describeKeyProblem(rsaKey(modulus, 'AQAB'))).toBeUndefined();
+    expect(describeKeyProblem(rsaKey(modulus, 'Aw'))).toBeUndefined();
+  });
+
+  it('refuses an even RSA public exponent', () => {
+    expect(describeKeyProblem(rsaKey(modulus, 'BA'))).toBe('its RSA public exponent is 4, not an odd number of at least 3');
+    expect(describeKeyProblem(rsaKey(modulus, 'AQAC'))).toBe('its RSA public exponent is 65538, not an odd number of at least 3');
+  });
+
+  it('refuses an RSA modulus of more than 2048 bits that is not a whole number of bytes', () => {
+    const key = rsaKey(Buffer.concat([Buffer.from([0x02]), modulus]), 'AQAB');
+    expect(describeKeyProblem(key)).toBe('its RSA key has 2050 bits, not a whole number of bytes');
+  });
+
+  it('refuses an Ed25519 key by its type, not as an EC key on an unnamed curve', () => {
+    expect(describeKeyProblem(generateKeyPairSync('ed25519').publicKey)).toBe('its key type ed25519 is not supported');
   });
 });
 
