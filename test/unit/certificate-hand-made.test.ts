@@ -78,6 +78,12 @@ const codes = (result: { violations: Array<{ code: string }> }) => result.violat
 const messages = (result: { violations: Array<{ message: string }> }) => result.violations.map((violation) => violation.message);
 
 describe('hand-made device CAs, as an upload reads them', () => {
+  it('reads text that holds no certificate block as unreadable', () => {
+    expect(findDeviceCaNonconformance('not a certificate')).toEqual([
+      { rule: 'certificate-unreadable', message: 'it cannot be read as an X.509 certificate with a supported key' },
+    ]);
+  });
+
   it('finds nothing wrong with the CA signed again unchanged (the re-signing itself breaks no rule)', () => {
     expect(findDeviceCaNonconformance(derToPem(resigned(ca.der, root, () => {})))).toEqual([]);
   });
