@@ -162,7 +162,8 @@ describe('hand-made configured device CAs', () => {
     const result = verify([stored], [leaf.der]);
     expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
     expect(messages(result)[0]).toContain(
-      'the configured device CA "CN=Hand-made Device CA" cannot be a CA on the path: it is not a CA certificate (it lacks basicConstraints CA:TRUE))',
+      'the configured device CA "CN=Hand-made Device CA" cannot be a CA on the path: ' +
+        'it is not a CA certificate (it lacks basicConstraints CA:TRUE))',
     );
   });
 });

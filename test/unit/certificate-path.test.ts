@@ -7,6 +7,8 @@ import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:cryp
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import { signatureEncodingTwins } from '../../lib/domain/certificate-extensions.ts';
 import { describeKeyProblem, ParsedCertificate } from '../../lib/domain/certificate-path.ts';
 import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
@@ -573,6 +575,20 @@ function signatureTwin(cert: MadeCertificate, issuer: MadeCertificate): Buffer {
 
 describe('attackers: the same certificate in other bytes', () => {
   const presented = (...ders: Buffer[]): PresentedIdentity => ({ way: 'MTLS', chainDer: ders });
+
+  it("refuses a device certificate that carries someone else's certificate as PEM in its signature bits", () => {
+    // an RSA root that only OpenSSL's issuer check reads (its private extension is none the plain reading knows)
+    const privateExtension = '1.3.6.1.4.1.55738.666.2 = ASN1:NULL';
+    const root = factory.makeRootCa({ cn: 'PEM Inside Root', keyType: 'rsa2048', extraExtensions: [privateExtension], ...CA_DATES });
+    const genuine = factory.makeDeviceCertificate(root, { cn: 'C02PATH00002', keyType: 'rsa2048', ...LEAF_DATES });
+    const made = factory.makeDeviceCertificate(root, { cn: DEVICE, keyType: 'rsa2048', ...LEAF_DATES });
+    // this device's certificate with its signature replaced by the other device's PEM: OpenSSL's PEM reader finds it
+    const forged = AsnParser.parse(made.der, Certificate);
+    forged.signatureValue = new Uint8Array(Buffer.from(`\n${genuine.pem}`)).buffer;
+    const der = Buffer.from(AsnSerializer.serialize(forged));
+    expect(codes(verifierFor([root]).verify(mtls([genuine]), request({ deviceId: 'C02PATH00002' })))).toEqual([]);
+    expect(codes(verifierFor([root]).verify(presented(der), request()))).toEqual(['CLIENT_CERT_INVALID']);
+  });
 
   it('refuses a certificate with bytes after its DER (Node would read it, with another fingerprint)', () => {
     const padded = Buffer.concat([c.leafViaInter.der, Buffer.from([0])]);
