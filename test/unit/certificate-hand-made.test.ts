@@ -63,6 +63,12 @@ const explicitCurve = (owner: MadeCertificate) => (tbs: TBSCertificate) => {
 const innerAlgorithmSha384 = (tbs: TBSCertificate) => {
   tbs.signature = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA384 });
 };
+/** keyUsage holding a NULL where its BIT STRING belongs. */
+const undecodableKeyUsage = (tbs: TBSCertificate) => {
+  const extension = tbs.extensions?.find((candidate) => candidate.extnID === '2.5.29.15');
+  if (!extension) throw new Error('no keyUsage to change');
+  extension.extnValue = new OctetString(Buffer.from('0500', 'hex'));
+};
 /** An X.509 version 1 certificate: no extensions at all, so no basicConstraints CA:TRUE either. */
 const version1 = (tbs: TBSCertificate) => {
   tbs.version = 0;
@@ -155,6 +161,21 @@ describe('hand-made configured device CAs', () => {
   it('does not let a stored CA that holds keyUsage twice anchor a device (which of the two would the rules read?)', () => {
     const stored = derToPem(resigned(ca.der, root, keyUsageTwice));
     expect(codes(verify([stored], [leaf.der]))).toEqual(['CLIENT_CERT_UNTRUSTED']);
+  });
+
+  // Columns: the change, the codes in the check-in path (rules added after such CAs could be stored are tolerated).
+  it.each([
+    ['SHA-384 in the inner signature field', () => innerAlgorithmSha384, []],
+    ['its P-256 key with explicit curve parameters', () => explicitCurve(ca), []],
+  ] as Array<[string, () => (tbs: TBSCertificate) => void, string[]]>)('stored before the rules, a CA with %s', (_name, change, expected) => {
+    expect(codes(verify([derToPem(resigned(ca.der, root, change()))], [leaf.der]))).toEqual(expected);
+  });
+
+  it('names the undecodable keyUsage of a stored CA as why it does not anchor, not its key identifier', () => {
+    const stored = derToPem(resigned(ca.der, root, undecodableKeyUsage));
+    const result = verify([stored], [leaf.der]);
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(messages(result)[0]).toContain('"CN=Hand-made Device CA" cannot be a CA on the path: its keyUsage extension cannot be decoded)');
   });
 
   it('refuses a stored version 1 CA for lacking CA:TRUE, the rule no stored CA is exempt from, not for its version', () => {
