@@ -167,7 +167,7 @@ describe('hand-made configured device CAs', () => {
   it.each([
     ['SHA-384 in the inner signature field', () => innerAlgorithmSha384, []],
     ['its P-256 key with explicit curve parameters', () => explicitCurve(ca), []],
-  ] as Array<[string, () => (tbs: TBSCertificate) => void, string[]]>)('stored before the rules, a CA with %s', (_name, change, expected) => {
+  ] as Array<[string, () => (tbs: TBSCertificate) => void, string[]]>)('a stored CA with %s', (_name, change, expected) => {
     expect(codes(verify([derToPem(resigned(ca.der, root, change()))], [leaf.der]))).toEqual(expected);
   });
 

@@ -98,6 +98,13 @@ beforeAll(() => {
   c.leafBelowRootUnknownCritical = device(c.rootUnknownCritical);
   c.rootRsa1024 = f.makeRootCa({ cn: 'Legacy Root (RSA 1024)', keyType: 'rsa1024', ...CA_DATES });
   c.leafBelowRootRsa1024 = device(c.rootRsa1024);
+  c.rootEmptySubject = f.makeRootCa({ cn: '', subject: '/', ...CA_DATES });
+  c.leafBelowRootEmptySubject = device(c.rootEmptySubject);
+  const loosePolicyConstraints = 'policyConstraints = requireExplicitPolicy:0';
+  c.rootLoosePolicyConstraints = f.makeRootCa({ cn: 'Legacy Root (policyConstraints not critical)', extraExtensions: [loosePolicyConstraints], ...CA_DATES });
+  c.leafBelowRootLoosePolicyConstraints = device(c.rootLoosePolicyConstraints);
+  c.rootNoCertSign = f.makeRootCa({ cn: 'Root without keyCertSign', keyUsage: 'critical,digitalSignature,cRLSign', ...CA_DATES });
+  c.leafBelowRootNoCertSign = device(c.rootNoCertSign);
   c.rootCaFalse = f.makeRootCa({ cn: 'Not A CA Root', ca: false, keyUsage: 'critical,keyCertSign,digitalSignature', ...CA_DATES });
   c.leafBelowRootCaFalse = device(c.rootCaFalse);
   c.rootExpired = f.makeRootCa({ cn: 'Expired Root', notBefore: at('2016-01-01T00:00:00Z'), notAfter: at('2026-05-01T00:00:00Z') });
@@ -422,6 +429,10 @@ describe('configured device CAs stored before the CA rules', () => {
     ['an unknown critical extension', () => c.rootUnknownCritical, () => c.leafBelowRootUnknownCritical, [], ['CLIENT_CERT_UNTRUSTED']],
     // an RSA 1024 key on the stored CA (a presented RSA 1024 intermediate is refused in both modes, above)
     ['an RSA 1024 key', () => c.rootRsa1024, () => c.leafBelowRootRsa1024, [], ['CLIENT_CERT_UNTRUSTED']],
+    // an empty subject on the stored CA
+    ['an empty subject', () => c.rootEmptySubject, () => c.leafBelowRootEmptySubject, [], ['CLIENT_CERT_UNTRUSTED']],
+    // a policyConstraints extension not marked critical
+    ['policyConstraints not critical', () => c.rootLoosePolicyConstraints, () => c.leafBelowRootLoosePolicyConstraints, [], ['CLIENT_CERT_UNTRUSTED']],
     // CA:FALSE was always refused: no mode makes it an anchor
     ['CA:FALSE', () => c.rootCaFalse, () => c.leafBelowRootCaFalse, ['CLIENT_CERT_UNTRUSTED'], ['CLIENT_CERT_UNTRUSTED']],
     // expiry is never tolerated
@@ -454,6 +465,15 @@ describe('configured device CAs stored before the CA rules', () => {
           'extension is not marked critical, as RFC 5280 requires of a CA',
       ),
     );
+  });
+
+  it('names a keyUsage without keyCertSign as why a stored CA does not anchor, in either mode', () => {
+    const reason = 'the configured device CA "CN=Root without keyCertSign" cannot be a CA on the path: its keyUsage does not include keyCertSign';
+    for (const options of [{}, { configuredCaConformance: 'enforce' as const }]) {
+      const result = verifierFor([c.rootNoCertSign], { options }).verify(mtls([c.leafBelowRootNoCertSign]), request());
+      expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+      expect(reasonsOf(result)).toEqual([`it does not chain to a configured device CA certificate (${reason})`]);
+    }
   });
 
   it('still holds presented intermediates to every rule in the check-in path', () => {
