@@ -100,9 +100,9 @@ beforeAll(() => {
   c.leafBelowRootRsa1024 = device(c.rootRsa1024);
   c.rootEmptySubject = f.makeRootCa({ cn: '', subject: '/', ...CA_DATES });
   c.leafBelowRootEmptySubject = device(c.rootEmptySubject);
-  const loosePolicyConstraints = 'policyConstraints = requireExplicitPolicy:0';
-  c.rootLoosePolicyConstraints = f.makeRootCa({ cn: 'Legacy Root (policyConstraints not critical)', extraExtensions: [loosePolicyConstraints], ...CA_DATES });
-  c.leafBelowRootLoosePolicyConstraints = device(c.rootLoosePolicyConstraints);
+  const loosePolicy = ['policyConstraints = requireExplicitPolicy:0'];
+  c.rootLoosePolicy = f.makeRootCa({ cn: 'Legacy Root (policyConstraints not critical)', extraExtensions: loosePolicy, ...CA_DATES });
+  c.leafBelowRootLoosePolicy = device(c.rootLoosePolicy);
   c.rootNoCertSign = f.makeRootCa({ cn: 'Root without keyCertSign', keyUsage: 'critical,digitalSignature,cRLSign', ...CA_DATES });
   c.leafBelowRootNoCertSign = device(c.rootNoCertSign);
   c.rootCaFalse = f.makeRootCa({ cn: 'Not A CA Root', ca: false, keyUsage: 'critical,keyCertSign,digitalSignature', ...CA_DATES });
@@ -432,7 +432,7 @@ describe('configured device CAs stored before the CA rules', () => {
     // an empty subject on the stored CA
     ['an empty subject', () => c.rootEmptySubject, () => c.leafBelowRootEmptySubject, [], ['CLIENT_CERT_UNTRUSTED']],
     // a policyConstraints extension not marked critical
-    ['policyConstraints not critical', () => c.rootLoosePolicyConstraints, () => c.leafBelowRootLoosePolicyConstraints, [], ['CLIENT_CERT_UNTRUSTED']],
+    ['policyConstraints not critical', () => c.rootLoosePolicy, () => c.leafBelowRootLoosePolicy, [], ['CLIENT_CERT_UNTRUSTED']],
     // CA:FALSE was always refused: no mode makes it an anchor
     ['CA:FALSE', () => c.rootCaFalse, () => c.leafBelowRootCaFalse, ['CLIENT_CERT_UNTRUSTED'], ['CLIENT_CERT_UNTRUSTED']],
     // expiry is never tolerated
@@ -468,7 +468,8 @@ describe('configured device CAs stored before the CA rules', () => {
   });
 
   it('names a keyUsage without keyCertSign as why a stored CA does not anchor, in either mode', () => {
-    const reason = 'the configured device CA "CN=Root without keyCertSign" cannot be a CA on the path: its keyUsage does not include keyCertSign';
+    const reason = 'the configured device CA "CN=Root without keyCertSign" cannot be a CA on the path: ' +
+      'its keyUsage does not include keyCertSign';
     for (const options of [{}, { configuredCaConformance: 'enforce' as const }]) {
       const result = verifierFor([c.rootNoCertSign], { options }).verify(mtls([c.leafBelowRootNoCertSign]), request());
       expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
