@@ -77,6 +77,7 @@ beforeAll(() => {
   c.leafUnknownNonCritical = device(c.root, { extraExtensions: ['1.3.6.1.4.1.55738.666.1 = ASN1:NULL'] });
   c.leafEmptySubject = device(c.root, { cn: '', subject: '/', extraExtensions: ['subjectAltName = critical,email:mac@example.com'] });
   c.leafEmptySubjectLooseSan = device(c.root, { cn: '', subject: '/', extraExtensions: ['subjectAltName = email:mac@example.com'] });
+  c.leafEmptySubjectNoSan = device(c.root, { cn: '', subject: '/' });
   c.leafServerAuth = device(c.root, { eku: 'serverAuth' });
   c.leafEndsAtNow = device(c.root, { notBefore: at('2026-01-01T00:00:00Z'), notAfter: NOW });
 
@@ -362,6 +363,14 @@ describe('path validation: the device certificate itself', () => {
     [
       'an empty subject with a non-critical SAN',
       () => c.leafEmptySubjectLooseSan,
+      {},
+      ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_DEVICE_MISMATCH'],
+      /its subject is empty and it has no critical subjectAltName/,
+    ],
+    // an empty subject and no SAN at all: nothing names the device
+    [
+      'an empty subject without a SAN',
+      () => c.leafEmptySubjectNoSan,
       {},
       ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_DEVICE_MISMATCH'],
       /its subject is empty and it has no critical subjectAltName/,
