@@ -104,6 +104,9 @@ beforeAll(() => {
   const loosePolicy = ['policyConstraints = requireExplicitPolicy:0'];
   c.rootLoosePolicy = f.makeRootCa({ cn: 'Legacy Root (policyConstraints not critical)', extraExtensions: loosePolicy, ...CA_DATES });
   c.leafBelowRootLoosePolicy = device(c.rootLoosePolicy);
+  const leadingPeriod = 'critical,permitted;DNS:.example.com';
+  c.rootLeadingPeriod = f.makeRootCa({ cn: 'Root constraining .example.com', nameConstraints: leadingPeriod, ...CA_DATES });
+  c.leafBelowRootLeadingPeriod = device(c.rootLeadingPeriod);
   c.rootNoCertSign = f.makeRootCa({ cn: 'Root without keyCertSign', keyUsage: 'critical,digitalSignature,cRLSign', ...CA_DATES });
   c.leafBelowRootNoCertSign = device(c.rootNoCertSign);
   c.rootCaFalse = f.makeRootCa({ cn: 'Not A CA Root', ca: false, keyUsage: 'critical,keyCertSign,digitalSignature', ...CA_DATES });
@@ -442,6 +445,14 @@ describe('configured device CAs stored before the CA rules', () => {
     ['an empty subject', () => c.rootEmptySubject, () => c.leafBelowRootEmptySubject, [], ['CLIENT_CERT_UNTRUSTED']],
     // a policyConstraints extension not marked critical
     ['policyConstraints not critical', () => c.rootLoosePolicy, () => c.leafBelowRootLoosePolicy, [], ['CLIENT_CERT_UNTRUSTED']],
+    // name constraints that cannot be applied (a DNS subtree with a leading period) were always refused
+    [
+      'name constraints that cannot be applied',
+      () => c.rootLeadingPeriod,
+      () => c.leafBelowRootLeadingPeriod,
+      ['CLIENT_CERT_UNTRUSTED'],
+      ['CLIENT_CERT_UNTRUSTED'],
+    ],
     // CA:FALSE was always refused: no mode makes it an anchor
     ['CA:FALSE', () => c.rootCaFalse, () => c.leafBelowRootCaFalse, ['CLIENT_CERT_UNTRUSTED'], ['CLIENT_CERT_UNTRUSTED']],
     // expiry is never tolerated
