@@ -487,6 +487,14 @@ describe('configured device CAs stored before the CA rules', () => {
     );
   });
 
+  it('quotes an empty CA name as "(empty subject)", as subject and as issuer', () => {
+    const enforcing = verifierFor([c.rootEmptySubject], { options: { configuredCaConformance: 'enforce' } });
+    expect(reasonsOf(enforcing.verify(mtls([c.leafBelowRootEmptySubject]), request())).join('\n')).toContain(
+      'the configured device CA "(empty subject)" cannot be a CA on the path: its subject is empty',
+    );
+    expect(reasonsOf(verifierFor([c.root]).verify(mtls([c.leafBelowRootEmptySubject]), request())).join('\n')).toContain('"(empty subject)"');
+  });
+
   it('names a keyUsage without keyCertSign as why a stored CA does not anchor, in either mode', () => {
     const reason = 'the configured device CA "CN=Root without keyCertSign" cannot be a CA on the path: ' +
       'its keyUsage does not include keyCertSign';
