@@ -63,6 +63,17 @@ const explicitCurve = (owner: MadeCertificate) => (tbs: TBSCertificate) => {
 const innerAlgorithmSha384 = (tbs: TBSCertificate) => {
   tbs.signature = new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA384 });
 };
+/** keyUsage holding a NULL where its BIT STRING belongs. */
+const undecodableKeyUsage = (tbs: TBSCertificate) => {
+  const extension = tbs.extensions?.find((candidate) => candidate.extnID === '2.5.29.15');
+  if (!extension) throw new Error('no keyUsage to change');
+  extension.extnValue = new OctetString(Buffer.from('0500', 'hex'));
+};
+/** An X.509 version 1 certificate: no extensions at all, so no basicConstraints CA:TRUE either. */
+const version1 = (tbs: TBSCertificate) => {
+  tbs.version = 0;
+  tbs.extensions = undefined;
+};
 
 const verify = (configured: string[], chainDer: Buffer[]) =>
   new DeviceCertificateVerifier(configured, new Set()).verify(
@@ -73,6 +84,12 @@ const codes = (result: { violations: Array<{ code: string }> }) => result.violat
 const messages = (result: { violations: Array<{ message: string }> }) => result.violations.map((violation) => violation.message);
 
 describe('hand-made device CAs, as an upload reads them', () => {
+  it('reads text that holds no certificate block as unreadable', () => {
+    expect(findDeviceCaNonconformance('not a certificate')).toEqual([
+      { rule: 'certificate-unreadable', message: 'it cannot be read as an X.509 certificate with a supported key' },
+    ]);
+  });
+
   it('finds nothing wrong with the CA signed again unchanged (the re-signing itself breaks no rule)', () => {
     expect(findDeviceCaNonconformance(derToPem(resigned(ca.der, root, () => {})))).toEqual([]);
   });
@@ -99,6 +116,14 @@ describe('hand-made device CAs, as an upload reads them', () => {
       'SHA-384 in the inner signature field',
       () => innerAlgorithmSha384,
       [{ rule: 'signature-algorithm-mismatch', message: 'its two signature algorithm fields differ' }],
+    ],
+    [
+      'version 1, without extensions',
+      () => version1,
+      [
+        { rule: 'certificate-version', message: 'it is an X.509 version 1 certificate, not version 3' },
+        { rule: 'basic-constraints-ca', message: 'it is not a CA certificate (it lacks basicConstraints CA:TRUE)' },
+      ],
     ],
   ] as Array<[string, () => (tbs: TBSCertificate) => void, unknown]>)('%s', (_name, change, expected) => {
     expect(findDeviceCaNonconformance(derToPem(resigned(ca.der, root, change())))).toEqual(expected);
@@ -136,6 +161,31 @@ describe('hand-made configured device CAs', () => {
   it('does not let a stored CA that holds keyUsage twice anchor a device (which of the two would the rules read?)', () => {
     const stored = derToPem(resigned(ca.der, root, keyUsageTwice));
     expect(codes(verify([stored], [leaf.der]))).toEqual(['CLIENT_CERT_UNTRUSTED']);
+  });
+
+  // Columns: the change, the codes in the check-in path (rules added after such CAs could be stored are tolerated).
+  it.each([
+    ['SHA-384 in the inner signature field', () => innerAlgorithmSha384, []],
+    ['its P-256 key with explicit curve parameters', () => explicitCurve(ca), []],
+  ] as Array<[string, () => (tbs: TBSCertificate) => void, string[]]>)('a stored CA with %s', (_name, change, expected) => {
+    expect(codes(verify([derToPem(resigned(ca.der, root, change()))], [leaf.der]))).toEqual(expected);
+  });
+
+  it('names the undecodable keyUsage of a stored CA as why it does not anchor, not its key identifier', () => {
+    const stored = derToPem(resigned(ca.der, root, undecodableKeyUsage));
+    const result = verify([stored], [leaf.der]);
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(messages(result)[0]).toContain('"CN=Hand-made Device CA" cannot be a CA on the path: its keyUsage extension cannot be decoded)');
+  });
+
+  it('refuses a stored version 1 CA for lacking CA:TRUE, the rule no stored CA is exempt from, not for its version', () => {
+    const stored = derToPem(resigned(ca.der, root, version1));
+    const result = verify([stored], [leaf.der]);
+    expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+    expect(messages(result)[0]).toContain(
+      'the configured device CA "CN=Hand-made Device CA" cannot be a CA on the path: ' +
+        'it is not a CA certificate (it lacks basicConstraints CA:TRUE))',
+    );
   });
 });
 

@@ -3,12 +3,14 @@
 // attackers' chains and the chain cache.
 
 import { execFileSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
 import { signatureEncodingTwins } from '../../lib/domain/certificate-extensions.ts';
-import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
+import { describeKeyProblem, ParsedCertificate } from '../../lib/domain/certificate-path.ts';
 import { DeviceCertificateVerifier, type DeviceCertificateVerifierOptions } from '../../lib/domain/device-certificates.ts';
 import type { PresentedIdentity } from '../../lib/domain/device-identity.ts';
 import { CertificateFactory, type MadeCertificate } from '../support/certificates.ts';
@@ -62,6 +64,11 @@ beforeAll(() => {
   c.leafDirectlyBelowRootPath0 = device(c.rootPath0);
   c.belowRootPath0 = ca(c.rootPath0, 'Below PathLen 0 Root');
   c.leafBelowRootPath0 = device(c.belowRootPath0);
+  c.rootPath1 = f.makeRootCa({ cn: 'PathLen 1 Root', pathLength: 1, ...CA_DATES });
+  c.firstBelowRootPath1 = ca(c.rootPath1, 'First CA below PathLen 1 Root');
+  c.leafFirstBelowRootPath1 = device(c.firstBelowRootPath1);
+  c.secondBelowRootPath1 = ca(c.firstBelowRootPath1, 'Second CA below PathLen 1 Root');
+  c.leafSecondBelowRootPath1 = device(c.secondBelowRootPath1);
 
   // the leaf itself
   c.leafCa = device(c.root, { ca: true, keyUsage: 'critical,digitalSignature' });
@@ -70,6 +77,7 @@ beforeAll(() => {
   c.leafUnknownNonCritical = device(c.root, { extraExtensions: ['1.3.6.1.4.1.55738.666.1 = ASN1:NULL'] });
   c.leafEmptySubject = device(c.root, { cn: '', subject: '/', extraExtensions: ['subjectAltName = critical,email:mac@example.com'] });
   c.leafEmptySubjectLooseSan = device(c.root, { cn: '', subject: '/', extraExtensions: ['subjectAltName = email:mac@example.com'] });
+  c.leafEmptySubjectNoSan = device(c.root, { cn: '', subject: '/' });
   c.leafServerAuth = device(c.root, { eku: 'serverAuth' });
   c.leafEndsAtNow = device(c.root, { notBefore: at('2026-01-01T00:00:00Z'), notAfter: NOW });
 
@@ -91,12 +99,26 @@ beforeAll(() => {
   c.leafBelowRootUnknownCritical = device(c.rootUnknownCritical);
   c.rootRsa1024 = f.makeRootCa({ cn: 'Legacy Root (RSA 1024)', keyType: 'rsa1024', ...CA_DATES });
   c.leafBelowRootRsa1024 = device(c.rootRsa1024);
+  c.rootEmptySubject = f.makeRootCa({ cn: '', subject: '/', ...CA_DATES });
+  c.leafBelowRootEmptySubject = device(c.rootEmptySubject);
+  const loosePolicy = ['policyConstraints = requireExplicitPolicy:0'];
+  c.rootLoosePolicy = f.makeRootCa({ cn: 'Legacy Root (policyConstraints not critical)', extraExtensions: loosePolicy, ...CA_DATES });
+  c.leafBelowRootLoosePolicy = device(c.rootLoosePolicy);
+  const leadingPeriod = 'critical,permitted;DNS:.example.com';
+  c.rootLeadingPeriod = f.makeRootCa({ cn: 'Root constraining .example.com', nameConstraints: leadingPeriod, ...CA_DATES });
+  c.leafBelowRootLeadingPeriod = device(c.rootLeadingPeriod);
+  c.rootNoCertSign = f.makeRootCa({ cn: 'Root without keyCertSign', keyUsage: 'critical,digitalSignature,cRLSign', ...CA_DATES });
+  c.leafBelowRootNoCertSign = device(c.rootNoCertSign);
   c.rootCaFalse = f.makeRootCa({ cn: 'Not A CA Root', ca: false, keyUsage: 'critical,keyCertSign,digitalSignature', ...CA_DATES });
   c.leafBelowRootCaFalse = device(c.rootCaFalse);
   c.rootExpired = f.makeRootCa({ cn: 'Expired Root', notBefore: at('2016-01-01T00:00:00Z'), notAfter: at('2026-05-01T00:00:00Z') });
   c.leafBelowRootExpired = device(c.rootExpired, { notBefore: at('2026-01-01T00:00:00Z'), notAfter: at('2026-05-01T00:00:00Z') });
   c.rootNotYetValid = f.makeRootCa({ cn: 'Future Root', notBefore: at('2026-07-01T00:00:00Z'), notAfter: at('2036-07-01T00:00:00Z') });
   c.leafBelowRootNotYetValid = device(c.rootNotYetValid);
+  // valid from exactly the clock-skew tolerance (300 s) ahead of now
+  const skewEdge = new Date(NOW.getTime() + 300_000);
+  c.rootAtSkewEdge = f.makeRootCa({ cn: 'Root valid at the skew edge', notBefore: skewEdge, notAfter: at('2036-07-01T00:00:00Z') });
+  c.leafBelowRootAtSkewEdge = device(c.rootAtSkewEdge);
 
   // attackers: a CA named like ours with another key; a dead-end cross certificate
   c.impostor = f.makeRootCa({ cn: '', subject: '/CN=Path Test Issuing CA', keyType: 'ec256', ...CA_DATES });
@@ -216,6 +238,12 @@ describe('path validation: what each CA on the path must be', () => {
       codes: ['CLIENT_CERT_UNTRUSTED'],
       reason: /the configured device CA "CN=Future Root" is not valid until 2026-07-01T00:00:00\.000Z/,
     },
+    // a configured CA valid from exactly the clock-skew tolerance ahead: a device whose clock runs ahead is accepted
+    'a configured CA valid from the clock-skew tolerance ahead': {
+      presented: () => [c.leafBelowRootAtSkewEdge],
+      configured: () => [c.rootAtSkewEdge],
+      codes: [],
+    },
     // a configured "CA" with CA:FALSE never anchors, whatever the mode
     'a configured certificate that is not a CA': {
       presented: () => [c.leafBelowRootCaFalse],
@@ -262,6 +290,19 @@ describe('path validation: pathLenConstraint', () => {
     },
     // …while a leaf directly below that root is fine
     'a leaf directly below a configured pathlen:0 root': { presented: () => [c.leafDirectlyBelowRootPath0], configured: () => [c.rootPath0], codes: [] },
+    // a configured pathlen:1 root allows one CA below it…
+    'one CA below a configured pathlen:1 root': {
+      presented: () => [c.leafFirstBelowRootPath1, c.firstBelowRootPath1],
+      configured: () => [c.rootPath1],
+      codes: [],
+    },
+    // …and not a second one below that CA, which sets no pathLenConstraint of its own
+    'two CAs below a configured pathlen:1 root': {
+      presented: () => [c.leafSecondBelowRootPath1, c.secondBelowRootPath1, c.firstBelowRootPath1],
+      configured: () => [c.rootPath1],
+      codes: ['CLIENT_CERT_UNTRUSTED'],
+      reason: /the presented intermediate "CN=Second CA below PathLen 1 Root" is one CA more than a pathLenConstraint above it allows/,
+    },
     // a stored intermediate as the anchor: the pathlen:0 of the stored CA still binds what is presented below it
     'a CA below a stored pathlen:0 intermediate': {
       presented: () => [c.leafBelowPath0, c.belowPath0],
@@ -276,6 +317,35 @@ describe('path validation: pathLenConstraint', () => {
     expect(codes(result)).toEqual(testCase.codes);
     // a refusal as untrusted names its reason; any other answer has none
     expect(reasonsOf(result).join('\n')).toMatch(testCase.reason ?? /^$/);
+  });
+});
+
+describe('the key policy, for devices and CAs alike', () => {
+  // an RSA key given by its modulus and public exponent (base64url), as a device's or a CA's certificate may carry it
+  const rsaKey = (n: Buffer, e: string) => createPublicKey({ key: { kty: 'RSA', n: n.toString('base64url'), e }, format: 'jwk' });
+  let modulus: Buffer;
+  beforeAll(() => {
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+    modulus = Buffer.from(jwk.n as string, 'base64url');
+  });
+
+  it('accepts RSA 2048 with the exponent 65537 or 3, the smallest odd one allowed', () => {
+    expect(describeKeyProblem(rsaKey(modulus, 'AQAB'))).toBeUndefined();
+    expect(describeKeyProblem(rsaKey(modulus, 'Aw'))).toBeUndefined();
+  });
+
+  it('refuses an even RSA public exponent', () => {
+    expect(describeKeyProblem(rsaKey(modulus, 'BA'))).toBe('its RSA public exponent is 4, not an odd number of at least 3');
+    expect(describeKeyProblem(rsaKey(modulus, 'AQAC'))).toBe('its RSA public exponent is 65538, not an odd number of at least 3');
+  });
+
+  it('refuses an RSA modulus of more than 2048 bits that is not a whole number of bytes', () => {
+    const key = rsaKey(Buffer.concat([Buffer.from([0x02]), modulus]), 'AQAB');
+    expect(describeKeyProblem(key)).toBe('its RSA key has 2050 bits, not a whole number of bytes');
+  });
+
+  it('refuses an Ed25519 key by its type, not as an EC key on an unnamed curve', () => {
+    expect(describeKeyProblem(generateKeyPairSync('ed25519').publicKey)).toBe('its key type ed25519 is not supported');
   });
 });
 
@@ -296,6 +366,14 @@ describe('path validation: the device certificate itself', () => {
     [
       'an empty subject with a non-critical SAN',
       () => c.leafEmptySubjectLooseSan,
+      {},
+      ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_DEVICE_MISMATCH'],
+      /its subject is empty and it has no critical subjectAltName/,
+    ],
+    // an empty subject and no SAN at all: nothing names the device
+    [
+      'an empty subject without a SAN',
+      () => c.leafEmptySubjectNoSan,
       {},
       ['CLIENT_CERT_UNTRUSTED', 'CLIENT_CERT_DEVICE_MISMATCH'],
       /its subject is empty and it has no critical subjectAltName/,
@@ -363,6 +441,18 @@ describe('configured device CAs stored before the CA rules', () => {
     ['an unknown critical extension', () => c.rootUnknownCritical, () => c.leafBelowRootUnknownCritical, [], ['CLIENT_CERT_UNTRUSTED']],
     // an RSA 1024 key on the stored CA (a presented RSA 1024 intermediate is refused in both modes, above)
     ['an RSA 1024 key', () => c.rootRsa1024, () => c.leafBelowRootRsa1024, [], ['CLIENT_CERT_UNTRUSTED']],
+    // an empty subject on the stored CA
+    ['an empty subject', () => c.rootEmptySubject, () => c.leafBelowRootEmptySubject, [], ['CLIENT_CERT_UNTRUSTED']],
+    // a policyConstraints extension not marked critical
+    ['policyConstraints not critical', () => c.rootLoosePolicy, () => c.leafBelowRootLoosePolicy, [], ['CLIENT_CERT_UNTRUSTED']],
+    // name constraints that cannot be applied (a DNS subtree with a leading period) were always refused
+    [
+      'name constraints that cannot be applied',
+      () => c.rootLeadingPeriod,
+      () => c.leafBelowRootLeadingPeriod,
+      ['CLIENT_CERT_UNTRUSTED'],
+      ['CLIENT_CERT_UNTRUSTED'],
+    ],
     // CA:FALSE was always refused: no mode makes it an anchor
     ['CA:FALSE', () => c.rootCaFalse, () => c.leafBelowRootCaFalse, ['CLIENT_CERT_UNTRUSTED'], ['CLIENT_CERT_UNTRUSTED']],
     // expiry is never tolerated
@@ -395,6 +485,25 @@ describe('configured device CAs stored before the CA rules', () => {
           'extension is not marked critical, as RFC 5280 requires of a CA',
       ),
     );
+  });
+
+  it('quotes an empty CA name as "(empty subject)", as subject and as issuer', () => {
+    const enforcing = verifierFor([c.rootEmptySubject], { options: { configuredCaConformance: 'enforce' } });
+    expect(reasonsOf(enforcing.verify(mtls([c.leafBelowRootEmptySubject]), request())).join('\n')).toContain(
+      'the configured device CA "(empty subject)" cannot be a CA on the path: its subject is empty',
+    );
+    const unknownIssuer = verifierFor([c.root]).verify(mtls([c.leafBelowRootEmptySubject]), request());
+    expect(reasonsOf(unknownIssuer).join('\n')).toContain('"(empty subject)"');
+  });
+
+  it('names a keyUsage without keyCertSign as why a stored CA does not anchor, in either mode', () => {
+    const reason = 'the configured device CA "CN=Root without keyCertSign" cannot be a CA on the path: ' +
+      'its keyUsage does not include keyCertSign';
+    for (const options of [{}, { configuredCaConformance: 'enforce' as const }]) {
+      const result = verifierFor([c.rootNoCertSign], { options }).verify(mtls([c.leafBelowRootNoCertSign]), request());
+      expect(codes(result)).toEqual(['CLIENT_CERT_UNTRUSTED']);
+      expect(reasonsOf(result)).toEqual([`it does not chain to a configured device CA certificate (${reason})`]);
+    }
   });
 
   it('still holds presented intermediates to every rule in the check-in path', () => {
@@ -516,6 +625,20 @@ function signatureTwin(cert: MadeCertificate, issuer: MadeCertificate): Buffer {
 
 describe('attackers: the same certificate in other bytes', () => {
   const presented = (...ders: Buffer[]): PresentedIdentity => ({ way: 'MTLS', chainDer: ders });
+
+  it("refuses a device certificate that carries someone else's certificate as PEM in its signature bits", () => {
+    // an RSA root that only OpenSSL's issuer check reads (its private extension is none the plain reading knows)
+    const privateExtension = '1.3.6.1.4.1.55738.666.2 = ASN1:NULL';
+    const root = factory.makeRootCa({ cn: 'PEM Inside Root', keyType: 'rsa2048', extraExtensions: [privateExtension], ...CA_DATES });
+    const genuine = factory.makeDeviceCertificate(root, { cn: 'C02PATH00002', keyType: 'rsa2048', ...LEAF_DATES });
+    const made = factory.makeDeviceCertificate(root, { cn: DEVICE, keyType: 'rsa2048', ...LEAF_DATES });
+    // this device's certificate with its signature replaced by the other device's PEM: OpenSSL's PEM reader finds it
+    const forged = AsnParser.parse(made.der, Certificate);
+    forged.signatureValue = new Uint8Array(Buffer.from(`\n${genuine.pem}`)).buffer;
+    const der = Buffer.from(AsnSerializer.serialize(forged));
+    expect(codes(verifierFor([root]).verify(mtls([genuine]), request({ deviceId: 'C02PATH00002' })))).toEqual([]);
+    expect(codes(verifierFor([root]).verify(presented(der), request()))).toEqual(['CLIENT_CERT_INVALID']);
+  });
 
   it('refuses a certificate with bytes after its DER (Node would read it, with another fingerprint)', () => {
     const padded = Buffer.concat([c.leafViaInter.der, Buffer.from([0])]);

@@ -556,6 +556,8 @@ describe('commonNamesOf', () => {
     ['O=Acme\nCN=dev1 + UID=x', ['dev1']],
     // escaped '+' is part of the value
     ['CN=a\\+b', ['a+b']],
+    // an escaped backslash is one backslash of the value, and escapes nothing after it
+    ['CN=Mac\\\\Book\\\\0A', ['Mac\\Book\\0A']],
     // escaped quote and escaped trailing space are kept
     ['CN=sec\\"ond\\ ', ['sec"ond ']],
     // UTF-8 passes through; escaped comma
