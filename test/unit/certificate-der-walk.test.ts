@@ -19,22 +19,10 @@ import {
   type CertificateProfile,
   type DistinguishedName,
 } from '../../lib/domain/certificate-extensions.ts';
+import { bytes, oid, oidContents, sequence, set, tlv } from '../support/der.ts';
 
 // ---- DER, written by hand ----
 
-/** The shortest length octets of `length` (X.690 §8.1.3). */
-const lengthOctets = (length: number): number[] => {
-  if (length < 0x80) return [length];
-  const octets: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
-  return [0x80 | octets.length, ...octets];
-};
-const bytes = (...octets: number[]) => Buffer.from(octets);
-/** An element of `tag` around the concatenated `contents`, its length in the shortest form. */
-const tlv = (tag: number, ...contents: Uint8Array[]) => {
-  const body = Buffer.concat(contents);
-  return Buffer.concat([bytes(tag, ...lengthOctets(body.length)), body]);
-};
 /** The same element with its length written in the long form on `octets` octets (BER allows it, DER does not). */
 const longForm = (octets: number, tag: number, ...contents: Uint8Array[]) => {
   const body = Buffer.concat(contents);
@@ -44,20 +32,6 @@ const longForm = (octets: number, tag: number, ...contents: Uint8Array[]) => {
 };
 /** The same element with an indefinite length, closed by end-of-contents (BER only, constructed only). */
 const indefinite = (tag: number, ...contents: Uint8Array[]) => Buffer.concat([bytes(tag, 0x80), ...contents, bytes(0, 0)]);
-const sequence = (...contents: Uint8Array[]) => tlv(0x30, ...contents);
-const set = (...contents: Uint8Array[]) => tlv(0x31, ...contents);
-/** An OBJECT IDENTIFIER's content octets: base-128 arcs, the first two joined (X.690 §8.19). */
-const oidContents = (dotted: string) => {
-  const [first, second, ...rest] = dotted.split('.').map(BigInt);
-  const octets: number[] = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const groups = [Number(arc & 0x7fn)];
-    for (let value = arc >> 7n; value > 0n; value >>= 7n) groups.unshift(Number(value & 0x7fn) | 0x80);
-    octets.push(...groups);
-  }
-  return Buffer.from(octets);
-};
-const oid = (dotted: string) => tlv(0x06, oidContents(dotted));
 const NULL = bytes(0x05, 0x00);
 const TRUE = bytes(0x01, 0x01, 0xff);
 const integer = (...octets: number[]) => tlv(0x02, Buffer.from(octets));

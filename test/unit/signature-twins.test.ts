@@ -10,32 +10,10 @@ import { createHash, generateKeyPairSync, sign, X509Certificate, type KeyObject 
 import { describe, expect, it } from 'vitest';
 import { candidateSignatureEncodingTwins, signatureEncodingTwins } from '../../lib/domain/certificate-extensions.ts';
 import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
+import { bytes, oid, sequence, set, tlv } from '../support/der.ts';
 
 // ---- DER, written by hand ----
 
-const lengthOctets = (length: number): number[] => {
-  if (length < 0x80) return [length];
-  const octets: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) octets.unshift(rest % 256);
-  return [0x80 | octets.length, ...octets];
-};
-const bytes = (...octets: number[]) => Buffer.from(octets);
-const tlv = (tag: number, ...contents: Uint8Array[]) => {
-  const body = Buffer.concat(contents);
-  return Buffer.concat([bytes(tag, ...lengthOctets(body.length)), body]);
-};
-const sequence = (...contents: Uint8Array[]) => tlv(0x30, ...contents);
-const set = (...contents: Uint8Array[]) => tlv(0x31, ...contents);
-const oid = (dotted: string) => {
-  const [first, second, ...rest] = dotted.split('.').map(BigInt);
-  const octets: number[] = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const groups = [Number(arc & 0x7fn)];
-    for (let value = arc >> 7n; value > 0n; value >>= 7n) groups.unshift(Number(value & 0x7fn) | 0x80);
-    octets.push(...groups);
-  }
-  return tlv(0x06, Buffer.from(octets));
-};
 const NULL = bytes(0x05, 0x00);
 /** A non-negative INTEGER's content octets: the shortest big-endian form, a leading zero when the high bit is set. */
 const unsigned = (value: bigint) => {
