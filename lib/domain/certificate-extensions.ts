@@ -688,9 +688,10 @@ function loadBundled(id: string): unknown {
  * GeneralName as the library declares it, except that iPAddress stays an OCTET STRING, and the two containers that
  * hold GeneralNames for path validation (subjectAltName, nameConstraints) built on it; and the namedCurve choice of
  * ECParameters, which the library does not declare. Declared through the library's decorator functions, called
- * directly.
+ * directly. Exported so that its declarations are tested on their own: loadAsn1 calls it once per process, so a test
+ * that reads certificates runs it only the first time.
  */
-function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1SchemaModule): Asn1['exact'] {
+export function defineExactSchemas(x509: typeof Asn1X509Module, schema: typeof Asn1SchemaModule): Asn1['exact'] {
   const { AsnProp, AsnType, AsnTypeTypes, AsnPropTypes, AsnArray } = schema;
   class ExactGeneralName extends x509.GeneralName {}
   AsnProp({ type: AsnPropTypes.OctetString, context: 7, implicit: true })(ExactGeneralName.prototype, 'iPAddress');
