@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import type * as Asn1SchemaModule from '@peculiar/asn1-schema';
 import type * as Asn1X509Module from '@peculiar/asn1-x509';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { defineExactSchemas, readCertificateProfile } from '../../lib/domain/certificate-extensions.ts';
+import { defineExactSchemas, readCertificateProfile, type CertificateProfile } from '../../lib/domain/certificate-extensions.ts';
 import { bytes, oid, sequence, set, tlv } from '../support/der.ts';
 
 const requireModule = createRequire(import.meta.url);
@@ -82,14 +82,14 @@ describe('a plain certificate’s extensions are read without the ASN.1 library'
   });
 
   // Columns: the case, basicConstraints' value (DER), the basicConstraints read.
-  it.each([
+  it.each<[string, Uint8Array, CertificateProfile['basicConstraints']]>([
     ['not a CA (an empty SEQUENCE)', sequence(), { critical: true, ca: false, pathLength: undefined }],
     ['CA:TRUE', sequence(TRUE), { critical: true, ca: true, pathLength: undefined }],
-    ...Array.from({ length: 128 }, (_, pathLength) => [
+    ...Array.from({ length: 128 }, (_, pathLength): [string, Uint8Array, CertificateProfile['basicConstraints']] => [
       `CA:TRUE, pathlen:${pathLength}`,
       sequence(TRUE, integer(pathLength)),
       { critical: true, ca: true, pathLength },
-    ] as const),
+    ]),
   ])('basicConstraints %s is read by the walk', (_case, value, basicConstraints) => {
     const profile = readCertificateProfile(certificate({ extensions: [extension(BASIC_CONSTRAINTS, true, value)] }));
     expect(profile.basicConstraints).toEqual(basicConstraints);
@@ -159,6 +159,7 @@ describe('an extension or key written otherwise is read by the ASN.1 library, to
     ['pathlen:128 (two content octets)', sequence(TRUE, integer(0x00, 0x80)), { critical: true, ca: true, pathLength: 128 }],
     ['pathlen:5 with a leading zero octet', sequence(TRUE, integer(0x00, 0x05)), { critical: true, ca: true, pathLength: 5 }],
     ['CA:TRUE as 0x01 (BER: any octet but zero)', sequence(bytes(0x01, 0x01, 0x01)), { critical: true, ca: true, pathLength: undefined }],
+    ['a NULL after the empty SEQUENCE (ignored by the library)', Buffer.concat([sequence(), bytes(0x05, 0x00)]), { critical: true, ca: false, pathLength: undefined }],
   ])('basicConstraints with %s', (_case, value, basicConstraints) => {
     const profile = readCertificateProfile(certificate({ extensions: [extension(BASIC_CONSTRAINTS, true, value)] }));
     expect(profile.basicConstraints).toEqual(basicConstraints);
@@ -191,10 +192,9 @@ describe('an extension or key written otherwise is read by the ASN.1 library, to
 
 // ---- the schemas, defined fresh ----
 
-type Exact = ReturnType<typeof defineExactSchemas>;
 const octetsOf = (value: unknown) => (value instanceof ArrayBuffer ? [...new Uint8Array(value)] : value);
 /** A GeneralName read with the exact schemas: its form and its value, an iPAddress as its octets. */
-const nameRead = (name: Exact['GeneralNames'] extends new () => Array<infer N> ? N : never) =>
+const nameRead = (name: InstanceType<typeof Asn1X509Module.GeneralName>) =>
   name.iPAddress !== undefined ? { iPAddress: octetsOf(name.iPAddress) } : name.dNSName !== undefined ? { dNSName: name.dNSName } : { other: name };
 const ipAddress = (...octets: number[]) => tlv(0x87, Buffer.from(octets));
 const dnsName = (text: string) => tlv(0x82, Buffer.from(text));
@@ -221,8 +221,8 @@ describe('the exact schemas: iPAddress as its octets, name constraints, named cu
   const constraintsRead = (value: Uint8Array) => {
     const read = schema.AsnParser.parse(value, freshSchemas().NameConstraints);
     return {
-      permitted: read.permittedSubtrees && [...read.permittedSubtrees].map((one) => ({ base: nameRead(one.base as never), minimum: one.minimum, maximum: one.maximum })),
-      excluded: read.excludedSubtrees && [...read.excludedSubtrees].map((one) => ({ base: nameRead(one.base as never), minimum: one.minimum, maximum: one.maximum })),
+      permitted: read.permittedSubtrees && [...read.permittedSubtrees].map((one) => ({ base: nameRead(one.base), minimum: one.minimum, maximum: one.maximum })),
+      excluded: read.excludedSubtrees && [...read.excludedSubtrees].map((one) => ({ base: nameRead(one.base), minimum: one.minimum, maximum: one.maximum })),
     };
   };
   const PERMITTED_RANGE = [192, 0, 2, 0, 255, 255, 255, 0];
