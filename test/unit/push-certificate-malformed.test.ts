@@ -678,8 +678,48 @@ async function judge(file: string, expected: Expected, password = PASSWORD): Pro
   expect(await outcome(file, password)).toEqual(expected === OPENS ? summaryOf() : expected);
 }
 
+/** A file named by what it changes, and what the reader answers. */
+type FileRow = [string, () => string, Expected];
+
+/**
+ * The rows of an INTEGER holding `value` written in a form the reader refuses as `refusal`: as an OCTET STRING, as
+ * [2], as a constructed INTEGER, with no octets, and with its top bit set (negative).
+ */
+function integerFormRows(what: string, pick: (file: Pkcs12Nodes) => Node, value: number, refusal: Refusal): FileRow[] {
+  const written = (form: string, edit: (target: Node) => void): FileRow => [
+    `${what} written ${form}`,
+    changed((f) => edit(pick(f))),
+    refusal,
+  ];
+  return [
+    written('as an OCTET STRING', (target) => retag(target, 0x04)),
+    written('[2] (context-specific)', (target) => retag(target, 0x82)),
+    written('as a constructed INTEGER', (target) => replace(target, tlv(0x22, [integer(value)]))),
+    written('as an INTEGER with no octets', (target) => replace(target, integerOctets())),
+    written(`negative (${(0x80 | value).toString(16)})`, (target) => replace(target, integerOctets(0x80 | value))),
+  ];
+}
+
+/**
+ * The rows of an OCTET STRING the reader joins when it comes in chunks (BER): written with each of `wrongTags` it is
+ * refused as `refusal`; in `constructed` form, two chunks, it opens; in chunks one of which is a UTF8String, refused.
+ */
+function octetStringRows(
+  what: string,
+  pick: (file: Pkcs12Nodes) => Node,
+  wrongTags: [string, number][],
+  constructed: string,
+  refusal: Refusal,
+): FileRow[] {
+  return [
+    ...wrongTags.map(([form, tag]): FileRow => [`${what} in ${form}`, changed((f) => retag(pick(f), tag)), refusal]),
+    [`${what} in ${constructed} of two chunks (BER)`, changed((f) => chunked(pick(f))), OPENS],
+    [`${what} in chunks, one of them a UTF8String`, changed((f) => chunked(pick(f), 0x0c)), refusal],
+  ];
+}
+
 describe('the PFX envelope', () => {
-  it.each<[string, () => string, Expected]>([
+  it.each<FileRow>([
     [
       'a file followed by two more octets',
       () => Buffer.concat([Buffer.from(p12(), 'base64'), Buffer.from([0x05, 0x00])]).toString('base64'),
@@ -698,19 +738,7 @@ describe('the PFX envelope', () => {
     ['version 4', changed((f) => replace(f.version, integer(4))), invalid(malformed('the PFX version'))],
     ['version 2', changed((f) => replace(f.version, integer(2))), invalid(malformed('the PFX version'))],
     ['version 0', changed((f) => replace(f.version, integer(0))), invalid(malformed('the PFX version'))],
-    [
-      'version 3 written as an OCTET STRING',
-      changed((f) => replace(f.version, octets(Buffer.from([3])))),
-      invalid(malformed('the PFX version')),
-    ],
-    ['version 3 written [2] (context-specific)', changed((f) => retag(f.version, 0x82)), invalid(malformed('the PFX version'))],
-    [
-      'version 3 written as a constructed INTEGER',
-      changed((f) => replace(f.version, tlv(0x22, [integer(3)]))),
-      invalid(malformed('the PFX version')),
-    ],
-    ['a version INTEGER with no octets', changed((f) => replace(f.version, integerOctets())), invalid(malformed('the PFX version'))],
-    ['a negative version (0x83)', changed((f) => replace(f.version, integerOctets(0x83))), invalid(malformed('the PFX version'))],
+    ...integerFormRows('version 3', (f) => f.version, 3, invalid(malformed('the PFX version'))),
     [
       'version 3 on seven octets',
       changed((f) => replace(f.version, integerOctets(0, 0, 0, 0, 0, 0, 3))),
@@ -775,19 +803,17 @@ describe('the PFX envelope', () => {
       changed((f) => kids(f.authSafeExplicit).splice(0)),
       invalid(malformed('the PFX content')),
     ],
-    ['an authenticated safe in a UTF8String', changed((f) => retag(f.authSafeOctets, 0x0c)), invalid(malformed('the PFX content'))],
-    [
-      'an authenticated safe in [4] (context-specific)',
-      changed((f) => retag(f.authSafeOctets, 0x84)),
-      invalid(malformed('the PFX content')),
-    ],
     // BER, as some exporters write it: the chunks are joined, and the MAC is over the joined octets
-    ['an authenticated safe in a constructed OCTET STRING of two chunks', changed((f) => chunked(f.authSafeOctets)), OPENS],
-    [
-      'an authenticated safe in chunks, one of them not an OCTET STRING',
-      changed((f) => chunked(f.authSafeOctets, 0x0c)),
+    ...octetStringRows(
+      'an authenticated safe',
+      (f) => f.authSafeOctets,
+      [
+        ['a UTF8String', 0x0c],
+        ['[4] (context-specific)', 0x84],
+      ],
+      'a constructed OCTET STRING',
       invalid(malformed('the PFX content')),
-    ],
+    ),
     [
       'an authenticated safe followed by two octets inside its OCTET STRING',
       changed((f) => trailing(f.authSafeOctets)),
@@ -807,7 +833,7 @@ describe('the PFX envelope', () => {
 
 describe('the ContentInfos of the authenticated safe', () => {
   const emptyClearSafe = () => clearSafe();
-  it.each<[string, () => string, Expected]>([
+  it.each<FileRow>([
     [
       '8 SafeContents (the certificate, the key and 6 empty ones)',
       changed((f) => kids(f.authSafe).push(...Array.from({ length: 6 }, emptyClearSafe))),
@@ -879,23 +905,17 @@ describe('the ContentInfos of the authenticated safe', () => {
       changed((f) => drop(f.encryptedContentInfo, 2)),
       invalid(NO_CERTIFICATE),
     ],
-    [
-      'encrypted content in a universal OCTET STRING instead of [0] IMPLICIT',
-      changed((f) => retag(f.encryptedContent, 0x04)),
+    ...octetStringRows(
+      'encrypted content',
+      (f) => f.encryptedContent,
+      [
+        ['a universal OCTET STRING instead of [0] IMPLICIT', 0x04],
+        ['[1] IMPLICIT', 0x81],
+        ['[APPLICATION 0]', 0x40],
+      ],
+      'a constructed [0]',
       invalid(malformed('an EncryptedContentInfo')),
-    ],
-    ['encrypted content in [1] IMPLICIT', changed((f) => retag(f.encryptedContent, 0x81)), invalid(malformed('an EncryptedContentInfo'))],
-    [
-      'encrypted content in [APPLICATION 0]',
-      changed((f) => retag(f.encryptedContent, 0x40)),
-      invalid(malformed('an EncryptedContentInfo')),
-    ],
-    ['encrypted content in a constructed [0] of two chunks (BER)', changed((f) => chunked(f.encryptedContent)), OPENS],
-    [
-      'encrypted content in chunks, one of them a UTF8String',
-      changed((f) => chunked(f.encryptedContent, 0x0c)),
-      invalid(malformed('an EncryptedContentInfo')),
-    ],
+    ),
     [
       'encrypted content one octet short (not whole AES blocks)',
       changed((f) =>
@@ -929,7 +949,7 @@ describe('the ContentInfos of the authenticated safe', () => {
 });
 
 describe('the MAC', () => {
-  it.each<[string, () => string, Expected]>([
+  it.each<FileRow>([
     ['a MacData written as a SET', changed((f) => retag(f.macData, 0x31)), invalid(malformed('the MAC'))],
     ['a MacData written as [16] (context-specific)', changed((f) => retag(f.macData, 0xb0)), invalid(malformed('the MAC'))],
     ['a MAC DigestInfo written as a SET', changed((f) => retag(f.macDigestInfo, 0x31)), invalid(malformed('the MAC digest'))],
@@ -998,30 +1018,16 @@ describe('the MAC', () => {
       invalid(iterationsRefused('18446744073709551616', 'the MAC')),
     ],
     [
-      'a negative MAC count',
+      'a MAC count of -2048 (f8 00)',
       changed((f) => replace(f.macIterations, integerOctets(0xf8, 0x00))),
       invalid(malformed('the iteration count of the MAC')),
     ],
-    [
-      'a MAC count INTEGER with no octets',
-      changed((f) => replace(f.macIterations, integerOctets())),
+    ...integerFormRows(
+      `a MAC count of ${ITERATIONS}`,
+      (f) => f.macIterations,
+      ITERATIONS,
       invalid(malformed('the iteration count of the MAC')),
-    ],
-    [
-      'a MAC count written as an OCTET STRING',
-      changed((f) => retag(f.macIterations, 0x04)),
-      invalid(malformed('the iteration count of the MAC')),
-    ],
-    [
-      'a MAC count written [2] (context-specific)',
-      changed((f) => retag(f.macIterations, 0x82)),
-      invalid(malformed('the iteration count of the MAC')),
-    ],
-    [
-      'a MAC count written as a constructed INTEGER',
-      changed((f) => replace(f.macIterations, tlv(0x22, [integer(ITERATIONS)]))),
-      invalid(malformed('the iteration count of the MAC')),
-    ],
+    ),
   ])('%s', async (_name, file, expected) => {
     await judge(file(), expected);
   });
@@ -1172,6 +1178,27 @@ describe('the encryption algorithms', () => {
 
   // Each change is made to the certificate SafeContents' AlgorithmIdentifier (a MAC, so the key is never read).
   type Row = [string, Encryption, (e: EncryptionNodes, f: Pkcs12Nodes) => void, Expected];
+  /** The rows of the iteration count of `encryption`'s parameters (`scheme` names them): absent, out of bounds, unreadable. */
+  const countRows = (scheme: string, encryption: Encryption, dropCount: (e: EncryptionNodes) => void): Row[] => {
+    const unreadable = invalid(malformed('the iteration count of an encrypted SafeContents'));
+    return [
+      [`${scheme} parameters with no iteration count`, encryption, dropCount, unreadable],
+      [
+        `a ${scheme} count of 0`,
+        encryption,
+        (e) => replace(e.iterations, integer(0)),
+        invalid(iterationsRefused(0, 'an encrypted SafeContents')),
+      ],
+      [
+        `a ${scheme} count of 1,000,001`,
+        encryption,
+        (e) => replace(e.iterations, integer(1_000_001)),
+        invalid(iterationsRefused(1000001, 'an encrypted SafeContents')),
+      ],
+      [`a negative ${scheme} count`, encryption, (e) => replace(e.iterations, integerOctets(0x80)), unreadable],
+      [`a ${scheme} count written as an OCTET STRING`, encryption, (e) => retag(e.iterations, 0x04), unreadable],
+    ];
+  };
   const rows: Row[] = [
     ['an algorithm identifier written as a SET', MODERN, (e) => retag(e.algorithm, 0x31), invalid(malformed('an encryption algorithm'))],
     ['an algorithm OID written as an OCTET STRING', MODERN, (e) => retag(e.oid, 0x04), invalid(malformed('an encryption algorithm'))],
@@ -1192,30 +1219,7 @@ describe('the encryption algorithms', () => {
     ['PBE parameters written as a SET', LEGACY_CERTS, (e) => retag(e.params, 0x31), invalid(malformed('the PBE parameters'))],
     ['PBE parameters with no salt', LEGACY_CERTS, (e) => kids(e.params).splice(0), invalid(malformed('the PBE salt'))],
     ['a PBE salt written as an INTEGER', LEGACY_CERTS, (e) => retag(e.salt, 0x02), invalid(malformed('the PBE salt'))],
-    [
-      'PBE parameters with no iteration count',
-      LEGACY_CERTS,
-      (e) => drop(e.params, 1),
-      invalid(malformed('the iteration count of an encrypted SafeContents')),
-    ],
-    [
-      'a PBE count of 0',
-      LEGACY_CERTS,
-      (e) => replace(e.iterations, integer(0)),
-      invalid(iterationsRefused(0, 'an encrypted SafeContents')),
-    ],
-    [
-      'a negative PBE count',
-      LEGACY_CERTS,
-      (e) => replace(e.iterations, integerOctets(0x80)),
-      invalid(malformed('the iteration count of an encrypted SafeContents')),
-    ],
-    [
-      'a PBE count of 1,000,001',
-      LEGACY_CERTS,
-      (e) => replace(e.iterations, integer(1_000_001)),
-      invalid(iterationsRefused(1000001, 'an encrypted SafeContents')),
-    ],
+    ...countRows('PBE', LEGACY_CERTS, (e) => drop(e.params, 1)),
     ['a PBE salt other than the one used', LEGACY_CERTS, (e) => replace(e.salt, octets(Buffer.alloc(8))), invalid(WRONG_PASSWORD)],
     // PBES2-params: SEQUENCE { keyDerivationFunc, encryptionScheme }
     ['PBES2 with no parameters', MODERN, (e) => drop(e.algorithm, 1), invalid(malformed('the PBES2 parameters'))],
@@ -1242,24 +1246,7 @@ describe('the encryption algorithms', () => {
       (e) => replace(e.salt, sequence(oid(OID.data))),
       invalid(malformed('the PBKDF2 salt')),
     ],
-    [
-      'PBKDF2 parameters with no iteration count',
-      MODERN,
-      (e) => kids(e.kdfParams).splice(1),
-      invalid(malformed('the iteration count of an encrypted SafeContents')),
-    ],
-    [
-      'a PBKDF2 count of 1,000,001',
-      MODERN,
-      (e) => replace(e.iterations, integer(1_000_001)),
-      invalid(iterationsRefused(1000001, 'an encrypted SafeContents')),
-    ],
-    [
-      'a PBKDF2 count written as an OCTET STRING',
-      MODERN,
-      (e) => retag(e.iterations, 0x04),
-      invalid(malformed('the iteration count of an encrypted SafeContents')),
-    ],
+    ...countRows('PBKDF2', MODERN, (e) => kids(e.kdfParams).splice(1)),
     [
       'a PBKDF2 key length of 16 for AES-256',
       pbes2('aes-256-cbc', 'sha256', { statesKeyLength: true }),
@@ -1620,7 +1607,7 @@ describe('the bags', () => {
   const plainKeyBag = (localKeyId: Buffer) =>
     sequence(oid(OID.keyBag), explicit0(octets(Buffer.alloc(0))), set(localKeyIdAttribute(localKeyId)));
 
-  it.each<[string, () => string, Expected]>([
+  it.each<FileRow>([
     // in the SafeContents in the clear (the key's) and in the decrypted one (the certificate's)
     ['a SafeContents in the clear written as a SET', changed((f) => retag(f.keySafe, 0x31)), invalid(malformed('the SafeContents'))],
     ['a decrypted SafeContents written as a SET', changed((f) => retag(f.certSafe, 0x31)), invalid(malformed('the SafeContents'))],
@@ -1796,7 +1783,7 @@ describe('the certificate chosen', () => {
   });
   const junk = () => Buffer.from('3003020101', 'hex');
 
-  it.each<[string, () => string, Expected]>([
+  it.each<FileRow>([
     [
       'a certificate bag holding something that is not a certificate',
       withCertificates(() => [certBag(Buffer.from('not a certificate'), LOCAL_KEY_ID)]),
@@ -2021,7 +2008,7 @@ describe('the upload', () => {
     throw new Error(`no padding makes a file of ${size} octets`);
   }
 
-  it.each<[string, () => string, Expected]>([
+  it.each<FileRow>([
     ['a file of exactly 65,536 octets', () => fileOfSize(65_536).toString('base64'), OPENS],
     [
       'a file of 65,536 octets, its base64 in lines of 76 characters',
