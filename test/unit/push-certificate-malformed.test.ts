@@ -1580,6 +1580,28 @@ describe('iteration counts and the key-derivation work of the whole file', () =>
     expect(performance.now() - start).toBeLessThan(1000);
   });
 
+  // With a MAC the key is never decrypted, and its count is bounded only where its algorithm reads as PKCS#12 PBE or
+  // as PBES2 with PBKDF2: an algorithm written any other way states no count, whatever its parameters hold.
+  it.each<[string, (f: Pkcs12Nodes) => void]>([
+    ['the PBES2 OID written as an OCTET STRING', (f) => retag(f.keyEncryption.oid, 0x04)],
+    ['the PBES2 OID written as a constructed OID', (f) => replace(f.keyEncryption.oid, tlv(0x26, [oid(OID.pbes2)]))],
+    ['pbeWithMD5AndDES-CBC, with PBES2 parameters', (f) => replace(f.keyEncryption.oid, oid(OID.pbeWithMd5AndDesCbc))],
+  ])('opens a file with a MAC whose key, at 1,000,001 PBKDF2 iterations, names its algorithm as %s', async (_name, edit) => {
+    const file = p12({ key: pbes2At(1_000_001) }, (f) => {
+      replace(f.keyCiphertext, octets(Buffer.alloc(16)));
+      edit(f);
+    });
+    await judge(file, OPENS);
+  });
+
+  // The plan refuses the file before the certificate SafeContents (first in the file) would be decrypted and the
+  // wrong password found.
+  it('refuses a file without a MAC whose key states too much work, whatever the password', async () => {
+    const file = p12({ mac: null, key: pkcs12At('3des', 333_334) }, (f) => replace(f.keyCiphertext, octets(Buffer.alloc(8))));
+    await judge(file, invalid(TOO_MUCH_WORK));
+    await judge(file, invalid(TOO_MUCH_WORK), WRONG);
+  });
+
   // Every password encoding the MAC tries is one more derivation: a non-ASCII password tries two, the empty one two.
   // Three encrypted SafeContents state almost all of the budget (never decrypted: the certificates are in the clear);
   // the MAC's digest is zeros, so any password that gets to it is wrong.
@@ -1848,6 +1870,24 @@ describe('the certificate chosen', () => {
       withCertificates(() => [certBag(junk()), certBag(pushDer)]),
       OPENS,
     ],
+    // an empty localKeyId names no key: on a key and on a CA it pairs nothing
+    [
+      'a CA and the shrouded key with an empty localKeyId each, then the push certificate',
+      changed((f) => {
+        kids(f.certSafe).splice(0, 1, certBag(caDer, Buffer.alloc(0)), certBag(pushDer));
+        replace(kids(f.keyAttributes)[1], localKeyIdAttribute(Buffer.alloc(0)));
+      }),
+      OPENS,
+    ],
+    [
+      'a CA and a plain keyBag with an empty localKeyId each, then the push certificate',
+      changed((f) => {
+        kids(f.certSafe).splice(0, 1, certBag(caDer, Buffer.alloc(0)), certBag(pushDer));
+        const emptyId = set(localKeyIdAttribute(Buffer.alloc(0)));
+        kids(f.keySafe).splice(0, 1, sequence(oid(OID.keyBag), explicit0(octets(Buffer.alloc(0))), emptyId));
+      }),
+      OPENS,
+    ],
     // and else the first certificate
     ['a CA alone', withCertificates(() => [certBag(caDer)]), notPush(caSubject)],
     ['an unreadable certificate, then a CA', withCertificates(() => [certBag(junk()), certBag(caDer)]), invalid(UNREADABLE_CERTIFICATE)],
@@ -1921,6 +1961,9 @@ describe("the certificate's topic", () => {
     // every string type OpenSSL reads is read, so the topic they name is judged like any other
     ['a UniversalString', () => uidAs(0x1c, Buffer.from('\0\0\0c\0\0\0o\0\0\0m', 'latin1')), foreignTopic('com')],
     ['a NumericString', () => uidAs(0x12, Buffer.from('0123')), foreignTopic('0123')],
+    // the topic quoted whole up to 100 characters, then cut
+    ['a foreign UTF8String of 100 characters', () => uidAs(0x0c, Buffer.from('x'.repeat(100))), foreignTopic('x'.repeat(100))],
+    ['a foreign UTF8String of 101 characters', () => uidAs(0x0c, Buffer.from('x'.repeat(101))), foreignTopic(`${'x'.repeat(100)}…`)],
     // BER, not DER: a UID is there, but not as text
     [
       'a constructed UTF8String',
@@ -1950,6 +1993,8 @@ describe("the certificate's topic", () => {
         // (OpenSSL reads a BMPString as UCS-2: no surrogate pairs)
         ['a BMPString with characters beyond ASCII', `${TOPIC}.é€`, `${TOPIC}.é€`, 0x1e],
         ['a UniversalString with a character beyond the BMP', `${TOPIC}.😀`, `${TOPIC}.😀`, 0x1c],
+        // U+10FFFF, the last code point, is read (and, a noncharacter, not quoted)
+        ['a UniversalString with U+10FFFF', `${TOPIC}.\u{10ffff}x`, `${TOPIC}.x`, 0x1c],
         ['a topic with a NUL in it', `${TOPIC}\u0000.x`, `${TOPIC}.x`],
         ['a topic with a right-to-left override in it', `${TOPIC}\u202e.x`, `${TOPIC}.x`],
         ['a topic with a line separator in it', `${TOPIC}\u2028.x`, `${TOPIC}.x`],
