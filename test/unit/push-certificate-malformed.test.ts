@@ -342,6 +342,8 @@ interface FileOptions {
   key?: Encryption;
   /** The MacData; `null` leaves it out. `iterations: null` leaves its (optional) count out. */
   mac?: { digest: Digest; iterations: number | null } | null;
+  /** The MAC salt; MAC_SALT by default. */
+  macSalt?: Buffer;
   /** The certificate bag's DER; the push certificate by default. */
   certificate?: Buffer;
   /** The key bag's plaintext (PKCS#8); the push certificate's key by default. */
@@ -494,11 +496,11 @@ function pkcs12Tree(options: FileOptions = {}, edit?: (file: Pkcs12Nodes) => voi
   const macIterationCount = mac?.iterations ?? 1;
   const macDigest = octets(Buffer.alloc(0));
   macDigest.value = () => {
-    const key = pkcs12Kdf(digest, secret.bmp, MAC_SALT, 3, macIterationCount, DIGESTS[digest].u);
+    const key = pkcs12Kdf(digest, secret.bmp, options.macSalt ?? MAC_SALT, 3, macIterationCount, DIGESTS[digest].u);
     return createHmac(digest, key).update(octetContent(authSafeOctets)).digest();
   };
   const macDigestInfo = sequence(macAlgorithm, macDigest);
-  const macSalt = octets(MAC_SALT);
+  const macSalt = octets(options.macSalt ?? MAC_SALT);
   const macIterations = integer(macIterationCount);
   const macData = sequence(macDigestInfo, macSalt, ...(mac?.iterations === null ? [] : [macIterations]));
   const pfx = sequence(version, authSafeInfo, ...(mac ? [macData] : []));
@@ -1142,6 +1144,61 @@ describe('passwords, with and without a MAC', () => {
     expect(await outcome(file)).toEqual(summaryOf());
     await judge(file, invalid(WRONG_PASSWORD), wrong);
   });
+});
+
+describe("the PKCS#12 key derivation (RFC 7292 appendix B), against node-forge's", () => {
+  // The derivation stretches the salt and the password to whole blocks of v octets (none at all for an empty salt)
+  // and derives blocks of u octets until the key is long enough. So: salts and passwords of no octets, one, and either
+  // side of a block (the password as a BMPString: 2, 4, 62, 64 and 66 octets); keys of less than a block (RC2-40's 5
+  // octets, the 8-octet IV), of one and a part (3DES's 24 octets from SHA-1's 20) and of exactly one (the MAC key).
+  // Each file is written with the keys node-forge derives, and opens only if the reader derives the same. One
+  // iteration: the blocks, not the count, are what is checked here.
+  const COUNT = 1;
+  const PASSWORDS = ['', 'p', 'p'.repeat(30), 'p'.repeat(31), 'p'.repeat(32)];
+  /** `length` octets that are not all alike. */
+  const saltOf = (length: number) => Buffer.from(Array.from({ length }, (_, i) => (i * 37 + 11) & 0xff));
+  function forgeKey(digest: Digest, password: string, salt: Buffer, id: 1 | 2 | 3, length: number): Buffer {
+    const md = forge.md[digest].create();
+    const key = forge.pki.pbe.generatePkcs12Key(password, forge.util.createBuffer(salt.toString('binary')), id, COUNT, length, md);
+    return Buffer.from(key.getBytes(), 'binary');
+  }
+
+  it.each(
+    (['3des', '2des', 'rc2-128', 'rc2-40'] as const).flatMap((cipher) =>
+      [0, 1, 63, 64, 65].flatMap((saltLength) => PASSWORDS.map((password) => [cipher, saltLength, password.length, password] as const)),
+    ),
+  )(
+    'opens, without a MAC, certificates and a key in %s with a salt of %i octets and a password of %i characters',
+    async (cipher, saltLength, _characters, password) => {
+      const salt = saltOf(saltLength);
+      const { keyLength } = PKCS12_CIPHERS[cipher];
+      const bmp = bmpPassword(password);
+      expect(pkcs12Kdf('sha1', bmp, salt, 1, COUNT, keyLength)).toEqual(forgeKey('sha1', password, salt, 1, keyLength));
+      expect(pkcs12Kdf('sha1', bmp, salt, 2, COUNT, 8)).toEqual(forgeKey('sha1', password, salt, 2, 8));
+      const encryption: Encryption = { scheme: 'pkcs12', cipher, iterations: COUNT, salt };
+      const file = p12({ password, certs: encryption, key: encryption, mac: null });
+      await judge(file, OPENS, password);
+      await judge(file, invalid(WRONG_PASSWORD), `${password}x`);
+    },
+  );
+
+  it.each(
+    (['sha1', 'sha512'] as const).flatMap((digest) =>
+      [0, 1, 63, 64, 65, 127, 128, 129].flatMap((saltLength) =>
+        PASSWORDS.map((password) => [digest, saltLength, password.length, password] as const),
+      ),
+    ),
+  )(
+    'opens a file whose MAC is HMAC-%s with a salt of %i octets and a password of %i characters',
+    async (digest, saltLength, _characters, password) => {
+      const salt = saltOf(saltLength);
+      const { u } = DIGESTS[digest];
+      expect(pkcs12Kdf(digest, bmpPassword(password), salt, 3, COUNT, u)).toEqual(forgeKey(digest, password, salt, 3, u));
+      const file = p12({ password, certs: null, mac: { digest, iterations: COUNT }, macSalt: salt });
+      await judge(file, OPENS, password);
+      await judge(file, invalid(WRONG_PASSWORD), `${password}x`);
+    },
+  );
 });
 
 describe('the encryption algorithms', () => {
