@@ -2032,6 +2032,13 @@ describe("the certificate's topic", () => {
     ],
     // OpenSSL itself does not read these certificates
     ['a VisibleString', () => uidAs(0x1a, ascii), invalid(UNREADABLE_CERTIFICATE)],
+    ['a UTF8String tagged [12] (context-specific)', () => uidAs(0x8c, ascii), invalid(UNREADABLE_CERTIFICATE)],
+    ['a UniversalString of 6 octets', () => uidAs(0x1c, Buffer.from('000000630000', 'hex')), invalid(UNREADABLE_CERTIFICATE)],
+    [
+      'a UniversalString with a code point above U+10FFFF',
+      () => uidAs(0x1c, Buffer.from('0000006300110000', 'hex')),
+      invalid(UNREADABLE_CERTIFICATE),
+    ],
     ['a BMPString of an odd number of octets', () => uidAs(0x1e, Buffer.from('\0c\0o\0', 'latin1')), invalid(UNREADABLE_CERTIFICATE)],
     [
       'two UIDs, a foreign one first',
