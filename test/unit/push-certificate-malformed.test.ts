@@ -1157,9 +1157,19 @@ describe("the PKCS#12 key derivation (RFC 7292 appendix B), against node-forge's
   const PASSWORDS = ['', 'p', 'p'.repeat(30), 'p'.repeat(31), 'p'.repeat(32)];
   /** `length` octets that are not all alike. */
   const saltOf = (length: number) => Buffer.from(Array.from({ length }, (_, i) => (i * 37 + 11) & 0xff));
-  function forgeKey(digest: Digest, password: string, salt: Buffer, id: 1 | 2 | 3, length: number): Buffer {
-    const md = forge.md[digest].create();
-    const key = forge.pki.pbe.generatePkcs12Key(password, forge.util.createBuffer(salt.toString('binary')), id, COUNT, length, md);
+  const FORGE_DIGESTS = { sha1: () => forge.md.sha1.create(), sha512: () => forge.md.sha512.create() };
+  // forge's typings do not know pki.pbe; this is its 1.x signature.
+  type Pkcs12KeyDerivation = (
+    password: string,
+    salt: forge.util.ByteStringBuffer,
+    id: number,
+    iterations: number,
+    length: number,
+    md: forge.md.MessageDigest,
+  ) => forge.util.ByteStringBuffer;
+  const { generatePkcs12Key } = (forge.pki as unknown as { pbe: { generatePkcs12Key: Pkcs12KeyDerivation } }).pbe;
+  function forgeKey(digest: keyof typeof FORGE_DIGESTS, password: string, salt: Buffer, id: 1 | 2 | 3, length: number): Buffer {
+    const key = generatePkcs12Key(password, forge.util.createBuffer(salt.toString('binary')), id, COUNT, length, FORGE_DIGESTS[digest]());
     return Buffer.from(key.getBytes(), 'binary');
   }
 
