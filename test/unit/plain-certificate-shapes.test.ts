@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
 import { DeviceCertificateVerifier } from '../../lib/domain/device-certificates.ts';
 import { readPlainCertificate, readPlainIssuer, verifyPlainSignature, type PlainCertificate } from '../../lib/domain/plain-certificate.ts';
+import { readingOf } from '../support/certificate-reading.ts';
 
 const DEVICE = 'C02SHAPES';
 const ROOT_CN = 'Shapes Root';
@@ -311,21 +312,6 @@ beforeAll(() => {
 const fingerprintOf = (der: Buffer) => createHash('sha256').update(der).digest('hex');
 const presented = (der: Buffer) => ParsedCertificate.parsePresented(der, fingerprintOf(der));
 const full = (der: Buffer) => ParsedCertificate.parse(der, fingerprintOf(der));
-
-/** What the verifier reads of a certificate, from either reading. */
-function readingOf(cert: ParsedCertificate | undefined) {
-  if (!cert) return undefined;
-  return {
-    subject: cert.subject,
-    issuer: cert.issuer,
-    commonNames: cert.commonNames,
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
-    keyProblem: cert.keyProblem,
-    fingerprint: cert.fingerprint,
-    key: cert.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'),
-  };
-}
 
 /** The walk's reading, as a row states it. */
 function viewOf(plain: PlainCertificate) {

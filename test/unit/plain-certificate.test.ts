@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
 import { DeviceCertificateVerifier } from '../../lib/domain/device-certificates.ts';
 import { verifyPlainSignature } from '../../lib/domain/plain-certificate.ts';
+import { readingOf } from '../support/certificate-reading.ts';
 import { CertificateFactory, type KeyMaterial, type MadeCertificate } from '../support/certificates.ts';
 
 const DEVICE = 'C02PLAIN';
@@ -65,21 +66,6 @@ afterAll(() => factory?.cleanup());
 
 const presented = (cert: MadeCertificate) => ParsedCertificate.parsePresented(cert.der, cert.fingerprint);
 const full = (der: Buffer) => ParsedCertificate.parse(der, createHash('sha256').update(der).digest('hex'));
-
-/** What the verifier reads of a certificate, from either reading. */
-function readingOf(cert: ParsedCertificate | undefined) {
-  if (!cert) return undefined;
-  return {
-    subject: cert.subject,
-    issuer: cert.issuer,
-    commonNames: cert.commonNames,
-    notBefore: cert.notBefore.toISOString(),
-    notAfter: cert.notAfter.toISOString(),
-    keyProblem: cert.keyProblem,
-    fingerprint: cert.fingerprint,
-    key: cert.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'),
-  };
-}
 
 describe('a presented certificate read by the walk', () => {
   // [certificate, read by the walk (true) or by X509Certificate (false), subject as the verifier reads it]
