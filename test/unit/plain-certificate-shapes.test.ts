@@ -9,7 +9,13 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParsedCertificate } from '../../lib/domain/certificate-path.ts';
 import { DeviceCertificateVerifier } from '../../lib/domain/device-certificates.ts';
-import { readPlainCertificate, readPlainIssuer, verifyPlainSignature, type PlainCertificate } from '../../lib/domain/plain-certificate.ts';
+import {
+  plainIssuance,
+  readPlainCertificate,
+  readPlainIssuer,
+  verifyPlainSignature,
+  type PlainCertificate,
+} from '../../lib/domain/plain-certificate.ts';
 import { readingOf } from '../support/certificate-reading.ts';
 
 const DEVICE = 'C02SHAPES';
@@ -404,6 +410,12 @@ describe('the shapes of certificate the walk reads', () => {
         'declined',
         false,
       ],
+      [
+        'a whole element (a NULL) after the certificate is declined (and refused by X509Certificate)',
+        () => ({ trailing: hex('0500') }),
+        'declined',
+        false,
+      ],
       ['an element after the signature is declined', () => ({ afterSignature: [hex('0500')] }), 'declined', false],
       [
         'a signature of one octet after the unused-bits octet is read (it will not verify)',
@@ -684,6 +696,7 @@ describe('the shapes of certificate the walk reads', () => {
       notAfter(utcTime('270101000000Z0'), 'declined', false),
       notAfter(generalizedTime('20270101000000Z0'), 'declined', false),
       notAfter(generalizedTime('220270101000000Z'), 'declined', false),
+      notAfter(generalizedTime('202701010000000Z'), 'declined', false),
       notAfter(utcTime('27010100000aZ'), 'declined', false),
       notAfter(generalizedTime('20270101000000.5Z'), 'declined', true),
       notAfter(generalizedTime('202701010000Z'), 'declined', true),
@@ -807,6 +820,12 @@ describe('the shapes of certificate the walk reads', () => {
       [
         'a key BIT STRING of the unused-bits octet alone is declined',
         () => ({ spki: seq(hex('300d06092a864886f70d0101010500'), hex('030100')) }),
+        'declined',
+        false,
+      ],
+      [
+        'a key in an OCTET STRING led by a zero octet, as a BIT STRING would be, is declined',
+        () => ({ spki: seq(hex('300d06092a864886f70d0101010500'), octetString(Buffer.from([0]), device.pkcs1)) }),
         'declined',
         false,
       ],
@@ -1182,6 +1201,10 @@ describe('the issuer decision of the walk against OpenSSL', () => {
     ['the CA name with a form feed inside', { subject: cnName('Shapes\fRoot') }, {}, undefined, true],
     ['the CA name with a carriage return at its end', { subject: cnName('Shapes Root\r') }, {}, undefined, true],
     ['the CA name with a tab and a space at its start', { subject: cnName('\t Shapes Root') }, {}, undefined, true],
+    ['the CA name with a vertical tab at its start', { subject: cnName('\vShapes Root') }, {}, undefined, true],
+    ['the CA name with a vertical tab at its end', { subject: cnName('Shapes Root\v') }, {}, undefined, true],
+    ['the CA name with a V before it', { subject: cnName('VShapes Root') }, {}, false, false],
+    ['the CA name with a V after it', { subject: cnName('Shapes RootV') }, {}, false, false],
     [
       'an RDN of two attributes in the other order',
       { subject: seq(set(attribute(CN, ROOT_CN), attribute(O, 'Acme'))) },
@@ -1294,6 +1317,15 @@ describe('the issuer decision of the walk against OpenSSL', () => {
     const rsa = issue(leafFields({ ...leafParts, algorithm: ALGORITHM.sha256Rsa }));
     expect(presented(rsa)!.plainIssuanceBy(ecIssuer)).toBeUndefined();
     expect(new X509Certificate(rsa).checkIssued(new X509Certificate(ecRootDer))).toBe(false);
+  });
+
+  it('a CA of another name, with the same key, key identifier and keyCertSign, is not the issuer: to the walk as to OpenSSL', () => {
+    const leafDer = issue(leafFields());
+    const otherName = cnName('Shapes Other');
+    const otherDer = issue(caFields({ issuer: otherName, subject: otherName }));
+    const decided = plainIssuance(readPlainCertificate(leafDer)!, readPlainIssuer(otherDer)!, new X509Certificate(otherDer).publicKey, true);
+    expect(decided).toBe(false);
+    expect(new X509Certificate(leafDer).checkIssued(new X509Certificate(otherDer))).toBe(false);
   });
 });
 

@@ -281,6 +281,7 @@ describe('certificates an attacker rewrites', () => {
   it.each([
     ['the certificate\'s length in three octets', (certificate: Element) => encode(certificate, 3)],
     ['the certificate\'s length in four octets', (certificate: Element) => encode(certificate, 4)],
+    ['a NULL element after the certificate', (certificate: Element) => Buffer.concat([encode(certificate), Buffer.from('0500', 'hex')])],
     [
       'the signature\'s length in three octets',
       (certificate: Element) => {
@@ -343,6 +344,11 @@ describe('certificates an attacker rewrites', () => {
       [],
     ],
     [
+      'its key in an OCTET STRING led by a zero octet, as a BIT STRING would be',
+      (tbs: Element) => (tbs.elements![6].elements![1].tag = 0x04),
+      ['CLIENT_CERT_INVALID'],
+    ],
+    [
       'an RSAPrivateKey where its public key belongs',
       (tbs: Element) =>
         (tbs.elements![6].elements![1].content = Buffer.concat([Buffer.from([0]), createPrivateKey(rsaKey.keyPem).export({ type: 'pkcs1', format: 'der' })])),
@@ -396,6 +402,7 @@ describe('certificates an attacker rewrites', () => {
     ['GeneralizedTime in 1949', 0x18, '19491231235959Z', ['CLIENT_CERT_EXPIRED']],
     ['UTCTime with one digit too many', 0x17, '2701010000000Z', ['CLIENT_CERT_INVALID']],
     ['GeneralizedTime with a digit after the Z', 0x18, '20270101000000Z0', ['CLIENT_CERT_INVALID']],
+    ['GeneralizedTime with one digit too many', 0x18, '202701010000000Z', ['CLIENT_CERT_INVALID']],
     ['UTCTime without its Z', 0x17, '270101000000', ['CLIENT_CERT_INVALID']],
     ['second 60', 0x17, '270101000060Z', ['CLIENT_CERT_INVALID']],
     ['minute 60', 0x17, '270101006000Z', ['CLIENT_CERT_INVALID']],
