@@ -502,7 +502,7 @@ describe('the shapes of certificate the walk reads', () => {
         { subjectText: `CN=${'A'.repeat(length)}`, commonNames: ['A'.repeat(length)] },
         true,
       ]),
-      ...[127, 128, 255, 256, 65_535, 65_536].map((octets): Row => [
+      ...[127, 128, 255, 256, 65_535, 65_536, 16_777_215, 16_777_216].map((octets): Row => [
         `an extension value of ${octets} octets (its length written in ${lengthOctets(octets).length}) is read`,
         () => withValue(OID.certificatePolicies, sequenceOfLength(octets)),
         {},
@@ -830,6 +830,12 @@ describe('the shapes of certificate the walk reads', () => {
         false,
       ],
       [
+        'an exponent of 0x80 (a negative INTEGER) is declined',
+        () => ({ spki: rsaSpki(rsaPublicKeyWith((modulus) => [modulus, integer('80')])) }),
+        'declined',
+        true,
+      ],
+      [
         'a key in an OCTET STRING is declined',
         () => ({ spki: seq(hex('300d06092a864886f70d0101010500'), octetString(device.pkcs1)) }),
         'declined',
@@ -976,6 +982,8 @@ describe('the shapes of certificate the walk reads', () => {
       value('3003020100', 'declined'),
       value('30050101ff0500', 'declined'),
       value('30090101ff0201000500', 'declined'),
+      value('30060101ff0201000500', 'declined', true),
+      value('050030060101ff020100', 'declined', true),
       value('3100', 'declined'),
       value('300301', 'declined'),
     ]);
@@ -998,6 +1006,7 @@ describe('the shapes of certificate the walk reads', () => {
       value('0303008080', 'declined'),
       value('0303078000', 'declined'),
       value('0303078001', 'declined'),
+      value('0303008001', 'declined'),
       value('0303070080', {}),
       value('03020580', 'declined'),
       value('03020680', 'declined'),
@@ -1031,6 +1040,12 @@ describe('the shapes of certificate the walk reads', () => {
       [
         'a purpose whose last arc is cut short is declined',
         () => withPurposes(oid(OID.clientAuth), tlv(0x06, hex('2b81'))),
+        'declined',
+        true,
+      ],
+      [
+        'a purpose whose last arc ends in 0x80 (cut short) is declined',
+        () => withPurposes(oid(OID.clientAuth), tlv(0x06, hex('2b8180'))),
         'declined',
         true,
       ],
@@ -1079,6 +1094,18 @@ describe('the shapes of certificate the walk reads', () => {
       ],
       ['a SAN with a directoryName is declined', () => withSan(tlv(0xa4, cnName('x'))), 'declined', true],
       ['a SAN with a registeredID is declined', () => withSan(name(0x88, oidContents('1.2.3'))), 'declined', true],
+      [
+        'a SAN with a registeredID whose octets are printable (1.3.33) is declined',
+        () => withSan(name(0x88, oidContents('1.3.33'))),
+        'declined',
+        true,
+      ],
+      [
+        'a SAN of a DNS name and a directoryName is declined',
+        () => withSan(name(0x82, 'a.example'), tlv(0xa4, cnName('x'))),
+        'declined',
+        true,
+      ],
       ['a SAN with a DNS name holding a space is declined', () => withSan(name(0x82, 'c02 shapes')), 'declined', true],
       ['a SAN with a DNS name holding DEL is declined', () => withSan(name(0x82, 'c02\u007f')), 'declined', true],
       ['a SAN with a DNS name holding a control character is declined', () => withSan(name(0x82, 'c02\u0001')), 'declined', true],
