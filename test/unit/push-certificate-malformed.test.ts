@@ -698,7 +698,7 @@ function integerFormRows(what: string, pick: (file: Pkcs12Nodes) => Node, value:
     written('[2] (context-specific)', (target) => retag(target, 0x82)),
     written('as a constructed INTEGER', (target) => replace(target, tlv(0x22, [integer(value)]))),
     written('as an INTEGER with no octets', (target) => replace(target, integerOctets())),
-    written(`negative (${(0x80 | value).toString(16)})`, (target) => replace(target, integerOctets(0x80 | value))),
+    written(`negative (${(0x80 | (value & 0x7f)).toString(16)})`, (target) => replace(target, integerOctets(0x80 | (value & 0x7f)))),
   ];
 }
 
@@ -1149,12 +1149,15 @@ describe('passwords, with and without a MAC', () => {
 describe("the PKCS#12 key derivation (RFC 7292 appendix B), against node-forge's", () => {
   // The derivation stretches the salt and the password to whole blocks of v octets (none at all for an empty salt)
   // and derives blocks of u octets until the key is long enough. So: salts and passwords of no octets, one, and either
-  // side of a block (the password as a BMPString: 2, 4, 62, 64 and 66 octets); keys of less than a block (RC2-40's 5
-  // octets, the 8-octet IV), of one and a part (3DES's 24 octets from SHA-1's 20) and of exactly one (the MAC key).
-  // Each file is written with the keys node-forge derives, and opens only if the reader derives the same. One
-  // iteration: the blocks, not the count, are what is checked here.
+  // side of a block (v is 64 octets for SHA-1, 128 for SHA-512; the password as a BMPString: 2, 4, 62, 64 and 66
+  // octets, and 126, 128 and 130 for SHA-512's MAC); keys of less than a block (RC2-40's 5 octets, the 8-octet IV), of
+  // one and a part (3DES's 24 octets from SHA-1's 20) and of exactly one (the MAC key). Each file is written with this
+  // file's pkcs12Kdf, checked first to derive the same key as node-forge's, and opens only if the reader derives it
+  // too. One iteration: the blocks, not the count, are what is checked here.
   const COUNT = 1;
   const PASSWORDS = ['', 'p', 'p'.repeat(30), 'p'.repeat(31), 'p'.repeat(32)];
+  /** Either side of SHA-512's 128-octet block as a BMPString (126, 128 and 130 octets with its two-octet end). */
+  const SHA512_BLOCK_PASSWORDS = ['p'.repeat(62), 'p'.repeat(63), 'p'.repeat(64)];
   /** `length` octets that are not all alike. */
   const saltOf = (length: number) => Buffer.from(Array.from({ length }, (_, i) => (i * 37 + 11) & 0xff));
   const FORGE_DIGESTS = { sha1: () => forge.md.sha1.create(), sha512: () => forge.md.sha512.create() };
@@ -1195,7 +1198,9 @@ describe("the PKCS#12 key derivation (RFC 7292 appendix B), against node-forge's
   it.each(
     (['sha1', 'sha512'] as const).flatMap((digest) =>
       [0, 1, 63, 64, 65, 127, 128, 129].flatMap((saltLength) =>
-        PASSWORDS.map((password) => [digest, saltLength, password.length, password] as const),
+        (digest === 'sha512' ? [...PASSWORDS, ...SHA512_BLOCK_PASSWORDS] : PASSWORDS).map(
+          (password) => [digest, saltLength, password.length, password] as const,
+        ),
       ),
     ),
   )(
