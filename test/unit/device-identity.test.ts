@@ -244,6 +244,12 @@ describe('extractDeviceIdentity: present but undecodable', () => {
     ['trusted header: unterminated RFC 9440 item', () => ({ headers: { ...FROM_PROXY, [TRUSTED]: `:${leaf.base64}` }, trustedProxy: proxy(TRUSTED) }), 'PROXY_HEADER'],
     // RFC 9440 item with characters outside base64
     ['trusted header: RFC 9440 item not base64', () => ({ headers: { ...FROM_PROXY, [TRUSTED]: ':not*base64:' }, trustedProxy: proxy(TRUSTED) }), 'PROXY_HEADER'],
+    // two RFC 9440 items run together without the comma between them: not one item, so not the last one's chain either
+    [
+      'trusted header: two RFC 9440 items without a comma',
+      () => ({ headers: { ...FROM_PROXY, [TRUSTED]: `${rfc9440([other])}${rfc9440([leaf])}` }, trustedProxy: proxy(TRUSTED) }),
+      'PROXY_HEADER',
+    ],
     // plain junk in the trusted header must not fall through to x-device-certificate
     [
       'trusted header junk with a valid x-device-certificate',
