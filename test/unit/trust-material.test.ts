@@ -92,6 +92,12 @@ describe('splitPemBundle', () => {
     const blocks = splitPemBundle(messy);
     expect(blocks).toEqual([cas[0].pem, cas[1].pem]);
   });
+
+  it('leaves header lines inside a certificate block out of the certificate it returns', () => {
+    // a "Name: value" line between the BEGIN line and the base64 (RFC 1421's form), which is no part of the DER
+    const annotated = cas[0].pem.replace('-----\n', '-----\nComment: Example Device CA 1\n');
+    expect(splitPemBundle(annotated)).toEqual([cas[0].pem]);
+  });
 });
 
 describe('parseDeviceCaBundle', () => {
