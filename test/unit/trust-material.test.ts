@@ -209,6 +209,15 @@ describe('parseDeviceCaBundle', () => {
     expect(error.message).toBe('PEM block 2 of 2 is an unrecognised block, not a CERTIFICATE');
   });
 
+  it('refuses such a block pasted indented, its BEGIN line longer than 80 characters', () => {
+    // the key's first line as MIME wraps base64 (76 characters) joined to its BEGIN line, every line indented two
+    // spaces, as a bundle pasted from a YAML file or a quoted mail arrives
+    const secret = Buffer.from('x'.repeat(57)).toString('base64');
+    const indentedKey = [`-----BEGIN PRIVATE KEY ${secret}-----`, secret, '-----END PRIVATE KEY-----'].map((line) => `  ${line}\n`).join('');
+    const error = certificateError(() => parseDeviceCaBundle(`${cas[0].pem}${indentedKey}`), 'certificates');
+    expect(error.message).toBe('PEM block 2 of 2 is an unrecognised block, not a CERTIFICATE');
+  });
+
   it.each([
     // Columns: what was uploaded, the exact message of the 422
     // the certificate signing request instead of the certificate the CA issued from it (openssl req -new)
