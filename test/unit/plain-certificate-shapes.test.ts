@@ -17,6 +17,7 @@ import {
   type PlainCertificate,
 } from '../../lib/domain/plain-certificate.ts';
 import { readingOf } from '../support/certificate-reading.ts';
+import { oidContents } from '../support/der.ts';
 
 const DEVICE = 'C02SHAPES';
 const ROOT_CN = 'Shapes Root';
@@ -56,16 +57,6 @@ const bitString = (...contents: Uint8Array[]) => tlv(0x03, Buffer.from([0]), ...
 const integer = (hexText: string) => tlv(0x02, hex(hexText));
 const TRUE = hex('0101ff');
 
-function oidContents(dotted: string): Buffer {
-  const [first, second, ...rest] = dotted.split('.').map(BigInt);
-  const octets: number[] = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const arcOctets = [Number(arc & 0x7fn)];
-    for (let value = arc >> 7n; value > 0n; value >>= 7n) arcOctets.unshift(Number(value & 0x7fn) | 0x80);
-    octets.push(...arcOctets);
-  }
-  return Buffer.from(octets);
-}
 
 const oid = (dotted: string) => tlv(0x06, oidContents(dotted));
 

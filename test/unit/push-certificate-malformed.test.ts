@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RuleViolationError } from '../../lib/domain/errors.ts';
 import { openPushCertificate, type PushCertificateSummary } from '../../lib/domain/push-certificate.ts';
 import { OpensslWorkbench, pushSubject, type KeyFile, type MadeCertificate } from '../support/pkcs12.ts';
+import { oidContents } from '../support/der.ts';
 
 const UUID = '3d5e7f90-1a2b-4c3d-8e9f-0a1b2c3d4e5f';
 const TOPIC = `com.apple.mgmt.External.${UUID}`;
@@ -69,16 +70,6 @@ const octets = (bytes: Buffer): Node => tlv(0x04, bytes);
 const octetsOf = (inner: Node): Node => tlv(0x04, () => encode(inner));
 const nul = (): Node => tlv(0x05, Buffer.alloc(0));
 
-function oidContents(dotted: string): Buffer {
-  const [first, second, ...rest] = dotted.split('.').map(BigInt);
-  const out: number[] = [];
-  for (const arc of [first * 40n + second, ...rest]) {
-    const groups = [Number(arc & 0x7fn)];
-    for (let value = arc >> 7n; value > 0n; value >>= 7n) groups.unshift(Number(value & 0x7fn) | 0x80);
-    out.push(...groups);
-  }
-  return Buffer.from(out);
-}
 const oid = (dotted: string): Node => tlv(0x06, oidContents(dotted));
 
 /** A DER INTEGER, minimal and non-negative (a leading 00 when the top bit is set). */
